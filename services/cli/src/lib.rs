@@ -1,0 +1,157 @@
+//! The `expressway` command line: run one execution in-process (`run`) and check a
+//! definition (`validate`). Later subcommands (the embedded server, clients) join here.
+//!
+//! `main.rs` only parses arguments and maps errors to exit codes; the logic is here so that
+//! tests can call it.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context as _};
+use clap::{Parser, Subcommand, ValueEnum};
+use expressway_asl::{
+    Clock, DefinitionError, ExecutionInfo, Interpreter, Limits, MachineType, NoEvents, NoTasks, Outcome, StateMachine,
+};
+use serde_json::{json, Value};
+
+#[derive(Debug, Parser)]
+#[command(name = "expressway", version, about = "Run AWS Step Functions Express-style workflows")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one execution in-process and print its outcome as one JSON line.
+    Run(RunArgs),
+    /// Validate a definition and print every diagnostic.
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The state machine definition (Amazon States Language, JSON).
+    #[arg(long)]
+    pub definition: PathBuf,
+    /// The execution input (JSON). Defaults to `{}`.
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Run the same execution N times and print throughput to stderr.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u64,
+    /// Execution time limit in seconds (Express: 300).
+    #[arg(long, default_value_t = 300)]
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    #[arg(long)]
+    pub definition: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// Sleeps on the tokio timer; wall-clock time for the Context object and Wait timestamps.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TokioClock;
+
+impl Clock for TokioClock {
+    fn now_millis(&self) -> i64 {
+        chrono_now_millis()
+    }
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+fn chrono_now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn read(path: &Path, what: &str) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file {}", path.display()))
+}
+
+/// The JSON line printed for an outcome.
+pub fn outcome_json(outcome: &Outcome) -> Value {
+    match outcome {
+        Outcome::Succeeded(v) => json!({"status": "SUCCEEDED", "output": v}),
+        Outcome::Failed(e) => json!({"status": "FAILED", "error": e.error, "cause": e.cause}),
+        Outcome::TimedOut(e) => json!({"status": "TIMED_OUT", "error": e.error, "cause": e.cause}),
+    }
+}
+
+pub fn invalid_json(e: &DefinitionError) -> Value {
+    json!({"status": "INVALID_DEFINITION", "error": "InvalidDefinition", "cause": e.to_string()})
+}
+
+/// `expressway run`: returns the line to print on stdout.
+pub fn run(args: &RunArgs) -> anyhow::Result<Value> {
+    let def = read(&args.definition, "definition")?;
+    let input: Value = match &args.input {
+        Some(p) => {
+            let text = read(p, "input")?;
+            serde_json::from_str(&text).map_err(|e| anyhow!("the input file {} is not valid JSON: {e}", p.display()))?
+        }
+        None => json!({}),
+    };
+    let machine = match StateMachine::from_json_with(&def, MachineType::Express) {
+        Ok(m) => m,
+        Err(e) => return Ok(invalid_json(&e)),
+    };
+    let limits = Limits { execution_timeout: Some(Duration::from_secs(args.timeout_seconds)), ..Limits::default() };
+    let interp = Interpreter::new(Arc::new(NoTasks), Arc::new(TokioClock), limits);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let repeat = args.repeat.max(1);
+    let started = Instant::now();
+    let mut last = None;
+    rt.block_on(async {
+        for i in 0..repeat {
+            let info = ExecutionInfo {
+                execution_arn: format!("arn:aws:states:local:000000000000:express:cli:run-{i}"),
+                execution_name: format!("run-{i}"),
+                state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:cli".into(),
+                state_machine_name: "cli".into(),
+                start_time: String::new(),
+                ..ExecutionInfo::default()
+            };
+            last = Some(interp.execute(&machine, input.clone(), info, &NoEvents).await);
+        }
+    });
+    if args.repeat > 1 {
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!("executions={repeat} seconds={secs:.3} per_second={:.0}", repeat as f64 / secs);
+    }
+    let outcome = last.ok_or_else(|| anyhow!("no execution ran"))?;
+    Ok(outcome_json(&outcome))
+}
+
+/// `expressway validate`: returns the text to print and whether the definition is valid.
+pub fn validate(args: &ValidateArgs) -> anyhow::Result<(String, bool)> {
+    let def = read(&args.definition, "definition")?;
+    let diags = match StateMachine::from_json_with(&def, MachineType::Express) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.diagnostics(),
+    };
+    let ok = diags.is_empty();
+    let text = match args.format {
+        Format::Json => json!({"result": if ok { "OK" } else { "FAIL" }, "diagnostics": diags}).to_string(),
+        Format::Text if ok => "OK: the definition is valid".to_string(),
+        Format::Text => diags.iter().map(|d| format!("ERROR {d}")).collect::<Vec<_>>().join("\n"),
+    };
+    Ok((text, ok))
+}
