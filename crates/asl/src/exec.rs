@@ -299,6 +299,10 @@ impl<'a> Run<'a> {
 
     /// Prefix engine-raised errors with the state and its entered event, as AWS does.
     fn located(st: &State, entered: u64, e: StatesError) -> StatesError {
+        const PREFIX: &str = "An error occurred while executing the state";
+        if e.cause.as_deref().is_some_and(|c| c.starts_with(PREFIX)) {
+            return e;
+        }
         match e.error.as_deref() {
             Some(errors::RUNTIME | errors::QUERY_EVALUATION_ERROR) => StatesError {
                 error: e.error,
@@ -334,9 +338,10 @@ impl<'a> Run<'a> {
                     (None, Some(p)) => p.eval(&Env { input: &env_input, ctx: &ctx, vars })?,
                     (None, None) => env_input.into_owned(),
                 };
-                self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
+                let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
                 let out = merge_result(&st.result_path, raw, res)?;
                 let out = apply_output_path(&st.output_path, out, &ctx, vars)?;
+                set_all(vars, assigned);
                 Ok((out, st.next))
             }
             Kind::Succeed => {
@@ -373,33 +378,40 @@ impl<'a> Run<'a> {
                     }
                 };
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
-                self.assign_jp(assign, &eff, &ctx, vars)?;
+                let assigned = self.assign_jp(assign, &eff, &ctx, vars)?;
                 let eff = eff.into_owned();
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
+                set_all(vars, assigned);
                 Ok((out, Some(next)))
             }
             Kind::Wait(spec) => {
                 let eff = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
                 let dur = self.wait_duration_jp(spec, &Env { input: &eff, ctx: &ctx, vars })?;
                 self.clock.sleep(dur).await;
-                self.assign_jp(st.assign.as_ref(), &eff, &ctx, vars)?;
+                let assigned = self.assign_jp(st.assign.as_ref(), &eff, &ctx, vars)?;
                 let eff = eff.into_owned();
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
+                set_all(vars, assigned);
                 Ok((out, st.next))
             }
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => self.with_retry(st, raw, vars, entered, ctx).await,
         }
     }
 
-    fn assign_jp(&self, assign: Option<&Assign>, input: &Value, ctx: &ContextSource, vars: &mut Vars<'_>) -> Result<(), StatesError> {
-        let Some(Assign::Path(t)) = assign else { return Ok(()) };
-        let v = t.eval(&Env { input, ctx, vars })?;
-        if let Value::Object(m) = v {
-            for (k, v) in m {
-                vars.set(k, v);
-            }
+    /// Evaluate a JSONPath `Assign`; the caller applies the values once the state's output is
+    /// known, so every field of the state sees the variables as they were on entry.
+    fn assign_jp(
+        &self,
+        assign: Option<&Assign>,
+        input: &Value,
+        ctx: &ContextSource,
+        vars: &Vars<'_>,
+    ) -> Result<Vec<(String, Value)>, StatesError> {
+        let Some(Assign::Path(t)) = assign else { return Ok(Vec::new()) };
+        match t.eval(&Env { input, ctx, vars })? {
+            Value::Object(m) => Ok(m.into_iter().collect()),
+            _ => Ok(Vec::new()),
         }
-        Ok(())
     }
 
     fn wait_duration_jp(&self, spec: &WaitSpec, env: &Env<'_>) -> Result<Duration, StatesError> {
@@ -496,8 +508,9 @@ impl<'a> Run<'a> {
             let err_out = serde_json::json!({"Error": err.error.clone().unwrap_or_default(), "Cause": err.cause.clone().unwrap_or_default()});
             return match st.ql {
                 QueryLanguage::JsonPath => {
-                    self.assign_jp(c.assign.as_ref(), &err_out, &ctx, vars)?;
+                    let assigned = self.assign_jp(c.assign.as_ref(), &err_out, &ctx, vars)?;
                     let out = merge_result(&c.result_path, raw, err_out)?;
+                    set_all(vars, assigned);
                     Ok((out, Some(c.next)))
                 }
                 QueryLanguage::Jsonata => {
@@ -550,9 +563,10 @@ impl<'a> Run<'a> {
             Some(t) => t.eval(&Env { input: &result, ctx, vars })?,
             None => result,
         };
-        self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
+        let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
         let out = merge_result(&st.result_path, raw, result)?;
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;
+        set_all(vars, assigned);
         Ok((out, st.next))
     }
 
@@ -650,11 +664,12 @@ impl<'a> Run<'a> {
         let inputs = match &spec.batcher {
             Some(b) => {
                 let max_items = dyn_u64_field(b.max_items.as_ref(), &env, "MaxItemsPerBatchPath", "integer")?;
+                let max_bytes = dyn_u64_field(b.max_bytes.as_ref(), &env, "MaxInputBytesPerBatchPath", "integer")?;
                 let batch_input = match &b.batch_input {
                     Some(t) => Some(t.eval(&env)?),
                     None => None,
                 };
-                batch(inputs, max_items, batch_input)
+                batch(inputs, max_items, max_bytes, batch_input)
             }
             None => inputs,
         };
@@ -923,11 +938,12 @@ impl<'a> Run<'a> {
         let inputs = match &spec.batcher {
             Some(bt) => {
                 let max_items = num(bt.max_items.as_ref(), "MaxItemsPerBatch")?;
+                let max_bytes = num(bt.max_bytes.as_ref(), "MaxInputBytesPerBatch")?;
                 let batch_input = match &bt.batch_input_ata {
                     Some(t) => Some(eval_jt(t, b, "BatchInput")?),
                     None => None,
                 };
-                batch(inputs, max_items, batch_input)
+                batch(inputs, max_items, max_bytes, batch_input)
             }
             None => inputs,
         };
@@ -935,12 +951,30 @@ impl<'a> Run<'a> {
     }
 }
 
-fn batch(inputs: Vec<Value>, max_items: Option<u64>, batch_input: Option<Value>) -> Vec<Value> {
+fn set_all(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
+    for (k, v) in assigned {
+        vars.set(k, v);
+    }
+}
+
+/// Group iteration inputs into ItemBatcher batches, bounded by item count and by size.
+fn batch(inputs: Vec<Value>, max_items: Option<u64>, max_bytes: Option<u64>, batch_input: Option<Value>) -> Vec<Value> {
     let size = max_items.filter(|n| *n > 0).map(|n| n as usize).unwrap_or(inputs.len().max(1));
+    let max_bytes = max_bytes.filter(|n| *n > 0).map(|n| n as usize).unwrap_or(usize::MAX);
     let mut out = Vec::new();
     let mut it = inputs.into_iter().peekable();
     while it.peek().is_some() {
-        let chunk: Vec<Value> = it.by_ref().take(size).collect();
+        let mut chunk: Vec<Value> = Vec::new();
+        let mut bytes = 0usize;
+        while chunk.len() < size {
+            let Some(next) = it.peek() else { break };
+            let n = json_size(next);
+            if !chunk.is_empty() && bytes + n > max_bytes {
+                break;
+            }
+            bytes += n;
+            chunk.extend(it.next());
+        }
         let mut m = Map::new();
         if let Some(bi) = &batch_input {
             m.insert("BatchInput".into(), bi.clone());
@@ -1059,11 +1093,16 @@ fn dyn_u64_field(d: Option<&Dyn<u64>>, env: &Env<'_>, field: &str, what: &str) -
             let v = env.path(p).ok_or_else(|| {
                 StatesError::runtime(format!("The {field} field refers to a path that does not exist: {p}"))
             })?;
-            match v.as_ref() {
-                Value::Number(n) if n.as_u64().is_some() => Ok(n.as_u64()),
-                other => Err(StatesError::runtime(format!(
+            let parsed = match v.as_ref() {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse::<u64>().ok(),
+                _ => None,
+            };
+            match parsed {
+                Some(n) => Ok(Some(n)),
+                None => Err(StatesError::runtime(format!(
                     "The {field} field refers to value \"{}\" which is not a valid {what}: {p}",
-                    plain(other)
+                    plain(&v)
                 ))),
             }
         }
@@ -1081,7 +1120,12 @@ fn dyn_pct(d: Option<&Dyn<f64>>, env: &Env<'_>) -> Result<Option<f64>, StatesErr
                     "The ToleratedFailurePercentagePath field refers to a path that does not exist: {p}"
                 ))
             })?;
-            match v.as_f64() {
+            let parsed = match v.as_ref() {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match parsed {
                 Some(x) if (0.0..=100.0).contains(&x) => Ok(Some(x)),
                 Some(_) => Err(StatesError::runtime("ToleratedFailurePercentage must be between 0 and 100.")),
                 None => Err(StatesError::runtime(format!(

@@ -184,6 +184,18 @@ fn as_int(f: Func, v: &Value, what: &str) -> Result<i64, StatesError> {
     }
 }
 
+/// A number rounded as Java's Math.round does (half up), which MathAdd applies to its operands.
+fn as_rounded(f: Func, v: &Value, what: &str) -> Result<i64, StatesError> {
+    match v {
+        Value::Number(n) if n.is_i64() => Ok(n.as_i64().unwrap_or(0)),
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if x.is_finite() && x.abs() < 9.0e15 => Ok((x + 0.5).floor() as i64),
+            _ => Err(fail(f, format!("{what} is out of range: {n}"))),
+        },
+        other => Err(fail(f, format!("{what} must be a number, got {}", type_name(other)))),
+    }
+}
+
 fn as_str<'a>(f: Func, v: &'a Value, what: &str) -> Result<&'a str, StatesError> {
     v.as_str().ok_or_else(|| fail(f, format!("{what} must be a string, got {}", type_name(v))))
 }
@@ -236,7 +248,7 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
         StringToJson => {
             let s = as_str(f, &a[0], "the argument")?;
             if s.trim().is_empty() {
-                return Err(fail(f, "the string is empty"));
+                return Ok(Value::Null);
             }
             serde_json::from_str(s).map_err(|e| fail(f, format!("invalid JSON: {e}")))?
         }
@@ -353,8 +365,8 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
             Value::from(v)
         }
         MathAdd => {
-            let x = as_int(f, &a[0], "the first argument")?;
-            let y = as_int(f, &a[1], "the second argument")?;
+            let x = as_rounded(f, &a[0], "the first argument")?;
+            let y = as_rounded(f, &a[1], "the second argument")?;
             Value::from(x.checked_add(y).ok_or_else(|| fail(f, "integer overflow"))?)
         }
         StringSplit => {

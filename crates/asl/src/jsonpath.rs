@@ -457,11 +457,10 @@ impl Parser<'_> {
                 self.i += 1;
                 return Ok(out);
             }
-            if c == b'\\' {
-                self.i += 1;
-                let e = self.peek().ok_or("unterminated string")?;
-                out.push(e as char);
-                self.i += 1;
+            // Only the quote itself (and the backslash) can be escaped; other backslashes are literal.
+            if c == b'\\' && matches!(self.s.get(self.i + 1), Some(&n) if n == q || n == b'\\') {
+                out.push(self.s[self.i + 1] as char);
+                self.i += 2;
                 continue;
             }
             // copy one UTF-8 character

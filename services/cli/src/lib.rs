@@ -43,9 +43,30 @@ pub struct RunArgs {
     /// Run the same execution N times and print throughput to stderr.
     #[arg(long, default_value_t = 1)]
     pub repeat: u64,
+    /// Validate as this workflow type: EXPRESS rejects .sync, .waitForTaskToken, activities
+    /// and DISTRIBUTED Map, as AWS does.
+    #[arg(long = "type", value_enum, default_value_t = Type::Standard)]
+    pub machine_type: Type,
     /// Execution time limit in seconds (Express: 300).
     #[arg(long, default_value_t = 300)]
     pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Type {
+    #[value(name = "STANDARD", alias = "standard")]
+    Standard,
+    #[value(name = "EXPRESS", alias = "express")]
+    Express,
+}
+
+impl From<Type> for MachineType {
+    fn from(t: Type) -> Self {
+        match t {
+            Type::Standard => MachineType::Standard,
+            Type::Express => MachineType::Express,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,6 +81,8 @@ pub struct ValidateArgs {
     pub definition: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[arg(long = "type", value_enum, default_value_t = Type::Standard)]
+    pub machine_type: Type,
 }
 
 /// Sleeps on the tokio timer; wall-clock time for the Context object and Wait timestamps.
@@ -109,7 +132,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Value> {
         }
         None => json!({}),
     };
-    let machine = match StateMachine::from_json_with(&def, MachineType::Express) {
+    let machine = match StateMachine::from_json_with(&def, args.machine_type.into()) {
         Ok(m) => m,
         Err(e) => return Ok(invalid_json(&e)),
     };
@@ -143,7 +166,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Value> {
 /// `expressway validate`: returns the text to print and whether the definition is valid.
 pub fn validate(args: &ValidateArgs) -> anyhow::Result<(String, bool)> {
     let def = read(&args.definition, "definition")?;
-    let diags = match StateMachine::from_json_with(&def, MachineType::Express) {
+    let diags = match StateMachine::from_json_with(&def, args.machine_type.into()) {
         Ok(_) => Vec::new(),
         Err(e) => e.diagnostics(),
     };
