@@ -362,10 +362,11 @@ struct Pending {
     loc: String,
 }
 
+/// A JSONata expression is a string that starts with `{%` and ends with `%}` exactly;
+/// anything else (even with surrounding spaces) is a literal.
 fn is_ata(s: &str) -> Option<&str> {
-    let t = s.trim();
-    if t.len() >= 4 && t.starts_with("{%") && t.ends_with("%}") {
-        Some(&t[2..t.len() - 2])
+    if s.len() >= 4 && s.starts_with("{%") && s.ends_with("%}") {
+        Some(&s[2..s.len() - 2])
     } else {
         None
     }
