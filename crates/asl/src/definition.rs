@@ -250,15 +250,7 @@ fn allowed_fields(ty: &str, ql: QueryLanguage) -> Vec<&'static str> {
         }
         "Task" => {
             f.extend(flow);
-            f.extend([
-                "Resource",
-                "TimeoutSeconds",
-                "HeartbeatSeconds",
-                "Retry",
-                "Catch",
-                "Assign",
-                "Credentials",
-            ]);
+            f.extend(["Resource", "TimeoutSeconds", "HeartbeatSeconds", "Retry", "Catch", "Assign", "Credentials"]);
             if jp {
                 f.extend([
                     "InputPath",
@@ -403,7 +395,10 @@ impl Compiler {
             missing.push("StartAt");
         }
         if !missing.is_empty() {
-            self.schema(format!("These fields are required: [{}]", missing.join(", ")), if loc.is_empty() { "/" } else { loc });
+            self.schema(
+                format!("These fields are required: [{}]", missing.join(", ")),
+                if loc.is_empty() { "/" } else { loc },
+            );
             return None;
         }
         let allowed: &[&str] = if top {
@@ -589,10 +584,22 @@ impl Compiler {
                 let why = match (ql, k.as_str()) {
                     (
                         QueryLanguage::Jsonata,
-                        "InputPath" | "OutputPath" | "Parameters" | "ResultPath" | "ResultSelector" | "ItemsPath"
-                        | "SecondsPath" | "TimestampPath" | "ErrorPath" | "CausePath" | "MaxConcurrencyPath"
-                        | "TimeoutSecondsPath" | "HeartbeatSecondsPath" | "ToleratedFailurePercentagePath"
-                        | "ToleratedFailureCountPath" | "Result",
+                        "InputPath"
+                        | "OutputPath"
+                        | "Parameters"
+                        | "ResultPath"
+                        | "ResultSelector"
+                        | "ItemsPath"
+                        | "SecondsPath"
+                        | "TimestampPath"
+                        | "ErrorPath"
+                        | "CausePath"
+                        | "MaxConcurrencyPath"
+                        | "TimeoutSecondsPath"
+                        | "HeartbeatSecondsPath"
+                        | "ToleratedFailurePercentagePath"
+                        | "ToleratedFailureCountPath"
+                        | "Result",
                     ) => format!("The field '{k}' is not supported when QueryLanguage is JSONata"),
                     (QueryLanguage::JsonPath, "Arguments" | "Output" | "Items") => {
                         format!("The field '{k}' is not supported when QueryLanguage is JSONPath")
@@ -801,13 +808,18 @@ impl Compiler {
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && name.len() <= 80;
             if !valid || name == "states" {
-                self.schema(format!("The variable name '{name}' is not valid"), &format!("{loc}/{}", escape_pointer(k)));
+                self.schema(
+                    format!("The variable name '{name}' is not valid"),
+                    &format!("{loc}/{}", escape_pointer(k)),
+                );
             }
         }
         match ql {
             QueryLanguage::JsonPath => Assign::Path(self.template(v, loc)),
             QueryLanguage::Jsonata => Assign::Ata(
-                o.iter().map(|(k, x)| (k.clone(), self.jtemplate(x, &format!("{loc}/{}", escape_pointer(k))))).collect(),
+                o.iter()
+                    .map(|(k, x)| (k.clone(), self.jtemplate(x, &format!("{loc}/{}", escape_pointer(k)))))
+                    .collect(),
             ),
         }
     }
@@ -843,7 +855,12 @@ impl Compiler {
                     Some(s) if intrinsic::looks_like_call(s) => match Call::parse(s) {
                         Ok(c) => Some(Dyn::Call(Box::new(c))),
                         Err(e) => {
-                            self.schema(format!("The value for the field '{path}' must be a valid intrinsic function call: {e}"), &ploc);
+                            self.schema(
+                                format!(
+                                    "The value for the field '{path}' must be a valid intrinsic function call: {e}"
+                                ),
+                                &ploc,
+                            );
                             None
                         }
                     },
@@ -896,10 +913,7 @@ impl Compiler {
             .filter(|k| o.contains_key(*k))
             .collect();
         if present.len() != 1 {
-            self.schema(
-                "A Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath".into(),
-                loc,
-            );
+            self.schema("A Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath".into(), loc);
             return None;
         }
         match present[0] {
@@ -950,7 +964,10 @@ impl Compiler {
         let heartbeat = self.int_field(o, "HeartbeatSeconds", Some("HeartbeatSecondsPath"), loc, ql, 1);
         if let (Some(Dyn::Lit(t)), Some(Dyn::Lit(h))) = (&timeout, &heartbeat) {
             if h >= t {
-                self.schema("HeartbeatSeconds must be smaller than TimeoutSeconds".into(), &format!("{loc}/HeartbeatSeconds"));
+                self.schema(
+                    "HeartbeatSeconds must be smaller than TimeoutSeconds".into(),
+                    &format!("{loc}/HeartbeatSeconds"),
+                );
             }
         }
         Some(Kind::Task(Box::new(TaskSpec { resource: resource.to_string(), timeout, heartbeat })))
@@ -974,7 +991,11 @@ impl Compiler {
         }
         if o.contains_key("ItemReader") || o.contains_key("ResultWriter") {
             if self.ty == MachineType::Express {
-                self.schema("ItemReader and ResultWriter need a DISTRIBUTED Map, which EXPRESS state machines do not support".into(), loc);
+                self.schema(
+                    "ItemReader and ResultWriter need a DISTRIBUTED Map, which EXPRESS state machines do not support"
+                        .into(),
+                    loc,
+                );
             } else {
                 self.schema("ItemReader and ResultWriter are not supported yet".into(), loc);
             }
@@ -1010,7 +1031,8 @@ impl Compiler {
                 return None;
             };
             let max_items = self.int_field(bo, "MaxItemsPerBatch", Some("MaxItemsPerBatchPath"), &bloc, ql, 0);
-            let max_bytes = self.int_field(bo, "MaxInputBytesPerBatch", Some("MaxInputBytesPerBatchPath"), &bloc, ql, 0);
+            let max_bytes =
+                self.int_field(bo, "MaxInputBytesPerBatch", Some("MaxInputBytesPerBatchPath"), &bloc, ql, 0);
             let (batch_input, batch_input_ata) = match (ql, bo.get("BatchInput")) {
                 (_, None) => (None, None),
                 (QueryLanguage::JsonPath, Some(v)) => (Some(self.template(v, &format!("{bloc}/BatchInput"))), None),
@@ -1019,12 +1041,12 @@ impl Compiler {
             Some(Batcher { max_items, max_bytes, batch_input, batch_input_ata })
         });
         let max_concurrency = self.int_field(o, "MaxConcurrency", Some("MaxConcurrencyPath"), loc, ql, 0);
-        let tolerated_count =
-            self.int_field(o, "ToleratedFailureCount", Some("ToleratedFailureCountPath"), loc, ql, 0);
+        let tolerated_count = self.int_field(o, "ToleratedFailureCount", Some("ToleratedFailureCountPath"), loc, ql, 0);
         let tolerated_pct = match (o.get("ToleratedFailurePercentage"), o.get("ToleratedFailurePercentagePath")) {
             (Some(_), Some(_)) => {
                 self.schema(
-                    "Fields 'ToleratedFailurePercentage' and 'ToleratedFailurePercentagePath' are mutually exclusive".into(),
+                    "Fields 'ToleratedFailurePercentage' and 'ToleratedFailurePercentagePath' are mutually exclusive"
+                        .into(),
                     loc,
                 );
                 None
@@ -1097,8 +1119,16 @@ impl Compiler {
                 continue;
             };
             for k in o.keys() {
-                if !["ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy", "Comment"]
-                    .contains(&k.as_str())
+                if ![
+                    "ErrorEquals",
+                    "IntervalSeconds",
+                    "MaxAttempts",
+                    "BackoffRate",
+                    "MaxDelaySeconds",
+                    "JitterStrategy",
+                    "Comment",
+                ]
+                .contains(&k.as_str())
                 {
                     self.schema(format!("Field '{k}' is not supported in a retrier"), &format!("{rloc}/{k}"));
                 }
@@ -1209,7 +1239,10 @@ impl Compiler {
                 QueryLanguage::Jsonata => {
                     for k in co.keys() {
                         if !["Condition", "Next", "Assign", "Output", "Comment"].contains(&k.as_str()) {
-                            self.schema(format!("Field '{k}' is not supported in a JSONata choice rule"), &format!("{cloc}/{k}"));
+                            self.schema(
+                                format!("Field '{k}' is not supported in a JSONata choice rule"),
+                                &format!("{cloc}/{k}"),
+                            );
                         }
                     }
                     match co.get("Condition") {

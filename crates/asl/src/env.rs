@@ -21,10 +21,10 @@ pub struct ExecutionInfo {
 }
 
 /// The per-state part of the Context object, built into a JSON value only when read.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ContextSource {
     pub exec: Arc<ExecutionInfo>,
-    pub state_name: String,
+    pub state_name: Arc<str>,
     pub entered_time: String,
     pub retry_count: u32,
     pub map_item: Option<(usize, Value)>,
@@ -32,8 +32,8 @@ pub struct ContextSource {
 }
 
 impl ContextSource {
-    pub fn new(exec: Arc<ExecutionInfo>, state_name: &str, entered_time: String) -> Self {
-        ContextSource { exec, state_name: state_name.to_string(), entered_time, ..Default::default() }
+    pub fn new(exec: Arc<ExecutionInfo>, state_name: Arc<str>, entered_time: String) -> Self {
+        ContextSource { exec, state_name, entered_time, retry_count: 0, map_item: None, built: OnceLock::new() }
     }
 
     pub fn value(&self) -> &Value {
@@ -50,7 +50,7 @@ impl ContextSource {
                 },
                 "State": {
                     "EnteredTime": self.entered_time,
-                    "Name": self.state_name,
+                    "Name": &*self.state_name,
                     "RetryCount": self.retry_count,
                 },
                 "StateMachine": {"Id": e.state_machine_arn, "Name": e.state_machine_name},
@@ -116,6 +116,10 @@ impl<'a> Env<'a> {
     pub fn for_tests(input: &'a Value) -> Self {
         static CTX: OnceLock<ContextSource> = OnceLock::new();
         static VARS: OnceLock<Vars<'static>> = OnceLock::new();
-        Env { input, ctx: CTX.get_or_init(ContextSource::default), vars: VARS.get_or_init(Vars::new) }
+        Env {
+            input,
+            ctx: CTX.get_or_init(|| ContextSource::new(Arc::default(), Arc::from(""), String::new())),
+            vars: VARS.get_or_init(Vars::new),
+        }
     }
 }

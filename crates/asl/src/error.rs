@@ -101,11 +101,9 @@ fn fmt_diagnostics(d: &[Diagnostic]) -> String {
 impl DefinitionError {
     pub fn diagnostics(&self) -> Vec<Diagnostic> {
         match self {
-            DefinitionError::Json(m) => vec![Diagnostic {
-                code: "INVALID_JSON_DESCRIPTION",
-                message: m.clone(),
-                location: String::new(),
-            }],
+            DefinitionError::Json(m) => {
+                vec![Diagnostic { code: "INVALID_JSON_DESCRIPTION", message: m.clone(), location: String::new() }]
+            }
             DefinitionError::Invalid(d) => d.clone(),
         }
     }

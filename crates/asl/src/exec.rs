@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use crate::choice::parse_timestamp;
 use crate::definition::{
-    Assign, Block, ChoiceBranch, Condition, Dyn, JTemplate, Kind, MapSpec, PathOpt, QueryLanguage, State,
-    StateMachine, WaitSpec,
+    Assign, Block, ChoiceBranch, Condition, Dyn, JTemplate, Kind, MapSpec, PathOpt, QueryLanguage, State, StateMachine,
+    WaitSpec,
 };
 use crate::env::{ContextSource, Env, ExecutionInfo, Vars};
 use crate::error::{errors, StatesError};
@@ -150,13 +150,10 @@ impl Interpreter {
         if let Err(e) = run.check_size(&input, "the execution input", true) {
             return run.finish(Err(e));
         }
-        let limit = machine
-            .timeout_seconds()
-            .map(Duration::from_secs)
-            .into_iter()
-            .chain(self.limits.execution_timeout)
-            .min();
-        let body = run.block(&machine.root, input, None, None);
+        let limit =
+            machine.timeout_seconds().map(Duration::from_secs).into_iter().chain(self.limits.execution_timeout).min();
+        let in_bound = json_size(&input);
+        let body = run.block(&machine.root, input, in_bound, None, None);
         let result = match limit {
             None => body.await,
             Some(limit) => match future::select(body, self.clock.sleep(limit)).await {
@@ -187,25 +184,105 @@ struct Run<'a> {
 }
 
 /// A state's outcome: its output and where to go next (`None`: the block ends).
-type Step = (Value, Option<usize>);
+/// A state's outcome: output, next state (`None`: the block ends), and an upper bound of the
+/// output's serialized size when the state knows one cheaply (`None`: measure it).
+type Step = (Value, Option<usize>, Option<usize>);
 
-/// Counts serialized bytes without allocating.
-struct ByteCount(usize);
-
-impl std::io::Write for ByteCount {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
+/// Size of `v` serialized as compact JSON, computed without serializing. Stops counting
+/// once `limit` is passed (the caller only needs to know that it is too big).
+pub(crate) fn json_size_upto(v: &Value, limit: usize) -> usize {
+    fn str_len(s: &str) -> usize {
+        let mut n = s.len() + 2;
+        for &b in s.as_bytes() {
+            if b < 0x20 || b == b'"' || b == b'\\' {
+                n += if matches!(b, b'\n' | b'\r' | b'\t' | b'"' | b'\\' | 0x08 | 0x0c) { 1 } else { 5 };
+            }
+        }
+        n
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    fn walk(v: &Value, acc: &mut usize, limit: usize) {
+        if *acc > limit {
+            return;
+        }
+        match v {
+            Value::Null => *acc += 4,
+            Value::Bool(b) => *acc += if *b { 4 } else { 5 },
+            Value::Number(n) => {
+                *acc += if let Some(i) = n.as_i64() {
+                    let mut digits = if i < 0 { 2 } else { 1 };
+                    let mut x = i.unsigned_abs();
+                    while x >= 10 {
+                        x /= 10;
+                        digits += 1;
+                    }
+                    digits
+                } else if let Some(u) = n.as_u64() {
+                    u.to_string().len()
+                } else {
+                    ryu::Buffer::new().format(n.as_f64().unwrap_or(0.0)).len()
+                }
+            }
+            Value::String(s) => *acc += str_len(s),
+            Value::Array(a) => {
+                *acc += 2 + a.len().saturating_sub(1);
+                for x in a {
+                    walk(x, acc, limit);
+                }
+            }
+            Value::Object(o) => {
+                *acc += 2 + o.len().saturating_sub(1);
+                for (k, x) in o {
+                    *acc += str_len(k) + 1;
+                    walk(x, acc, limit);
+                }
+            }
+        }
+    }
+    let mut acc = 0;
+    walk(v, &mut acc, limit);
+    acc
+}
+
+/// A cheap upper bound of `v`'s serialized size: exact but for non-integer numbers, which
+/// count as the longest a float can print (24 bytes).
+pub(crate) fn size_bound(v: &Value) -> usize {
+    fn walk(v: &Value) -> usize {
+        match v {
+            Value::Number(n) if !n.is_i64() && !n.is_u64() => 24,
+            Value::Array(a) => 2 + a.len().saturating_sub(1) + a.iter().map(walk).sum::<usize>(),
+            Value::Object(o) => {
+                2 + o.len().saturating_sub(1) + o.iter().map(|(k, x)| json_str_len(k) + 1 + walk(x)).sum::<usize>()
+            }
+            Value::String(s) => json_str_len(s),
+            other => json_size_upto(other, usize::MAX),
+        }
+    }
+    walk(v)
+}
+
+fn json_str_len(s: &str) -> usize {
+    let mut n = s.len() + 2;
+    for &b in s.as_bytes() {
+        if b < 0x20 || b == b'"' || b == b'\\' {
+            n += if matches!(b, b'\n' | b'\r' | b'\t' | b'"' | b'\\' | 0x08 | 0x0c) { 1 } else { 5 };
+        }
+    }
+    n
+}
+
+/// Bound of a state's output when ResultPath puts a result of bound `rb` into an input of
+/// bound `in_bound`.
+fn merged_bound(p: &PathOpt, in_bound: usize, rb: usize) -> usize {
+    match p {
+        PathOpt::Default => rb,
+        PathOpt::Null => in_bound,
+        PathOpt::Path(p) if p.is_root_only() => rb,
+        PathOpt::Path(_) => in_bound + rb,
     }
 }
 
 pub(crate) fn json_size(v: &Value) -> usize {
-    let mut c = ByteCount(0);
-    let _ = serde_json::to_writer(&mut c, v);
-    c.0
+    json_size_upto(v, usize::MAX)
 }
 
 impl<'a> Run<'a> {
@@ -237,7 +314,7 @@ impl<'a> Run<'a> {
     }
 
     fn check_size(&self, v: &Value, what: &str, execution: bool) -> Result<(), StatesError> {
-        if json_size(v) > self.limits.max_payload_bytes {
+        if json_size_upto(v, self.limits.max_payload_bytes) > self.limits.max_payload_bytes {
             let cause = if execution {
                 format!("The size of {what} exceeds the maximum number of bytes service limit.")
             } else {
@@ -259,6 +336,7 @@ impl<'a> Run<'a> {
         &'s self,
         block: &'s Block,
         input: Value,
+        in_bound: usize,
         parent: Option<&'s Vars<'s>>,
         inherited: Option<Vec<(String, Value)>>,
     ) -> BoxFuture<'s, Result<Value, StatesError>> {
@@ -272,12 +350,15 @@ impl<'a> Run<'a> {
             }
             let mut idx = block.start;
             let mut input = input;
+            let mut bound = in_bound;
             loop {
                 let st = &block.states[idx];
-                let entered = self.emit(EventType::entered(st.type_name), Some(&st.name), || {
-                    serde_json::json!({ "input": input })
-                });
-                let (output, next) = self.state(st, input, &mut vars, entered).await?;
+                let entered = self.emit(
+                    EventType::entered(st.type_name),
+                    Some(&st.name),
+                    || serde_json::json!({ "input": input }),
+                );
+                let (output, next, out_bound) = self.state(st, input, bound, &mut vars, entered).await?;
                 if let Some(ty) = EventType::exited(st.type_name) {
                     self.emit(ty, Some(&st.name), || serde_json::json!({ "output": output }));
                 }
@@ -285,6 +366,7 @@ impl<'a> Run<'a> {
                     Some(n) => {
                         idx = n;
                         input = output;
+                        bound = out_bound;
                     }
                     None => return Ok(output),
                 }
@@ -294,7 +376,11 @@ impl<'a> Run<'a> {
     }
 
     fn ctx(&self, st: &State) -> ContextSource {
-        ContextSource::new(self.exec.clone(), &st.name, if self.exec.input.is_some() { self.now_iso() } else { String::new() })
+        ContextSource::new(
+            self.exec.clone(),
+            st.name.clone(),
+            if self.exec.input.is_some() { self.now_iso() } else { String::new() },
+        )
     }
 
     /// Prefix engine-raised errors with the state and its entered event, as AWS does.
@@ -316,19 +402,39 @@ impl<'a> Run<'a> {
         }
     }
 
-    async fn state(&self, st: &State, input: Value, vars: &mut Vars<'_>, entered: u64) -> Result<Step, StatesError> {
+    /// Run one state; returns its output, the next state and a bound of the output's size.
+    async fn state(
+        &self,
+        st: &State,
+        input: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+        entered: u64,
+    ) -> Result<(Value, Option<usize>, usize), StatesError> {
         let r = match st.ql {
-            QueryLanguage::JsonPath => self.state_jp(st, input, vars, entered).await,
-            QueryLanguage::Jsonata => self.state_ata(st, input, vars, entered).await,
+            QueryLanguage::JsonPath => self.state_jp(st, input, in_bound, vars, entered).await,
+            QueryLanguage::Jsonata => self.state_ata(st, input, in_bound, vars, entered).await,
         };
-        let (out, next) = r.map_err(|e| Self::located(st, entered, e))?;
-        self.check_size(&out, &st.name, false)?;
-        Ok((out, next))
+        let (out, next, known) = r.map_err(|e| Self::located(st, entered, e))?;
+        // Sizes are tracked as upper bounds; the exact size is computed only near the limit.
+        let mut bound = known.unwrap_or_else(|| size_bound(&out));
+        if bound > self.limits.max_payload_bytes {
+            self.check_size(&out, &st.name, false)?;
+            bound = json_size(&out);
+        }
+        Ok((out, next, bound))
     }
 
     // ----------------------------------------------------------------- JSONPath states
 
-    async fn state_jp(&self, st: &State, raw: Value, vars: &mut Vars<'_>, entered: u64) -> Result<Step, StatesError> {
+    async fn state_jp(
+        &self,
+        st: &State,
+        raw: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+        entered: u64,
+    ) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
             Kind::Pass { result } => {
@@ -338,16 +444,18 @@ impl<'a> Run<'a> {
                     (None, Some(p)) => p.eval(&Env { input: &env_input, ctx: &ctx, vars })?,
                     (None, None) => env_input.into_owned(),
                 };
+                // A result made from the input alone is no bigger than the input.
+                let rb = if result.is_none() && st.parameters.is_none() { in_bound } else { size_bound(&res) };
                 let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
                 let out = merge_result(&st.result_path, raw, res)?;
                 let out = apply_output_path(&st.output_path, out, &ctx, vars)?;
                 set_all(vars, assigned);
-                Ok((out, st.next))
+                Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
             }
             Kind::Succeed => {
                 let v = apply_input_path(&st.input_path, &raw, &ctx, vars)?.into_owned();
                 let out = apply_output_path(&st.output_path, v, &ctx, vars)?;
-                Ok((out, None))
+                Ok((out, None, Some(in_bound)))
             }
             Kind::Fail { error, cause } => {
                 let env = Env { input: &raw, ctx: &ctx, vars };
@@ -370,19 +478,14 @@ impl<'a> Run<'a> {
                 let next = match (chosen, default) {
                     (Some(c), _) => c.next,
                     (None, Some(d)) => *d,
-                    (None, None) => {
-                        return Err(StatesError::new(
-                            errors::NO_CHOICE_MATCHED,
-                            "No Matches!",
-                        ))
-                    }
+                    (None, None) => return Err(StatesError::new(errors::NO_CHOICE_MATCHED, "No Matches!")),
                 };
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
                 let assigned = self.assign_jp(assign, &eff, &ctx, vars)?;
                 let eff = eff.into_owned();
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
                 set_all(vars, assigned);
-                Ok((out, Some(next)))
+                Ok((out, Some(next), Some(in_bound)))
             }
             Kind::Wait(spec) => {
                 let eff = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
@@ -392,9 +495,11 @@ impl<'a> Run<'a> {
                 let eff = eff.into_owned();
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
                 set_all(vars, assigned);
-                Ok((out, st.next))
+                Ok((out, st.next, Some(in_bound)))
             }
-            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => self.with_retry(st, raw, vars, entered, ctx).await,
+            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                self.with_retry(st, raw, in_bound, vars, entered, ctx).await
+            }
         }
     }
 
@@ -407,7 +512,9 @@ impl<'a> Run<'a> {
         ctx: &ContextSource,
         vars: &Vars<'_>,
     ) -> Result<Vec<(String, Value)>, StatesError> {
-        let Some(Assign::Path(t)) = assign else { return Ok(Vec::new()) };
+        let Some(Assign::Path(t)) = assign else {
+            return Ok(Vec::new());
+        };
         match t.eval(&Env { input, ctx, vars })? {
             Value::Object(m) => Ok(m.into_iter().collect()),
             _ => Ok(Vec::new()),
@@ -465,6 +572,7 @@ impl<'a> Run<'a> {
         &self,
         st: &State,
         raw: Value,
+        in_bound: usize,
         vars: &mut Vars<'_>,
         entered: u64,
         mut ctx: ContextSource,
@@ -476,7 +584,7 @@ impl<'a> Run<'a> {
             let input = if keep_raw { raw.clone() } else { raw.take() }.unwrap_or(Value::Null);
             let attempt: u32 = counts.iter().sum();
             let r = match st.ql {
-                QueryLanguage::JsonPath => self.attempt_jp(st, input, vars, attempt, &ctx).await,
+                QueryLanguage::JsonPath => self.attempt_jp(st, input, in_bound, vars, attempt, &ctx).await,
                 QueryLanguage::Jsonata => self.attempt_ata(st, input, vars, attempt, &ctx).await,
             };
             let err = match r {
@@ -511,7 +619,7 @@ impl<'a> Run<'a> {
                     let assigned = self.assign_jp(c.assign.as_ref(), &err_out, &ctx, vars)?;
                     let out = merge_result(&c.result_path, raw, err_out)?;
                     set_all(vars, assigned);
-                    Ok((out, Some(c.next)))
+                    Ok((out, Some(c.next), None))
                 }
                 QueryLanguage::Jsonata => {
                     let b = AtaEnv::new(&raw, None, Some(&err_out), &ctx, vars);
@@ -524,7 +632,7 @@ impl<'a> Run<'a> {
                     for (k, v) in assigned {
                         vars.set(k, v);
                     }
-                    Ok((out, Some(c.next)))
+                    Ok((out, Some(c.next), None))
                 }
             };
         }
@@ -534,6 +642,7 @@ impl<'a> Run<'a> {
         &self,
         st: &State,
         raw: Value,
+        in_bound: usize,
         vars: &mut Vars<'_>,
         attempt: u32,
         ctx: &ContextSource,
@@ -563,11 +672,12 @@ impl<'a> Run<'a> {
             Some(t) => t.eval(&Env { input: &result, ctx, vars })?,
             None => result,
         };
+        let rb = size_bound(&result);
         let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
         let out = merge_result(&st.result_path, raw, result)?;
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;
         set_all(vars, assigned);
-        Ok((out, st.next))
+        Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
     }
 
     async fn task(
@@ -579,9 +689,11 @@ impl<'a> Run<'a> {
         timeout: Option<u64>,
         heartbeat: Option<u64>,
     ) -> Result<Value, StatesError> {
-        self.emit(EventType::TaskScheduled, Some(&st.name), || {
-            serde_json::json!({"resource": resource, "parameters": input})
-        });
+        self.emit(
+            EventType::TaskScheduled,
+            Some(&st.name),
+            || serde_json::json!({"resource": resource, "parameters": input}),
+        );
         self.emit(EventType::TaskStarted, Some(&st.name), || Value::Null);
         let req = TaskRequest {
             resource,
@@ -615,10 +727,12 @@ impl<'a> Run<'a> {
         let vars: &Vars<'_> = vars;
         let mut futs = Vec::with_capacity(branches.len());
         let n = branches.len();
+        let bound = size_bound(&input);
         let mut input = Some(input);
         for (i, b) in branches.iter().enumerate() {
-            let inp = if i + 1 == n { input.take().unwrap_or(Value::Null) } else { input.clone().unwrap_or(Value::Null) };
-            futs.push(self.block(b, inp, Some(vars), None));
+            let inp =
+                if i + 1 == n { input.take().unwrap_or(Value::Null) } else { input.clone().unwrap_or(Value::Null) };
+            futs.push(self.block(b, inp, bound, Some(vars), None));
         }
         let outs = future::try_join_all(futs).await?;
         Ok(Value::Array(outs))
@@ -640,13 +754,12 @@ impl<'a> Run<'a> {
             None => Cow::Borrowed(eff),
         };
         let Some(items) = items.as_array() else {
-            return Err(StatesError::runtime(format!(
-                "Map state input must be an array but was: {}",
-                items
-            )));
+            return Err(StatesError::runtime(format!("Map state input must be an array but was: {}", items)));
         };
-        let max_conc = dyn_u64_field(spec.max_concurrency.as_ref(), &env, "MaxConcurrencyPath", "integer")?.unwrap_or(0);
-        let tolerated_count = dyn_u64_field(spec.tolerated_count.as_ref(), &env, "ToleratedFailureCountPath", "integer")?;
+        let max_conc =
+            dyn_u64_field(spec.max_concurrency.as_ref(), &env, "MaxConcurrencyPath", "integer")?.unwrap_or(0);
+        let tolerated_count =
+            dyn_u64_field(spec.tolerated_count.as_ref(), &env, "ToleratedFailureCountPath", "integer")?;
         let tolerated_pct = dyn_pct(spec.tolerated_pct.as_ref(), &env)?;
         // Build each iteration's input.
         let mut inputs = Vec::with_capacity(items.len());
@@ -694,7 +807,8 @@ impl<'a> Run<'a> {
         let name: &str = &st.name;
         let mut stream = futures::stream::iter(inputs.into_iter().enumerate().map(|(i, v)| {
             self.emit(EventType::MapIterationStarted, Some(name), || serde_json::json!({ "index": i }));
-            self.block(processor, v, Some(vars), None).map(move |r| (i, r))
+            let bound = size_bound(&v);
+            self.block(processor, v, bound, Some(vars), None).map(move |r| (i, r))
         }))
         .buffered(conc);
         let mut outs = Vec::with_capacity(total);
@@ -731,7 +845,14 @@ impl<'a> Run<'a> {
 
     // ----------------------------------------------------------------- JSONata states
 
-    async fn state_ata(&self, st: &State, raw: Value, vars: &mut Vars<'_>, entered: u64) -> Result<Step, StatesError> {
+    async fn state_ata(
+        &self,
+        st: &State,
+        raw: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+        entered: u64,
+    ) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
             Kind::Pass { .. } | Kind::Succeed | Kind::Wait(_) => {
@@ -750,7 +871,7 @@ impl<'a> Run<'a> {
                     vars.set(k, v);
                 }
                 let next = if matches!(st.kind, Kind::Succeed) { None } else { st.next };
-                Ok((out.unwrap_or(raw), next))
+                Ok((out.unwrap_or(raw), next, None))
             }
             Kind::Fail { error, cause } => {
                 let b = AtaEnv::new(&raw, None, None, &ctx, vars);
@@ -802,9 +923,11 @@ impl<'a> Run<'a> {
                 for (k, v) in assigned {
                     vars.set(k, v);
                 }
-                Ok((out.unwrap_or(raw), Some(next)))
+                Ok((out.unwrap_or(raw), Some(next), None))
             }
-            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => self.with_retry(st, raw, vars, entered, ctx).await,
+            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                self.with_retry(st, raw, in_bound, vars, entered, ctx).await
+            }
         }
     }
 
@@ -868,7 +991,7 @@ impl<'a> Run<'a> {
         for (k, v) in assigned {
             vars.set(k, v);
         }
-        Ok((out.unwrap_or(result), st.next))
+        Ok((out.unwrap_or(result), st.next, None))
     }
 
     async fn map_ata(&self, st: &State, spec: &MapSpec, b: &AtaEnv<'_>, vars: &Vars<'_>) -> Result<Value, StatesError> {
@@ -889,10 +1012,7 @@ impl<'a> Run<'a> {
             }
             None => {
                 if !b.input.is_array() {
-                    return Err(StatesError::query(format!(
-                        "Map state input must be an array but was: {}",
-                        b.input
-                    )));
+                    return Err(StatesError::query(format!("Map state input must be an array but was: {}", b.input)));
                 }
                 b.input.clone()
             }
@@ -1015,7 +1135,9 @@ fn apply_input_path<'v>(
     match p {
         PathOpt::Default => Ok(Cow::Borrowed(raw)),
         PathOpt::Null => Ok(Cow::Owned(Value::Object(Map::new()))),
-        PathOpt::Path(p) if p.is_root_only() && matches!(p.root(), crate::jsonpath::Root::Input) => Ok(Cow::Borrowed(raw)),
+        PathOpt::Path(p) if p.is_root_only() && matches!(p.root(), crate::jsonpath::Root::Input) => {
+            Ok(Cow::Borrowed(raw))
+        }
         PathOpt::Path(p) => {
             let env = Env { input: raw, ctx, vars };
             match env.path(p) {
@@ -1225,7 +1347,9 @@ pub(crate) fn eval_jt(t: &JTemplate, b: &dyn Bindings, field: &str) -> Result<Va
 }
 
 fn eval_assign_ata(a: Option<&Assign>, b: &dyn Bindings) -> Result<Vec<(String, Value)>, StatesError> {
-    let Some(Assign::Ata(fields)) = a else { return Ok(Vec::new()) };
+    let Some(Assign::Ata(fields)) = a else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::with_capacity(fields.len());
     for (k, t) in fields {
         out.push((k.clone(), eval_jt(t, b, &format!("Assign/{k}"))?));
@@ -1238,4 +1362,3 @@ fn _assert_send(i: &Interpreter, m: &StateMachine) {
     fn is_send<T: Send>(_: T) {}
     is_send(i.execute(m, Value::Null, ExecutionInfo::default(), &crate::events::NoEvents));
 }
-

@@ -315,8 +315,9 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
             if s.len() > 10_000 {
                 return Err(fail(f, "the input exceeds 10000 characters"));
             }
-            let bytes =
-                base64::engine::general_purpose::STANDARD.decode(s).map_err(|e| fail(f, format!("invalid base64: {e}")))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map_err(|e| fail(f, format!("invalid base64: {e}")))?;
             Value::String(String::from_utf8_lossy(&bytes).into_owned())
         }
         Hash => {
@@ -546,7 +547,7 @@ mod tests {
     use serde_json::json;
 
     fn run(expr: &str, input: Value) -> Result<Value, StatesError> {
-        let call = Call::parse(expr).map_err(|e| StatesError::runtime(e))?;
+        let call = Call::parse(expr).map_err(StatesError::runtime)?;
         let env = Env::for_tests(&input);
         call.eval(&env)
     }
@@ -569,10 +570,7 @@ mod tests {
         assert_eq!(run("States.ArrayGetItem($.a, 4)", i.clone()).ok(), Some(json!(4)));
         assert_eq!(run("States.ArrayLength($.a)", i.clone()).ok(), Some(json!(5)));
         assert_eq!(run("States.ArrayUnique($.a)", i.clone()).ok(), Some(json!([1, 2, 3, 4])));
-        assert_eq!(
-            run("States.Array('x', $.b, States.ArrayLength($.a))", i).ok(),
-            Some(json!(["x", 2, 5]))
-        );
+        assert_eq!(run("States.Array('x', $.b, States.ArrayLength($.a))", i).ok(), Some(json!(["x", 2, 5])));
     }
 
     #[test]

@@ -185,7 +185,10 @@ impl JsonPath {
                         Value::Object(o) => o,
                         other => return Err(format!("cannot set field '{name}' on {}", type_name(other))),
                     };
-                    cur = obj.entry(name.clone()).or_insert(Value::Null);
+                    if !obj.contains_key(name.as_str()) {
+                        obj.insert(name.clone(), Value::Null);
+                    }
+                    cur = obj.get_mut(name.as_str()).ok_or_else(|| "field vanished".to_string())?;
                 }
                 Seg::Index(i) => {
                     let arr = match cur {

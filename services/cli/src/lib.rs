@@ -99,10 +99,7 @@ impl Clock for TokioClock {
 }
 
 fn chrono_now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn read(path: &Path, what: &str) -> anyhow::Result<String> {

@@ -276,12 +276,20 @@ impl<'h> Ctx<'h> {
             Node::Range(l, r) => {
                 let a = self.eval(l, input, scope)?;
                 let b = self.eval(r, input, scope)?;
-                let (Val::J(a), Val::J(b)) = (a, b) else { return Ok(Val::J(Value::Array(Vec::new()))) };
+                let (Val::J(a), Val::J(b)) = (a, b) else {
+                    return Ok(Val::J(Value::Array(Vec::new())));
+                };
                 let (Some(x), Some(y)) = (int_of(&a), int_of(&b)) else {
-                    return Err(err("T2003", "The left and right sides of the range operator (..) must evaluate to integers"));
+                    return Err(err(
+                        "T2003",
+                        "The left and right sides of the range operator (..) must evaluate to integers",
+                    ));
                 };
                 if y >= x && y - x >= 10_000_000 {
-                    return Err(err("D2014", "The size of the sequence allocated by the range operator (..) must not exceed 1e7"));
+                    return Err(err(
+                        "D2014",
+                        "The size of the sequence allocated by the range operator (..) must not exceed 1e7",
+                    ));
                 }
                 Val::J(Value::Array((x..=y).map(Value::from).collect()))
             }
@@ -298,7 +306,9 @@ impl<'h> Ctx<'h> {
                 scope.set(name, v.clone());
                 v
             }
-            Node::Lambda(def) => Val::F(Rc::new(Func::Lambda { def: def.clone(), scope: scope.clone(), input: input.clone() })),
+            Node::Lambda(def) => {
+                Val::F(Rc::new(Func::Lambda { def: def.clone(), scope: scope.clone(), input: input.clone() }))
+            }
             Node::Call(f, args) => {
                 let fv = self.eval(f, input, scope)?;
                 let Val::F(func) = fv else {
@@ -325,7 +335,10 @@ impl<'h> Ctx<'h> {
                 match &**r {
                     Node::Call(f, args) => {
                         let Val::F(func) = self.eval(f, input, scope)? else {
-                            return Err(err("T2006", "The right side of the function application operator ~> must be a function"));
+                            return Err(err(
+                                "T2006",
+                                "The right side of the function application operator ~> must be a function",
+                            ));
                         };
                         let mut vals = vec![a];
                         for x in args {
@@ -335,7 +348,12 @@ impl<'h> Ctx<'h> {
                     }
                     other => match self.eval(other, input, scope)? {
                         Val::F(func) => self.apply(&func, vec![a], input)?,
-                        _ => return Err(err("T2006", "The right side of the function application operator ~> must be a function")),
+                        _ => {
+                            return Err(err(
+                                "T2006",
+                                "The right side of the function application operator ~> must be a function",
+                            ))
+                        }
                     },
                 }
             }
@@ -371,7 +389,9 @@ impl<'h> Ctx<'h> {
             let mut next = Vec::with_capacity(results.len());
             for r in results {
                 match r {
-                    Val::J(Value::Array(a)) if !matches!(step, Node::Array(_)) => next.extend(a.into_iter().map(Val::J)),
+                    Val::J(Value::Array(a)) if !matches!(step, Node::Array(_)) => {
+                        next.extend(a.into_iter().map(Val::J))
+                    }
                     other => next.push(other),
                 }
             }
@@ -449,7 +469,10 @@ impl<'h> Ctx<'h> {
                 match groups.iter_mut().find(|(g, _, _)| *g == key) {
                     Some((_, gpi, members)) => {
                         if *gpi != pi {
-                            return Err(err("D1009", format!("Multiple key definitions evaluate to same key: \"{key}\"")));
+                            return Err(err(
+                                "D1009",
+                                format!("Multiple key definitions evaluate to same key: \"{key}\""),
+                            ));
                         }
                         members.push(item.clone());
                     }
@@ -493,7 +516,10 @@ impl<'h> Ctx<'h> {
                     }
                     (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
                     _ => {
-                        error = Some(err("T2008", "The expressions within an order-by clause must evaluate to numeric or string values"));
+                        error = Some(err(
+                            "T2008",
+                            "The expressions within an order-by clause must evaluate to numeric or string values",
+                        ));
                         std::cmp::Ordering::Equal
                     }
                 };
@@ -600,17 +626,25 @@ fn binop(op: BinOp, a: Val, b: Val) -> R {
                 Val::Undef => None,
                 Val::J(Value::Number(n)) => n.as_f64(),
                 other => {
-                    return Err(err("T2001", format!("The left side of the arithmetic expression is not a number: {}", describe(other))))
+                    return Err(err(
+                        "T2001",
+                        format!("The left side of the arithmetic expression is not a number: {}", describe(other)),
+                    ))
                 }
             };
             let y = match &b {
                 Val::Undef => None,
                 Val::J(Value::Number(n)) => n.as_f64(),
                 other => {
-                    return Err(err("T2002", format!("The right side of the arithmetic expression is not a number: {}", describe(other))))
+                    return Err(err(
+                        "T2002",
+                        format!("The right side of the arithmetic expression is not a number: {}", describe(other)),
+                    ))
                 }
             };
-            let (Some(x), Some(y)) = (x, y) else { return Ok(Val::Undef) };
+            let (Some(x), Some(y)) = (x, y) else {
+                return Ok(Val::Undef);
+            };
             let r = match op {
                 Add => x + y,
                 Sub => x - y,
@@ -621,7 +655,9 @@ fn binop(op: BinOp, a: Val, b: Val) -> R {
             Ok(Val::J(num(r)?))
         }
         Eq | Ne => {
-            let (Val::J(x), Val::J(y)) = (&a, &b) else { return Ok(Val::J(Value::Bool(false))) };
+            let (Val::J(x), Val::J(y)) = (&a, &b) else {
+                return Ok(Val::J(Value::Bool(false)));
+            };
             let e = deep_eq(x, y);
             Ok(Val::J(Value::Bool(if op == Eq { e } else { !e })))
         }
@@ -629,7 +665,10 @@ fn binop(op: BinOp, a: Val, b: Val) -> R {
             let (Val::J(x), Val::J(y)) = (&a, &b) else {
                 let bad = |v: &Val| matches!(v, Val::J(j) if !j.is_number() && !j.is_string());
                 if bad(&a) || bad(&b) {
-                    return Err(err("T2010", "The expressions either side of operator must evaluate to numeric or string values"));
+                    return Err(err(
+                        "T2010",
+                        "The expressions either side of operator must evaluate to numeric or string values",
+                    ));
                 }
                 return Ok(Val::Undef);
             };
@@ -640,10 +679,15 @@ fn binop(op: BinOp, a: Val, b: Val) -> R {
                     return Err(err("T2009", "The values either side of the operator must be of the same data type"))
                 }
                 _ => {
-                    return Err(err("T2010", "The expressions either side of operator must evaluate to numeric or string values"))
+                    return Err(err(
+                        "T2010",
+                        "The expressions either side of operator must evaluate to numeric or string values",
+                    ))
                 }
             };
-            let Some(o) = ord else { return Ok(Val::J(Value::Bool(false))) };
+            let Some(o) = ord else {
+                return Ok(Val::J(Value::Bool(false)));
+            };
             use std::cmp::Ordering::*;
             Ok(Val::J(Value::Bool(match op {
                 Lt => o == Less,
@@ -662,7 +706,9 @@ fn binop(op: BinOp, a: Val, b: Val) -> R {
             Ok(Val::J(Value::String(s(&a)? + &s(&b)?)))
         }
         In => {
-            let Val::J(x) = &a else { return Ok(Val::J(Value::Bool(false))) };
+            let Val::J(x) = &a else {
+                return Ok(Val::J(Value::Bool(false)));
+            };
             let found = match &b {
                 Val::J(Value::Array(arr)) => arr.iter().any(|y| deep_eq(x, y)),
                 Val::J(y) => deep_eq(x, y),

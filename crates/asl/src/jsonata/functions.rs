@@ -10,13 +10,72 @@ use super::eval::{deep_eq, describe, err, from_seq, num, truthy, Ctx, Func, Val,
 use super::JsonataError;
 
 const NAMES: &[&str] = &[
-    "string", "length", "substring", "substringBefore", "substringAfter", "uppercase", "lowercase", "trim", "pad",
-    "contains", "split", "join", "match", "replace", "base64encode", "base64decode", "encodeUrlComponent", "encodeUrl",
-    "decodeUrlComponent", "decodeUrl", "formatBase", "number", "abs", "floor", "ceil", "round", "power", "sqrt",
-    "random", "sum", "max", "min", "average", "boolean", "not", "exists", "count", "append", "sort", "reverse",
-    "shuffle", "distinct", "zip", "keys", "lookup", "spread", "merge", "sift", "each", "error", "assert", "type", "map",
-    "filter", "single", "reduce", "now", "millis", "fromMillis", "toMillis", "partition", "range", "hash", "uuid",
-    "parse", "formatNumber",
+    "string",
+    "length",
+    "substring",
+    "substringBefore",
+    "substringAfter",
+    "uppercase",
+    "lowercase",
+    "trim",
+    "pad",
+    "contains",
+    "split",
+    "join",
+    "match",
+    "replace",
+    "base64encode",
+    "base64decode",
+    "encodeUrlComponent",
+    "encodeUrl",
+    "decodeUrlComponent",
+    "decodeUrl",
+    "formatBase",
+    "number",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "power",
+    "sqrt",
+    "random",
+    "sum",
+    "max",
+    "min",
+    "average",
+    "boolean",
+    "not",
+    "exists",
+    "count",
+    "append",
+    "sort",
+    "reverse",
+    "shuffle",
+    "distinct",
+    "zip",
+    "keys",
+    "lookup",
+    "spread",
+    "merge",
+    "sift",
+    "each",
+    "error",
+    "assert",
+    "type",
+    "map",
+    "filter",
+    "single",
+    "reduce",
+    "now",
+    "millis",
+    "fromMillis",
+    "toMillis",
+    "partition",
+    "range",
+    "hash",
+    "uuid",
+    "parse",
+    "formatNumber",
 ];
 
 pub fn exists(name: &str) -> bool {
@@ -63,7 +122,10 @@ fn arg(args: &[Val], i: usize) -> &Val {
 }
 
 fn bad(name: &str, i: usize, v: &Val) -> JsonataError {
-    err("T0410", format!("Argument {} of function \"{name}\" does not match function signature (got {})", i + 1, describe(v)))
+    err(
+        "T0410",
+        format!("Argument {} of function \"{name}\" does not match function signature (got {})", i + 1, describe(v)),
+    )
 }
 
 fn s_arg<'a>(name: &str, args: &'a [Val], i: usize) -> Result<Option<&'a str>, JsonataError> {
@@ -144,9 +206,9 @@ fn takes_context(name: &str) -> bool {
 fn min_args(name: &str) -> usize {
     match name {
         "now" | "millis" | "random" | "uuid" | "error" => 0,
-        "substring" | "substringBefore" | "substringAfter" | "pad" | "contains" | "split" | "match" | "power" | "append"
-        | "lookup" | "sift" | "each" | "map" | "filter" | "partition" | "hash" | "formatNumber" | "formatBase"
-        | "zip" => 2,
+        "substring" | "substringBefore" | "substringAfter" | "pad" | "contains" | "split" | "match" | "power"
+        | "append" | "lookup" | "sift" | "each" | "map" | "filter" | "partition" | "hash" | "formatNumber"
+        | "formatBase" | "zip" => 2,
         "replace" | "range" => 2,
         "reduce" => 2,
         _ => 1,
@@ -170,7 +232,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             None => Ok(Val::Undef),
         },
         "substring" => {
-            let Some(x) = s_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = s_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let chars: Vec<char> = x.chars().collect();
             let len = chars.len() as i64;
             let mut start = n_arg(name, a, 1)?.unwrap_or(0.0) as i64;
@@ -185,8 +249,12 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             s(chars[start as usize..end as usize].iter().collect())
         }
         "substringBefore" | "substringAfter" => {
-            let Some(x) = s_arg(name, a, 0)? else { return Ok(Val::Undef) };
-            let Some(chars) = s_arg(name, a, 1)? else { return s(x.to_string()) };
+            let Some(x) = s_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
+            let Some(chars) = s_arg(name, a, 1)? else {
+                return s(x.to_string());
+            };
             match x.find(chars) {
                 Some(i) if name == "substringBefore" => s(x[..i].to_string()),
                 Some(i) => s(x[i + chars.len()..].to_string()),
@@ -199,7 +267,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             .map(|x| Val::J(Value::String(x.split_whitespace().collect::<Vec<_>>().join(" "))))
             .unwrap_or(Val::Undef)),
         "pad" => {
-            let Some(x) = s_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = s_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let width = n_arg(name, a, 1)?.unwrap_or(0.0) as i64;
             let pad = s_arg(name, a, 2)?.unwrap_or(" ");
             let pad = if pad.is_empty() { " " } else { pad };
@@ -212,7 +282,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             s(if width > 0 { format!("{x}{filler}") } else { format!("{filler}{x}") })
         }
         "contains" => {
-            let Some(x) = s_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = s_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             match arg(a, 1) {
                 Val::J(Value::String(p)) => b(x.contains(p.as_str())),
                 Val::F(f) => match &**f {
@@ -223,10 +295,14 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             }
         }
         "split" => {
-            let Some(x) = s_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = s_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let limit = n_arg(name, a, 2)?.map(|l| l as usize);
             let parts: Vec<Value> = match arg(a, 1) {
-                Val::J(Value::String(sep)) if sep.is_empty() => x.chars().map(|c| Value::String(c.to_string())).collect(),
+                Val::J(Value::String(sep)) if sep.is_empty() => {
+                    x.chars().map(|c| Value::String(c.to_string())).collect()
+                }
                 Val::J(Value::String(sep)) => x.split(sep.as_str()).map(|p| Value::String(p.to_string())).collect(),
                 Val::F(f) => match &**f {
                     Func::Regex(re) => re.split(x).map(|p| Value::String(p.to_string())).collect(),
@@ -256,7 +332,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             s(out.join(sep))
         }
         "match" => {
-            let Some(x) = s_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = s_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let re = match arg(a, 1) {
                 Val::F(f) => match &**f {
                     Func::Regex(re) => re.clone(),
@@ -269,7 +347,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             Ok(from_seq(out, false))
         }
         "replace" => {
-            let Some(x) = s_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = s_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let limit = n_arg(name, a, 3)?.map(|l| l as usize).unwrap_or(usize::MAX);
             match (arg(a, 1), arg(a, 2)) {
                 (Val::J(Value::String(p)), Val::J(Value::String(r))) => {
@@ -279,7 +359,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
                     s(x.replacen(p.as_str(), r, limit))
                 }
                 (Val::F(f), repl) => {
-                    let Func::Regex(re) = &**f else { return Err(bad(name, 1, arg(a, 1))) };
+                    let Func::Regex(re) = &**f else {
+                        return Err(bad(name, 1, arg(a, 1)));
+                    };
                     let mut out = String::new();
                     let mut last = 0;
                     for (count, c) in re.captures_iter(x).enumerate() {
@@ -292,7 +374,12 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
                             Val::J(Value::String(r)) => out.push_str(&expand(r, &c)),
                             Val::F(rf) => match ctx.apply(rf, vec![Val::J(match_object(&c))], input)? {
                                 Val::J(Value::String(t)) => out.push_str(&t),
-                                _ => return Err(err("D3012", "Attempted to replace a matched string with a non-string value")),
+                                _ => {
+                                    return Err(err(
+                                        "D3012",
+                                        "Attempted to replace a matched string with a non-string value",
+                                    ))
+                                }
                             },
                             other => return Err(bad(name, 2, other)),
                         }
@@ -337,8 +424,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
                 let mut out = Vec::with_capacity(bytes.len());
                 let mut i = 0;
                 while i < bytes.len() {
-                    if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
-                        let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                    if bytes[i] == b'%' && i + 2 < bytes.len() {
+                        let h =
+                            std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
                         match h {
                             Some(v) => {
                                 out.push(v);
@@ -356,7 +444,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             None => Ok(Val::Undef),
         },
         "formatBase" => {
-            let Some(x) = n_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = n_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let radix = n_arg(name, a, 1)?.unwrap_or(10.0) as u32;
             if !(2..=36).contains(&radix) {
                 return Err(err("D3100", "The radix of the formatBase function must be between 2 and 36"));
@@ -378,7 +468,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             s(digits.into_iter().rev().collect())
         }
         "formatNumber" => {
-            let Some(x) = n_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = n_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let pic = s_arg(name, a, 1)?.unwrap_or("0");
             s(format_number(x, pic))
         }
@@ -417,7 +509,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             None => Val::Undef,
         }),
         "round" => {
-            let Some(x) = n_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = n_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             let p = n_arg(name, a, 1)?.unwrap_or(0.0) as i32;
             let scale = 10f64.powi(p);
             let v = x * scale;
@@ -427,15 +521,22 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             n(r / scale)
         }
         "power" => {
-            let (Some(x), Some(y)) = (n_arg(name, a, 0)?, n_arg(name, a, 1)?) else { return Ok(Val::Undef) };
+            let (Some(x), Some(y)) = (n_arg(name, a, 0)?, n_arg(name, a, 1)?) else {
+                return Ok(Val::Undef);
+            };
             let r = x.powf(y);
             if !r.is_finite() {
-                return Err(err("D3061", "The power function has resulted in a value that cannot be represented as a JSON number"));
+                return Err(err(
+                    "D3061",
+                    "The power function has resulted in a value that cannot be represented as a JSON number",
+                ));
             }
             n(r)
         }
         "sqrt" => {
-            let Some(x) = n_arg(name, a, 0)? else { return Ok(Val::Undef) };
+            let Some(x) = n_arg(name, a, 0)? else {
+                return Ok(Val::Undef);
+            };
             if x < 0.0 {
                 return Err(err("D3060", "The sqrt function cannot be applied to a negative number"));
             }
@@ -527,9 +628,7 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
                 }
                 _ => {
                     if items.iter().all(Value::is_number) {
-                        items.sort_by(|x, y| {
-                            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal)
-                        });
+                        items.sort_by(|x, y| x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal));
                     } else if items.iter().all(Value::is_string) {
                         items.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
                     } else {
@@ -589,7 +688,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             Ok(from_seq(out, false))
         }
         "lookup" => {
-            let Some(key) = s_arg(name, a, 1)? else { return Ok(Val::Undef) };
+            let Some(key) = s_arg(name, a, 1)? else {
+                return Ok(Val::Undef);
+            };
             let mut out = Vec::new();
             for it in arr(arg(a, 0)) {
                 if let Some(v) = it.as_object().and_then(|o| o.get(key)) {
@@ -634,7 +735,9 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             Ok(Val::J(Value::Object(m)))
         }
         "sift" | "each" => {
-            let Val::J(Value::Object(o)) = arg(a, 0) else { return Ok(Val::Undef) };
+            let Val::J(Value::Object(o)) = arg(a, 0) else {
+                return Ok(Val::Undef);
+            };
             let f = f_arg(name, a, 1)?;
             let arity = Ctx::arity(&f);
             let mut kept = Map::new();
@@ -716,8 +819,14 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             if name == "single" {
                 return match out.len() {
                     1 => Ok(Val::J(out.pop().unwrap_or(Value::Null))),
-                    0 => Err(err("D3139", "The $single() function expected exactly 1 matching result.  Instead it matched 0.")),
-                    k => Err(err("D3138", format!("The $single() function expected exactly 1 matching result.  Instead it matched {k}."))),
+                    0 => Err(err(
+                        "D3139",
+                        "The $single() function expected exactly 1 matching result.  Instead it matched 0.",
+                    )),
+                    k => Err(err(
+                        "D3138",
+                        format!("The $single() function expected exactly 1 matching result.  Instead it matched {k}."),
+                    )),
                 };
             }
             Ok(from_seq(out, false))
@@ -764,12 +873,18 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             };
             let size = match n_arg(name, a, 1)? {
                 Some(x) if x >= 1.0 && x.fract() == 0.0 => x as usize,
-                _ => return Err(err("States.QueryEvaluationError", "The chunk size of $partition must be a positive integer")),
+                _ => {
+                    return Err(err(
+                        "States.QueryEvaluationError",
+                        "The chunk size of $partition must be a positive integer",
+                    ))
+                }
             };
             Ok(Val::J(Value::Array(items.chunks(size).map(|c| Value::Array(c.to_vec())).collect())))
         }
         "range" => {
-            let (Some(start), Some(end), Some(step)) = (n_arg(name, a, 0)?, n_arg(name, a, 1)?, n_arg(name, a, 2)?) else {
+            let (Some(start), Some(end), Some(step)) = (n_arg(name, a, 0)?, n_arg(name, a, 1)?, n_arg(name, a, 2)?)
+            else {
                 return Err(err("T0410", "$range expects start, end and step"));
             };
             if [start, end, step].iter().any(|x| x.fract() != 0.0) || step == 0.0 {
@@ -813,9 +928,8 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
 /// The object `$match` returns for one regex match.
 fn match_object(c: &regex::Captures<'_>) -> Value {
     let m = c.get(0);
-    let groups: Vec<Value> = (1..c.len())
-        .map(|i| Value::String(c.get(i).map(|g| g.as_str().to_string()).unwrap_or_default()))
-        .collect();
+    let groups: Vec<Value> =
+        (1..c.len()).map(|i| Value::String(c.get(i).map(|g| g.as_str().to_string()).unwrap_or_default())).collect();
     serde_json::json!({
         "match": m.map(|m| m.as_str()).unwrap_or(""),
         "index": m.map(|m| m.start()).unwrap_or(0),

@@ -61,12 +61,7 @@ impl Expr {
 
     /// Evaluate; `Ok(None)` is JSONata's "undefined". The context value `$` is the state input.
     pub fn evaluate(&self, bindings: &dyn Bindings) -> Result<Option<Value>, JsonataError> {
-        let input = bindings
-            .get("states")
-            .and_then(|s| s.get("input"))
-            .cloned()
-            .map(Val::J)
-            .unwrap_or(Val::Undef);
+        let input = bindings.get("states").and_then(|s| s.get("input")).cloned().map(Val::J).unwrap_or(Val::Undef);
         let ctx = Ctx::new(bindings, input.clone());
         let scope = Rc::new(Scope::default());
         match ctx.eval(&self.root, &input, &scope)? {

@@ -143,7 +143,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             let mut j = i + 1;
             let mut s = String::new();
             loop {
-                let ch = src[j..].chars().next().ok_or("S0101: string literal must be terminated by a matching quote")?;
+                let ch =
+                    src[j..].chars().next().ok_or("S0101: string literal must be terminated by a matching quote")?;
                 j += ch.len_utf8();
                 if ch == q {
                     break;
@@ -210,7 +211,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             continue;
         }
         if c == b'`' {
-            let end = src[i + 1..].find('`').ok_or("S0105: quoted property name must be terminated with a backquote")?;
+            let end =
+                src[i + 1..].find('`').ok_or("S0105: quoted property name must be terminated with a backquote")?;
             out.push((Tok::Name(src[i + 1..i + 1 + end].to_string()), start));
             i += end + 2;
             continue;
@@ -220,7 +222,8 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             i += op.len();
             continue;
         }
-        let is_name_char = |ch: char| !ch.is_whitespace() && !"`.[]{}()," .contains(ch) && !"@#;:?+-*/%|=<>^&!~\"'".contains(ch);
+        let is_name_char =
+            |ch: char| !ch.is_whitespace() && !"`.[]{}(),".contains(ch) && !"@#;:?+-*/%|=<>^&!~\"'".contains(ch);
         let ch = src[i..].chars().next().unwrap_or(' ');
         if ch == '$' {
             let mut j = i + 1;
