@@ -120,7 +120,7 @@ pub fn looks_like_call(s: &str) -> bool {
 
 impl Call {
     pub fn parse(text: &str) -> Result<Call, String> {
-        let mut p = P { s: text, i: 0 };
+        let mut p = P { s: text, i: 0, depth: 0 };
         p.ws();
         let call = p.call()?;
         p.ws();
@@ -419,9 +419,13 @@ pub(crate) fn hash(alg: &str, data: &[u8]) -> Option<String> {
     })
 }
 
+/// Deepest nesting of calls inside calls that a definition may use.
+const MAX_NESTING: usize = 64;
+
 struct P<'a> {
     s: &'a str,
     i: usize,
+    depth: usize,
 }
 
 impl P<'_> {
@@ -436,6 +440,10 @@ impl P<'_> {
     }
 
     fn call(&mut self) -> Result<Call, String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(format!("intrinsic calls are nested more than {MAX_NESTING} deep"));
+        }
         let start = self.i;
         while self.peek().is_some_and(|c| c.is_ascii_alphanumeric() || c == '.') {
             self.i += 1;
@@ -469,6 +477,7 @@ impl P<'_> {
         if args.len() < lo || args.len() > hi {
             return Err(format!("{name} does not take {} argument(s)", args.len()));
         }
+        self.depth -= 1;
         Ok(Call { func, args })
     }
 

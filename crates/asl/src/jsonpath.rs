@@ -92,7 +92,7 @@ impl JsonPath {
     /// Compile a path. `allow_vars` admits `$name` roots (variables).
     pub fn parse(text: &str) -> Result<Self, PathError> {
         let err = |reason: &str| PathError { path: text.to_string(), reason: reason.to_string() };
-        let mut p = Parser { s: text.as_bytes(), i: 0, text };
+        let mut p = Parser { s: text.as_bytes(), i: 0, text, depth: 0 };
         if !text.starts_with('$') {
             return Err(err("a path must start with '$'"));
         }
@@ -370,10 +370,14 @@ fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_'
 }
 
+/// Deepest nesting of filter expressions a path may use.
+const MAX_NESTING: usize = 64;
+
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     text: &'a str,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -398,6 +402,16 @@ impl Parser<'_> {
 
     /// Segments until the end, or (inside a filter) until a character that ends an operand.
     fn segments(&mut self, in_filter: bool) -> Result<Vec<Seg>, String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err("the path is nested too deeply".into());
+        }
+        let r = self.segments_inner(in_filter);
+        self.depth -= 1;
+        r
+    }
+
+    fn segments_inner(&mut self, in_filter: bool) -> Result<Vec<Seg>, String> {
         let mut segs = Vec::new();
         loop {
             match self.peek() {
@@ -580,6 +594,16 @@ impl Parser<'_> {
     }
 
     fn filter_atom(&mut self) -> Result<Filter, String> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err("the filter expression is nested too deeply".into());
+        }
+        let r = self.filter_atom_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn filter_atom_inner(&mut self) -> Result<Filter, String> {
         self.ws();
         if self.eat(b'!') {
             return Ok(Filter::Not(Box::new(self.filter_atom()?)));

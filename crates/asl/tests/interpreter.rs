@@ -1,0 +1,204 @@
+//! Behaviour of the interpreter: Task effects through the invoker, Retry and Catch timing,
+//! timeouts, Map and Parallel, the Context object, variables, history events and limits.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{failed, run, run_with, succeeded, Script, Step};
+use expressway_asl::{EventLog, EventType, Interpreter, Limits, NoEvents, Outcome};
+use serde_json::json;
+
+#[tokio::test(start_paused = true)]
+async fn task_result_flows_through_selector_and_result_path() {
+    let def = json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f",
+        "InputPath": "$.req", "Parameters": {"id.$": "$.id", "fixed": 1},
+        "ResultSelector": {"total.$": "$.sum"}, "ResultPath": "$.res", "OutputPath": "$.res", "End": true}}});
+    let tasks =
+        Arc::new(Script::default().on("arn:aws:lambda:us-east-1:1:function:f", vec![Step::Ok(json!({"sum": 7}))]));
+    let out = succeeded(run_with(&def, json!({"req": {"id": "a"}}), tasks.clone(), &NoEvents).await);
+    assert_eq!(out, json!({"total": 7}));
+    let calls = tasks.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].1, json!({"id": "a", "fixed": 1}));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_backs_off_then_catch_takes_over() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:x", "End": true,
+              "Retry": [{"ErrorEquals": ["Boom"], "IntervalSeconds": 2, "MaxAttempts": 2, "BackoffRate": 3}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Handled"}]},
+        "Handled": {"Type": "Pass", "End": true}}});
+    let tasks = Arc::new(Script::default().on("arn:x", vec![Step::Err("Boom", "bad")]));
+    let out = succeeded(run_with(&def, json!({"k": 1}), tasks.clone(), &NoEvents).await);
+    assert_eq!(out, json!({"k": 1, "err": {"Error": "Boom", "Cause": "bad"}}));
+    let calls = tasks.calls();
+    assert_eq!(calls.iter().map(|c| c.2).collect::<Vec<_>>(), vec![0, 1, 2]);
+    // Intervals: 2 s, then 2 * 3 = 6 s.
+    assert_eq!(calls[1].3 - calls[0].3, Duration::from_secs(2));
+    assert_eq!(calls[2].3 - calls[1].3, Duration::from_secs(6));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_max_delay_caps_the_backoff_and_success_ends_retrying() {
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:x", "End": true,
+        "Retry": [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 5, "BackoffRate": 10, "MaxDelaySeconds": 7, "MaxAttempts": 5}]}}});
+    let tasks = Arc::new(
+        Script::default()
+            .on("arn:x", vec![Step::Err("Custom", "1"), Step::Err("Custom", "2"), Step::Ok(json!("done"))]),
+    );
+    assert_eq!(succeeded(run_with(&def, json!({}), tasks.clone(), &NoEvents).await), json!("done"));
+    let calls = tasks.calls();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(calls[2].3 - calls[1].3, Duration::from_secs(7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn task_timeout_raises_states_timeout_which_task_failed_does_not_match() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:slow", "TimeoutSeconds": 3, "End": true,
+              "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Wrong"}]},
+        "Wrong": {"Type": "Succeed"}}});
+    let tasks = Arc::new(Script::default().on("arn:slow", vec![Step::Hang]));
+    let e = failed(run_with(&def, json!({}), tasks, &NoEvents).await);
+    assert_eq!(e.error.as_deref(), Some("States.Timeout"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn execution_time_limit_times_out() {
+    let def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400, "End": true}}});
+    match run(&def, json!({})).await {
+        Outcome::TimedOut(e) => assert_eq!(e.error.as_deref(), Some("States.Timeout")),
+        other => panic!("expected a time-out, got {other:?}"),
+    }
+    let short =
+        json!({"TimeoutSeconds": 5, "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 6, "End": true}}});
+    assert!(matches!(run(&short, json!({})).await, Outcome::TimedOut(_)));
+    let ok = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 299, "End": true}}});
+    assert_eq!(succeeded(run(&ok, json!({"a": 1})).await), json!({"a": 1}));
+}
+
+#[tokio::test(start_paused = true)]
+async fn runtime_errors_are_not_caught_by_states_all() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:x", "OutputPath": "$.missing", "End": true,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}]},
+        "C": {"Type": "Succeed"}}});
+    let e = failed(run(&def, json!({})).await);
+    assert_eq!(e.error.as_deref(), Some("States.Runtime"));
+    assert!(e.cause.as_deref().is_some_and(|c| c.contains("'T' (entered at the event id #2)")), "{e:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn map_runs_items_with_context_selector_batches_and_tolerance() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2,
+        "ItemSelector": {"i.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value", "k.$": "$.k"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}});
+    let out = succeeded(run(&def, json!({"xs": ["a", "b"], "k": 9})).await);
+    assert_eq!(out, json!([{"i": 0, "v": "a", "k": 9}, {"i": 1, "v": "b", "k": 9}]));
+
+    let batched = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+        "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"tag": "t"}},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}});
+    let out = succeeded(run(&batched, json!([1, 2, 3])).await);
+    assert_eq!(out, json!([{"BatchInput": {"tag": "t"}, "Items": [1, 2]}, {"BatchInput": {"tag": "t"}, "Items": [3]}]));
+
+    let tolerant = |count: u64| {
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ToleratedFailureCount": count,
+            "ItemProcessor": {"StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericGreaterThan": 1, "Next": "F"}], "Default": "P"},
+                "F": {"Type": "Fail", "Error": "Big"},
+                "P": {"Type": "Pass", "End": true}}}, "End": true}}})
+    };
+    let out = succeeded(run(&tolerant(1), json!([1, 2])).await);
+    assert_eq!(out[0], json!(1));
+    let e = failed(run(&tolerant(0), json!([1, 2])).await);
+    assert_eq!(e.error.as_deref(), Some("States.ExceedToleratedFailureThreshold"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn parallel_branches_run_concurrently_and_a_failure_fails_the_state() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}},
+        {"StartAt": "W2", "States": {"W2": {"Type": "Wait", "Seconds": 10, "Next": "X"}, "X": {"Type": "Pass", "Result": 2, "End": true}}}]}}});
+    let start = tokio::time::Instant::now();
+    assert_eq!(succeeded(run(&def, json!(1)).await), json!([1, 2]));
+    assert_eq!(start.elapsed(), Duration::from_secs(10), "branches must wait side by side");
+
+    let failing = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}]}}});
+    let e = failed(run(&failing, json!({})).await);
+    assert_eq!((e.error.as_deref(), e.cause.as_deref()), (Some("E"), Some("C")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn variables_are_scoped_and_jsonata_sees_states() {
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"n": "{% $states.input.n %}"}, "Next": "M"},
+        "M": {"Type": "Map", "Items": "{% [1, 2, 3] %}",
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "Output": "{% $states.input * $n %}", "End": true}}},
+              "Output": "{% $sum($states.result) %}", "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input > 10 %}", "Next": "Big"}], "Default": "Small"},
+        "Big": {"Type": "Succeed", "Output": "{% {'big': $states.input, 'n': $n} %}"},
+        "Small": {"Type": "Fail", "Error": "Small", "Cause": "{% $string($states.input) %}"}}});
+    assert_eq!(succeeded(run(&def, json!({"n": 3})).await), json!({"big": 18, "n": 3}));
+    let e = failed(run(&def, json!({"n": 1})).await);
+    assert_eq!((e.error.as_deref(), e.cause.as_deref()), (Some("Small"), Some("6")));
+}
+
+#[tokio::test(start_paused = true)]
+async fn history_events_are_numbered_and_typed() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}});
+    let log = EventLog::default();
+    let tasks = Arc::new(Script::default());
+    succeeded(run_with(&def, json!({"x": 1}), tasks, &log).await);
+    let events = log.take();
+    let types: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        types,
+        vec![
+            EventType::ExecutionStarted,
+            EventType::PassStateEntered,
+            EventType::PassStateExited,
+            EventType::SucceedStateEntered,
+            EventType::SucceedStateExited,
+            EventType::ExecutionSucceeded
+        ]
+    );
+    assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=6).collect::<Vec<_>>());
+    assert_eq!(events[1].state_name.as_deref(), Some("A"));
+    assert_eq!(events[5].details["output"], json!({"x": 1}));
+}
+
+#[tokio::test(start_paused = true)]
+async fn payload_limit_raises_data_limit_exceeded() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass",
+        "Parameters": {"a.$": "$.s", "b.$": "$.s", "c.$": "$.s"}, "End": true}}});
+    let interp = Interpreter::new(
+        Arc::new(Script::default()),
+        Arc::new(common::TokioClock::new()),
+        Limits { max_payload_bytes: 1000, ..Limits::default() },
+    );
+    let small = interp.execute(&common::machine(&def), json!({"s": "x".repeat(100)}), common::info(), &NoEvents).await;
+    assert!(matches!(small, Outcome::Succeeded(_)));
+    let big = interp.execute(&common::machine(&def), json!({"s": "x".repeat(400)}), common::info(), &NoEvents).await;
+    assert_eq!(failed(big).error.as_deref(), Some("States.DataLimitExceeded"));
+    let too_big_input =
+        interp.execute(&common::machine(&def), json!({"s": "x".repeat(2000)}), common::info(), &NoEvents).await;
+    assert_eq!(failed(too_big_input).error.as_deref(), Some("States.DataLimitExceeded"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn context_object_is_available() {
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass",
+        "Parameters": {"name.$": "$$.Execution.Name", "state.$": "$$.State.Name", "input.$": "$$.Execution.Input.x", "sm.$": "$$.StateMachine.Name"},
+        "End": true}}});
+    assert_eq!(
+        succeeded(run(&def, json!({"x": 5})).await),
+        json!({"name": "exec-1", "state": "A", "input": 5, "sm": "sm"})
+    );
+}

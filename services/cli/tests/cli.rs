@@ -1,0 +1,128 @@
+//! The `expressway` binary as a user meets it: one JSON line per run, exit codes, messages.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_expressway"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write temp file");
+    p
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("expressway-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn last_line(o: &Output) -> Value {
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out.lines().rev().find(|l| !l.trim().is_empty()).expect("a result line");
+    serde_json::from_str(line).expect("the result line is JSON")
+}
+
+#[test]
+fn run_prints_one_json_line_for_each_outcome() {
+    let d = tempdir("run");
+    let def = write(
+        &d,
+        "ok.json",
+        r#"{"StartAt":"H","States":{"H":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('Hello, {}!', $.name)"},"End":true}}}"#,
+    );
+    let input = write(&d, "in.json", r#"{"name":"world"}"#);
+    let o = bin().args(["run", "--definition"]).arg(&def).arg("--input").arg(&input).output().expect("run");
+    assert!(o.status.success());
+    assert_eq!(last_line(&o), json!({"status": "SUCCEEDED", "output": {"greeting": "Hello, world!"}}));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+
+    let fail = write(&d, "fail.json", r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"E","Cause":"C"}}}"#);
+    let o = bin().args(["run", "--definition"]).arg(&fail).output().expect("run");
+    assert!(o.status.success());
+    assert_eq!(last_line(&o), json!({"status": "FAILED", "error": "E", "cause": "C"}));
+
+    let bad = write(&d, "bad.json", r#"{"StartAt":"X","States":{}}"#);
+    let o = bin().args(["run", "--definition"]).arg(&bad).output().expect("run");
+    assert!(o.status.success());
+    let v = last_line(&o);
+    assert_eq!(v["status"], "INVALID_DEFINITION");
+    assert_eq!(v["error"], "InvalidDefinition");
+
+    let task = write(
+        &d,
+        "task.json",
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","End":true}}}"#,
+    );
+    let o = bin().args(["run", "--definition"]).arg(&task).output().expect("run");
+    let v = last_line(&o);
+    assert_eq!(v["status"], "FAILED");
+    assert!(v["cause"].as_str().is_some_and(|c| c.contains("no task integration")), "{v}");
+}
+
+#[test]
+fn misuse_and_unreadable_files_exit_non_zero_with_a_message() {
+    let d = tempdir("misuse");
+    let o = bin().args(["run", "--definition", "/nonexistent/def.json"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read the definition file"));
+
+    let def = write(&d, "ok.json", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    let input = write(&d, "in.json", "{\n  \"a\": [1, 2,\n}");
+    let o = bin().args(["run", "--definition"]).arg(&def).arg("--input").arg(&input).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not valid JSON") && err.contains("line 3"), "{err}");
+
+    let o = bin().args(["run"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2), "a missing --definition is misuse");
+}
+
+#[test]
+fn repeat_reports_throughput_on_stderr() {
+    let d = tempdir("repeat");
+    let def = write(&d, "ok.json", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    let o = bin().args(["run", "--repeat", "50", "--definition"]).arg(&def).output().expect("run");
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("executions=50 seconds="), "{err}");
+    assert!(err.contains("per_second="));
+    assert_eq!(last_line(&o), json!({"status": "SUCCEEDED", "output": {}}));
+}
+
+#[test]
+fn validate_lists_every_diagnostic() {
+    let d = tempdir("validate");
+    let def = write(
+        &d,
+        "bad.json",
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Gone"},"B":{"Type":"Pass","End":true}}}"#,
+    );
+    let o = bin().args(["validate", "--format", "json", "--definition"]).arg(&def).output().expect("run");
+    assert_eq!(o.status.code(), Some(1));
+    let v = last_line(&o);
+    assert_eq!(v["result"], "FAIL");
+    let locs: Vec<&str> =
+        v["diagnostics"].as_array().expect("list").iter().filter_map(|d| d["location"].as_str()).collect();
+    assert!(locs.contains(&"/States/A/Next") && locs.contains(&"/States/B"), "{v}");
+
+    let o = bin().args(["validate", "--definition"]).arg(&def).output().expect("run");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("MISSING_TRANSITION_TARGET") && text.contains("/States/A/Next"), "{text}");
+
+    let ok = write(&d, "ok.json", r#"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#);
+    let o = bin().args(["validate", "--definition"]).arg(&ok).output().expect("run");
+    assert!(o.status.success());
+
+    let express = write(
+        &d,
+        "express.json",
+        r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","End":true}}}"#,
+    );
+    let o = bin().args(["validate", "--type", "EXPRESS", "--definition"]).arg(&express).output().expect("run");
+    assert_eq!(o.status.code(), Some(1));
+}
