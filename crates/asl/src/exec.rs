@@ -137,6 +137,11 @@ impl Interpreter {
         if machine.reads_context && info.input.is_none() {
             info.input = Some(input.clone());
         }
+        if machine.reads_context && info.start_time.is_empty() {
+            info.start_time = chrono::DateTime::from_timestamp_millis(self.clock.now_millis())
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                .unwrap_or_default();
+        }
         let run = Run {
             invoker: &*self.invoker,
             clock: &*self.clock,
