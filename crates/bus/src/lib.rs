@@ -1,0 +1,163 @@
+//! How work and results move between Expressway's parts: the execution bus (frontends publish
+//! start commands, workers consume them), the results stream (outcomes and history events to
+//! subscribers, with positions to resume from), and reply routing for synchronous calls.
+//!
+//! Layout: the traits and message types here; [`memory`] has the in-process implementations
+//! used by the embedded mode. Kafka implementations live in their own module or crate.
+
+pub mod memory;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use expressway_store::ExecutionStatus;
+use serde::{Deserialize, Serialize};
+
+/// A request to run one execution: what frontends publish and workers consume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartCommand {
+    pub execution_arn: String,
+    pub execution_name: String,
+    /// The ARN the caller named (state machine, version or alias).
+    pub state_machine_arn: String,
+    pub revision_id: String,
+    /// The execution input as JSON text.
+    pub input: String,
+    pub start_ms: i64,
+    /// Where the outcome of a synchronous call must be sent; `None` for asynchronous starts.
+    pub reply_to: Option<String>,
+    pub trace_header: Option<String>,
+}
+
+/// Errors at the bus boundary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BusError {
+    #[error("the execution queue is full")]
+    Full,
+    #[error("the bus is closed")]
+    Closed,
+    #[error("bus unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl BusError {
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, BusError::Closed)
+    }
+}
+
+/// Where start commands go.
+#[async_trait]
+pub trait ExecutionBus: Send + Sync {
+    /// Queue an execution; returns once it is accepted durably (or fails, never drops it).
+    async fn publish(&self, command: StartCommand) -> Result<(), BusError>;
+}
+
+/// Acknowledges a delivery once its outcome is durable (a Kafka offset commit, say).
+pub struct Ack(Option<Box<dyn FnOnce() + Send>>);
+
+impl Ack {
+    pub fn new(f: impl FnOnce() + Send + 'static) -> Self {
+        Ack(Some(Box::new(f)))
+    }
+    pub fn none() -> Self {
+        Ack(None)
+    }
+    pub fn ack(mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+/// A start command handed to a worker.
+pub struct Delivery {
+    pub command: StartCommand,
+    pub ack: Ack,
+}
+
+/// Where workers take start commands from.
+#[async_trait]
+pub trait ExecutionSource: Send {
+    /// The next delivery; `None` once the source is closed and drained.
+    async fn next(&mut self) -> Option<Delivery>;
+}
+
+/// How an execution ended, as published on the results stream and in replies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeMessage {
+    pub execution_arn: String,
+    pub execution_name: String,
+    pub state_machine_arn: String,
+    pub status: ExecutionStatus,
+    pub input: Option<String>,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub start_ms: i64,
+    pub stop_ms: i64,
+}
+
+/// One history event of an execution.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventMessage {
+    pub execution_arn: String,
+    pub state_machine_arn: String,
+    pub event: expressway_asl::HistoryEvent,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum ResultMessage {
+    Outcome(OutcomeMessage),
+    Event(EventMessage),
+}
+
+impl ResultMessage {
+    pub fn execution_arn(&self) -> &str {
+        match self {
+            ResultMessage::Outcome(o) => &o.execution_arn,
+            ResultMessage::Event(e) => &e.execution_arn,
+        }
+    }
+    pub fn state_machine_arn(&self) -> &str {
+        match self {
+            ResultMessage::Outcome(o) => &o.state_machine_arn,
+            ResultMessage::Event(e) => &e.state_machine_arn,
+        }
+    }
+}
+
+/// What a subscription yields.
+#[derive(Debug, Clone)]
+pub enum Delivered {
+    Message { position: u64, message: Arc<ResultMessage> },
+    /// The subscriber was too slow: `skipped` messages are gone; resume from `resume_from`.
+    FellBehind { skipped: u64, resume_from: u64 },
+}
+
+/// A live view of the results stream.
+#[async_trait]
+pub trait Subscription: Send {
+    /// `None` when the stream has ended.
+    async fn next(&mut self) -> Option<Delivered>;
+}
+
+/// The results stream.
+pub trait ResultsHub: Send + Sync {
+    fn publish(&self, message: ResultMessage);
+    /// Subscribe live, or from `from` (a position returned earlier) as far back as retained.
+    fn subscribe(&self, from: Option<u64>) -> Box<dyn Subscription>;
+}
+
+/// Routes the outcome of a synchronous execution back to the caller that waits for it.
+#[async_trait]
+pub trait ReplyRouter: Send + Sync {
+    /// The address to put in `StartCommand::reply_to` for this process.
+    fn address(&self) -> String;
+    /// Register interest before publishing the command; the receiver gets the outcome.
+    fn expect(&self, execution_arn: &str) -> tokio::sync::oneshot::Receiver<OutcomeMessage>;
+    /// Forget a caller that went away.
+    fn cancel(&self, execution_arn: &str);
+    /// Deliver an outcome to `reply_to` (called by workers).
+    async fn reply(&self, reply_to: &str, outcome: OutcomeMessage) -> Result<(), BusError>;
+}

@@ -1,0 +1,85 @@
+//! Where Expressway keeps what must outlive a request: the registry of state machines
+//! (immutable revisions, published versions, aliases) and recent executions (status, output,
+//! history, dedupe keys).
+//!
+//! Layout: [`model`] (records), [`arn`] (AWS-format ARNs), the [`Registry`] and
+//! [`ExecutionStore`] traits, and [`memory`] (in-memory implementations for the embedded
+//! mode and tests). The Redis implementation lives in its own module when distributed mode
+//! lands.
+
+pub mod arn;
+pub mod memory;
+pub mod model;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use model::*;
+
+/// Errors at the store boundary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("{what} does not exist")]
+    NotFound { what: String },
+    #[error("{what} already exists")]
+    AlreadyExists { what: String },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+}
+
+/// The registry of state machines. Revisions are immutable, so they can be cached forever.
+#[async_trait]
+pub trait Registry: Send + Sync {
+    async fn create(&self, new: NewStateMachine) -> Result<StateMachineRecord, StoreError>;
+    async fn update(&self, name: &str, update: StateMachineUpdate) -> Result<StateMachineRecord, StoreError>;
+    async fn get(&self, name: &str) -> Result<StateMachineRecord, StoreError>;
+    async fn revision(&self, revision_id: &str) -> Result<Revision, StoreError>;
+    /// State machines ordered by name, starting after `after`.
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StateMachineRecord>, StoreError>;
+    async fn delete(&self, name: &str) -> Result<(), StoreError>;
+    async fn publish_version(
+        &self,
+        name: &str,
+        expect_revision: Option<&str>,
+        description: &str,
+    ) -> Result<Version, StoreError>;
+    async fn version(&self, name: &str, number: u32) -> Result<Version, StoreError>;
+    async fn create_alias(&self, state_machine: &str, alias: Alias) -> Result<Alias, StoreError>;
+    async fn alias(&self, state_machine: &str, alias: &str) -> Result<Alias, StoreError>;
+}
+
+/// What `ExecutionStore::start` found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Started {
+    /// A new execution was recorded.
+    New(ExecutionRecord),
+    /// The same name and input inside the dedupe window: the earlier execution.
+    Existing(ExecutionRecord),
+}
+
+/// Recent executions: dedupe keys, status, outcome and history.
+#[async_trait]
+pub trait ExecutionStore: Send + Sync {
+    /// Record a new execution, or return the one that already holds its name.
+    async fn start(&self, record: ExecutionRecord, dedupe_window: Duration) -> Result<Started, StoreError>;
+    async fn get(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError>;
+    /// Remove an execution that could not be queued, so a retry of the same start can succeed.
+    async fn forget(&self, execution_arn: &str) -> Result<(), StoreError>;
+    /// Record the outcome once; returns false when an outcome was already recorded.
+    async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError>;
+    async fn append_history(&self, execution_arn: &str, events: Vec<expressway_asl::HistoryEvent>)
+        -> Result<(), StoreError>;
+    async fn history(&self, execution_arn: &str) -> Result<Vec<expressway_asl::HistoryEvent>, StoreError>;
+}

@@ -1,0 +1,400 @@
+//! In-memory stores for the embedded mode and tests. Bounded: finished executions are kept
+//! for a retention period and up to a maximum count.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use expressway_asl::HistoryEvent;
+
+use crate::arn::Partition;
+use crate::model::*;
+use crate::{ExecutionStore, Registry, Started, StoreError};
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn new_revision_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn not_found(what: impl Into<String>) -> StoreError {
+    StoreError::NotFound { what: what.into() }
+}
+
+/// The registry held in memory.
+#[derive(Debug, Default)]
+pub struct MemoryRegistry {
+    partition: Partition,
+    machines: Mutex<BTreeMap<String, StateMachineRecord>>,
+    /// Every revision ever made: running executions may still need a replaced one.
+    revisions: DashMap<String, Revision>,
+}
+
+impl MemoryRegistry {
+    pub fn new(partition: Partition) -> Self {
+        MemoryRegistry { partition, ..Default::default() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, StateMachineRecord>> {
+        self.machines.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl Registry for MemoryRegistry {
+    async fn create(&self, new: NewStateMachine) -> Result<StateMachineRecord, StoreError> {
+        let mut m = self.lock();
+        if let Some(existing) = m.get(&new.name) {
+            // AWS: creating the same machine again with identical settings is idempotent.
+            if existing.current.definition == new.definition
+                && existing.current.kind == new.kind
+                && existing.current.logging == new.logging
+            {
+                return Ok(existing.clone());
+            }
+            return Err(StoreError::AlreadyExists { what: format!("state machine '{}'", new.name) });
+        }
+        let revision = Revision {
+            revision_id: new_revision_id(),
+            state_machine_arn: new.arn.clone(),
+            definition: new.definition,
+            kind: new.kind,
+            logging: new.logging,
+            tracing: new.tracing,
+        };
+        self.revisions.insert(revision.revision_id.clone(), revision.clone());
+        let rec = StateMachineRecord {
+            name: new.name.clone(),
+            arn: new.arn,
+            current: revision,
+            tags: new.tags,
+            created_ms: new.now_ms,
+            updated_ms: new.now_ms,
+            versions: Vec::new(),
+            aliases: Vec::new(),
+        };
+        m.insert(new.name, rec.clone());
+        Ok(rec)
+    }
+
+    async fn update(&self, name: &str, u: StateMachineUpdate) -> Result<StateMachineRecord, StoreError> {
+        let mut m = self.lock();
+        let rec = m.get_mut(name).ok_or_else(|| not_found(format!("state machine '{name}'")))?;
+        let mut next = rec.current.clone();
+        if let Some(d) = u.definition {
+            next.definition = d;
+        }
+        if let Some(l) = u.logging {
+            next.logging = l;
+        }
+        if let Some(t) = u.tracing {
+            next.tracing = t;
+        }
+        if next != rec.current {
+            next.revision_id = new_revision_id();
+            self.revisions.insert(next.revision_id.clone(), next.clone());
+            rec.current = next;
+            rec.updated_ms = u.now_ms;
+        }
+        Ok(rec.clone())
+    }
+
+    async fn get(&self, name: &str) -> Result<StateMachineRecord, StoreError> {
+        self.lock().get(name).cloned().ok_or_else(|| not_found(format!("state machine '{name}'")))
+    }
+
+    async fn revision(&self, revision_id: &str) -> Result<Revision, StoreError> {
+        self.revisions.get(revision_id).map(|r| r.clone()).ok_or_else(|| not_found(format!("revision '{revision_id}'")))
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StateMachineRecord>, StoreError> {
+        let m = self.lock();
+        let iter: Box<dyn Iterator<Item = &StateMachineRecord>> = match after {
+            Some(a) => Box::new(
+                m.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)).map(|(_, v)| v),
+            ),
+            None => Box::new(m.values()),
+        };
+        Ok(iter.take(limit).cloned().collect())
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), StoreError> {
+        self.lock().remove(name).map(|_| ()).ok_or_else(|| not_found(format!("state machine '{name}'")))
+    }
+
+    async fn publish_version(
+        &self,
+        name: &str,
+        expect_revision: Option<&str>,
+        description: &str,
+    ) -> Result<Version, StoreError> {
+        let mut m = self.lock();
+        let rec = m.get_mut(name).ok_or_else(|| not_found(format!("state machine '{name}'")))?;
+        if let Some(expected) = expect_revision {
+            if expected != rec.current.revision_id {
+                return Err(StoreError::Conflict(format!(
+                    "the current revision of '{name}' is {}, not {expected}",
+                    rec.current.revision_id
+                )));
+            }
+        }
+        // Publishing an unchanged revision returns the version that already holds it.
+        if let Some(v) = rec.versions.iter().find(|v| v.revision_id == rec.current.revision_id) {
+            return Ok(v.clone());
+        }
+        let number = rec.versions.last().map(|v| v.number + 1).unwrap_or(1);
+        let v = Version {
+            number,
+            arn: self.partition.version(name, number),
+            revision_id: rec.current.revision_id.clone(),
+            description: description.to_string(),
+            created_ms: now_ms(),
+        };
+        rec.versions.push(v.clone());
+        Ok(v)
+    }
+
+    async fn version(&self, name: &str, number: u32) -> Result<Version, StoreError> {
+        let m = self.lock();
+        let rec = m.get(name).ok_or_else(|| not_found(format!("state machine '{name}'")))?;
+        rec.versions
+            .iter()
+            .find(|v| v.number == number)
+            .cloned()
+            .ok_or_else(|| not_found(format!("version {number} of '{name}'")))
+    }
+
+    async fn create_alias(&self, state_machine: &str, alias: Alias) -> Result<Alias, StoreError> {
+        let mut m = self.lock();
+        let rec = m.get_mut(state_machine).ok_or_else(|| not_found(format!("state machine '{state_machine}'")))?;
+        for (n, _) in &alias.routing {
+            if !rec.versions.iter().any(|v| v.number == *n) {
+                return Err(not_found(format!("version {n} of '{state_machine}'")));
+            }
+        }
+        if rec.aliases.iter().any(|a| a.name == alias.name) {
+            return Err(StoreError::AlreadyExists { what: format!("alias '{}'", alias.name) });
+        }
+        rec.aliases.push(alias.clone());
+        Ok(alias)
+    }
+
+    async fn alias(&self, state_machine: &str, alias: &str) -> Result<Alias, StoreError> {
+        let m = self.lock();
+        let rec = m.get(state_machine).ok_or_else(|| not_found(format!("state machine '{state_machine}'")))?;
+        rec.aliases.iter().find(|a| a.name == alias).cloned().ok_or_else(|| not_found(format!("alias '{alias}'")))
+    }
+}
+
+struct Entry {
+    record: ExecutionRecord,
+    history: Vec<HistoryEvent>,
+}
+
+/// Recent executions held in memory.
+pub struct MemoryExecutions {
+    entries: DashMap<String, Entry>,
+    /// (state machine ARN, name) → (input hash, execution ARN, start time).
+    names: DashMap<(String, String), (String, String, i64)>,
+    retention: Duration,
+    max_entries: usize,
+    inserts: AtomicU64,
+}
+
+impl MemoryExecutions {
+    /// Keep finished executions for `retention`, and at most `max_entries` records.
+    pub fn new(retention: Duration, max_entries: usize) -> Self {
+        MemoryExecutions {
+            entries: DashMap::new(),
+            names: DashMap::new(),
+            retention,
+            max_entries: max_entries.max(1),
+            inserts: AtomicU64::new(0),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn sweep(&self) {
+        let cutoff = now_ms() - self.retention.as_millis() as i64;
+        self.entries.retain(|_, e| e.record.stop_ms.is_none_or(|s| s >= cutoff));
+        self.names.retain(|_, (_, _, started)| *started >= cutoff);
+        if self.entries.len() > self.max_entries {
+            // Drop the oldest finished executions first.
+            let mut finished: Vec<(i64, String)> = self
+                .entries
+                .iter()
+                .filter_map(|e| e.record.stop_ms.map(|s| (s, e.key().clone())))
+                .collect();
+            finished.sort();
+            let excess = self.entries.len() - self.max_entries;
+            for (_, k) in finished.into_iter().take(excess) {
+                self.entries.remove(&k);
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ExecutionStore for MemoryExecutions {
+    async fn start(&self, record: ExecutionRecord, dedupe_window: Duration) -> Result<Started, StoreError> {
+        if self.inserts.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 || self.entries.len() >= self.max_entries {
+            self.sweep();
+        }
+        let key = (record.state_machine_arn.clone(), record.name.clone());
+        let window = dedupe_window.as_millis() as i64;
+        match self.names.entry(key) {
+            dashmap::Entry::Occupied(mut o) => {
+                let (hash, arn, started) = o.get().clone();
+                if record.start_ms - started <= window {
+                    if hash == record.input_hash {
+                        if let Some(e) = self.entries.get(&arn) {
+                            return Ok(Started::Existing(e.record.clone()));
+                        }
+                    } else {
+                        return Err(StoreError::AlreadyExists { what: format!("execution '{}'", record.name) });
+                    }
+                }
+                o.insert((record.input_hash.clone(), record.execution_arn.clone(), record.start_ms));
+            }
+            dashmap::Entry::Vacant(v) => {
+                v.insert((record.input_hash.clone(), record.execution_arn.clone(), record.start_ms));
+            }
+        }
+        self.entries.insert(record.execution_arn.clone(), Entry { record: record.clone(), history: Vec::new() });
+        Ok(Started::New(record))
+    }
+
+    async fn get(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError> {
+        self.entries
+            .get(execution_arn)
+            .map(|e| e.record.clone())
+            .ok_or_else(|| not_found(format!("execution '{execution_arn}'")))
+    }
+
+    async fn forget(&self, execution_arn: &str) -> Result<(), StoreError> {
+        if let Some((_, e)) = self.entries.remove(execution_arn) {
+            let key = (e.record.state_machine_arn.clone(), e.record.name.clone());
+            self.names.remove_if(&key, |_, (_, arn, _)| arn == execution_arn);
+        }
+        Ok(())
+    }
+
+    async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError> {
+        let mut e = self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        if e.record.status != ExecutionStatus::Running {
+            return Ok(false);
+        }
+        e.record.status = outcome.status;
+        e.record.output = outcome.output;
+        e.record.error = outcome.error;
+        e.record.cause = outcome.cause;
+        e.record.stop_ms = Some(outcome.stop_ms);
+        Ok(true)
+    }
+
+    async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {
+        let mut e = self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        e.history.extend(events);
+        Ok(())
+    }
+
+    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEvent>, StoreError> {
+        self.entries
+            .get(execution_arn)
+            .map(|e| e.history.clone())
+            .ok_or_else(|| not_found(format!("execution '{execution_arn}'")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(name: &str, input: &str, start_ms: i64) -> ExecutionRecord {
+        ExecutionRecord {
+            execution_arn: format!("arn:{name}:{start_ms}"),
+            name: name.into(),
+            state_machine_arn: "sm".into(),
+            revision_id: "r".into(),
+            input: input.into(),
+            input_hash: input_hash(input),
+            status: ExecutionStatus::Running,
+            output: None,
+            error: None,
+            cause: None,
+            start_ms,
+            stop_ms: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn dedupe_by_name_and_input_within_the_window() {
+        let s = MemoryExecutions::new(Duration::from_secs(3600), 100);
+        let w = Duration::from_secs(60);
+        assert!(matches!(s.start(rec("a", "{}", 1000), w).await, Ok(Started::New(_))));
+        match s.start(rec("a", "{}", 2000), w).await {
+            Ok(Started::Existing(r)) => assert_eq!(r.execution_arn, "arn:a:1000"),
+            other => panic!("expected the existing execution, got {other:?}"),
+        }
+        assert!(matches!(s.start(rec("a", "{\"x\":1}", 3000), w).await, Err(StoreError::AlreadyExists { .. })));
+        assert!(matches!(s.start(rec("a", "{\"x\":1}", 100_000), w).await, Ok(Started::New(_))));
+    }
+
+    #[tokio::test]
+    async fn outcome_is_recorded_once() {
+        let s = MemoryExecutions::new(Duration::from_secs(3600), 100);
+        s.start(rec("a", "{}", 1), Duration::ZERO).await.expect("start");
+        let f = Finished { status: ExecutionStatus::Succeeded, output: Some("1".into()), error: None, cause: None, stop_ms: 2 };
+        assert_eq!(s.finish("arn:a:1", f.clone()).await, Ok(true));
+        assert_eq!(s.finish("arn:a:1", f).await, Ok(false));
+        assert_eq!(s.get("arn:a:1").await.map(|r| r.status), Ok(ExecutionStatus::Succeeded));
+    }
+
+    #[tokio::test]
+    async fn registry_revisions_versions_and_aliases() {
+        let p = Partition::default();
+        let r = MemoryRegistry::new(p.clone());
+        let new = NewStateMachine {
+            name: "m".into(),
+            arn: p.state_machine("m"),
+            definition: "d1".into(),
+            kind: MachineKind::Express,
+            logging: Logging::default(),
+            tracing: false,
+            tags: Default::default(),
+            now_ms: 1,
+        };
+        let created = r.create(new.clone()).await.expect("create");
+        assert_eq!(r.create(new.clone()).await.map(|x| x.current.revision_id), Ok(created.current.revision_id.clone()));
+        let v1 = r.publish_version("m", None, "first").await.expect("publish");
+        let updated = r
+            .update("m", StateMachineUpdate { definition: Some("d2".into()), ..Default::default() })
+            .await
+            .expect("update");
+        assert_ne!(updated.current.revision_id, created.current.revision_id);
+        assert_eq!(r.revision(&created.current.revision_id).await.map(|x| x.definition), Ok("d1".to_string()));
+        assert!(matches!(
+            r.publish_version("m", Some(&created.current.revision_id), "").await,
+            Err(StoreError::Conflict(_))
+        ));
+        let alias = Alias { name: "prod".into(), arn: p.alias("m", "prod"), description: String::new(), routing: vec![(v1.number, 100)], created_ms: 1 };
+        r.create_alias("m", alias).await.expect("alias");
+        assert_eq!(r.alias("m", "prod").await.map(|a| a.routing), Ok(vec![(1, 100)]));
+        let bad = Alias { name: "x".into(), arn: String::new(), description: String::new(), routing: vec![(9, 100)], created_ms: 1 };
+        assert!(matches!(r.create_alias("m", bad).await, Err(StoreError::NotFound { .. })));
+        r.delete("m").await.expect("delete");
+        assert!(matches!(r.get("m").await, Err(StoreError::NotFound { .. })));
+    }
+}

@@ -1,0 +1,132 @@
+//! Records kept by the stores.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum MachineKind {
+    #[default]
+    Express,
+    Standard,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum LogLevel {
+    #[default]
+    Off,
+    All,
+    Error,
+    Fatal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Logging {
+    pub level: LogLevel,
+    pub include_execution_data: bool,
+}
+
+/// An immutable definition with its configuration; executions pin one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    pub revision_id: String,
+    pub state_machine_arn: String,
+    pub definition: String,
+    pub kind: MachineKind,
+    pub logging: Logging,
+    pub tracing: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    pub number: u32,
+    pub arn: String,
+    pub revision_id: String,
+    pub description: String,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alias {
+    pub name: String,
+    pub arn: String,
+    pub description: String,
+    /// (version number, weight in percent); weights add up to 100.
+    pub routing: Vec<(u32, u32)>,
+    pub created_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateMachineRecord {
+    pub name: String,
+    pub arn: String,
+    pub current: Revision,
+    pub tags: BTreeMap<String, String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub versions: Vec<Version>,
+    pub aliases: Vec<Alias>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStateMachine {
+    pub name: String,
+    pub arn: String,
+    pub definition: String,
+    pub kind: MachineKind,
+    pub logging: Logging,
+    pub tracing: bool,
+    pub tags: BTreeMap<String, String>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StateMachineUpdate {
+    pub definition: Option<String>,
+    pub logging: Option<Logging>,
+    pub tracing: Option<bool>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExecutionStatus {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    pub execution_arn: String,
+    pub name: String,
+    /// The ARN the caller named (state machine, version or alias).
+    pub state_machine_arn: String,
+    pub revision_id: String,
+    pub input: String,
+    /// SHA-256 of the input, for the dedupe check.
+    pub input_hash: String,
+    pub status: ExecutionStatus,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finished {
+    pub status: ExecutionStatus,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub stop_ms: i64,
+}
+
+/// Hex SHA-256 of an execution input, used to tell a retried start from a conflicting one.
+pub fn input_hash(input: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
