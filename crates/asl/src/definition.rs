@@ -453,14 +453,14 @@ impl Compiler {
             pending.push(refs);
             compiled.push(st);
         }
-        let Some(&start_idx) = names.get(start) else {
+        let start_idx = names.get(start).copied();
+        if start_idx.is_none() {
             self.err(
                 "MISSING_TRANSITION_TARGET",
                 format!("Missing 'StartAt' target: {start}"),
                 &format!("{loc}/StartAt"),
             );
-            return None;
-        };
+        }
         for refs in &pending {
             for r in refs {
                 if !names.contains_key(r.name.as_str()) {
@@ -468,9 +468,12 @@ impl Compiler {
                 }
             }
         }
-        // Reachability from StartAt.
+        // Reachability from StartAt (meaningless when StartAt itself is missing).
         let mut seen = HashSet::new();
-        let mut stack = vec![start];
+        let mut stack = if start_idx.is_some() { vec![start] } else { Vec::new() };
+        if start_idx.is_none() {
+            seen.extend(states.keys().map(String::as_str));
+        }
         while let Some(n) = stack.pop() {
             if !seen.insert(n) {
                 continue;
@@ -488,6 +491,7 @@ impl Compiler {
                 );
             }
         }
+        let start_idx = start_idx?;
         if compiled.iter().any(Option::is_none) {
             return None;
         }

@@ -130,9 +130,15 @@ impl ResultMessage {
 /// What a subscription yields.
 #[derive(Debug, Clone)]
 pub enum Delivered {
-    Message { position: u64, message: Arc<ResultMessage> },
+    Message {
+        position: u64,
+        message: Arc<ResultMessage>,
+    },
     /// The subscriber was too slow: `skipped` messages are gone; resume from `resume_from`.
-    FellBehind { skipped: u64, resume_from: u64 },
+    FellBehind {
+        skipped: u64,
+        resume_from: u64,
+    },
 }
 
 /// A live view of the results stream.

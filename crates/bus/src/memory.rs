@@ -209,7 +209,9 @@ mod tests {
         for _ in 0..n {
             match sub.next().await {
                 Some(Delivered::Message { position, .. }) => out.push(position.to_string()),
-                Some(Delivered::FellBehind { skipped, resume_from }) => out.push(format!("behind:{skipped}:{resume_from}")),
+                Some(Delivered::FellBehind { skipped, resume_from }) => {
+                    out.push(format!("behind:{skipped}:{resume_from}"))
+                }
                 None => out.push("end".into()),
             }
         }

@@ -79,9 +79,7 @@ pub fn execution_state_machine(arn: &str) -> Option<&str> {
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= 80
-        && name.chars().all(|c| {
-            !c.is_whitespace() && !c.is_control() && !"<>{}[]?*\"#%\\^|~`$&,;:/".contains(c)
-        })
+        && name.chars().all(|c| !c.is_whitespace() && !c.is_control() && !"<>{}[]?*\"#%\\^|~`$&,;:/".contains(c))
 }
 
 #[cfg(test)]

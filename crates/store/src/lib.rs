@@ -79,7 +79,10 @@ pub trait ExecutionStore: Send + Sync {
     async fn forget(&self, execution_arn: &str) -> Result<(), StoreError>;
     /// Record the outcome once; returns false when an outcome was already recorded.
     async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError>;
-    async fn append_history(&self, execution_arn: &str, events: Vec<expressway_asl::HistoryEvent>)
-        -> Result<(), StoreError>;
+    async fn append_history(
+        &self,
+        execution_arn: &str,
+        events: Vec<expressway_asl::HistoryEvent>,
+    ) -> Result<(), StoreError>;
     async fn history(&self, execution_arn: &str) -> Result<Vec<expressway_asl::HistoryEvent>, StoreError>;
 }

@@ -115,9 +115,9 @@ impl Registry for MemoryRegistry {
     async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StateMachineRecord>, StoreError> {
         let m = self.lock();
         let iter: Box<dyn Iterator<Item = &StateMachineRecord>> = match after {
-            Some(a) => Box::new(
-                m.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)).map(|(_, v)| v),
-            ),
+            Some(a) => {
+                Box::new(m.range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)).map(|(_, v)| v))
+            }
             None => Box::new(m.values()),
         };
         Ok(iter.take(limit).cloned().collect())
@@ -232,11 +232,8 @@ impl MemoryExecutions {
         self.names.retain(|_, (_, _, started)| *started >= cutoff);
         if self.entries.len() > self.max_entries {
             // Drop the oldest finished executions first.
-            let mut finished: Vec<(i64, String)> = self
-                .entries
-                .iter()
-                .filter_map(|e| e.record.stop_ms.map(|s| (s, e.key().clone())))
-                .collect();
+            let mut finished: Vec<(i64, String)> =
+                self.entries.iter().filter_map(|e| e.record.stop_ms.map(|s| (s, e.key().clone()))).collect();
             finished.sort();
             let excess = self.entries.len() - self.max_entries;
             for (_, k) in finished.into_iter().take(excess) {
@@ -292,7 +289,8 @@ impl ExecutionStore for MemoryExecutions {
     }
 
     async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError> {
-        let mut e = self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        let mut e =
+            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
         if e.record.status != ExecutionStatus::Running {
             return Ok(false);
         }
@@ -305,7 +303,8 @@ impl ExecutionStore for MemoryExecutions {
     }
 
     async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {
-        let mut e = self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        let mut e =
+            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
         e.history.extend(events);
         Ok(())
     }
@@ -356,7 +355,13 @@ mod tests {
     async fn outcome_is_recorded_once() {
         let s = MemoryExecutions::new(Duration::from_secs(3600), 100);
         s.start(rec("a", "{}", 1), Duration::ZERO).await.expect("start");
-        let f = Finished { status: ExecutionStatus::Succeeded, output: Some("1".into()), error: None, cause: None, stop_ms: 2 };
+        let f = Finished {
+            status: ExecutionStatus::Succeeded,
+            output: Some("1".into()),
+            error: None,
+            cause: None,
+            stop_ms: 2,
+        };
         assert_eq!(s.finish("arn:a:1", f.clone()).await, Ok(true));
         assert_eq!(s.finish("arn:a:1", f).await, Ok(false));
         assert_eq!(s.get("arn:a:1").await.map(|r| r.status), Ok(ExecutionStatus::Succeeded));
@@ -389,10 +394,22 @@ mod tests {
             r.publish_version("m", Some(&created.current.revision_id), "").await,
             Err(StoreError::Conflict(_))
         ));
-        let alias = Alias { name: "prod".into(), arn: p.alias("m", "prod"), description: String::new(), routing: vec![(v1.number, 100)], created_ms: 1 };
+        let alias = Alias {
+            name: "prod".into(),
+            arn: p.alias("m", "prod"),
+            description: String::new(),
+            routing: vec![(v1.number, 100)],
+            created_ms: 1,
+        };
         r.create_alias("m", alias).await.expect("alias");
         assert_eq!(r.alias("m", "prod").await.map(|a| a.routing), Ok(vec![(1, 100)]));
-        let bad = Alias { name: "x".into(), arn: String::new(), description: String::new(), routing: vec![(9, 100)], created_ms: 1 };
+        let bad = Alias {
+            name: "x".into(),
+            arn: String::new(),
+            description: String::new(),
+            routing: vec![(9, 100)],
+            created_ms: 1,
+        };
         assert!(matches!(r.create_alias("m", bad).await, Err(StoreError::NotFound { .. })));
         r.delete("m").await.expect("delete");
         assert!(matches!(r.get("m").await, Err(StoreError::NotFound { .. })));

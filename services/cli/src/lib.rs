@@ -1,19 +1,21 @@
-//! The `expressway` command line: run one execution in-process (`run`) and check a
-//! definition (`validate`). Later subcommands (the embedded server, clients) join here.
+//! The `expressway` command line: run one execution in-process (`run`), check a definition
+//! (`validate`), serve everything in one process (`dev`, in [`dev`]), and call a server in the
+//! habits of the AWS CLI ([`client`]).
 //!
-//! `main.rs` only parses arguments and maps errors to exit codes; the logic is here so that
-//! tests can call it.
+//! `main.rs` only parses arguments, starts telemetry and maps errors to exit codes; the logic
+//! is here so that tests can call it.
 
-use std::future::Future;
+pub mod client;
+pub mod dev;
+
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use expressway_asl::{
-    Clock, DefinitionError, ExecutionInfo, Interpreter, Limits, MachineType, NoEvents, NoTasks, Outcome, StateMachine,
+    DefinitionError, ExecutionInfo, Interpreter, Limits, MachineType, NoEvents, NoTasks, Outcome, StateMachine,
 };
 use serde_json::{json, Value};
 
@@ -22,6 +24,8 @@ use serde_json::{json, Value};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub endpoint: client::Endpoint,
 }
 
 #[derive(Debug, Subcommand)]
@@ -30,6 +34,20 @@ pub enum Command {
     Run(RunArgs),
     /// Validate a definition and print every diagnostic.
     Validate(ValidateArgs),
+    /// Serve the whole API in one process with in-memory bus and stores (Ctrl-C drains and exits).
+    Dev(dev::DevArgs),
+    /// Create a state machine (prints stateMachineArn).
+    CreateStateMachine(client::CreateArgs),
+    /// Start an execution asynchronously (prints executionArn).
+    StartExecution(client::StartArgs),
+    /// Start an execution and wait for its outcome.
+    StartSyncExecution(client::StartArgs),
+    /// Describe an execution.
+    DescribeExecution(client::DescribeExecutionArgs),
+    /// List state machines.
+    ListStateMachines(client::ListArgs),
+    /// Follow outcomes (and with --events, history events) live, one JSON line each.
+    Watch(client::WatchArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,22 +103,7 @@ pub struct ValidateArgs {
     pub machine_type: Type,
 }
 
-/// Sleeps on the tokio timer; wall-clock time for the Context object and Wait timestamps.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct TokioClock;
-
-impl Clock for TokioClock {
-    fn now_millis(&self) -> i64 {
-        chrono_now_millis()
-    }
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        Box::pin(tokio::time::sleep(duration))
-    }
-}
-
-fn chrono_now_millis() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+pub use expressway_worker::TokioClock;
 
 fn read(path: &Path, what: &str) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file {}", path.display()))

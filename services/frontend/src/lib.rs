@@ -1,1 +1,687 @@
-//! placeholder
+//! The gRPC frontend: the public API (`expressway.v1`) over the registry, the execution store,
+//! the execution bus, the results stream and reply routing.
+//!
+//! Layout: [`Frontend`] holds the parts and implements the three services (`StateMachines`,
+//! `Executions`, `Results`); [`error`] maps every failure to a precise gRPC status; [`convert`]
+//! translates between API messages and store records.
+
+pub mod convert;
+pub mod error;
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use expressway_asl::{MachineType, StateMachine};
+use expressway_bus::{Delivered, ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand};
+use expressway_proto::v1 as pb;
+use expressway_store::arn::{self, Partition, Qualifier};
+use expressway_store::{
+    input_hash, Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine,
+    Registry, Revision, Started, StateMachineUpdate,
+};
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use convert::{kind_from_pb, kind_to_pb, logging_from_pb, logging_to_pb, status_to_pb, timestamp};
+pub use error::FrontendError;
+
+/// Frontend settings.
+#[derive(Debug, Clone)]
+pub struct FrontendConfig {
+    pub partition: Partition,
+    /// How long a named StartExecution is deduplicated.
+    pub dedupe_window: Duration,
+    /// Largest accepted execution input (AWS: 256 KiB).
+    pub max_input_bytes: usize,
+    /// Longest a StartSyncExecution waits (Express: 5 minutes), before the caller's deadline.
+    pub sync_timeout: Duration,
+}
+
+impl Default for FrontendConfig {
+    fn default() -> Self {
+        FrontendConfig {
+            partition: Partition::default(),
+            dedupe_window: Duration::from_secs(300),
+            max_input_bytes: 256 * 1024,
+            sync_timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The parts the API works with.
+#[derive(Clone)]
+pub struct Frontend {
+    pub config: FrontendConfig,
+    pub registry: Arc<dyn Registry>,
+    pub executions: Arc<dyn ExecutionStore>,
+    pub bus: Arc<dyn ExecutionBus>,
+    pub hub: Arc<dyn ResultsHub>,
+    pub replies: Arc<dyn ReplyRouter>,
+    /// Turns true when the server shuts down: open result streams end so the server can drain.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Remaining time of the caller's `grpc-timeout`, if it sent one.
+fn caller_deadline<T>(req: &Request<T>) -> Option<Duration> {
+    let v = req.metadata().get("grpc-timeout")?.to_str().ok()?;
+    let (num, unit) = v.split_at(v.len().checked_sub(1)?);
+    let n: u64 = num.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n * 3600),
+        "M" => Duration::from_secs(n * 60),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+/// Forgets a synchronous caller's reply slot when its call ends, however it ends.
+struct ReplyGuard<'a> {
+    replies: &'a dyn ReplyRouter,
+    execution_arn: String,
+}
+
+impl Drop for ReplyGuard<'_> {
+    fn drop(&mut self) {
+        self.replies.cancel(&self.execution_arn);
+    }
+}
+
+impl Frontend {
+    fn machine_type(kind: MachineKind) -> MachineType {
+        match kind {
+            MachineKind::Express => MachineType::Express,
+            MachineKind::Standard => MachineType::Standard,
+        }
+    }
+
+    fn validate_definition(definition: &str, kind: MachineKind) -> Result<(), FrontendError> {
+        StateMachine::from_json_with(definition, Self::machine_type(kind))
+            .map(|_| ())
+            .map_err(FrontendError::Definition)
+    }
+
+    fn name_of(&self, state_machine_arn: &str) -> Result<(String, Qualifier), FrontendError> {
+        let r = arn::parse_state_machine(state_machine_arn)
+            .ok_or_else(|| FrontendError::InvalidArn(state_machine_arn.to_string()))?;
+        Ok((r.name, r.qualifier))
+    }
+
+    /// The revision an ARN (state machine, version or alias) runs now.
+    async fn resolve(&self, state_machine_arn: &str) -> Result<Revision, FrontendError> {
+        let (name, q) = self.name_of(state_machine_arn)?;
+        let revision_id = match q {
+            Qualifier::Latest => self.registry.get(&name).await?.current.revision_id,
+            Qualifier::Version(n) => self.registry.version(&name, n).await?.revision_id,
+            Qualifier::Alias(a) => {
+                let alias = self.registry.alias(&name, &a).await?;
+                let version = pick_weighted(&alias.routing);
+                self.registry.version(&name, version).await?.revision_id
+            }
+        };
+        Ok(self.registry.revision(&revision_id).await?)
+    }
+
+    /// Validate, record and queue an execution. Returns the record and whether it is new.
+    async fn start(
+        &self,
+        req: &pb::StartExecutionRequest,
+        reply_to: Option<String>,
+    ) -> Result<(ExecutionRecord, bool), FrontendError> {
+        let input = if req.input.trim().is_empty() { "{}".to_string() } else { req.input.clone() };
+        if input.len() > self.config.max_input_bytes {
+            return Err(FrontendError::InputTooLarge { size: input.len(), limit: self.config.max_input_bytes });
+        }
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(&input) {
+            return Err(FrontendError::InvalidInput(e.to_string()));
+        }
+        let revision = self.resolve(&req.state_machine_arn).await?;
+        let (sm_name, _) = self.name_of(&req.state_machine_arn)?;
+        let name = if req.name.is_empty() { uuid::Uuid::new_v4().to_string() } else { req.name.clone() };
+        if !arn::valid_name(&name) {
+            return Err(FrontendError::InvalidName(name));
+        }
+        let execution_arn =
+            self.config.partition.express_execution(&sm_name, &name, &uuid::Uuid::new_v4().simple().to_string());
+        let record = ExecutionRecord {
+            execution_arn,
+            name,
+            state_machine_arn: req.state_machine_arn.clone(),
+            revision_id: revision.revision_id.clone(),
+            input_hash: input_hash(&input),
+            input,
+            status: ExecutionStatus::Running,
+            output: None,
+            error: None,
+            cause: None,
+            start_ms: now_ms(),
+            stop_ms: None,
+        };
+        match self.executions.start(record, self.config.dedupe_window).await? {
+            Started::Existing(r) => Ok((r, false)),
+            Started::New(r) => {
+                let cmd = StartCommand {
+                    execution_arn: r.execution_arn.clone(),
+                    execution_name: r.name.clone(),
+                    state_machine_arn: r.state_machine_arn.clone(),
+                    revision_id: r.revision_id.clone(),
+                    input: r.input.clone(),
+                    start_ms: r.start_ms,
+                    reply_to,
+                    trace_header: (!req.trace_header.is_empty()).then(|| req.trace_header.clone()),
+                };
+                if let Err(e) = self.bus.publish(cmd).await {
+                    // Not queued: forget it so that the caller's retry starts it afresh.
+                    let _ = self.executions.forget(&r.execution_arn).await;
+                    return Err(e.into());
+                }
+                Ok((r, true))
+            }
+        }
+    }
+
+    async fn wait_for_outcome(
+        &self,
+        record: &ExecutionRecord,
+        rx: Option<tokio::sync::oneshot::Receiver<expressway_bus::OutcomeMessage>>,
+        limit: Duration,
+    ) -> Result<Option<expressway_bus::OutcomeMessage>, FrontendError> {
+        let deadline = tokio::time::Instant::now() + limit;
+        if let Some(rx) = rx {
+            return match tokio::time::timeout_at(deadline, rx).await {
+                Ok(Ok(o)) => Ok(Some(o)),
+                Ok(Err(_)) => Err(FrontendError::ReplyLost(record.execution_arn.clone())),
+                Err(_) => Ok(None),
+            };
+        }
+        // A duplicate of an earlier start: follow the store until it ends.
+        loop {
+            let r = self.executions.get(&record.execution_arn).await?;
+            if r.status != ExecutionStatus::Running {
+                return Ok(Some(expressway_bus::OutcomeMessage {
+                    execution_arn: r.execution_arn,
+                    execution_name: r.name,
+                    state_machine_arn: r.state_machine_arn,
+                    status: r.status,
+                    input: Some(r.input),
+                    output: r.output,
+                    error: r.error,
+                    cause: r.cause,
+                    start_ms: r.start_ms,
+                    stop_ms: r.stop_ms.unwrap_or_else(now_ms),
+                }));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Choose a version by the alias's weights.
+fn pick_weighted(routing: &[(u32, u32)]) -> u32 {
+    let total: u32 = routing.iter().map(|(_, w)| *w).sum();
+    if total == 0 {
+        return routing.first().map(|(v, _)| *v).unwrap_or(1);
+    }
+    let mut x = (uuid::Uuid::new_v4().as_u128() % total as u128) as u32;
+    for (v, w) in routing {
+        if x < *w {
+            return *v;
+        }
+        x -= w;
+    }
+    routing.last().map(|(v, _)| *v).unwrap_or(1)
+}
+
+#[tonic::async_trait]
+impl pb::state_machines_server::StateMachines for Frontend {
+    async fn create_state_machine(
+        &self,
+        request: Request<pb::CreateStateMachineRequest>,
+    ) -> Result<Response<pb::CreateStateMachineResponse>, Status> {
+        let req = request.into_inner();
+        if !arn::valid_name(&req.name) {
+            return Err(FrontendError::InvalidName(req.name).into());
+        }
+        let kind = kind_from_pb(req.r#type);
+        Self::validate_definition(&req.definition, kind)?;
+        let now = now_ms();
+        let rec = self
+            .registry
+            .create(NewStateMachine {
+                arn: self.config.partition.state_machine(&req.name),
+                name: req.name.clone(),
+                definition: req.definition,
+                kind,
+                logging: logging_from_pb(req.logging_configuration.as_ref()),
+                tracing: req.tracing_configuration.is_some_and(|t| t.enabled),
+                tags: req.tags.into_iter().map(|t| (t.key, t.value)).collect::<BTreeMap<_, _>>(),
+                now_ms: now,
+            })
+            .await
+            .map_err(FrontendError::from)?;
+        let version_arn = if req.publish {
+            self.registry
+                .publish_version(&rec.name, None, &req.version_description)
+                .await
+                .map_err(FrontendError::from)?
+                .arn
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::CreateStateMachineResponse {
+            state_machine_arn: rec.arn,
+            creation_date: Some(timestamp(rec.created_ms)),
+            state_machine_version_arn: version_arn,
+        }))
+    }
+
+    async fn update_state_machine(
+        &self,
+        request: Request<pb::UpdateStateMachineRequest>,
+    ) -> Result<Response<pb::UpdateStateMachineResponse>, Status> {
+        let req = request.into_inner();
+        let (name, q) = self.name_of(&req.state_machine_arn)?;
+        if q != Qualifier::Latest {
+            return Err(FrontendError::InvalidArn(req.state_machine_arn).into());
+        }
+        let current = self.registry.get(&name).await.map_err(FrontendError::from)?;
+        if let Some(d) = &req.definition {
+            Self::validate_definition(d, current.current.kind)?;
+        }
+        let rec = self
+            .registry
+            .update(
+                &name,
+                StateMachineUpdate {
+                    definition: req.definition,
+                    logging: req.logging_configuration.as_ref().map(|l| logging_from_pb(Some(l))),
+                    tracing: req.tracing_configuration.map(|t| t.enabled),
+                    now_ms: now_ms(),
+                },
+            )
+            .await
+            .map_err(FrontendError::from)?;
+        let version_arn = if req.publish {
+            self.registry.publish_version(&name, None, &req.version_description).await.map_err(FrontendError::from)?.arn
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::UpdateStateMachineResponse {
+            update_date: Some(timestamp(rec.updated_ms)),
+            revision_id: rec.current.revision_id,
+            state_machine_version_arn: version_arn,
+        }))
+    }
+
+    async fn describe_state_machine(
+        &self,
+        request: Request<pb::DescribeStateMachineRequest>,
+    ) -> Result<Response<pb::DescribeStateMachineResponse>, Status> {
+        let req = request.into_inner();
+        let (name, q) = self.name_of(&req.state_machine_arn)?;
+        let rec = self.registry.get(&name).await.map_err(FrontendError::from)?;
+        let (revision, description, created) = match q {
+            Qualifier::Latest => (rec.current.clone(), String::new(), rec.created_ms),
+            Qualifier::Version(n) => {
+                let v = self.registry.version(&name, n).await.map_err(FrontendError::from)?;
+                let r = self.registry.revision(&v.revision_id).await.map_err(FrontendError::from)?;
+                (r, v.description, v.created_ms)
+            }
+            Qualifier::Alias(_) => (self.resolve(&req.state_machine_arn).await?, String::new(), rec.created_ms),
+        };
+        Ok(Response::new(pb::DescribeStateMachineResponse {
+            state_machine_arn: req.state_machine_arn,
+            name: rec.name,
+            status: "ACTIVE".into(),
+            definition: revision.definition,
+            r#type: kind_to_pb(revision.kind) as i32,
+            creation_date: Some(timestamp(created)),
+            logging_configuration: Some(logging_to_pb(&revision.logging)),
+            tracing_configuration: Some(pb::TracingConfiguration { enabled: revision.tracing }),
+            revision_id: revision.revision_id,
+            description,
+            tags: rec.tags.into_iter().map(|(key, value)| pb::Tag { key, value }).collect(),
+        }))
+    }
+
+    async fn list_state_machines(
+        &self,
+        request: Request<pb::ListStateMachinesRequest>,
+    ) -> Result<Response<pb::ListStateMachinesResponse>, Status> {
+        let req = request.into_inner();
+        let limit = match req.max_results {
+            0 => 100,
+            n if (1..=1000).contains(&n) => n as usize,
+            n => return Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}")).into()),
+        };
+        let after = (!req.next_token.is_empty()).then_some(req.next_token.as_str());
+        let mut page = self.registry.list(after, limit + 1).await.map_err(FrontendError::from)?;
+        let next_token = if page.len() > limit {
+            page.truncate(limit);
+            page.last().map(|r| r.name.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        Ok(Response::new(pb::ListStateMachinesResponse {
+            state_machines: page
+                .into_iter()
+                .map(|r| pb::StateMachineListItem {
+                    state_machine_arn: r.arn,
+                    name: r.name,
+                    r#type: kind_to_pb(r.current.kind) as i32,
+                    creation_date: Some(timestamp(r.created_ms)),
+                })
+                .collect(),
+            next_token,
+        }))
+    }
+
+    async fn delete_state_machine(
+        &self,
+        request: Request<pb::DeleteStateMachineRequest>,
+    ) -> Result<Response<pb::DeleteStateMachineResponse>, Status> {
+        let (name, _) = self.name_of(&request.get_ref().state_machine_arn)?;
+        self.registry.delete(&name).await.map_err(FrontendError::from)?;
+        Ok(Response::new(pb::DeleteStateMachineResponse {}))
+    }
+
+    async fn publish_state_machine_version(
+        &self,
+        request: Request<pb::PublishStateMachineVersionRequest>,
+    ) -> Result<Response<pb::PublishStateMachineVersionResponse>, Status> {
+        let req = request.into_inner();
+        let (name, _) = self.name_of(&req.state_machine_arn)?;
+        let expect = (!req.revision_id.is_empty()).then_some(req.revision_id.as_str());
+        let v = self.registry.publish_version(&name, expect, &req.description).await.map_err(FrontendError::from)?;
+        Ok(Response::new(pb::PublishStateMachineVersionResponse {
+            creation_date: Some(timestamp(v.created_ms)),
+            state_machine_version_arn: v.arn,
+        }))
+    }
+
+    async fn create_state_machine_alias(
+        &self,
+        request: Request<pb::CreateStateMachineAliasRequest>,
+    ) -> Result<Response<pb::CreateStateMachineAliasResponse>, Status> {
+        let req = request.into_inner();
+        if !arn::valid_name(&req.name) || req.name.parse::<u32>().is_ok() {
+            return Err(FrontendError::InvalidName(req.name).into());
+        }
+        let mut routing = Vec::new();
+        let mut machine: Option<String> = None;
+        for r in &req.routing_configuration {
+            let (name, q) = self.name_of(&r.state_machine_version_arn)?;
+            let Qualifier::Version(n) = q else {
+                return Err(FrontendError::InvalidArn(r.state_machine_version_arn.clone()).into());
+            };
+            if machine.as_ref().is_some_and(|m| *m != name) {
+                return Err(FrontendError::Invalid(
+                    "all routes of an alias must name versions of one state machine".into(),
+                )
+                .into());
+            }
+            machine = Some(name);
+            routing.push((n, r.weight));
+        }
+        let total: u32 = routing.iter().map(|(_, w)| *w).sum();
+        if routing.is_empty() || routing.len() > 2 || total != 100 {
+            return Err(FrontendError::Invalid(
+                "an alias routes to one or two versions whose weights add up to 100".into(),
+            )
+            .into());
+        }
+        let machine = machine.unwrap_or_default();
+        let now = now_ms();
+        let alias = self
+            .registry
+            .create_alias(
+                &machine,
+                Alias {
+                    arn: self.config.partition.alias(&machine, &req.name),
+                    name: req.name,
+                    description: req.description,
+                    routing,
+                    created_ms: now,
+                },
+            )
+            .await
+            .map_err(FrontendError::from)?;
+        Ok(Response::new(pb::CreateStateMachineAliasResponse {
+            state_machine_alias_arn: alias.arn,
+            creation_date: Some(timestamp(alias.created_ms)),
+        }))
+    }
+
+    async fn validate_state_machine_definition(
+        &self,
+        request: Request<pb::ValidateStateMachineDefinitionRequest>,
+    ) -> Result<Response<pb::ValidateStateMachineDefinitionResponse>, Status> {
+        let req = request.into_inner();
+        let kind = kind_from_pb(req.r#type);
+        let diagnostics = match StateMachine::from_json_with(&req.definition, Self::machine_type(kind)) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.diagnostics(),
+        };
+        Ok(Response::new(pb::ValidateStateMachineDefinitionResponse {
+            result: if diagnostics.is_empty() { "OK" } else { "FAIL" }.into(),
+            diagnostics: diagnostics
+                .into_iter()
+                .map(|d| pb::Diagnostic {
+                    severity: "ERROR".into(),
+                    code: d.code.into(),
+                    message: d.message,
+                    location: d.location,
+                })
+                .collect(),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::executions_server::Executions for Frontend {
+    async fn start_execution(
+        &self,
+        request: Request<pb::StartExecutionRequest>,
+    ) -> Result<Response<pb::StartExecutionResponse>, Status> {
+        let (record, _) = self.start(request.get_ref(), None).await?;
+        Ok(Response::new(pb::StartExecutionResponse {
+            execution_arn: record.execution_arn,
+            start_date: Some(timestamp(record.start_ms)),
+        }))
+    }
+
+    async fn start_sync_execution(
+        &self,
+        request: Request<pb::StartExecutionRequest>,
+    ) -> Result<Response<pb::StartSyncExecutionResponse>, Status> {
+        // The execution's own time limit ends it as TIMED_OUT (the interpreter enforces it);
+        // a shorter caller deadline only ends this call, and the execution keeps running.
+        let own_limit = self.config.sync_timeout + Duration::from_secs(5);
+        let caller = caller_deadline(&request).filter(|d| *d < own_limit);
+        let limit = caller.unwrap_or(own_limit);
+        let req = request.into_inner();
+        let (record, new) = self.start(&req, Some(self.replies.address())).await?;
+        let rx = new.then(|| self.replies.expect(&record.execution_arn));
+        let _guard = ReplyGuard { replies: &*self.replies, execution_arn: record.execution_arn.clone() };
+        // The worker may have finished before `expect`: it records the outcome before it
+        // replies, so checking the store after registering cannot miss it.
+        let rx = match rx {
+            Some(rx) => {
+                let r = self.executions.get(&record.execution_arn).await.map_err(FrontendError::from)?;
+                if r.status == ExecutionStatus::Running {
+                    Some(rx)
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
+        let outcome = self.wait_for_outcome(&record, rx, limit).await?;
+        let resp = match outcome {
+            Some(o) => pb::StartSyncExecutionResponse {
+                execution_arn: o.execution_arn,
+                state_machine_arn: o.state_machine_arn,
+                name: o.execution_name,
+                start_date: Some(timestamp(o.start_ms)),
+                stop_date: Some(timestamp(o.stop_ms)),
+                status: status_to_pb(o.status) as i32,
+                error: o.error.unwrap_or_default(),
+                cause: o.cause.unwrap_or_default(),
+                input: record.input.clone(),
+                output: o.output.unwrap_or_default(),
+                billing_details: Some(pb::BillingDetails {
+                    billed_memory_used_in_mb: 64,
+                    // AWS bills Express in 100 ms increments, rounded up.
+                    billed_duration_in_milliseconds: ((o.stop_ms - o.start_ms).max(0) as u64).div_ceil(100).max(1)
+                        * 100,
+                }),
+            },
+            None if caller.is_some() => return Err(FrontendError::Deadline(record.execution_arn.clone()).into()),
+            None => {
+                // Past the time limit: the execution ends as TIMED_OUT for this caller.
+                let stop = now_ms();
+                let cause = "the synchronous execution did not finish within its time limit".to_string();
+                let _ = self
+                    .executions
+                    .finish(
+                        &record.execution_arn,
+                        Finished {
+                            status: ExecutionStatus::TimedOut,
+                            output: None,
+                            error: Some("States.Timeout".into()),
+                            cause: Some(cause.clone()),
+                            stop_ms: stop,
+                        },
+                    )
+                    .await;
+                pb::StartSyncExecutionResponse {
+                    execution_arn: record.execution_arn.clone(),
+                    state_machine_arn: record.state_machine_arn.clone(),
+                    name: record.name.clone(),
+                    start_date: Some(timestamp(record.start_ms)),
+                    stop_date: Some(timestamp(stop)),
+                    status: pb::ExecutionStatus::TimedOut as i32,
+                    error: "States.Timeout".into(),
+                    cause,
+                    input: record.input.clone(),
+                    output: String::new(),
+                    billing_details: None,
+                }
+            }
+        };
+        Ok(Response::new(resp))
+    }
+
+    async fn describe_execution(
+        &self,
+        request: Request<pb::DescribeExecutionRequest>,
+    ) -> Result<Response<pb::DescribeExecutionResponse>, Status> {
+        let r = self.executions.get(&request.get_ref().execution_arn).await.map_err(FrontendError::from)?;
+        Ok(Response::new(convert::describe(r)))
+    }
+
+    async fn stop_execution(
+        &self,
+        request: Request<pb::StopExecutionRequest>,
+    ) -> Result<Response<pb::StopExecutionResponse>, Status> {
+        let req = request.into_inner();
+        let stop = now_ms();
+        let first = self
+            .executions
+            .finish(
+                &req.execution_arn,
+                Finished {
+                    status: ExecutionStatus::Aborted,
+                    output: None,
+                    error: (!req.error.is_empty()).then_some(req.error),
+                    cause: (!req.cause.is_empty()).then_some(req.cause),
+                    stop_ms: stop,
+                },
+            )
+            .await
+            .map_err(FrontendError::from)?;
+        if first {
+            let r = self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
+            let outcome = convert::outcome_of(&r);
+            self.hub.publish(ResultMessage::Outcome(outcome.clone()));
+            let _ = self.replies.reply(&self.replies.address(), outcome).await;
+        }
+        Ok(Response::new(pb::StopExecutionResponse { stop_date: Some(timestamp(stop)) }))
+    }
+}
+
+type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::SubscribeResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::results_server::Results for Frontend {
+    type SubscribeStream = SubscribeStream;
+
+    async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<SubscribeStream>, Status> {
+        let req = request.into_inner();
+        let filter = convert::Filter::new(&req).map_err(FrontendError::Invalid)?;
+        let mut sub = self.hub.subscribe(req.from_position);
+        // A small buffer per subscriber: a slow reader makes the hub report FellBehind instead
+        // of holding memory for it.
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let item = tokio::select! {
+                    item = sub.next() => match item { Some(i) => i, None => break },
+                    _ = shutdown.wait_for(|s| *s) => break,
+                };
+                let msg = match item {
+                    Delivered::Message { position, message } => match filter.render(position, &message) {
+                        Some(m) => m,
+                        None => continue,
+                    },
+                    Delivered::FellBehind { skipped, resume_from } => pb::SubscribeResponse {
+                        position: resume_from,
+                        body: Some(pb::subscribe_response::Body::FellBehind(pb::FellBehind { skipped, resume_from })),
+                    },
+                };
+                if tx.send(Ok(msg)).await.is_err() {
+                    break; // the subscriber went away
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn get_execution_history(
+        &self,
+        request: Request<pb::GetExecutionHistoryRequest>,
+    ) -> Result<Response<pb::GetExecutionHistoryResponse>, Status> {
+        let req = request.into_inner();
+        self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
+        let mut events = self.executions.history(&req.execution_arn).await.map_err(FrontendError::from)?;
+        if req.reverse_order {
+            events.reverse();
+        }
+        let limit = match req.max_results {
+            0 => 1000,
+            n if (1..=1000).contains(&n) => n as usize,
+            n => return Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}")).into()),
+        };
+        let start: usize = if req.next_token.is_empty() {
+            0
+        } else {
+            req.next_token.parse().map_err(|_| FrontendError::Invalid("invalid next_token".into()))?
+        };
+        let page: Vec<_> = events.iter().skip(start).take(limit).map(convert::history_event).collect();
+        let next_token =
+            if start + page.len() < events.len() { (start + page.len()).to_string() } else { String::new() };
+        Ok(Response::new(pb::GetExecutionHistoryResponse { events: page, next_token }))
+    }
+}

@@ -1,1 +1,303 @@
-//! placeholder
+//! Stateless workers: take start commands from the bus, run each execution with the ASL
+//! interpreter, record its outcome once, publish outcomes and history events, and reply to
+//! synchronous callers.
+//!
+//! Layout: [`Worker`] (one execution at a time, `execute`) and [`Worker::run`] (the pool loop
+//! with bounded concurrency and graceful drain); [`TokioClock`] is the wall clock used in
+//! production; [`logging`] decides which history events a logging configuration keeps.
+
+pub mod logging;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use dashmap::DashMap;
+use expressway_asl::{
+    Clock, EventSink, ExecutionInfo, HistoryEvent, Interpreter, Limits, MachineType, Outcome, StateMachine, TaskInvoker,
+};
+use expressway_bus::{
+    EventMessage, ExecutionSource, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, StartCommand,
+};
+use expressway_store::{
+    ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind, Registry, StoreError,
+};
+use tokio::sync::{watch, Semaphore};
+
+/// Wall-clock time and tokio timers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TokioClock;
+
+impl Clock for TokioClock {
+    fn now_millis(&self) -> i64 {
+        now_ms()
+    }
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Errors at the worker boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("store error for execution {execution_arn}: {source}")]
+    Store { execution_arn: String, source: StoreError },
+}
+
+impl WorkerError {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            WorkerError::Store { source, .. } => source.is_retryable(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Executions run at once by this worker.
+    pub concurrency: usize,
+    pub limits: Limits,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig { concurrency: 256, limits: Limits::default() }
+    }
+}
+
+/// Everything a worker needs; cheap to share.
+pub struct Worker {
+    registry: Arc<dyn Registry>,
+    executions: Arc<dyn ExecutionStore>,
+    hub: Arc<dyn ResultsHub>,
+    replies: Arc<dyn ReplyRouter>,
+    interpreter: Interpreter,
+    config: WorkerConfig,
+    /// Compiled definitions by revision id (revisions never change).
+    cache: DashMap<String, Arc<StateMachine>>,
+}
+
+/// Collects the events a logging configuration keeps and streams them live.
+struct Recorder<'a> {
+    logging: &'a Logging,
+    hub: &'a dyn ResultsHub,
+    execution_arn: &'a str,
+    state_machine_arn: &'a str,
+    kept: Mutex<Vec<HistoryEvent>>,
+}
+
+impl EventSink for Recorder<'_> {
+    fn enabled(&self) -> bool {
+        self.logging.level != LogLevel::Off
+    }
+
+    fn record(&self, mut event: HistoryEvent) {
+        if !logging::keeps(self.logging.level, event.event_type) {
+            return;
+        }
+        if !self.logging.include_execution_data {
+            logging::strip_data(&mut event);
+        }
+        self.hub.publish(ResultMessage::Event(EventMessage {
+            execution_arn: self.execution_arn.to_string(),
+            state_machine_arn: self.state_machine_arn.to_string(),
+            event: event.clone(),
+        }));
+        self.kept.lock().unwrap_or_else(|p| p.into_inner()).push(event);
+    }
+}
+
+impl Worker {
+    pub fn new(
+        registry: Arc<dyn Registry>,
+        executions: Arc<dyn ExecutionStore>,
+        hub: Arc<dyn ResultsHub>,
+        replies: Arc<dyn ReplyRouter>,
+        tasks: Arc<dyn TaskInvoker>,
+        config: WorkerConfig,
+    ) -> Self {
+        let interpreter = Interpreter::new(tasks, Arc::new(TokioClock), config.limits.clone());
+        Worker { registry, executions, hub, replies, interpreter, config, cache: DashMap::new() }
+    }
+
+    async fn machine(&self, revision_id: &str) -> Result<Arc<StateMachine>, String> {
+        if let Some(m) = self.cache.get(revision_id) {
+            return Ok(m.clone());
+        }
+        let rev = self.registry.revision(revision_id).await.map_err(|e| e.to_string())?;
+        let ty = match rev.kind {
+            MachineKind::Express => MachineType::Express,
+            MachineKind::Standard => MachineType::Standard,
+        };
+        let m = Arc::new(StateMachine::from_json_with(&rev.definition, ty).map_err(|e| e.to_string())?);
+        self.cache.insert(revision_id.to_string(), m.clone());
+        Ok(m)
+    }
+
+    /// Run one start command to its recorded outcome. A command whose outcome is already
+    /// recorded (a redelivery) is not run again; its outcome is re-emitted.
+    pub async fn execute(&self, cmd: &StartCommand) -> Result<OutcomeMessage, WorkerError> {
+        let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
+        let record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+        if record.status != ExecutionStatus::Running {
+            let outcome = OutcomeMessage {
+                execution_arn: record.execution_arn,
+                execution_name: record.name,
+                state_machine_arn: record.state_machine_arn,
+                status: record.status,
+                input: Some(record.input),
+                output: record.output,
+                error: record.error,
+                cause: record.cause,
+                start_ms: record.start_ms,
+                stop_ms: record.stop_ms.unwrap_or_else(now_ms),
+            };
+            self.deliver(cmd, &outcome).await;
+            return Ok(outcome);
+        }
+        let logging = match self.registry.revision(&cmd.revision_id).await {
+            Ok(r) => r.logging,
+            Err(_) => Logging::default(),
+        };
+        let recorder = Recorder {
+            logging: &logging,
+            hub: &*self.hub,
+            execution_arn: &cmd.execution_arn,
+            state_machine_arn: &cmd.state_machine_arn,
+            kept: Mutex::new(Vec::new()),
+        };
+        let outcome = match self.machine(&cmd.revision_id).await {
+            Err(why) => Outcome::Failed(expressway_asl::StatesError::runtime(format!(
+                "the state machine revision {} cannot be loaded: {why}",
+                cmd.revision_id
+            ))),
+            Ok(machine) => match serde_json::from_str(&cmd.input) {
+                Err(e) => {
+                    Outcome::Failed(expressway_asl::StatesError::runtime(format!("invalid execution input: {e}")))
+                }
+                Ok(input) => {
+                    let info = ExecutionInfo {
+                        execution_arn: cmd.execution_arn.clone(),
+                        execution_name: cmd.execution_name.clone(),
+                        state_machine_arn: cmd.state_machine_arn.clone(),
+                        state_machine_name: expressway_store::arn::parse_state_machine(&cmd.state_machine_arn)
+                            .map(|r| r.name)
+                            .unwrap_or_default(),
+                        role_arn: String::new(),
+                        start_time: chrono_iso(cmd.start_ms),
+                        input: None,
+                    };
+                    self.interpreter.execute(&machine, input, info, &recorder).await
+                }
+            },
+        };
+        let stop_ms = now_ms();
+        let (status, output, error, cause) = match outcome {
+            Outcome::Succeeded(v) => (ExecutionStatus::Succeeded, Some(v.to_string()), None, None),
+            Outcome::Failed(e) => (ExecutionStatus::Failed, None, e.error, e.cause),
+            Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, e.error, e.cause),
+        };
+        let history = recorder.kept.into_inner().unwrap_or_else(|p| p.into_inner());
+        if !history.is_empty() {
+            self.executions.append_history(&cmd.execution_arn, history).await.map_err(store_err)?;
+        }
+        let finished = Finished { status, output: output.clone(), error: error.clone(), cause: cause.clone(), stop_ms };
+        let first = self.executions.finish(&cmd.execution_arn, finished).await.map_err(store_err)?;
+        let outcome = if first {
+            OutcomeMessage {
+                execution_arn: cmd.execution_arn.clone(),
+                execution_name: cmd.execution_name.clone(),
+                state_machine_arn: cmd.state_machine_arn.clone(),
+                status,
+                input: Some(cmd.input.clone()),
+                output,
+                error,
+                cause,
+                start_ms: cmd.start_ms,
+                stop_ms,
+            }
+        } else {
+            // Stopped meanwhile: the recorded outcome stands.
+            let r = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+            OutcomeMessage {
+                execution_arn: r.execution_arn,
+                execution_name: r.name,
+                state_machine_arn: r.state_machine_arn,
+                status: r.status,
+                input: Some(r.input),
+                output: r.output,
+                error: r.error,
+                cause: r.cause,
+                start_ms: r.start_ms,
+                stop_ms: r.stop_ms.unwrap_or(stop_ms),
+            }
+        };
+        if first {
+            self.hub.publish(ResultMessage::Outcome(outcome.clone()));
+        }
+        if let Some(to) = &cmd.reply_to {
+            if let Err(e) = self.replies.reply(to, outcome.clone()).await {
+                tracing::warn!(execution_arn = %cmd.execution_arn, error = %e, "reply to a synchronous caller failed");
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn deliver(&self, cmd: &StartCommand, outcome: &OutcomeMessage) {
+        self.hub.publish(ResultMessage::Outcome(outcome.clone()));
+        if let Some(to) = &cmd.reply_to {
+            let _ = self.replies.reply(to, outcome.clone()).await;
+        }
+    }
+
+    /// Consume `source` until `shutdown` turns true, running up to `concurrency` executions at
+    /// once; then stop taking work and wait for the executions in flight.
+    pub async fn run(self: Arc<Self>, mut source: impl ExecutionSource, mut shutdown: watch::Receiver<bool>) {
+        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        loop {
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                _ = shutdown.wait_for(|s| *s) => break,
+            };
+            let delivery = tokio::select! {
+                d = source.next() => match d { Some(d) => d, None => break },
+                _ = shutdown.wait_for(|s| *s) => break,
+            };
+            let worker = self.clone();
+            tasks.spawn(async move {
+                match worker.execute(&delivery.command).await {
+                    Ok(_) => delivery.ack.ack(),
+                    Err(e) => {
+                        // Not acknowledged: the bus redelivers it (at least once).
+                        tracing::error!(execution_arn = %delivery.command.execution_arn, error = %e, retryable = e.is_retryable(), "execution outcome not recorded");
+                    }
+                }
+                drop(permit);
+            });
+            while tasks.try_join_next().is_some() {}
+        }
+        tracing::info!(in_flight = tasks.len(), "worker draining");
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+fn chrono_iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_dates() {
+        assert_eq!(super::chrono_iso(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::chrono_iso(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+}

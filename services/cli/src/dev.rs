@@ -1,0 +1,185 @@
+//! The embedded all-in-one server (`expressway dev`): the gRPC API, an in-process worker pool,
+//! the in-memory bus, stores and results stream, in one process and on one port.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use expressway_asl::{Limits, NoTasks};
+use expressway_bus::memory::{bus, LocalReplies, MemoryHub};
+use expressway_frontend::{Frontend, FrontendConfig};
+use expressway_proto::v1::{
+    executions_server::ExecutionsServer, results_server::ResultsServer, state_machines_server::StateMachinesServer,
+};
+use expressway_store::arn::Partition;
+use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
+use expressway_worker::{Worker, WorkerConfig};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Settings of the embedded server. Every flag can also be set as an `EXPRESSWAY_…`
+/// environment variable; flags win.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DevArgs {
+    /// Address to serve the gRPC API on.
+    #[arg(long, env = "EXPRESSWAY_LISTEN", default_value = "127.0.0.1:50051")]
+    pub listen: SocketAddr,
+    /// Executions run at once by the in-process worker pool.
+    #[arg(long, env = "EXPRESSWAY_WORKERS", default_value_t = 256)]
+    pub workers: usize,
+    /// Executions that may wait in the queue; beyond it StartExecution answers RESOURCE_EXHAUSTED.
+    #[arg(long, env = "EXPRESSWAY_QUEUE_CAPACITY", default_value_t = 100_000)]
+    pub queue_capacity: usize,
+    /// How long a named StartExecution is deduplicated, in seconds.
+    #[arg(long, env = "EXPRESSWAY_DEDUPE_WINDOW_SECONDS", default_value_t = 300)]
+    pub dedupe_window_seconds: u64,
+    /// How long finished executions stay available to DescribeExecution and history, in seconds.
+    #[arg(long, env = "EXPRESSWAY_RETENTION_SECONDS", default_value_t = 3600)]
+    pub retention_seconds: u64,
+    /// Most executions kept in memory.
+    #[arg(long, env = "EXPRESSWAY_MAX_EXECUTIONS", default_value_t = 100_000)]
+    pub max_executions: usize,
+    /// Results kept for subscribers that resume from a position.
+    #[arg(long, env = "EXPRESSWAY_RESULTS_RETAINED", default_value_t = 10_000)]
+    pub results_retained: usize,
+    /// Execution time limit in seconds (Express: 300).
+    #[arg(long, env = "EXPRESSWAY_EXECUTION_TIMEOUT_SECONDS", default_value_t = 300)]
+    pub execution_timeout_seconds: u64,
+    /// Region written into ARNs.
+    #[arg(long, env = "EXPRESSWAY_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Account id written into ARNs.
+    #[arg(long, env = "EXPRESSWAY_ACCOUNT", default_value = "000000000000")]
+    pub account: String,
+}
+
+impl DevArgs {
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.workers > 0, "--workers must be at least 1");
+        anyhow::ensure!(self.queue_capacity > 0, "--queue-capacity must be at least 1");
+        anyhow::ensure!(self.execution_timeout_seconds > 0, "--execution-timeout-seconds must be at least 1");
+        anyhow::ensure!(
+            self.account.len() == 12 && self.account.chars().all(|c| c.is_ascii_digit()),
+            "--account must be 12 digits"
+        );
+        anyhow::ensure!(!self.region.is_empty() && !self.region.contains(':'), "--region must be a region name");
+        Ok(())
+    }
+}
+
+/// Serve on an already bound listener until `shutdown` resolves; then stop accepting calls,
+/// run every execution already accepted to its end, and return.
+pub async fn serve(
+    args: DevArgs,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    args.validate()?;
+    let partition = Partition { region: args.region.clone(), account: args.account.clone() };
+    let registry = Arc::new(MemoryRegistry::new(partition.clone()));
+    let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(args.retention_seconds), args.max_executions));
+    let (bus, source) = bus(args.queue_capacity);
+    let hub = Arc::new(MemoryHub::new(4096, args.results_retained));
+    let replies = Arc::new(LocalReplies::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+
+    let limits =
+        Limits { execution_timeout: Some(Duration::from_secs(args.execution_timeout_seconds)), ..Limits::default() };
+    let worker = Arc::new(Worker::new(
+        registry.clone(),
+        executions.clone(),
+        hub.clone(),
+        replies.clone(),
+        Arc::new(NoTasks),
+        WorkerConfig { concurrency: args.workers, limits },
+    ));
+    // The worker stops when the bus is closed and drained (all frontends gone), never earlier:
+    // the in-memory queue is not durable, so accepted executions must run before exit.
+    let (_never_tx, never) = watch::channel(false);
+    let workers = tokio::spawn(worker.run(source, never));
+
+    let frontend = Frontend {
+        config: FrontendConfig {
+            partition,
+            dedupe_window: Duration::from_secs(args.dedupe_window_seconds),
+            sync_timeout: Duration::from_secs(args.execution_timeout_seconds),
+            ..FrontendConfig::default()
+        },
+        registry,
+        executions,
+        bus: Arc::new(bus),
+        hub,
+        replies,
+        shutdown: stop_rx,
+    };
+
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<StateMachinesServer<Frontend>>().await;
+    health_reporter.set_serving::<ExecutionsServer<Frontend>>().await;
+    health_reporter.set_serving::<ResultsServer<Frontend>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(expressway_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the reflection service")?;
+
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "expressway dev is serving (embedded mode: in-memory bus and stores)");
+    let incoming = tokio_stream_from(listener);
+    let server = tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(StateMachinesServer::new(frontend.clone()))
+        .add_service(ExecutionsServer::new(frontend.clone()))
+        .add_service(ResultsServer::new(frontend.clone()))
+        .serve_with_incoming_shutdown(incoming, async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new calls; open result streams end");
+            let _ = stop_tx.send(true);
+        });
+    drop(frontend);
+    server.await.context("serving the gRPC API")?;
+    tracing::info!("gRPC server stopped; finishing accepted executions");
+    workers.await.context("the worker pool failed")?;
+    tracing::info!("all accepted executions finished");
+    Ok(())
+}
+
+fn tokio_stream_from(
+    listener: TcpListener,
+) -> impl tokio_stream::Stream<Item = Result<tokio::net::TcpStream, std::io::Error>> {
+    tokio_stream::wrappers::TcpListenerStream::new(listener)
+}
+
+/// Resolves at the first Ctrl-C or SIGTERM; a second one exits the process at once.
+pub async fn shutdown_signal() {
+    wait_signal().await;
+    tokio::spawn(async {
+        wait_signal().await;
+        eprintln!("second signal: exiting now");
+        std::process::exit(130);
+    });
+}
+
+async fn wait_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,83 @@
+//! Every failure of the API as a precise gRPC status: INVALID_ARGUMENT with field violations
+//! (validation diagnostics carry their JSON location), NOT_FOUND, ALREADY_EXISTS,
+//! RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE when a backing service is down.
+
+use expressway_asl::DefinitionError;
+use expressway_bus::BusError;
+use expressway_store::StoreError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrontendError {
+    #[error("{0}")]
+    Definition(DefinitionError),
+    #[error("invalid ARN: {0}")]
+    InvalidArn(String),
+    #[error("invalid name '{0}': 1 to 80 characters, no whitespace, brackets, wildcards or special punctuation")]
+    InvalidName(String),
+    #[error("invalid execution input: {0}")]
+    InvalidInput(String),
+    #[error("the execution input is {size} bytes, more than the limit of {limit} bytes")]
+    InputTooLarge { size: usize, limit: usize },
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    #[error("the reply for execution {0} was lost; its outcome is in DescribeExecution")]
+    ReplyLost(String),
+    #[error("the caller's deadline passed before execution {0} finished; it keeps running")]
+    Deadline(String),
+}
+
+impl FrontendError {
+    pub fn code(&self) -> Code {
+        match self {
+            FrontendError::Definition(_)
+            | FrontendError::InvalidArn(_)
+            | FrontendError::InvalidName(_)
+            | FrontendError::InvalidInput(_)
+            | FrontendError::InputTooLarge { .. }
+            | FrontendError::Invalid(_) => Code::InvalidArgument,
+            FrontendError::Store(StoreError::NotFound { .. }) => Code::NotFound,
+            FrontendError::Store(StoreError::AlreadyExists { .. }) => Code::AlreadyExists,
+            FrontendError::Store(StoreError::Conflict(_)) => Code::FailedPrecondition,
+            FrontendError::Store(StoreError::Invalid(_)) => Code::InvalidArgument,
+            FrontendError::Store(StoreError::Unavailable(_)) => Code::Unavailable,
+            FrontendError::Bus(BusError::Full) => Code::ResourceExhausted,
+            FrontendError::Bus(_) => Code::Unavailable,
+            FrontendError::ReplyLost(_) => Code::Internal,
+            FrontendError::Deadline(_) => Code::DeadlineExceeded,
+        }
+    }
+
+    /// Whether the caller may retry the same request.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self.code(), Code::Unavailable | Code::ResourceExhausted)
+    }
+}
+
+impl From<FrontendError> for Status {
+    fn from(e: FrontendError) -> Status {
+        let code = e.code();
+        let message = e.to_string();
+        match &e {
+            FrontendError::Definition(d) => {
+                let mut details = ErrorDetails::new();
+                for diag in d.diagnostics() {
+                    let field = if diag.location.is_empty() { "/".to_string() } else { diag.location.clone() };
+                    details.add_bad_request_violation(field, format!("{}: {}", diag.code, diag.message));
+                }
+                Status::with_error_details(code, message, details)
+            }
+            FrontendError::Bus(BusError::Full) => {
+                let mut details = ErrorDetails::new();
+                details.set_retry_info(Some(std::time::Duration::from_millis(100)));
+                Status::with_error_details(code, message, details)
+            }
+            _ => Status::new(code, message),
+        }
+    }
+}
