@@ -9,7 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?);
     tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("expressway_descriptor.bin"))
-        .compile_protos(&[file.clone()], &[root, include])?;
+        .compile_protos(std::slice::from_ref(&file), &[root, include])?;
     println!("cargo:rerun-if-changed={}", file.display());
     Ok(())
 }

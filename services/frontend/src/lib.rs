@@ -508,7 +508,11 @@ impl pb::executions_server::Executions for Frontend {
         // The execution's own time limit ends it as TIMED_OUT (the interpreter enforces it);
         // a shorter caller deadline only ends this call, and the execution keeps running.
         let own_limit = self.config.sync_timeout + Duration::from_secs(5);
-        let caller = caller_deadline(&request).filter(|d| *d < own_limit);
+        // Answer a little before the caller's deadline so it gets DEADLINE_EXCEEDED from us
+        // rather than a transport-level cancellation.
+        let caller = caller_deadline(&request)
+            .filter(|d| *d < own_limit)
+            .map(|d| d.saturating_sub(Duration::from_millis(20).min(d / 10)));
         let limit = caller.unwrap_or(own_limit);
         let req = request.into_inner();
         let (record, new) = self.start(&req, Some(self.replies.address())).await?;

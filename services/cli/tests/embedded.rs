@@ -1,0 +1,490 @@
+//! The embedded server driven through tonic clients and through the `expressway` client
+//! commands: state machine management, sync and async executions, subscriptions, and every
+//! error path of the API.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::Duration;
+
+use expressway_cli::dev::{serve, DevArgs};
+use expressway_proto::v1 as pb;
+use pb::executions_client::ExecutionsClient;
+use pb::results_client::ResultsClient;
+use pb::state_machines_client::StateMachinesClient;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+fn args(workers: usize, queue: usize) -> DevArgs {
+    DevArgs {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        workers,
+        queue_capacity: queue,
+        dedupe_window_seconds: 300,
+        retention_seconds: 3600,
+        max_executions: 10_000,
+        results_retained: 10_000,
+        execution_timeout_seconds: 300,
+        region: "eu-west-1".into(),
+        account: "123456789012".into(),
+    }
+}
+
+async fn start(args: DevArgs) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = oneshot::channel::<()>();
+    let done = tokio::spawn(serve(args, listener, async {
+        let _ = rx.await;
+    }));
+    Server { addr, stop: Some(tx), done }
+}
+
+impl Server {
+    async fn channel(&self) -> Channel {
+        let url = format!("http://{}", self.addr);
+        for _ in 0..100 {
+            if let Ok(c) = Channel::from_shared(url.clone()).expect("url").connect().await {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server did not come up at {url}");
+    }
+
+    async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.done)
+            .await
+            .expect("the server drains in time")
+            .expect("server task")
+            .expect("server result");
+    }
+}
+
+const HELLO: &str = r#"{"StartAt":"H","States":{"H":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('Hello, {}!', $.name)"},"End":true}}}"#;
+
+fn create(name: &str, definition: &str, level: pb::LogLevel) -> pb::CreateStateMachineRequest {
+    pb::CreateStateMachineRequest {
+        name: name.into(),
+        definition: definition.into(),
+        r#type: pb::StateMachineType::Express as i32,
+        logging_configuration: Some(pb::LoggingConfiguration { level: level as i32, include_execution_data: true }),
+        tracing_configuration: None,
+        tags: vec![pb::Tag { key: "team".into(), value: "core".into() }],
+        publish: false,
+        version_description: String::new(),
+    }
+}
+
+fn start_req(arn: &str, name: &str, input: Value) -> pb::StartExecutionRequest {
+    pb::StartExecutionRequest {
+        state_machine_arn: arn.into(),
+        name: name.into(),
+        input: input.to_string(),
+        trace_header: String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manage_run_describe_and_subscribe() {
+    let server = start(args(8, 1000)).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+    let mut results = ResultsClient::new(ch.clone());
+
+    let created =
+        sm.create_state_machine(create("hello", HELLO, pb::LogLevel::All)).await.expect("create").into_inner();
+    assert_eq!(created.state_machine_arn, "arn:aws:states:eu-west-1:123456789012:stateMachine:hello");
+    let arn = created.state_machine_arn.clone();
+
+    // Subscribe before running so the live stream sees everything.
+    let mut stream = results
+        .subscribe(pb::SubscribeRequest { state_machine_arn: arn.clone(), all_events: true, ..Default::default() })
+        .await
+        .expect("subscribe")
+        .into_inner();
+
+    let sync = ex.start_sync_execution(start_req(&arn, "", json!({"name": "sync"}))).await.expect("sync").into_inner();
+    assert_eq!(sync.status, pb::ExecutionStatus::Succeeded as i32);
+    assert_eq!(serde_json::from_str::<Value>(&sync.output).expect("json"), json!({"greeting": "Hello, sync!"}));
+    assert!(sync.execution_arn.starts_with("arn:aws:states:eu-west-1:123456789012:express:hello:"));
+    assert_eq!(sync.billing_details.map(|b| b.billed_duration_in_milliseconds), Some(100));
+
+    let started =
+        ex.start_execution(start_req(&arn, "named-1", json!({"name": "async"}))).await.expect("start").into_inner();
+    // Same name, same input: the same execution. Same name, other input: rejected.
+    let again =
+        ex.start_execution(start_req(&arn, "named-1", json!({"name": "async"}))).await.expect("dup").into_inner();
+    assert_eq!(again.execution_arn, started.execution_arn);
+    let conflict =
+        ex.start_execution(start_req(&arn, "named-1", json!({"name": "other"}))).await.expect_err("conflict");
+    assert_eq!(conflict.code(), Code::AlreadyExists);
+
+    let mut described = None;
+    for _ in 0..100 {
+        let d = ex
+            .describe_execution(pb::DescribeExecutionRequest { execution_arn: started.execution_arn.clone() })
+            .await
+            .expect("describe")
+            .into_inner();
+        if d.status != pb::ExecutionStatus::Running as i32 {
+            described = Some(d);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let d = described.expect("the async execution finishes");
+    assert_eq!(d.status, pb::ExecutionStatus::Succeeded as i32);
+    assert_eq!(serde_json::from_str::<Value>(&d.output).expect("json"), json!({"greeting": "Hello, async!"}));
+
+    // The stream carried both executions' events in order, then their outcomes.
+    let mut outcomes = 0;
+    let mut types_of_sync = Vec::new();
+    let mut last_position = 0;
+    while outcomes < 2 {
+        let msg = tokio::time::timeout(Duration::from_secs(5), stream.message())
+            .await
+            .expect("in time")
+            .expect("ok")
+            .expect("msg");
+        assert!(msg.position > last_position, "positions increase");
+        last_position = msg.position;
+        match msg.body.expect("body") {
+            pb::subscribe_response::Body::Outcome(o) => {
+                assert_eq!(o.status, pb::ExecutionStatus::Succeeded as i32);
+                outcomes += 1;
+            }
+            pb::subscribe_response::Body::Event(e) if e.execution_arn == sync.execution_arn => {
+                types_of_sync.push(e.event.expect("event").r#type);
+            }
+            pb::subscribe_response::Body::Event(_) => {}
+            pb::subscribe_response::Body::FellBehind(f) => panic!("unexpected fell-behind {f:?}"),
+        }
+    }
+    assert_eq!(types_of_sync, vec!["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
+
+    let history = results
+        .get_execution_history(pb::GetExecutionHistoryRequest {
+            execution_arn: sync.execution_arn.clone(),
+            max_results: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("history")
+        .into_inner();
+    assert_eq!(history.events.len(), 2);
+    assert_eq!(history.next_token, "2");
+
+    // Update: a new revision; published versions keep theirs.
+    let v1 = sm
+        .publish_state_machine_version(pb::PublishStateMachineVersionRequest {
+            state_machine_arn: arn.clone(),
+            ..Default::default()
+        })
+        .await
+        .expect("publish")
+        .into_inner();
+    let upd = sm
+        .update_state_machine(pb::UpdateStateMachineRequest {
+            state_machine_arn: arn.clone(),
+            definition: Some(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":"v2","End":true}}}"#.into()),
+            ..Default::default()
+        })
+        .await
+        .expect("update")
+        .into_inner();
+    assert!(!upd.revision_id.is_empty());
+    let latest = ex.start_sync_execution(start_req(&arn, "", json!({"name": "x"}))).await.expect("run").into_inner();
+    assert_eq!(latest.output, "\"v2\"");
+    let old = ex
+        .start_sync_execution(start_req(&v1.state_machine_version_arn, "", json!({"name": "v1"})))
+        .await
+        .expect("run v1")
+        .into_inner();
+    assert_eq!(serde_json::from_str::<Value>(&old.output).expect("json"), json!({"greeting": "Hello, v1!"}));
+    let alias = sm
+        .create_state_machine_alias(pb::CreateStateMachineAliasRequest {
+            name: "prod".into(),
+            description: String::new(),
+            routing_configuration: vec![pb::RoutingConfiguration {
+                state_machine_version_arn: v1.state_machine_version_arn.clone(),
+                weight: 100,
+            }],
+        })
+        .await
+        .expect("alias")
+        .into_inner();
+    let via_alias = ex
+        .start_sync_execution(start_req(&alias.state_machine_alias_arn, "", json!({"name": "alias"})))
+        .await
+        .expect("alias run")
+        .into_inner();
+    assert_eq!(serde_json::from_str::<Value>(&via_alias.output).expect("json"), json!({"greeting": "Hello, alias!"}));
+
+    let listed = sm.list_state_machines(pb::ListStateMachinesRequest::default()).await.expect("list").into_inner();
+    assert_eq!(listed.state_machines.len(), 1);
+    let described = sm
+        .describe_state_machine(pb::DescribeStateMachineRequest { state_machine_arn: arn.clone() })
+        .await
+        .expect("describe sm")
+        .into_inner();
+    assert_eq!(described.revision_id, upd.revision_id);
+    assert_eq!(described.tags.len(), 1);
+
+    // Health checking and reflection, so grpcurl, ghz and k6 work without the .proto files.
+    let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
+    let h = health
+        .check(tonic_health::pb::HealthCheckRequest { service: "expressway.v1.Executions".into() })
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(h.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    use tonic_reflection::pb::v1 as refl;
+    let mut reflection = refl::server_reflection_client::ServerReflectionClient::new(ch.clone());
+    let req = refl::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(refl::server_reflection_request::MessageRequest::ListServices(String::new())),
+    };
+    let mut resp =
+        reflection.server_reflection_info(tokio_stream::iter(vec![req])).await.expect("reflection").into_inner();
+    let msg = resp.message().await.expect("ok").expect("a response");
+    let Some(refl::server_reflection_response::MessageResponse::ListServicesResponse(list)) = msg.message_response
+    else {
+        panic!("unexpected reflection response");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for svc in
+        ["expressway.v1.StateMachines", "expressway.v1.Executions", "expressway.v1.Results", "grpc.health.v1.Health"]
+    {
+        assert!(names.contains(&svc.to_string()), "{svc} missing from {names:?}");
+    }
+
+    drop(stream);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_paths_have_precise_statuses() {
+    let server = start(args(1, 1)).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+
+    // Invalid definitions: INVALID_ARGUMENT with every diagnostic as a field violation.
+    let bad = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Gone"},"B":{"Type":"Pass","End":true}}}"#;
+    let e = sm.create_state_machine(create("bad", bad, pb::LogLevel::Off)).await.expect_err("invalid");
+    assert_eq!(e.code(), Code::InvalidArgument);
+    let fields: Vec<String> =
+        e.get_details_bad_request().expect("details").field_violations.into_iter().map(|v| v.field).collect();
+    assert!(fields.contains(&"/States/A/Next".to_string()) && fields.contains(&"/States/B".to_string()), "{fields:?}");
+
+    let v = sm
+        .validate_state_machine_definition(pb::ValidateStateMachineDefinitionRequest {
+            definition: bad.into(),
+            r#type: 0,
+        })
+        .await
+        .expect("validate")
+        .into_inner();
+    assert_eq!(v.result, "FAIL");
+    assert_eq!(v.diagnostics.len(), 2);
+
+    // Express restrictions.
+    let wait_token = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken","End":true}}}"#;
+    assert_eq!(
+        sm.create_state_machine(create("cb", wait_token, pb::LogLevel::Off)).await.expect_err("express").code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        sm.create_state_machine(create("bad name", HELLO, pb::LogLevel::Off)).await.expect_err("name").code(),
+        Code::InvalidArgument
+    );
+
+    let slow = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let arn = sm
+        .create_state_machine(create("slow", slow, pb::LogLevel::Off))
+        .await
+        .expect("create")
+        .into_inner()
+        .state_machine_arn;
+    assert_eq!(
+        sm.create_state_machine(create("slow", HELLO, pb::LogLevel::Off)).await.expect_err("exists").code(),
+        Code::AlreadyExists
+    );
+
+    // NOT_FOUND for unknown machines and executions; INVALID_ARGUMENT for malformed ARNs.
+    let missing = "arn:aws:states:eu-west-1:123456789012:stateMachine:nope";
+    assert_eq!(ex.start_execution(start_req(missing, "", json!({}))).await.expect_err("nf").code(), Code::NotFound);
+    assert_eq!(
+        ex.start_execution(start_req("not-an-arn", "", json!({}))).await.expect_err("arn").code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        ex.describe_execution(pb::DescribeExecutionRequest {
+            execution_arn: "arn:aws:states:x:1:express:a:b:c".into()
+        })
+        .await
+        .expect_err("nf")
+        .code(),
+        Code::NotFound
+    );
+
+    // Inputs: not JSON, or over 256 KiB, are refused before anything is queued.
+    let mut r = start_req(&arn, "", json!({}));
+    r.input = "{not json".into();
+    assert_eq!(ex.start_execution(r).await.expect_err("json").code(), Code::InvalidArgument);
+    let big = json!({"s": "x".repeat(300 * 1024)});
+    assert_eq!(ex.start_execution(start_req(&arn, "", big)).await.expect_err("size").code(), Code::InvalidArgument);
+
+    // Overload: one worker busy, one queued, the next is refused with RESOURCE_EXHAUSTED.
+    let mut codes = Vec::new();
+    for _ in 0..4 {
+        match ex.start_execution(start_req(&arn, "", json!({}))).await {
+            Ok(_) => codes.push(Code::Ok),
+            Err(e) => codes.push(e.code()),
+        }
+    }
+    assert!(codes.contains(&Code::ResourceExhausted), "{codes:?}");
+    assert!(codes.iter().all(|c| *c == Code::Ok || *c == Code::ResourceExhausted), "{codes:?}");
+
+    // A caller deadline shorter than the execution: DEADLINE_EXCEEDED from the server (the
+    // header is sent without a client-side timer, to see what the server answers).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut req = tonic::Request::new(start_req(&arn, "", json!({})));
+    req.metadata_mut().insert("grpc-timeout", "300m".parse().expect("header"));
+    let e = ex.start_sync_execution(req).await.expect_err("deadline");
+    assert_eq!(e.code(), Code::DeadlineExceeded);
+
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_accepted_executions() {
+    let server = start(args(2, 100)).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let arn = sm
+        .create_state_machine(create("w", def, pb::LogLevel::Off))
+        .await
+        .expect("create")
+        .into_inner()
+        .state_machine_arn;
+    let mut arns = Vec::new();
+    for i in 0..6 {
+        arns.push(
+            ex.start_execution(start_req(&arn, &format!("e{i}"), json!({})))
+                .await
+                .expect("start")
+                .into_inner()
+                .execution_arn,
+        );
+    }
+    let started = std::time::Instant::now();
+    server.shutdown().await;
+    // Six one-second executions on two workers: the drain waited for all of them.
+    assert!(started.elapsed() >= Duration::from_millis(2500), "drained too fast: {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_client_talks_to_the_server() {
+    let server = start(args(4, 100)).await;
+    let _ = server.channel().await;
+    let endpoint = format!("http://{}", server.addr);
+    let dir = std::env::temp_dir().join(format!("expressway-embedded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let def = dir.join("hello.json");
+    std::fs::write(&def, HELLO).expect("write");
+
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_expressway"))
+            .arg("--endpoint")
+            .arg(&endpoint)
+            .args(args)
+            .output()
+            .expect("run cli");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let run = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli(&args)
+    };
+
+    let (code, out, err) = run(vec![
+        "create-state-machine".into(),
+        "--name".into(),
+        "hello".into(),
+        "--definition".into(),
+        def.display().to_string(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let created: Value = serde_json::from_str(&out).expect("json");
+    let arn = created["stateMachineArn"].as_str().expect("arn").to_string();
+
+    let (code, out, _) = run(vec![
+        "start-sync-execution".into(),
+        "--state-machine-arn".into(),
+        arn.clone(),
+        "--input".into(),
+        r#"{"name":"cli"}"#.into(),
+    ]);
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["status"], "SUCCEEDED");
+    assert_eq!(v["output"], r#"{"greeting":"Hello, cli!"}"#);
+
+    let (code, out, _) = run(vec![
+        "start-execution".into(),
+        "--state-machine-arn".into(),
+        arn.clone(),
+        "--name".into(),
+        "n1".into(),
+        "--input".into(),
+        r#"{"name":"n1"}"#.into(),
+    ]);
+    assert_eq!(code, Some(0));
+    let exec_arn =
+        serde_json::from_str::<Value>(&out).expect("json")["executionArn"].as_str().expect("arn").to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (code, out, _) = run(vec!["describe-execution".into(), "--execution-arn".into(), exec_arn]);
+    assert_eq!(code, Some(0));
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("json")["status"], "SUCCEEDED");
+
+    let (_, out, _) = run(vec!["list-state-machines".into()]);
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("json")["stateMachines"][0]["name"], "hello");
+
+    let (_, out, _) = run(vec!["watch".into(), "--from".into(), "1".into(), "--count".into(), "2".into()]);
+    let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).expect("line json")).collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["status"] == "SUCCEEDED"));
+
+    // Service errors: exit 1 with the status and the diagnostics' locations on stderr.
+    let (code, _, err) = run(vec![
+        "create-state-machine".into(),
+        "--name".into(),
+        "bad".into(),
+        "--definition".into(),
+        r#"{"StartAt":"X","States":{}}"#.into(),
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("InvalidArgument") && err.contains("at /"), "{err}");
+
+    server.shutdown().await;
+}
