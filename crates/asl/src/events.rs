@@ -4,11 +4,11 @@
 
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// AWS history event types that the interpreter emits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventType {
     ExecutionStarted,
     ExecutionSucceeded,
@@ -113,7 +113,7 @@ impl EventType {
 }
 
 /// One history event.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistoryEvent {
     pub id: u64,
     /// Milliseconds since the Unix epoch.
@@ -123,7 +123,7 @@ pub struct HistoryEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state_name: Option<String>,
     /// Input, output, error and cause, as the event type carries them.
-    #[serde(skip_serializing_if = "Value::is_null")]
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub details: Value,
 }
 

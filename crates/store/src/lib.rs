@@ -4,12 +4,12 @@
 //!
 //! Layout: [`model`] (records), [`arn`] (AWS-format ARNs), the [`Registry`] and
 //! [`ExecutionStore`] traits, and [`memory`] (in-memory implementations for the embedded
-//! mode and tests). The Redis implementation lives in its own module when distributed mode
-//! lands.
+//! mode and tests), and [`redis`] (the distributed mode's stores).
 
 pub mod arn;
 pub mod memory;
 pub mod model;
+pub mod redis;
 
 use std::time::Duration;
 
@@ -85,4 +85,13 @@ pub trait ExecutionStore: Send + Sync {
         events: Vec<expressway_asl::HistoryEvent>,
     ) -> Result<(), StoreError>;
     async fn history(&self, execution_arn: &str) -> Result<Vec<expressway_asl::HistoryEvent>, StoreError>;
+
+    /// Take (or extend) the lease on running an execution. False when another owner holds a
+    /// live lease: the execution must not run twice at once.
+    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<bool, StoreError>;
+    /// Give the lease back (only if `owner` still holds it).
+    async fn release(&self, execution_arn: &str, owner: &str) -> Result<(), StoreError>;
+    /// A task result recorded by an earlier run of the same execution.
+    async fn journal_get(&self, execution_arn: &str, key: &str) -> Result<Option<String>, StoreError>;
+    async fn journal_put(&self, execution_arn: &str, key: &str, value: &str) -> Result<(), StoreError>;
 }

@@ -194,6 +194,8 @@ impl Registry for MemoryRegistry {
 struct Entry {
     record: ExecutionRecord,
     history: Vec<HistoryEvent>,
+    claim: Option<(String, std::time::Instant)>,
+    journal: std::collections::HashMap<String, String>,
 }
 
 /// Recent executions held in memory.
@@ -269,7 +271,10 @@ impl ExecutionStore for MemoryExecutions {
                 v.insert((record.input_hash.clone(), record.execution_arn.clone(), record.start_ms));
             }
         }
-        self.entries.insert(record.execution_arn.clone(), Entry { record: record.clone(), history: Vec::new() });
+        self.entries.insert(
+            record.execution_arn.clone(),
+            Entry { record: record.clone(), history: Vec::new(), claim: None, journal: Default::default() },
+        );
         Ok(Started::New(record))
     }
 
@@ -314,6 +319,39 @@ impl ExecutionStore for MemoryExecutions {
             .get(execution_arn)
             .map(|e| e.history.clone())
             .ok_or_else(|| not_found(format!("execution '{execution_arn}'")))
+    }
+
+    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+        let mut e =
+            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        let now = std::time::Instant::now();
+        match &e.claim {
+            Some((holder, until)) if holder != owner && *until > now => Ok(false),
+            _ => {
+                e.claim = Some((owner.to_string(), now + lease));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn release(&self, execution_arn: &str, owner: &str) -> Result<(), StoreError> {
+        if let Some(mut e) = self.entries.get_mut(execution_arn) {
+            if e.claim.as_ref().is_some_and(|(h, _)| h == owner) {
+                e.claim = None;
+            }
+        }
+        Ok(())
+    }
+
+    async fn journal_get(&self, execution_arn: &str, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.entries.get(execution_arn).and_then(|e| e.journal.get(key).cloned()))
+    }
+
+    async fn journal_put(&self, execution_arn: &str, key: &str, value: &str) -> Result<(), StoreError> {
+        let mut e =
+            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        e.journal.insert(key.to_string(), value.to_string());
+        Ok(())
     }
 }
 

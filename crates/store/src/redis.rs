@@ -1,0 +1,523 @@
+//! Redis implementations of the registry and the execution store, for the distributed mode.
+//!
+//! Keys (all under a configurable prefix, `xw:` by default):
+//! - `sm:{name}` the state machine record (JSON), `sms` a sorted set of names for listing,
+//!   `rev:{id}` immutable revisions (JSON, never deleted while referenced);
+//! - `ex:{arn}` an execution record (JSON, expires after the retention period),
+//!   `out:{arn}` its outcome, written once with SET NX (the first outcome wins),
+//!   `name:{state machine}:{name}` the dedupe key ("{input hash} {arn}", expires after the window),
+//!   `claim:{arn}` the lease of the worker running it, `hist:{arn}` history events (a list),
+//!   `journal:{arn}` task results by state, attempt and input (a hash).
+//!
+//! Multi-key operations run as Lua scripts, so they are atomic on one Redis server. (On Redis
+//! Cluster the keys of one execution would need a hash tag; not supported yet.)
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use expressway_asl::HistoryEvent;
+use redis::aio::ConnectionManager;
+use redis::AsyncCommands;
+
+use crate::model::*;
+use crate::{ExecutionStore, Registry, Started, StoreError};
+
+/// Connection settings shared by both stores.
+#[derive(Debug, Clone)]
+pub struct RedisConfig {
+    pub url: String,
+    pub prefix: String,
+    /// How long finished executions (record, outcome, history, journal) are kept.
+    pub retention: Duration,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig { url: "redis://127.0.0.1:6379".into(), prefix: "xw:".into(), retention: Duration::from_secs(3600) }
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn corrupt(what: &str, e: serde_json::Error) -> StoreError {
+    StoreError::Invalid(format!("stored {what} is not readable: {e}"))
+}
+
+/// Connect (with automatic reconnection) and check the server answers.
+pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager, StoreError> {
+    let client = redis::Client::open(cfg.url.as_str()).map_err(|e| StoreError::Invalid(format!("redis url: {e}")))?;
+    let mut conn = ConnectionManager::new(client).await.map_err(unavailable)?;
+    let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
+    Ok(conn)
+}
+
+/// The registry in Redis.
+#[derive(Clone)]
+pub struct RedisRegistry {
+    conn: ConnectionManager,
+    prefix: String,
+    partition: crate::arn::Partition,
+}
+
+/// Replace a value only if it still holds what was read (optimistic concurrency).
+const CAS: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end
+return 0
+"#;
+
+impl RedisRegistry {
+    pub fn new(conn: ConnectionManager, cfg: &RedisConfig, partition: crate::arn::Partition) -> Self {
+        RedisRegistry { conn, prefix: cfg.prefix.clone(), partition }
+    }
+
+    fn sm_key(&self, name: &str) -> String {
+        format!("{}sm:{name}", self.prefix)
+    }
+
+    async fn load(&self, name: &str) -> Result<(String, StateMachineRecord), StoreError> {
+        let mut c = self.conn.clone();
+        let raw: Option<String> = c.get(self.sm_key(name)).await.map_err(unavailable)?;
+        let raw = raw.ok_or_else(|| StoreError::NotFound { what: format!("state machine '{name}'") })?;
+        let rec = serde_json::from_str(&raw).map_err(|e| corrupt("state machine", e))?;
+        Ok((raw, rec))
+    }
+
+    /// Read-modify-write a record with retries on concurrent changes.
+    async fn modify<T>(
+        &self,
+        name: &str,
+        mut f: impl FnMut(&mut StateMachineRecord) -> Result<T, StoreError>,
+    ) -> Result<(StateMachineRecord, T), StoreError> {
+        for _ in 0..16 {
+            let (raw, mut rec) = self.load(name).await?;
+            let out = f(&mut rec)?;
+            let next = serde_json::to_string(&rec).map_err(|e| corrupt("state machine", e))?;
+            let mut c = self.conn.clone();
+            let ok: i32 = redis::Script::new(CAS)
+                .key(self.sm_key(name))
+                .arg(raw)
+                .arg(next)
+                .invoke_async(&mut c)
+                .await
+                .map_err(unavailable)?;
+            if ok == 1 {
+                return Ok((rec, out));
+            }
+        }
+        Err(StoreError::Conflict(format!("state machine '{name}' is being changed concurrently; retry")))
+    }
+
+    async fn put_revision(&self, r: &Revision) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let json = serde_json::to_string(r).map_err(|e| corrupt("revision", e))?;
+        let _: () = c.set(format!("{}rev:{}", self.prefix, r.revision_id), json).await.map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Registry for RedisRegistry {
+    async fn create(&self, new: NewStateMachine) -> Result<StateMachineRecord, StoreError> {
+        let revision = Revision {
+            revision_id: uuid::Uuid::new_v4().to_string(),
+            state_machine_arn: new.arn.clone(),
+            definition: new.definition.clone(),
+            kind: new.kind,
+            logging: new.logging.clone(),
+            tracing: new.tracing,
+        };
+        let rec = StateMachineRecord {
+            name: new.name.clone(),
+            arn: new.arn.clone(),
+            current: revision.clone(),
+            tags: new.tags.clone(),
+            created_ms: new.now_ms,
+            updated_ms: new.now_ms,
+            versions: Vec::new(),
+            aliases: Vec::new(),
+        };
+        self.put_revision(&revision).await?;
+        let mut c = self.conn.clone();
+        let json = serde_json::to_string(&rec).map_err(|e| corrupt("state machine", e))?;
+        let created: bool = redis::cmd("SET")
+            .arg(self.sm_key(&new.name))
+            .arg(json)
+            .arg("NX")
+            .query_async::<Option<String>>(&mut c)
+            .await
+            .map_err(unavailable)?
+            .is_some();
+        if !created {
+            let (_, existing) = self.load(&new.name).await?;
+            if existing.current.definition == new.definition
+                && existing.current.kind == new.kind
+                && existing.current.logging == new.logging
+            {
+                return Ok(existing);
+            }
+            return Err(StoreError::AlreadyExists { what: format!("state machine '{}'", new.name) });
+        }
+        let _: () = c.zadd(format!("{}sms", self.prefix), &new.name, 0).await.map_err(unavailable)?;
+        Ok(rec)
+    }
+
+    async fn update(&self, name: &str, u: StateMachineUpdate) -> Result<StateMachineRecord, StoreError> {
+        let mut new_revision = None;
+        let (rec, _) = self
+            .modify(name, |rec| {
+                let mut next = rec.current.clone();
+                if let Some(d) = &u.definition {
+                    next.definition = d.clone();
+                }
+                if let Some(l) = &u.logging {
+                    next.logging = l.clone();
+                }
+                if let Some(t) = u.tracing {
+                    next.tracing = t;
+                }
+                if next != rec.current {
+                    next.revision_id = uuid::Uuid::new_v4().to_string();
+                    rec.current = next.clone();
+                    rec.updated_ms = u.now_ms;
+                    new_revision = Some(next);
+                } else {
+                    new_revision = None;
+                }
+                Ok(())
+            })
+            .await?;
+        if let Some(r) = new_revision {
+            self.put_revision(&r).await?;
+        }
+        Ok(rec)
+    }
+
+    async fn get(&self, name: &str) -> Result<StateMachineRecord, StoreError> {
+        Ok(self.load(name).await?.1)
+    }
+
+    async fn revision(&self, revision_id: &str) -> Result<Revision, StoreError> {
+        let mut c = self.conn.clone();
+        let raw: Option<String> = c.get(format!("{}rev:{revision_id}", self.prefix)).await.map_err(unavailable)?;
+        let raw = raw.ok_or_else(|| StoreError::NotFound { what: format!("revision '{revision_id}'") })?;
+        serde_json::from_str(&raw).map_err(|e| corrupt("revision", e))
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StateMachineRecord>, StoreError> {
+        let mut c = self.conn.clone();
+        let min = match after {
+            Some(a) => format!("({a}"),
+            None => "-".to_string(),
+        };
+        let names: Vec<String> = redis::cmd("ZRANGEBYLEX")
+            .arg(format!("{}sms", self.prefix))
+            .arg(min)
+            .arg("+")
+            .arg("LIMIT")
+            .arg(0)
+            .arg(limit)
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            match self.load(&n).await {
+                Ok((_, r)) => out.push(r),
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete(&self, name: &str) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let n: i32 = c.del(self.sm_key(name)).await.map_err(unavailable)?;
+        let _: () = c.zrem(format!("{}sms", self.prefix), name).await.map_err(unavailable)?;
+        if n == 0 {
+            return Err(StoreError::NotFound { what: format!("state machine '{name}'") });
+        }
+        Ok(())
+    }
+
+    async fn publish_version(
+        &self,
+        name: &str,
+        expect_revision: Option<&str>,
+        description: &str,
+    ) -> Result<Version, StoreError> {
+        let partition = self.partition.clone();
+        let (_, v) = self
+            .modify(name, |rec| {
+                if let Some(expected) = expect_revision {
+                    if expected != rec.current.revision_id {
+                        return Err(StoreError::Conflict(format!(
+                            "the current revision of '{name}' is {}, not {expected}",
+                            rec.current.revision_id
+                        )));
+                    }
+                }
+                if let Some(v) = rec.versions.iter().find(|v| v.revision_id == rec.current.revision_id) {
+                    return Ok(v.clone());
+                }
+                let number = rec.versions.last().map(|v| v.number + 1).unwrap_or(1);
+                let v = Version {
+                    number,
+                    arn: partition.version(name, number),
+                    revision_id: rec.current.revision_id.clone(),
+                    description: description.to_string(),
+                    created_ms: std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_millis() as i64)
+                        .unwrap_or(0),
+                };
+                rec.versions.push(v.clone());
+                Ok(v)
+            })
+            .await?;
+        Ok(v)
+    }
+
+    async fn version(&self, name: &str, number: u32) -> Result<Version, StoreError> {
+        let rec = self.get(name).await?;
+        rec.versions
+            .into_iter()
+            .find(|v| v.number == number)
+            .ok_or_else(|| StoreError::NotFound { what: format!("version {number} of '{name}'") })
+    }
+
+    async fn create_alias(&self, state_machine: &str, alias: Alias) -> Result<Alias, StoreError> {
+        let (_, a) = self
+            .modify(state_machine, |rec| {
+                for (n, _) in &alias.routing {
+                    if !rec.versions.iter().any(|v| v.number == *n) {
+                        return Err(StoreError::NotFound { what: format!("version {n} of '{state_machine}'") });
+                    }
+                }
+                if rec.aliases.iter().any(|a| a.name == alias.name) {
+                    return Err(StoreError::AlreadyExists { what: format!("alias '{}'", alias.name) });
+                }
+                rec.aliases.push(alias.clone());
+                Ok(alias.clone())
+            })
+            .await?;
+        Ok(a)
+    }
+
+    async fn alias(&self, state_machine: &str, alias: &str) -> Result<Alias, StoreError> {
+        let rec = self.get(state_machine).await?;
+        rec.aliases
+            .into_iter()
+            .find(|a| a.name == alias)
+            .ok_or_else(|| StoreError::NotFound { what: format!("alias '{alias}'") })
+    }
+}
+
+/// Recent executions in Redis.
+#[derive(Clone)]
+pub struct RedisExecutions {
+    conn: ConnectionManager,
+    prefix: String,
+    retention_ms: u64,
+}
+
+const START: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local sep = string.find(cur, ' ', 1, true)
+  local h = string.sub(cur, 1, sep - 1)
+  local a = string.sub(cur, sep + 1)
+  if h == ARGV[1] then return {1, a} end
+  return {2, a}
+end
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
+end
+redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+return {0, ARGV[2]}
+"#;
+
+const FORGET: &str = r#"
+redis.call('DEL', KEYS[2])
+local cur = redis.call('GET', KEYS[1])
+if cur and string.sub(cur, -string.len(ARGV[1])) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"#;
+
+const CLAIM: &str = r#"
+local cur = redis.call('GET', KEYS[1])
+if (not cur) or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"#;
+
+const RELEASE: &str = r#"
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"#;
+
+impl RedisExecutions {
+    pub fn new(conn: ConnectionManager, cfg: &RedisConfig) -> Self {
+        RedisExecutions { conn, prefix: cfg.prefix.clone(), retention_ms: cfg.retention.as_millis().max(1) as u64 }
+    }
+
+    fn key(&self, kind: &str, arn: &str) -> String {
+        format!("{}{kind}:{arn}", self.prefix)
+    }
+
+    /// Whether an outcome is recorded (cheap check for redeliveries).
+    pub async fn has_outcome(&self, execution_arn: &str) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        c.exists(self.key("out", execution_arn)).await.map_err(unavailable)
+    }
+}
+
+#[async_trait]
+impl ExecutionStore for RedisExecutions {
+    async fn start(&self, record: ExecutionRecord, dedupe_window: Duration) -> Result<Started, StoreError> {
+        let mut c = self.conn.clone();
+        let json = serde_json::to_string(&record).map_err(|e| corrupt("execution", e))?;
+        let name_key = format!("{}name:{}:{}", self.prefix, record.state_machine_arn, record.name);
+        let (code, arn): (i32, String) = redis::Script::new(START)
+            .key(name_key)
+            .key(self.key("ex", &record.execution_arn))
+            .arg(&record.input_hash)
+            .arg(&record.execution_arn)
+            .arg(dedupe_window.as_millis() as u64)
+            .arg(json)
+            .arg(self.retention_ms)
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        match code {
+            0 => Ok(Started::New(record)),
+            1 => match self.get(&arn).await {
+                Ok(r) => Ok(Started::Existing(r)),
+                Err(StoreError::NotFound { .. }) => Ok(Started::Existing(record)),
+                Err(e) => Err(e),
+            },
+            _ => Err(StoreError::AlreadyExists { what: format!("execution '{}'", record.name) }),
+        }
+    }
+
+    async fn get(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError> {
+        let mut c = self.conn.clone();
+        let (rec, out): (Option<String>, Option<String>) = redis::pipe()
+            .get(self.key("ex", execution_arn))
+            .get(self.key("out", execution_arn))
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        let rec = rec.ok_or_else(|| StoreError::NotFound { what: format!("execution '{execution_arn}'") })?;
+        let mut rec: ExecutionRecord = serde_json::from_str(&rec).map_err(|e| corrupt("execution", e))?;
+        if let Some(out) = out {
+            let f: Finished = serde_json::from_str(&out).map_err(|e| corrupt("outcome", e))?;
+            rec.status = f.status;
+            rec.output = f.output;
+            rec.error = f.error;
+            rec.cause = f.cause;
+            rec.stop_ms = Some(f.stop_ms);
+        }
+        Ok(rec)
+    }
+
+    async fn forget(&self, execution_arn: &str) -> Result<(), StoreError> {
+        let rec = match self.get(execution_arn).await {
+            Ok(r) => r,
+            Err(StoreError::NotFound { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let mut c = self.conn.clone();
+        let _: i32 = redis::Script::new(FORGET)
+            .key(format!("{}name:{}:{}", self.prefix, rec.state_machine_arn, rec.name))
+            .key(self.key("ex", execution_arn))
+            .arg(execution_arn)
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let json = serde_json::to_string(&outcome).map_err(|e| corrupt("outcome", e))?;
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key("out", execution_arn))
+            .arg(json)
+            .arg("NX")
+            .arg("PX")
+            .arg(self.retention_ms)
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(set.is_some())
+    }
+
+    async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let key = self.key("hist", execution_arn);
+        let mut pipe = redis::pipe();
+        for e in &events {
+            pipe.rpush(&key, serde_json::to_string(e).map_err(|e| corrupt("event", e))?).ignore();
+        }
+        pipe.pexpire(&key, self.retention_ms as i64).ignore();
+        let mut c = self.conn.clone();
+        let _: () = pipe.query_async(&mut c).await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn history(&self, execution_arn: &str) -> Result<Vec<HistoryEvent>, StoreError> {
+        let mut c = self.conn.clone();
+        let raw: Vec<String> = c.lrange(self.key("hist", execution_arn), 0, -1).await.map_err(unavailable)?;
+        raw.iter().map(|r| serde_json::from_str(r).map_err(|e| corrupt("event", e))).collect()
+    }
+
+    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let ok: i32 = redis::Script::new(CLAIM)
+            .key(self.key("claim", execution_arn))
+            .arg(owner)
+            .arg(lease.as_millis().max(1) as u64)
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(ok == 1)
+    }
+
+    async fn release(&self, execution_arn: &str, owner: &str) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        let _: i32 = redis::Script::new(RELEASE)
+            .key(self.key("claim", execution_arn))
+            .arg(owner)
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn journal_get(&self, execution_arn: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let mut c = self.conn.clone();
+        c.hget(self.key("journal", execution_arn), key).await.map_err(unavailable)
+    }
+
+    async fn journal_put(&self, execution_arn: &str, key: &str, value: &str) -> Result<(), StoreError> {
+        let k = self.key("journal", execution_arn);
+        let mut c = self.conn.clone();
+        let _: () = redis::pipe()
+            .hset(&k, key, value)
+            .ignore()
+            .pexpire(&k, self.retention_ms as i64)
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,182 @@
+//! The same behaviour asked of every store implementation: in memory, and in a real
+//! redis-server started for this test suite.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use expressway_store::arn::Partition;
+use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
+use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
+use expressway_store::*;
+
+struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+async fn redis_server() -> RedisServer {
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("redis-server must be installed (see .ci/run)");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return RedisServer { child, port };
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("redis-server did not start on port {port}");
+}
+
+fn record(name: &str, input: &str, arn: &str) -> ExecutionRecord {
+    ExecutionRecord {
+        execution_arn: arn.into(),
+        name: name.into(),
+        state_machine_arn: "arn:aws:states:us-east-1:000000000000:stateMachine:m".into(),
+        revision_id: "r1".into(),
+        input: input.into(),
+        input_hash: input_hash(input),
+        status: ExecutionStatus::Running,
+        output: None,
+        error: None,
+        cause: None,
+        start_ms: 1,
+        stop_ms: None,
+    }
+}
+
+async fn executions_contract(s: Arc<dyn ExecutionStore>) {
+    let w = Duration::from_secs(60);
+    assert!(matches!(s.start(record("a", "{}", "arn:1"), w).await, Ok(Started::New(_))));
+    match s.start(record("a", "{}", "arn:2"), w).await {
+        Ok(Started::Existing(r)) => assert_eq!(r.execution_arn, "arn:1"),
+        other => panic!("expected the existing execution, got {other:?}"),
+    }
+    assert!(matches!(s.start(record("a", "{\"x\":1}", "arn:3"), w).await, Err(StoreError::AlreadyExists { .. })));
+
+    // Forgetting frees the name for a retry.
+    s.forget("arn:1").await.expect("forget");
+    assert!(matches!(s.get("arn:1").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(s.start(record("a", "{}", "arn:4"), w).await, Ok(Started::New(_))));
+
+    // One outcome, first writer wins.
+    let done = |status, out: &str| Finished { status, output: Some(out.into()), error: None, cause: None, stop_ms: 5 };
+    assert_eq!(s.finish("arn:4", done(ExecutionStatus::Succeeded, "1")).await, Ok(true));
+    assert_eq!(s.finish("arn:4", done(ExecutionStatus::Failed, "2")).await, Ok(false));
+    let r = s.get("arn:4").await.expect("get");
+    assert_eq!((r.status, r.output.as_deref(), r.stop_ms), (ExecutionStatus::Succeeded, Some("1"), Some(5)));
+
+    // Claims: exclusive while live, re-entrant for the holder, free after release or expiry.
+    s.start(record("b", "{}", "arn:b"), w).await.expect("start");
+    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, Ok(true));
+    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(false));
+    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, Ok(true));
+    s.release("arn:b", "w2").await.expect("release by non-holder is a no-op");
+    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(false));
+    s.release("arn:b", "w1").await.expect("release");
+    assert_eq!(s.claim("arn:b", "w2", Duration::from_millis(50)).await, Ok(true));
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(s.claim("arn:b", "w3", Duration::from_secs(30)).await, Ok(true), "an expired lease can be taken");
+
+    // Journal and history.
+    assert_eq!(s.journal_get("arn:b", "T:0").await, Ok(None));
+    s.journal_put("arn:b", "T:0", "{\"r\":1}").await.expect("put");
+    assert_eq!(s.journal_get("arn:b", "T:0").await, Ok(Some("{\"r\":1}".to_string())));
+    let ev = expressway_asl::HistoryEvent {
+        id: 1,
+        timestamp_ms: 1,
+        event_type: expressway_asl::EventType::ExecutionStarted,
+        state_name: None,
+        details: serde_json::json!({"input": {}}),
+    };
+    s.append_history("arn:b", vec![ev.clone(), ev]).await.expect("history");
+    assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(2));
+}
+
+async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {
+    let new = |name: &str, def: &str| NewStateMachine {
+        name: name.into(),
+        arn: p.state_machine(name),
+        definition: def.into(),
+        kind: MachineKind::Express,
+        logging: Logging::default(),
+        tracing: false,
+        tags: Default::default(),
+        now_ms: 1,
+    };
+    let a = r.create(new("alpha", "d1")).await.expect("create");
+    assert_eq!(r.create(new("alpha", "d1")).await.map(|x| x.current.revision_id), Ok(a.current.revision_id.clone()));
+    assert!(matches!(r.create(new("alpha", "other")).await, Err(StoreError::AlreadyExists { .. })));
+    for n in ["beta", "gamma", "delta"] {
+        r.create(new(n, "d")).await.expect("create");
+    }
+    let page1: Vec<String> = r.list(None, 2).await.expect("list").into_iter().map(|x| x.name).collect();
+    assert_eq!(page1, vec!["alpha", "beta"]);
+    let page2: Vec<String> = r.list(Some("beta"), 10).await.expect("list").into_iter().map(|x| x.name).collect();
+    assert_eq!(page2, vec!["delta", "gamma"]);
+
+    let v1 = r.publish_version("alpha", None, "v1").await.expect("publish");
+    assert_eq!(v1.number, 1);
+    assert_eq!(r.publish_version("alpha", None, "same").await.map(|v| v.number), Ok(1));
+    let up = r
+        .update("alpha", StateMachineUpdate { definition: Some("d2".into()), ..Default::default() })
+        .await
+        .expect("update");
+    assert_ne!(up.current.revision_id, a.current.revision_id);
+    assert_eq!(r.revision(&a.current.revision_id).await.map(|x| x.definition), Ok("d1".into()));
+    assert_eq!(r.publish_version("alpha", None, "v2").await.map(|v| v.number), Ok(2));
+    let alias = Alias {
+        name: "live".into(),
+        arn: p.alias("alpha", "live"),
+        description: String::new(),
+        routing: vec![(1, 50), (2, 50)],
+        created_ms: 1,
+    };
+    r.create_alias("alpha", alias).await.expect("alias");
+    assert_eq!(r.alias("alpha", "live").await.map(|a| a.routing.len()), Ok(2));
+    r.delete("gamma").await.expect("delete");
+    assert!(matches!(r.get("gamma").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(r.delete("gamma").await, Err(StoreError::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn memory_stores_keep_the_contract() {
+    executions_contract(Arc::new(MemoryExecutions::new(Duration::from_secs(60), 1000))).await;
+    let p = Partition::default();
+    registry_contract(Arc::new(MemoryRegistry::new(p.clone())), &p).await;
+}
+
+#[tokio::test]
+async fn redis_stores_keep_the_contract() {
+    let server = redis_server().await;
+    let cfg = RedisConfig { url: format!("redis://127.0.0.1:{}", server.port), ..RedisConfig::default() };
+    let conn = connect(&cfg).await.expect("connect");
+    executions_contract(Arc::new(RedisExecutions::new(conn.clone(), &cfg))).await;
+    let p = Partition::default();
+    registry_contract(Arc::new(RedisRegistry::new(conn, &cfg, p.clone())), &p).await;
+}
+
+#[tokio::test]
+async fn redis_down_is_unavailable_not_a_hang() {
+    let cfg = RedisConfig { url: format!("redis://127.0.0.1:{}", free_port()), ..RedisConfig::default() };
+    let started = std::time::Instant::now();
+    let err = connect(&cfg).await.err().expect("nothing listens there");
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(err.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
