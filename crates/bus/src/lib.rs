@@ -5,6 +5,7 @@
 //! Layout: the traits and message types here; [`memory`] has the in-process implementations
 //! used by the embedded mode. Kafka implementations live in their own module or crate.
 
+pub mod kafka;
 pub mod memory;
 
 use std::sync::Arc;
@@ -166,4 +167,29 @@ pub trait ReplyRouter: Send + Sync {
     fn cancel(&self, execution_arn: &str);
     /// Deliver an outcome to `reply_to` (called by workers).
     async fn reply(&self, reply_to: &str, outcome: OutcomeMessage) -> Result<(), BusError>;
+    /// Whether outcomes reach `expect`ed receivers; when false, callers follow the store.
+    fn routes_replies(&self) -> bool {
+        true
+    }
+}
+
+/// For deployments without reply routing: synchronous callers follow the execution store.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoReplies;
+
+#[async_trait]
+impl ReplyRouter for NoReplies {
+    fn address(&self) -> String {
+        String::new()
+    }
+    fn expect(&self, _execution_arn: &str) -> tokio::sync::oneshot::Receiver<OutcomeMessage> {
+        tokio::sync::oneshot::channel().1
+    }
+    fn cancel(&self, _execution_arn: &str) {}
+    async fn reply(&self, _reply_to: &str, _outcome: OutcomeMessage) -> Result<(), BusError> {
+        Ok(())
+    }
+    fn routes_replies(&self) -> bool {
+        false
+    }
 }

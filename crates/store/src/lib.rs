@@ -10,6 +10,7 @@ pub mod arn;
 pub mod memory;
 pub mod model;
 pub mod redis;
+pub mod starter;
 
 use std::time::Duration;
 

@@ -93,7 +93,7 @@ pub async fn serve(
         hub.clone(),
         replies.clone(),
         Arc::new(NoTasks),
-        WorkerConfig { concurrency: args.workers, limits },
+        WorkerConfig { concurrency: args.workers, limits, ..WorkerConfig::default() },
     ));
     // The worker stops when the bus is closed and drained (all frontends gone), never earlier:
     // the in-memory queue is not durable, so accepted executions must run before exit.

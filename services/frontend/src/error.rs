@@ -4,6 +4,7 @@
 
 use expressway_asl::DefinitionError;
 use expressway_bus::BusError;
+use expressway_store::starter::StartError;
 use expressway_store::StoreError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -25,6 +26,8 @@ pub enum FrontendError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
+    Start(#[from] StartError),
+    #[error(transparent)]
     Bus(#[from] BusError),
     #[error("the reply for execution {0} was lost; its outcome is in DescribeExecution")]
     ReplyLost(String),
@@ -41,6 +44,8 @@ impl FrontendError {
             | FrontendError::InvalidInput(_)
             | FrontendError::InputTooLarge { .. }
             | FrontendError::Invalid(_) => Code::InvalidArgument,
+            FrontendError::Start(StartError::Store(e)) => FrontendError::Store(e.clone()).code(),
+            FrontendError::Start(_) => Code::InvalidArgument,
             FrontendError::Store(StoreError::NotFound { .. }) => Code::NotFound,
             FrontendError::Store(StoreError::AlreadyExists { .. }) => Code::AlreadyExists,
             FrontendError::Store(StoreError::Conflict(_)) => Code::FailedPrecondition,

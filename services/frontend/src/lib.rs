@@ -17,9 +17,10 @@ use expressway_asl::{MachineType, StateMachine};
 use expressway_bus::{Delivered, ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Partition, Qualifier};
+use expressway_store::starter::{self, StartPolicy, StartRequest};
 use expressway_store::{
-    input_hash, Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine,
-    Registry, Revision, Started, StateMachineUpdate,
+    Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry, Revision,
+    StateMachineUpdate,
 };
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -115,19 +116,16 @@ impl Frontend {
         Ok((r.name, r.qualifier))
     }
 
-    /// The revision an ARN (state machine, version or alias) runs now.
+    fn policy(&self) -> StartPolicy {
+        StartPolicy {
+            partition: self.config.partition.clone(),
+            dedupe_window: self.config.dedupe_window,
+            max_input_bytes: self.config.max_input_bytes,
+        }
+    }
+
     async fn resolve(&self, state_machine_arn: &str) -> Result<Revision, FrontendError> {
-        let (name, q) = self.name_of(state_machine_arn)?;
-        let revision_id = match q {
-            Qualifier::Latest => self.registry.get(&name).await?.current.revision_id,
-            Qualifier::Version(n) => self.registry.version(&name, n).await?.revision_id,
-            Qualifier::Alias(a) => {
-                let alias = self.registry.alias(&name, &a).await?;
-                let version = pick_weighted(&alias.routing);
-                self.registry.version(&name, version).await?.revision_id
-            }
-        };
-        Ok(self.registry.revision(&revision_id).await?)
+        Ok(starter::resolve(&*self.registry, state_machine_arn).await?)
     }
 
     /// Validate, record and queue an execution. Returns the record and whether it is new.
@@ -136,56 +134,31 @@ impl Frontend {
         req: &pb::StartExecutionRequest,
         reply_to: Option<String>,
     ) -> Result<(ExecutionRecord, bool), FrontendError> {
-        let input = if req.input.trim().is_empty() { "{}".to_string() } else { req.input.clone() };
-        if input.len() > self.config.max_input_bytes {
-            return Err(FrontendError::InputTooLarge { size: input.len(), limit: self.config.max_input_bytes });
-        }
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(&input) {
-            return Err(FrontendError::InvalidInput(e.to_string()));
-        }
-        let revision = self.resolve(&req.state_machine_arn).await?;
-        let (sm_name, _) = self.name_of(&req.state_machine_arn)?;
-        let name = if req.name.is_empty() { uuid::Uuid::new_v4().to_string() } else { req.name.clone() };
-        if !arn::valid_name(&name) {
-            return Err(FrontendError::InvalidName(name));
-        }
-        let execution_arn =
-            self.config.partition.express_execution(&sm_name, &name, &uuid::Uuid::new_v4().simple().to_string());
-        let record = ExecutionRecord {
-            execution_arn,
-            name,
+        let sreq = StartRequest {
             state_machine_arn: req.state_machine_arn.clone(),
-            revision_id: revision.revision_id.clone(),
-            input_hash: input_hash(&input),
-            input,
-            status: ExecutionStatus::Running,
-            output: None,
-            error: None,
-            cause: None,
-            start_ms: now_ms(),
-            stop_ms: None,
+            name: req.name.clone(),
+            input: req.input.clone(),
         };
-        match self.executions.start(record, self.config.dedupe_window).await? {
-            Started::Existing(r) => Ok((r, false)),
-            Started::New(r) => {
-                let cmd = StartCommand {
-                    execution_arn: r.execution_arn.clone(),
-                    execution_name: r.name.clone(),
-                    state_machine_arn: r.state_machine_arn.clone(),
-                    revision_id: r.revision_id.clone(),
-                    input: r.input.clone(),
-                    start_ms: r.start_ms,
-                    reply_to,
-                    trace_header: (!req.trace_header.is_empty()).then(|| req.trace_header.clone()),
-                };
-                if let Err(e) = self.bus.publish(cmd).await {
-                    // Not queued: forget it so that the caller's retry starts it afresh.
-                    let _ = self.executions.forget(&r.execution_arn).await;
-                    return Err(e.into());
-                }
-                Ok((r, true))
-            }
+        let (r, new) = starter::prepare(&*self.registry, &*self.executions, &self.policy(), &sreq).await?;
+        if !new {
+            return Ok((r, false));
         }
+        let cmd = StartCommand {
+            execution_arn: r.execution_arn.clone(),
+            execution_name: r.name.clone(),
+            state_machine_arn: r.state_machine_arn.clone(),
+            revision_id: r.revision_id.clone(),
+            input: r.input.clone(),
+            start_ms: r.start_ms,
+            reply_to,
+            trace_header: (!req.trace_header.is_empty()).then(|| req.trace_header.clone()),
+        };
+        if let Err(e) = self.bus.publish(cmd).await {
+            // Not queued: forget it so that the caller's retry starts it afresh.
+            let _ = self.executions.forget(&r.execution_arn).await;
+            return Err(e.into());
+        }
+        Ok((r, true))
     }
 
     async fn wait_for_outcome(
@@ -225,22 +198,6 @@ impl Frontend {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-}
-
-/// Choose a version by the alias's weights.
-fn pick_weighted(routing: &[(u32, u32)]) -> u32 {
-    let total: u32 = routing.iter().map(|(_, w)| *w).sum();
-    if total == 0 {
-        return routing.first().map(|(v, _)| *v).unwrap_or(1);
-    }
-    let mut x = (uuid::Uuid::new_v4().as_u128() % total as u128) as u32;
-    for (v, w) in routing {
-        if x < *w {
-            return *v;
-        }
-        x -= w;
-    }
-    routing.last().map(|(v, _)| *v).unwrap_or(1)
 }
 
 #[tonic::async_trait]
@@ -515,8 +472,10 @@ impl pb::executions_server::Executions for Frontend {
             .map(|d| d.saturating_sub(Duration::from_millis(20).min(d / 10)));
         let limit = caller.unwrap_or(own_limit);
         let req = request.into_inner();
-        let (record, new) = self.start(&req, Some(self.replies.address())).await?;
-        let rx = new.then(|| self.replies.expect(&record.execution_arn));
+        let routed = self.replies.routes_replies();
+        let reply_to = routed.then(|| self.replies.address());
+        let (record, new) = self.start(&req, reply_to).await?;
+        let rx = (new && routed).then(|| self.replies.expect(&record.execution_arn));
         let _guard = ReplyGuard { replies: &*self.replies, execution_arn: record.execution_arn.clone() };
         // The worker may have finished before `expect`: it records the outcome before it
         // replies, so checking the store after registering cannot miss it.

@@ -62,12 +62,25 @@ pub struct WorkerConfig {
     /// Executions run at once by this worker.
     pub concurrency: usize,
     pub limits: Limits,
+    /// Who holds claims taken by this worker (unique per process).
+    pub owner_id: String,
+    /// How long a claim lives without renewal; a crashed worker's executions wait this long.
+    pub lease: Duration,
 }
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        WorkerConfig { concurrency: 256, limits: Limits::default() }
+        WorkerConfig {
+            concurrency: 256,
+            limits: Limits::default(),
+            owner_id: format!("worker-{}", uuid_like()),
+            lease: Duration::from_secs(15),
+        }
     }
+}
+
+fn uuid_like() -> String {
+    format!("{:x}-{:x}", std::process::id(), now_ms())
 }
 
 /// Everything a worker needs; cheap to share.
@@ -112,6 +125,90 @@ impl EventSink for Recorder<'_> {
     }
 }
 
+/// Records task results per execution, state, attempt and input, so that an execution re-run
+/// after a crash skips the tasks that already completed.
+pub struct JournalingInvoker {
+    inner: Arc<dyn TaskInvoker>,
+    store: Arc<dyn ExecutionStore>,
+}
+
+impl JournalingInvoker {
+    pub fn new(inner: Arc<dyn TaskInvoker>, store: Arc<dyn ExecutionStore>) -> Self {
+        JournalingInvoker { inner, store }
+    }
+
+    fn key(req: &expressway_asl::TaskRequest<'_>) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(req.input.to_string().as_bytes());
+        let short: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        format!("{}:{}:{short}", req.state_name, req.attempt)
+    }
+}
+
+impl TaskInvoker for JournalingInvoker {
+    fn invoke<'a>(
+        &'a self,
+        req: expressway_asl::TaskRequest<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<serde_json::Value, expressway_asl::StatesError>> {
+        Box::pin(async move {
+            let key = Self::key(&req);
+            let arn = req.execution_arn.to_string();
+            match self.store.journal_get(&arn, &key).await {
+                Ok(Some(done)) => {
+                    if let Ok(v) = serde_json::from_str(&done) {
+                        tracing::debug!(execution_arn = %arn, task = %key, "task result replayed from the journal");
+                        return Ok(v);
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(execution_arn = %arn, error = %e, "journal unavailable; running the task"),
+            }
+            let result = self.inner.invoke(req).await;
+            if let Ok(v) = &result {
+                if let Err(e) = self.store.journal_put(&arn, &key, &v.to_string()).await {
+                    tracing::warn!(execution_arn = %arn, error = %e, "task result not journaled");
+                }
+            }
+            result
+        })
+    }
+}
+
+/// Starts executions from trigger records with the same rules as the gRPC frontend.
+pub struct StoreStarter {
+    pub registry: Arc<dyn Registry>,
+    pub executions: Arc<dyn ExecutionStore>,
+    pub policy: expressway_store::starter::StartPolicy,
+}
+
+#[async_trait::async_trait]
+impl expressway_bus::kafka::TriggerStarter for StoreStarter {
+    async fn start(
+        &self,
+        state_machine_arn: &str,
+        name: &str,
+        input: &str,
+    ) -> Result<StartCommand, expressway_bus::kafka::TriggerError> {
+        use expressway_bus::kafka::TriggerError;
+        use expressway_store::starter::{prepare, StartError, StartRequest};
+        let req = StartRequest { state_machine_arn: state_machine_arn.into(), name: name.into(), input: input.into() };
+        match prepare(&*self.registry, &*self.executions, &self.policy, &req).await {
+            Ok((r, _)) => Ok(StartCommand {
+                execution_arn: r.execution_arn,
+                execution_name: r.name,
+                state_machine_arn: r.state_machine_arn,
+                revision_id: r.revision_id,
+                input: r.input,
+                start_ms: r.start_ms,
+                reply_to: None,
+                trace_header: None,
+            }),
+            Err(StartError::Store(e)) if e.is_retryable() => Err(TriggerError::Unavailable(e.to_string())),
+            Err(e) => Err(TriggerError::Rejected(e.to_string())),
+        }
+    }
+}
+
 impl Worker {
     pub fn new(
         registry: Arc<dyn Registry>,
@@ -121,6 +218,7 @@ impl Worker {
         tasks: Arc<dyn TaskInvoker>,
         config: WorkerConfig,
     ) -> Self {
+        let tasks: Arc<dyn TaskInvoker> = Arc::new(JournalingInvoker::new(tasks, executions.clone()));
         let interpreter = Interpreter::new(tasks, Arc::new(TokioClock), config.limits.clone());
         Worker { registry, executions, hub, replies, interpreter, config, cache: DashMap::new() }
     }
@@ -143,7 +241,15 @@ impl Worker {
     /// recorded (a redelivery) is not run again; its outcome is re-emitted.
     pub async fn execute(&self, cmd: &StartCommand) -> Result<OutcomeMessage, WorkerError> {
         let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
-        let record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+        // Take the lease; while another worker holds a live one, wait for it to finish or expire.
+        let mut record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+        while record.status == ExecutionStatus::Running {
+            if self.executions.claim(&cmd.execution_arn, &self.config.owner_id, self.config.lease).await.map_err(store_err)? {
+                break;
+            }
+            tokio::time::sleep((self.config.lease / 10).max(Duration::from_millis(50))).await;
+            record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+        }
         if record.status != ExecutionStatus::Running {
             let outcome = OutcomeMessage {
                 execution_arn: record.execution_arn,
@@ -171,6 +277,20 @@ impl Worker {
             state_machine_arn: &cmd.state_machine_arn,
             kept: Mutex::new(Vec::new()),
         };
+        let renewal = {
+            let store = self.executions.clone();
+            let arn = cmd.execution_arn.clone();
+            let owner = self.config.owner_id.clone();
+            let lease = self.config.lease;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(lease / 3).await;
+                    if let Err(e) = store.claim(&arn, &owner, lease).await {
+                        tracing::warn!(execution_arn = %arn, error = %e, "lease renewal failed");
+                    }
+                }
+            })
+        };
         let outcome = match self.machine(&cmd.revision_id).await {
             Err(why) => Outcome::Failed(expressway_asl::StatesError::runtime(format!(
                 "the state machine revision {} cannot be loaded: {why}",
@@ -196,6 +316,7 @@ impl Worker {
                 }
             },
         };
+        renewal.abort();
         let stop_ms = now_ms();
         let (status, output, error, cause) = match outcome {
             Outcome::Succeeded(v) => (ExecutionStatus::Succeeded, Some(v.to_string()), None, None),
@@ -237,6 +358,9 @@ impl Worker {
                 stop_ms: r.stop_ms.unwrap_or(stop_ms),
             }
         };
+        if let Err(e) = self.executions.release(&cmd.execution_arn, &self.config.owner_id).await {
+            tracing::warn!(execution_arn = %cmd.execution_arn, error = %e, "lease not released; it expires");
+        }
         if first {
             self.hub.publish(ResultMessage::Outcome(outcome.clone()));
         }

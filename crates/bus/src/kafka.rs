@@ -1,0 +1,582 @@
+//! The bus on Kafka (any Kafka-protocol broker: Apache Kafka, Redpanda…).
+//!
+//! - [`KafkaConfig::client_config`] is the one place that builds client settings.
+//! - [`KafkaBus`] produces start commands with the idempotent producer (acks=all), keyed by
+//!   execution name so one name always lands on one partition. A full producer queue is
+//!   `BusError::Full`, never a silent drop; `publish` returns once the broker has the record.
+//! - [`KafkaSource`] consumes with auto-commit off and many executions in flight per partition.
+//!   An offset is committed only when every record before it has been acknowledged (its
+//!   outcome is durable). Rebalances are handled explicitly: on revoke, what is complete is
+//!   committed synchronously and the partition's unfinished records are left to the new owner.
+//! - Records that do not come from a frontend are *triggers*: a JSON value
+//!   `{"stateMachineArn": …, "name": …, "input": …}` on the executions topic, or any JSON value
+//!   on a topic mapped to a state machine. A [`TriggerStarter`] turns them into executions;
+//!   records that cannot start go to the dead-letter topic with the reason in a header.
+//! - [`KafkaHub`] publishes outcomes and history events to the results topic.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use serde::{Deserialize, Serialize};
+
+use crate::{Ack, BusError, Delivery, ExecutionBus, ExecutionSource, ResultMessage, ResultsHub, StartCommand, Subscription};
+
+/// Kafka settings of a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    pub bootstrap_servers: String,
+    pub executions_topic: String,
+    pub results_topic: String,
+    pub dead_letter_topic: String,
+    /// Partitions of the topics Expressway creates when they are missing.
+    pub partitions: i32,
+    pub replication_factor: i32,
+    /// Consumer group of the workers.
+    pub group_id: String,
+    /// Extra librdkafka settings (security, tuning), applied last.
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            bootstrap_servers: "127.0.0.1:9092".into(),
+            executions_topic: "expressway.executions".into(),
+            results_topic: "expressway.results".into(),
+            dead_letter_topic: "expressway.dead-letter".into(),
+            partitions: 8,
+            replication_factor: 1,
+            group_id: "expressway-workers".into(),
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+/// A topic whose every record starts an execution of one state machine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerMapping {
+    pub topic: String,
+    pub state_machine_arn: String,
+}
+
+fn unavailable(e: KafkaError) -> BusError {
+    BusError::Unavailable(e.to_string())
+}
+
+impl KafkaConfig {
+    /// Settings every client shares.
+    pub fn client_config(&self) -> ClientConfig {
+        let mut c = ClientConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap_servers);
+        c.set("client.id", "expressway");
+        for (k, v) in &self.properties {
+            c.set(k, v);
+        }
+        c
+    }
+
+    pub fn producer_config(&self) -> ClientConfig {
+        let mut c = self.client_config();
+        c.set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set("message.timeout.ms", "30000")
+            .set("queue.buffering.max.messages", "100000");
+        for (k, v) in &self.properties {
+            c.set(k, v);
+        }
+        c
+    }
+
+    pub fn consumer_config(&self) -> ClientConfig {
+        let mut c = self.client_config();
+        c.set("group.id", &self.group_id)
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "1000")
+            .set("partition.assignment.strategy", "range")
+            // Bound what is prefetched: backpressure comes from the worker's concurrency.
+            .set("queued.max.messages.kbytes", "16384");
+        for (k, v) in &self.properties {
+            c.set(k, v);
+        }
+        c
+    }
+}
+
+/// Create the topics that are missing, with the configured partition count.
+pub async fn ensure_topics(cfg: &KafkaConfig, topics: &[&str]) -> Result<(), BusError> {
+    let admin: AdminClient<DefaultClientContext> = cfg.client_config().create().map_err(unavailable)?;
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|t| NewTopic::new(t, cfg.partitions, TopicReplication::Fixed(cfg.replication_factor)))
+        .collect();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let results = admin.create_topics(&new, &opts).await.map_err(unavailable)?;
+    for r in results {
+        match r {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((topic, code)) => return Err(BusError::Unavailable(format!("cannot create topic {topic}: {code}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Produce a record and wait until the broker has it.
+async fn produce(
+    producer: &FutureProducer,
+    topic: &str,
+    key: &str,
+    payload: &[u8],
+    headers: OwnedHeaders,
+) -> Result<(), BusError> {
+    let record = FutureRecord::to(topic).key(key).payload(payload).headers(headers);
+    let delivery = producer.send_result(record).map_err(|(e, _)| match e {
+        KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => BusError::Full,
+        other => unavailable(other),
+    })?;
+    match delivery.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((e, _))) => Err(unavailable(e)),
+        Err(_) => Err(BusError::Unavailable("the producer was dropped before delivery".into())),
+    }
+}
+
+/// Start commands on the executions topic.
+pub struct KafkaBus {
+    producer: FutureProducer,
+    topic: String,
+}
+
+impl KafkaBus {
+    pub fn new(cfg: &KafkaConfig) -> Result<Self, BusError> {
+        let producer = cfg.producer_config().create().map_err(unavailable)?;
+        Ok(KafkaBus { producer, topic: cfg.executions_topic.clone() })
+    }
+
+    /// Wait until every produced record is delivered (shutdown).
+    pub fn flush(&self, timeout: Duration) {
+        let _ = self.producer.flush(timeout);
+    }
+}
+
+const KIND: &str = "expressway-kind";
+
+#[async_trait]
+impl ExecutionBus for KafkaBus {
+    async fn publish(&self, command: StartCommand) -> Result<(), BusError> {
+        let payload = serde_json::to_vec(&command).map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let mut headers = OwnedHeaders::new().insert(Header { key: KIND, value: Some("start") });
+        if let Some(t) = &command.trace_header {
+            headers = headers.insert(Header { key: "traceparent", value: Some(t.as_str()) });
+        }
+        produce(&self.producer, &self.topic, &command.execution_name, &payload, headers).await
+    }
+}
+
+/// Outcomes and events on the results topic, keyed by execution ARN (ordered per execution).
+pub struct KafkaHub {
+    producer: FutureProducer,
+    topic: String,
+}
+
+impl KafkaHub {
+    pub fn new(cfg: &KafkaConfig) -> Result<Self, BusError> {
+        let producer = cfg.producer_config().create().map_err(unavailable)?;
+        Ok(KafkaHub { producer, topic: cfg.results_topic.clone() })
+    }
+
+    pub fn flush(&self, timeout: Duration) {
+        let _ = self.producer.flush(timeout);
+    }
+}
+
+struct Ended;
+
+#[async_trait]
+impl Subscription for Ended {
+    async fn next(&mut self) -> Option<crate::Delivered> {
+        None
+    }
+}
+
+impl ResultsHub for KafkaHub {
+    fn publish(&self, message: ResultMessage) {
+        let Ok(payload) = serde_json::to_vec(&message) else { return };
+        let record = FutureRecord::to(&self.topic).key(message.execution_arn()).payload(&payload);
+        if let Err((e, _)) = self.producer.send_result(record) {
+            tracing::warn!(topic = %self.topic, error = %e, "a result was not published");
+        }
+    }
+
+    /// Subscriptions are served by the results service, which consumes the results topic.
+    fn subscribe(&self, _from: Option<u64>) -> Box<dyn Subscription> {
+        Box::new(Ended)
+    }
+}
+
+/// Turns a trigger record into a recorded execution (implemented by the worker with the stores).
+#[async_trait]
+pub trait TriggerStarter: Send + Sync {
+    /// Record the execution (deduplicated by name) and return its start command, or say why
+    /// the record cannot start.
+    async fn start(&self, state_machine_arn: &str, name: &str, input: &str) -> Result<StartCommand, TriggerError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TriggerError {
+    /// The record can never start (bad JSON, unknown state machine…): dead-letter it.
+    #[error("{0}")]
+    Rejected(String),
+    /// A backing service is down: try again later.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Offsets of one partition: those delivered but not yet acknowledged, and the next one.
+#[derive(Default)]
+struct PartitionOffsets {
+    in_flight: BTreeSet<i64>,
+    next: i64,
+    committed: i64,
+    assigned: bool,
+}
+
+#[derive(Default)]
+struct Tracker {
+    partitions: HashMap<(String, i32), PartitionOffsets>,
+}
+
+impl Tracker {
+    /// Offsets safe to commit: below the oldest record still in flight.
+    fn committable(&mut self, only: Option<&TopicPartitionList>) -> TopicPartitionList {
+        let mut tpl = TopicPartitionList::new();
+        for ((topic, partition), p) in self.partitions.iter_mut() {
+            if let Some(list) = only {
+                if list.find_partition(topic, *partition).is_none() {
+                    continue;
+                }
+            }
+            let upto = p.in_flight.first().copied().unwrap_or(p.next);
+            if upto > p.committed && tpl.add_partition_offset(topic, *partition, Offset::Offset(upto)).is_ok() {
+                p.committed = upto;
+            }
+        }
+        tpl
+    }
+}
+
+/// Commits on revoke and forgets revoked partitions.
+struct RebalanceContext {
+    tracker: Arc<Mutex<Tracker>>,
+}
+
+impl ClientContext for RebalanceContext {}
+
+impl ConsumerContext for RebalanceContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(list) = rebalance {
+            let mut t = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
+            let tpl = t.committable(Some(list));
+            if tpl.count() > 0 {
+                if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
+                    tracing::warn!(error = %e, "commit on revoke failed; the new owner may redeliver");
+                }
+            }
+            for elem in list.elements() {
+                // Unfinished records of a revoked partition go to its new owner.
+                t.partitions.remove(&(elem.topic().to_string(), elem.partition()));
+            }
+            tracing::info!(partitions = list.count(), "partitions revoked");
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(list) = rebalance {
+            let mut t = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
+            for elem in list.elements() {
+                let e = t.partitions.entry((elem.topic().to_string(), elem.partition())).or_default();
+                e.assigned = true;
+                e.in_flight.clear();
+                e.next = 0;
+                e.committed = 0;
+            }
+            tracing::info!(partitions = list.count(), "partitions assigned");
+        }
+    }
+}
+
+/// Start commands (and triggers) consumed from Kafka.
+pub struct KafkaSource {
+    consumer: Arc<StreamConsumer<RebalanceContext>>,
+    tracker: Arc<Mutex<Tracker>>,
+    executions_topic: String,
+    mappings: HashMap<String, String>,
+    starter: Arc<dyn TriggerStarter>,
+    dead_letters: FutureProducer,
+    dead_letter_topic: String,
+    committer: tokio::task::JoinHandle<()>,
+}
+
+impl KafkaSource {
+    pub fn new(
+        cfg: &KafkaConfig,
+        mappings: &[TriggerMapping],
+        starter: Arc<dyn TriggerStarter>,
+    ) -> Result<Self, BusError> {
+        let tracker = Arc::new(Mutex::new(Tracker::default()));
+        let consumer: StreamConsumer<RebalanceContext> = cfg
+            .consumer_config()
+            .create_with_context(RebalanceContext { tracker: tracker.clone() })
+            .map_err(unavailable)?;
+        let mut topics = vec![cfg.executions_topic.as_str()];
+        topics.extend(mappings.iter().map(|m| m.topic.as_str()));
+        consumer.subscribe(&topics).map_err(unavailable)?;
+        let consumer = Arc::new(consumer);
+        let committer = {
+            let consumer = consumer.clone();
+            let tracker = tracker.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(200));
+                loop {
+                    tick.tick().await;
+                    let tpl = tracker.lock().unwrap_or_else(|p| p.into_inner()).committable(None);
+                    if tpl.count() > 0 {
+                        if let Err(e) = consumer.commit(&tpl, CommitMode::Async) {
+                            tracing::warn!(error = %e, "offset commit failed; it will be retried");
+                        }
+                    }
+                }
+            })
+        };
+        Ok(KafkaSource {
+            consumer,
+            tracker,
+            executions_topic: cfg.executions_topic.clone(),
+            mappings: mappings.iter().map(|m| (m.topic.clone(), m.state_machine_arn.clone())).collect(),
+            starter,
+            dead_letters: cfg.producer_config().create().map_err(unavailable)?,
+            dead_letter_topic: cfg.dead_letter_topic.clone(),
+            committer,
+        })
+    }
+
+    fn ack_for(&self, topic: &str, partition: i32, offset: i64) -> Ack {
+        let tracker = self.tracker.clone();
+        let key = (topic.to_string(), partition);
+        Ack::new(move || {
+            let mut t = tracker.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(p) = t.partitions.get_mut(&key) {
+                p.in_flight.remove(&offset);
+            }
+        })
+    }
+
+    /// Commit what is complete and leave the group cleanly (graceful shutdown).
+    pub fn close(&self) {
+        self.committer.abort();
+        let tpl = self.tracker.lock().unwrap_or_else(|p| p.into_inner()).committable(None);
+        if tpl.count() > 0 {
+            if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {
+                tracing::warn!(error = %e, "final offset commit failed");
+            }
+        }
+        self.consumer.unsubscribe();
+    }
+
+    async fn dead_letter(&self, topic: &str, partition: i32, offset: i64, key: &[u8], payload: &[u8], why: &str) {
+        let origin = format!("{topic}/{partition}/{offset}");
+        let headers = OwnedHeaders::new()
+            .insert(Header { key: "expressway-error", value: Some(why) })
+            .insert(Header { key: "expressway-origin", value: Some(origin.as_str()) });
+        let key = String::from_utf8_lossy(key).to_string();
+        loop {
+            match produce(&self.dead_letters, &self.dead_letter_topic, &key, payload, headers.clone()).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "dead-letter produce failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for KafkaSource {
+    fn drop(&mut self) {
+        self.committer.abort();
+    }
+}
+
+/// A trigger record's fields.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TriggerRecord {
+    state_machine_arn: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    input: Option<serde_json::Value>,
+}
+
+/// A stable execution name for a record that has none: redelivery starts nothing new.
+fn record_name(topic: &str, partition: i32, offset: i64) -> String {
+    let clean: String = topic.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let mut name = format!("kafka-{clean}-{partition}-{offset}");
+    if name.len() > 80 {
+        name = format!("kafka-{:x}-{partition}-{offset}", {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            topic.hash(&mut h);
+            h.finish()
+        });
+    }
+    name
+}
+
+#[async_trait]
+impl ExecutionSource for KafkaSource {
+    async fn next(&mut self) -> Option<Delivery> {
+        loop {
+            let msg = match self.consumer.recv().await {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!(error = %e, "consume error; retrying");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+            };
+            let (topic, partition, offset) = (msg.topic().to_string(), msg.partition(), msg.offset());
+            {
+                let mut t = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
+                let p = t.partitions.entry((topic.clone(), partition)).or_default();
+                p.in_flight.insert(offset);
+                p.next = p.next.max(offset + 1);
+            }
+            let payload = msg.payload().unwrap_or_default().to_vec();
+            let key = msg.key().unwrap_or_default().to_vec();
+            let internal = msg
+                .headers()
+                .map(|h| h.iter().any(|x| x.key == KIND && x.value == Some(b"start".as_slice())))
+                .unwrap_or(false);
+            let traceparent = msg
+                .headers()
+                .and_then(|h| h.iter().find(|x| x.key == "traceparent").and_then(|x| x.value.map(|v| String::from_utf8_lossy(v).to_string())));
+            drop(msg);
+            let ack = self.ack_for(&topic, partition, offset);
+
+            if internal && topic == self.executions_topic {
+                match serde_json::from_slice::<StartCommand>(&payload) {
+                    Ok(command) => return Some(Delivery { command, ack }),
+                    Err(e) => {
+                        self.dead_letter(&topic, partition, offset, &key, &payload, &format!("unreadable start command: {e}")).await;
+                        ack.ack();
+                        continue;
+                    }
+                }
+            }
+            // A trigger: from a mapped topic (the whole value is the input) or the executions topic.
+            let (arn, name, input) = match self.mappings.get(&topic) {
+                Some(arn) => {
+                    let input = match serde_json::from_slice::<serde_json::Value>(&payload) {
+                        Ok(v) => v.to_string(),
+                        Err(e) => {
+                            self.dead_letter(&topic, partition, offset, &key, &payload, &format!("the record value is not JSON: {e}")).await;
+                            ack.ack();
+                            continue;
+                        }
+                    };
+                    (arn.clone(), record_name(&topic, partition, offset), input)
+                }
+                None => match serde_json::from_slice::<TriggerRecord>(&payload) {
+                    Ok(r) => {
+                        let input = match r.input {
+                            None => "{}".to_string(),
+                            Some(serde_json::Value::String(s)) => s,
+                            Some(v) => v.to_string(),
+                        };
+                        let name = r.name.filter(|n| !n.is_empty()).unwrap_or_else(|| record_name(&topic, partition, offset));
+                        (r.state_machine_arn, name, input)
+                    }
+                    Err(e) => {
+                        self.dead_letter(
+                            &topic,
+                            partition,
+                            offset,
+                            &key,
+                            &payload,
+                            &format!("not a start record (expected {{\"stateMachineArn\", \"name\", \"input\"}}): {e}"),
+                        )
+                        .await;
+                        ack.ack();
+                        continue;
+                    }
+                },
+            };
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match self.starter.start(&arn, &name, &input).await {
+                    Ok(mut command) => {
+                        if command.trace_header.is_none() {
+                            command.trace_header = traceparent.clone();
+                        }
+                        return Some(Delivery { command, ack });
+                    }
+                    Err(TriggerError::Rejected(why)) => {
+                        self.dead_letter(&topic, partition, offset, &key, &payload, &why).await;
+                        ack.ack();
+                        break;
+                    }
+                    Err(TriggerError::Unavailable(why)) => {
+                        tracing::warn!(%topic, partition, offset, error = %why, "cannot start a triggered execution yet; retrying");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stable_names_for_records() {
+        assert_eq!(record_name("orders", 3, 42), "kafka-orders-3-42");
+        assert_eq!(record_name("a.b", 0, 1), "kafka-a-b-0-1");
+        assert!(record_name(&"t".repeat(200), 1, 2).len() <= 80);
+    }
+
+    #[test]
+    fn commits_stop_below_the_oldest_record_in_flight() {
+        let mut t = Tracker::default();
+        let p = t.partitions.entry(("x".into(), 0)).or_default();
+        p.in_flight.extend([5, 6, 7]);
+        p.next = 8;
+        p.committed = 5;
+        assert_eq!(t.committable(None).count(), 0, "offset 5 still in flight");
+        t.partitions.get_mut(&("x".into(), 0)).map(|p| p.in_flight.remove(&6));
+        assert_eq!(t.committable(None).count(), 0, "6 done but 5 is not");
+        t.partitions.get_mut(&("x".into(), 0)).map(|p| p.in_flight.remove(&5));
+        let tpl = t.committable(None);
+        assert_eq!(tpl.find_partition("x", 0).map(|e| e.offset()), Some(Offset::Offset(7)));
+        t.partitions.get_mut(&("x".into(), 0)).map(|p| p.in_flight.remove(&7));
+        assert_eq!(t.committable(None).find_partition("x", 0).map(|e| e.offset()), Some(Offset::Offset(8)));
+    }
+}

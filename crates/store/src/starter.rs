@@ -1,0 +1,121 @@
+//! Turning a request to start an execution into a recorded execution: resolve the ARN (state
+//! machine, version or alias) to a revision, check the input, name the execution, and record
+//! it with its dedupe key. Shared by the gRPC frontend and the Kafka trigger path, so both
+//! accept exactly the same requests.
+
+use std::time::Duration;
+
+use crate::arn::{self, Partition, Qualifier};
+use crate::model::*;
+use crate::{ExecutionStore, Registry, Started, StoreError};
+
+/// What a caller asks for.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    pub state_machine_arn: String,
+    /// Optional; a fresh UUID when empty.
+    pub name: String,
+    /// JSON text; `{}` when empty.
+    pub input: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid ARN: {0}")]
+    InvalidArn(String),
+    #[error("invalid name '{0}': 1 to 80 characters, no whitespace, brackets, wildcards or special punctuation")]
+    InvalidName(String),
+    #[error("invalid execution input: {0}")]
+    InvalidInput(String),
+    #[error("the execution input is {size} bytes, more than the limit of {limit} bytes")]
+    InputTooLarge { size: usize, limit: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Limits and naming for new executions.
+#[derive(Debug, Clone)]
+pub struct StartPolicy {
+    pub partition: Partition,
+    pub dedupe_window: Duration,
+    pub max_input_bytes: usize,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The revision an ARN (state machine, version or alias) runs now.
+pub async fn resolve(registry: &dyn Registry, state_machine_arn: &str) -> Result<Revision, StartError> {
+    let r = arn::parse_state_machine(state_machine_arn).ok_or_else(|| StartError::InvalidArn(state_machine_arn.into()))?;
+    let revision_id = match r.qualifier {
+        Qualifier::Latest => registry.get(&r.name).await?.current.revision_id,
+        Qualifier::Version(n) => registry.version(&r.name, n).await?.revision_id,
+        Qualifier::Alias(a) => {
+            let alias = registry.alias(&r.name, &a).await?;
+            let version = pick_weighted(&alias.routing);
+            registry.version(&r.name, version).await?.revision_id
+        }
+    };
+    Ok(registry.revision(&revision_id).await?)
+}
+
+/// Choose a version by an alias's weights.
+pub fn pick_weighted(routing: &[(u32, u32)]) -> u32 {
+    let total: u32 = routing.iter().map(|(_, w)| *w).sum();
+    if total == 0 {
+        return routing.first().map(|(v, _)| *v).unwrap_or(1);
+    }
+    let mut x = (uuid::Uuid::new_v4().as_u128() % total as u128) as u32;
+    for (v, w) in routing {
+        if x < *w {
+            return *v;
+        }
+        x -= w;
+    }
+    routing.last().map(|(v, _)| *v).unwrap_or(1)
+}
+
+/// Validate and record a new execution. Returns the record and whether it is new (false: the
+/// same name and input were started inside the dedupe window, and this is that execution).
+pub async fn prepare(
+    registry: &dyn Registry,
+    executions: &dyn ExecutionStore,
+    policy: &StartPolicy,
+    req: &StartRequest,
+) -> Result<(ExecutionRecord, bool), StartError> {
+    let input = if req.input.trim().is_empty() { "{}".to_string() } else { req.input.clone() };
+    if input.len() > policy.max_input_bytes {
+        return Err(StartError::InputTooLarge { size: input.len(), limit: policy.max_input_bytes });
+    }
+    if let Err(e) = serde_json::from_str::<serde_json::Value>(&input) {
+        return Err(StartError::InvalidInput(e.to_string()));
+    }
+    let revision = resolve(registry, &req.state_machine_arn).await?;
+    let sm_name = arn::parse_state_machine(&req.state_machine_arn)
+        .map(|r| r.name)
+        .ok_or_else(|| StartError::InvalidArn(req.state_machine_arn.clone()))?;
+    let name = if req.name.is_empty() { uuid::Uuid::new_v4().to_string() } else { req.name.clone() };
+    if !arn::valid_name(&name) {
+        return Err(StartError::InvalidName(name));
+    }
+    let execution_arn = policy.partition.express_execution(&sm_name, &name, &uuid::Uuid::new_v4().simple().to_string());
+    let record = ExecutionRecord {
+        execution_arn,
+        name,
+        state_machine_arn: req.state_machine_arn.clone(),
+        revision_id: revision.revision_id,
+        input_hash: input_hash(&input),
+        input,
+        status: ExecutionStatus::Running,
+        output: None,
+        error: None,
+        cause: None,
+        start_ms: now_ms(),
+        stop_ms: None,
+    };
+    Ok(match executions.start(record, policy.dedupe_window).await? {
+        Started::New(r) => (r, true),
+        Started::Existing(r) => (r, false),
+    })
+}
