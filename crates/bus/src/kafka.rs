@@ -29,7 +29,9 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
-use crate::{Ack, BusError, Delivery, ExecutionBus, ExecutionSource, ResultMessage, ResultsHub, StartCommand, Subscription};
+use crate::{
+    Ack, BusError, Delivery, ExecutionBus, ExecutionSource, ResultMessage, ResultsHub, StartCommand, Subscription,
+};
 
 /// Kafka settings of a deployment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -435,7 +437,8 @@ struct TriggerRecord {
 
 /// A stable execution name for a record that has none: redelivery starts nothing new.
 fn record_name(topic: &str, partition: i32, offset: i64) -> String {
-    let clean: String = topic.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    let clean: String =
+        topic.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
     let mut name = format!("kafka-{clean}-{partition}-{offset}");
     if name.len() > 80 {
         name = format!("kafka-{:x}-{partition}-{offset}", {
@@ -473,9 +476,11 @@ impl ExecutionSource for KafkaSource {
                 .headers()
                 .map(|h| h.iter().any(|x| x.key == KIND && x.value == Some(b"start".as_slice())))
                 .unwrap_or(false);
-            let traceparent = msg
-                .headers()
-                .and_then(|h| h.iter().find(|x| x.key == "traceparent").and_then(|x| x.value.map(|v| String::from_utf8_lossy(v).to_string())));
+            let traceparent = msg.headers().and_then(|h| {
+                h.iter()
+                    .find(|x| x.key == "traceparent")
+                    .and_then(|x| x.value.map(|v| String::from_utf8_lossy(v).to_string()))
+            });
             drop(msg);
             let ack = self.ack_for(&topic, partition, offset);
 
@@ -483,7 +488,15 @@ impl ExecutionSource for KafkaSource {
                 match serde_json::from_slice::<StartCommand>(&payload) {
                     Ok(command) => return Some(Delivery { command, ack }),
                     Err(e) => {
-                        self.dead_letter(&topic, partition, offset, &key, &payload, &format!("unreadable start command: {e}")).await;
+                        self.dead_letter(
+                            &topic,
+                            partition,
+                            offset,
+                            &key,
+                            &payload,
+                            &format!("unreadable start command: {e}"),
+                        )
+                        .await;
                         ack.ack();
                         continue;
                     }
@@ -495,7 +508,15 @@ impl ExecutionSource for KafkaSource {
                     let input = match serde_json::from_slice::<serde_json::Value>(&payload) {
                         Ok(v) => v.to_string(),
                         Err(e) => {
-                            self.dead_letter(&topic, partition, offset, &key, &payload, &format!("the record value is not JSON: {e}")).await;
+                            self.dead_letter(
+                                &topic,
+                                partition,
+                                offset,
+                                &key,
+                                &payload,
+                                &format!("the record value is not JSON: {e}"),
+                            )
+                            .await;
                             ack.ack();
                             continue;
                         }
@@ -509,7 +530,8 @@ impl ExecutionSource for KafkaSource {
                             Some(serde_json::Value::String(s)) => s,
                             Some(v) => v.to_string(),
                         };
-                        let name = r.name.filter(|n| !n.is_empty()).unwrap_or_else(|| record_name(&topic, partition, offset));
+                        let name =
+                            r.name.filter(|n| !n.is_empty()).unwrap_or_else(|| record_name(&topic, partition, offset));
                         (r.state_machine_arn, name, input)
                     }
                     Err(e) => {

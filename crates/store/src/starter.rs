@@ -47,7 +47,8 @@ fn now_ms() -> i64 {
 
 /// The revision an ARN (state machine, version or alias) runs now.
 pub async fn resolve(registry: &dyn Registry, state_machine_arn: &str) -> Result<Revision, StartError> {
-    let r = arn::parse_state_machine(state_machine_arn).ok_or_else(|| StartError::InvalidArn(state_machine_arn.into()))?;
+    let r =
+        arn::parse_state_machine(state_machine_arn).ok_or_else(|| StartError::InvalidArn(state_machine_arn.into()))?;
     let revision_id = match r.qualifier {
         Qualifier::Latest => registry.get(&r.name).await?.current.revision_id,
         Qualifier::Version(n) => registry.version(&r.name, n).await?.revision_id,

@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+
+use crate::grpc;
 use expressway_asl::{Limits, NoTasks};
 use expressway_bus::memory::{bus, LocalReplies, MemoryHub};
 use expressway_frontend::{Frontend, FrontendConfig};
-use expressway_proto::v1::{
-    executions_server::ExecutionsServer, results_server::ResultsServer, state_machines_server::StateMachinesServer,
-};
 use expressway_store::arn::Partition;
 use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
 use expressway_worker::{Worker, WorkerConfig};
@@ -115,42 +114,15 @@ pub async fn serve(
         shutdown: stop_rx,
     };
 
-    let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter.set_serving::<StateMachinesServer<Frontend>>().await;
-    health_reporter.set_serving::<ExecutionsServer<Frontend>>().await;
-    health_reporter.set_serving::<ResultsServer<Frontend>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(expressway_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building the reflection service")?;
-
-    let addr = listener.local_addr()?;
-    tracing::info!(%addr, "expressway dev is serving (embedded mode: in-memory bus and stores)");
-    let incoming = tokio_stream_from(listener);
-    let server = tonic::transport::Server::builder()
-        .add_service(health)
-        .add_service(reflection)
-        .add_service(StateMachinesServer::new(frontend.clone()))
-        .add_service(ExecutionsServer::new(frontend.clone()))
-        .add_service(ResultsServer::new(frontend.clone()))
-        .serve_with_incoming_shutdown(incoming, async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new calls; open result streams end");
-            let _ = stop_tx.send(true);
-        });
-    drop(frontend);
-    server.await.context("serving the gRPC API")?;
+    grpc::serve(frontend, listener, "embedded mode: in-memory bus and stores", async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
+    .await?;
     tracing::info!("gRPC server stopped; finishing accepted executions");
     workers.await.context("the worker pool failed")?;
     tracing::info!("all accepted executions finished");
     Ok(())
-}
-
-fn tokio_stream_from(
-    listener: TcpListener,
-) -> impl tokio_stream::Stream<Item = Result<tokio::net::TcpStream, std::io::Error>> {
-    tokio_stream::wrappers::TcpListenerStream::new(listener)
 }
 
 /// Resolves at the first Ctrl-C or SIGTERM; a second one exits the process at once.

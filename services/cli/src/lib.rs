@@ -6,7 +6,10 @@
 //! is here so that tests can call it.
 
 pub mod client;
+pub mod config;
 pub mod dev;
+pub mod distributed;
+pub mod grpc;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,6 +39,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Serve the whole API in one process with in-memory bus and stores (Ctrl-C drains and exits).
     Dev(dev::DevArgs),
+    /// Distributed mode: serve the gRPC API on Kafka and Redis.
+    Frontend(config::ServiceArgs),
+    /// Distributed mode: run executions from Kafka as a member of the workers' group.
+    Worker(config::ServiceArgs),
     /// Create a state machine (prints stateMachineArn).
     CreateStateMachine(client::CreateArgs),
     /// Start an execution asynchronously (prints executionArn).

@@ -59,7 +59,11 @@ fn main() -> ExitCode {
                             Command::DescribeExecution(a) => client::describe_execution(ep, a).await.map(print),
                             Command::ListStateMachines(a) => client::list_state_machines(ep, a).await.map(print),
                             Command::Watch(a) => client::watch(ep, a, std::io::stdout()).await,
-                            Command::Run(_) | Command::Validate(_) | Command::Dev(_) => Ok(()),
+                            Command::Run(_)
+                            | Command::Validate(_)
+                            | Command::Dev(_)
+                            | Command::Frontend(_)
+                            | Command::Worker(_) => Ok(()),
                         }
                         .map(|_| true)
                     })

@@ -19,8 +19,8 @@ use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Partition, Qualifier};
 use expressway_store::starter::{self, StartPolicy, StartRequest};
 use expressway_store::{
-    Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry, Revision,
-    StateMachineUpdate,
+    Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry,
+    Revision, StateMachineUpdate,
 };
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};

@@ -244,7 +244,12 @@ impl Worker {
         // Take the lease; while another worker holds a live one, wait for it to finish or expire.
         let mut record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
         while record.status == ExecutionStatus::Running {
-            if self.executions.claim(&cmd.execution_arn, &self.config.owner_id, self.config.lease).await.map_err(store_err)? {
+            if self
+                .executions
+                .claim(&cmd.execution_arn, &self.config.owner_id, self.config.lease)
+                .await
+                .map_err(store_err)?
+            {
                 break;
             }
             tokio::time::sleep((self.config.lease / 10).max(Duration::from_millis(50))).await;
@@ -381,7 +386,7 @@ impl Worker {
 
     /// Consume `source` until `shutdown` turns true, running up to `concurrency` executions at
     /// once; then stop taking work and wait for the executions in flight.
-    pub async fn run(self: Arc<Self>, mut source: impl ExecutionSource, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run<S: ExecutionSource>(self: Arc<Self>, mut source: S, mut shutdown: watch::Receiver<bool>) -> S {
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let mut tasks = tokio::task::JoinSet::new();
         loop {
@@ -408,6 +413,7 @@ impl Worker {
         }
         tracing::info!(in_flight = tasks.len(), "worker draining");
         while tasks.join_next().await.is_some() {}
+        source
     }
 }
 

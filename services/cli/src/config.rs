@@ -1,0 +1,214 @@
+//! Configuration of the distributed services (`frontend`, `worker`), layered: defaults, then
+//! a TOML file (`--config`), then `EXPRESSWAY_…` environment variables (nested keys with `__`,
+//! e.g. `EXPRESSWAY_KAFKA__BOOTSTRAP_SERVERS`), then flags. Unknown keys are rejected and the
+//! result is validated before anything starts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{ensure, Context as _};
+use expressway_bus::kafka::{KafkaConfig, TriggerMapping};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: String,
+    pub prefix: String,
+    /// How long finished executions stay readable (DescribeExecution, history, dedupe).
+    pub retention_seconds: u64,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        RedisSettings { url: "redis://127.0.0.1:6379".into(), prefix: "xw:".into(), retention_seconds: 3600 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Executions run at once by one worker process.
+    pub concurrency: usize,
+    /// Lease on a running execution; a crashed worker's executions resume after it expires.
+    pub lease_seconds: u64,
+    pub execution_timeout_seconds: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings { concurrency: 256, lease_seconds: 15, execution_timeout_seconds: 300 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FrontendSettings {
+    pub dedupe_window_seconds: u64,
+    pub max_input_bytes: usize,
+    pub sync_timeout_seconds: u64,
+}
+
+impl Default for FrontendSettings {
+    fn default() -> Self {
+        FrontendSettings { dedupe_window_seconds: 300, max_input_bytes: 256 * 1024, sync_timeout_seconds: 300 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the frontend serves gRPC.
+    pub listen: SocketAddr,
+    pub region: String,
+    pub account: String,
+    pub kafka: KafkaConfig,
+    pub redis: RedisSettings,
+    pub worker: WorkerSettings,
+    pub frontend: FrontendSettings,
+    /// Topics whose every record starts an execution of a state machine.
+    pub triggers: Vec<TriggerMapping>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:50051".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
+            region: "us-east-1".into(),
+            account: "000000000000".into(),
+            kafka: KafkaConfig::default(),
+            redis: RedisSettings::default(),
+            worker: WorkerSettings::default(),
+            frontend: FrontendSettings::default(),
+            triggers: Vec::new(),
+        }
+    }
+}
+
+/// Flags common to the distributed services; each overrides the file and the environment.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServiceArgs {
+    /// A TOML configuration file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// gRPC listen address (frontend).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Kafka bootstrap servers, e.g. 127.0.0.1:9092.
+    #[arg(long)]
+    pub kafka_bootstrap_servers: Option<String>,
+    /// Redis URL, e.g. redis://127.0.0.1:6379.
+    #[arg(long)]
+    pub redis_url: Option<String>,
+    /// Executions run at once by a worker.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Kafka consumer group of the workers.
+    #[arg(long)]
+    pub group_id: Option<String>,
+    /// Name of the executions topic.
+    #[arg(long)]
+    pub executions_topic: Option<String>,
+}
+
+const TOP_LEVEL: &[&str] = &["listen", "region", "account", "kafka", "redis", "worker", "frontend", "triggers"];
+
+impl Config {
+    pub fn load(args: &ServiceArgs) -> anyhow::Result<Config> {
+        let mut f = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &args.config {
+            ensure!(path.exists(), "the configuration file {} does not exist", path.display());
+            f = f.merge(Toml::file(path));
+        }
+        // Only variables naming a configuration key belong here; other EXPRESSWAY_ variables
+        // (EXPRESSWAY_LOG, EXPRESSWAY_ENDPOINT…) serve other commands.
+        f = f.merge(Env::prefixed("EXPRESSWAY_").split("__").filter(|k| {
+            let top = k.as_str().split('.').next().unwrap_or("");
+            TOP_LEVEL.contains(&top)
+        }));
+        if let Some(v) = &args.listen {
+            f = f.merge(Serialized::default("listen", v));
+        }
+        if let Some(v) = &args.kafka_bootstrap_servers {
+            f = f.merge(Serialized::default("kafka.bootstrap_servers", v));
+        }
+        if let Some(v) = &args.redis_url {
+            f = f.merge(Serialized::default("redis.url", v));
+        }
+        if let Some(v) = &args.concurrency {
+            f = f.merge(Serialized::default("worker.concurrency", v));
+        }
+        if let Some(v) = &args.group_id {
+            f = f.merge(Serialized::default("kafka.group_id", v));
+        }
+        if let Some(v) = &args.executions_topic {
+            f = f.merge(Serialized::default("kafka.executions_topic", v));
+        }
+        let cfg: Config = f.extract().context("invalid configuration")?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        ensure!(!self.kafka.bootstrap_servers.is_empty(), "kafka.bootstrap_servers must be set");
+        ensure!(self.kafka.partitions >= 1, "kafka.partitions must be at least 1");
+        ensure!(self.kafka.replication_factor >= 1, "kafka.replication_factor must be at least 1");
+        for t in [&self.kafka.executions_topic, &self.kafka.results_topic, &self.kafka.dead_letter_topic] {
+            ensure!(!t.is_empty() && !t.contains(' '), "topic names must be non-empty without spaces: '{t}'");
+        }
+        ensure!(
+            self.redis.url.starts_with("redis://") || self.redis.url.starts_with("rediss://"),
+            "redis.url must be a redis:// URL"
+        );
+        ensure!(self.worker.concurrency >= 1, "worker.concurrency must be at least 1");
+        ensure!(self.worker.lease_seconds >= 1, "worker.lease_seconds must be at least 1");
+        ensure!(self.worker.execution_timeout_seconds >= 1, "worker.execution_timeout_seconds must be at least 1");
+        ensure!(
+            self.account.len() == 12 && self.account.chars().all(|c| c.is_ascii_digit()),
+            "account must be 12 digits"
+        );
+        for t in &self.triggers {
+            ensure!(
+                expressway_store::arn::parse_state_machine(&t.state_machine_arn).is_some(),
+                "trigger on topic '{}': '{}' is not a state machine ARN",
+                t.topic,
+                t.state_machine_arn
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_and_unknown_keys() {
+        let dir = std::env::temp_dir().join(format!("xw-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("c.toml");
+        std::fs::write(
+            &file,
+            "region = \"eu-west-1\"\naccount = \"123456789012\"\n[kafka]\npartitions = 4\n[worker]\nconcurrency = 9\n\
+             [[triggers]]\ntopic = \"orders\"\nstate_machine_arn = \"arn:aws:states:eu-west-1:123456789012:stateMachine:o\"\n",
+        )
+        .expect("write");
+        let args = ServiceArgs { config: Some(file.clone()), concurrency: Some(3), ..Default::default() };
+        let cfg = Config::load(&args).expect("load");
+        assert_eq!(cfg.region, "eu-west-1");
+        assert_eq!(cfg.kafka.partitions, 4);
+        assert_eq!(cfg.worker.concurrency, 3, "flags win over the file");
+        assert_eq!(cfg.triggers.len(), 1);
+
+        std::fs::write(&file, "[kafka]\nbogus = 1\n").expect("write");
+        let err =
+            Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect_err("unknown key");
+        assert!(format!("{err:#}").contains("bogus"), "{err:#}");
+
+        std::fs::write(&file, "[worker]\nconcurrency = 0\n").expect("write");
+        assert!(Config::load(&ServiceArgs { config: Some(file), ..Default::default() }).is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! The distributed services: `expressway frontend` (the gRPC API on Kafka and Redis) and
+//! `expressway worker` (a member of the workers' consumer group). Any number of each can run.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use expressway_asl::{Limits, NoTasks};
+use expressway_bus::kafka::{ensure_topics, KafkaBus, KafkaHub, KafkaSource};
+use expressway_bus::NoReplies;
+use expressway_frontend::{Frontend, FrontendConfig};
+use expressway_store::arn::Partition;
+use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
+use expressway_store::starter::StartPolicy;
+use expressway_worker::{StoreStarter, Worker, WorkerConfig};
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::grpc;
+
+fn partition(cfg: &Config) -> Partition {
+    Partition { region: cfg.region.clone(), account: cfg.account.clone() }
+}
+
+fn redis_config(cfg: &Config) -> RedisConfig {
+    RedisConfig {
+        url: cfg.redis.url.clone(),
+        prefix: cfg.redis.prefix.clone(),
+        retention: Duration::from_secs(cfg.redis.retention_seconds),
+    }
+}
+
+/// Retry a start-up step while a backing service comes up, then give up with its error.
+async fn with_retries<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
+    what: &str,
+    mut f: impl FnMut() -> F,
+) -> anyhow::Result<T> {
+    let mut delay = Duration::from_millis(200);
+    for attempt in 1..=10 {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < 10 => {
+                tracing::warn!(attempt, error = %e, "{what} failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => anyhow::bail!("{what} failed: {e}"),
+        }
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+async fn topics(cfg: &Config) -> anyhow::Result<()> {
+    let mut names = vec![
+        cfg.kafka.executions_topic.as_str(),
+        cfg.kafka.results_topic.as_str(),
+        cfg.kafka.dead_letter_topic.as_str(),
+    ];
+    names.extend(cfg.triggers.iter().map(|t| t.topic.as_str()));
+    with_retries("creating Kafka topics", || ensure_topics(&cfg.kafka, &names)).await
+}
+
+/// Run a frontend until `shutdown` resolves.
+pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let redis_cfg = redis_config(&cfg);
+    let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
+    topics(&cfg).await?;
+    let bus = Arc::new(KafkaBus::new(&cfg.kafka).context("creating the Kafka producer")?);
+    let hub = Arc::new(KafkaHub::new(&cfg.kafka).context("creating the results producer")?);
+    let listener =
+        tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let frontend = Frontend {
+        config: FrontendConfig {
+            partition: partition(&cfg),
+            dedupe_window: Duration::from_secs(cfg.frontend.dedupe_window_seconds),
+            max_input_bytes: cfg.frontend.max_input_bytes,
+            sync_timeout: Duration::from_secs(cfg.frontend.sync_timeout_seconds),
+        },
+        registry: Arc::new(RedisRegistry::new(conn.clone(), &redis_cfg, partition(&cfg))),
+        executions: Arc::new(RedisExecutions::new(conn, &redis_cfg)),
+        bus: bus.clone(),
+        hub: hub.clone(),
+        replies: Arc::new(NoReplies),
+        shutdown: stop_rx,
+    };
+    grpc::serve(frontend, listener, "distributed frontend", async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
+    .await?;
+    bus.flush(Duration::from_secs(10));
+    hub.flush(Duration::from_secs(10));
+    Ok(())
+}
+
+/// Run a worker until `shutdown` resolves; then finish in-flight executions, commit, leave.
+pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let redis_cfg = redis_config(&cfg);
+    let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
+    topics(&cfg).await?;
+    let registry = Arc::new(RedisRegistry::new(conn.clone(), &redis_cfg, partition(&cfg)));
+    let executions = Arc::new(RedisExecutions::new(conn, &redis_cfg));
+    let hub = Arc::new(KafkaHub::new(&cfg.kafka).context("creating the results producer")?);
+    let starter = Arc::new(StoreStarter {
+        registry: registry.clone(),
+        executions: executions.clone(),
+        policy: StartPolicy {
+            partition: partition(&cfg),
+            dedupe_window: Duration::from_secs(cfg.frontend.dedupe_window_seconds),
+            max_input_bytes: cfg.frontend.max_input_bytes,
+        },
+    });
+    let source = KafkaSource::new(&cfg.kafka, &cfg.triggers, starter).context("creating the Kafka consumer")?;
+    let limits = Limits {
+        execution_timeout: Some(Duration::from_secs(cfg.worker.execution_timeout_seconds)),
+        ..Limits::default()
+    };
+    let worker = Arc::new(Worker::new(
+        registry,
+        executions,
+        hub.clone(),
+        Arc::new(NoReplies),
+        Arc::new(NoTasks),
+        WorkerConfig {
+            concurrency: cfg.worker.concurrency,
+            limits,
+            lease: Duration::from_secs(cfg.worker.lease_seconds),
+            ..WorkerConfig::default()
+        },
+    ));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: no new executions; finishing those in flight");
+        let _ = stop_tx.send(true);
+    });
+    tracing::info!(group = %cfg.kafka.group_id, topic = %cfg.kafka.executions_topic, "worker started");
+    let source = worker.run(source, stop_rx).await;
+    source.close();
+    hub.flush(Duration::from_secs(10));
+    tracing::info!("worker stopped");
+    Ok(())
+}
