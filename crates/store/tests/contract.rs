@@ -1,7 +1,6 @@
 //! The same behaviour asked of every store implementation: in memory, and in a real
 //! redis-server started for this test suite.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,39 +8,6 @@ use expressway_store::arn::Partition;
 use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
 use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
 use expressway_store::*;
-
-struct RedisServer {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
-}
-
-async fn redis_server() -> RedisServer {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server must be installed (see .ci/run)");
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return RedisServer { child, port };
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("redis-server did not start on port {port}");
-}
 
 fn record(name: &str, input: &str, arn: &str) -> ExecutionRecord {
     ExecutionRecord {
@@ -163,8 +129,8 @@ async fn memory_stores_keep_the_contract() {
 
 #[tokio::test]
 async fn redis_stores_keep_the_contract() {
-    let server = redis_server().await;
-    let cfg = RedisConfig { url: format!("redis://127.0.0.1:{}", server.port), ..RedisConfig::default() };
+    let server = expressway_testkit::redis().expect("redis-server");
+    let cfg = RedisConfig { url: server.redis_url(), ..RedisConfig::default() };
     let conn = connect(&cfg).await.expect("connect");
     executions_contract(Arc::new(RedisExecutions::new(conn.clone(), &cfg))).await;
     let p = Partition::default();
@@ -173,9 +139,9 @@ async fn redis_stores_keep_the_contract() {
 
 #[tokio::test]
 async fn redis_down_is_unavailable_not_a_hang() {
-    let cfg = RedisConfig { url: format!("redis://127.0.0.1:{}", free_port()), ..RedisConfig::default() };
+    let cfg = RedisConfig { url: format!("redis://127.0.0.1:{}", expressway_testkit::free_port()), ..RedisConfig::default() };
     let started = std::time::Instant::now();
-    let err = connect(&cfg).await.err().expect("nothing listens there");
+    let Err(err) = connect(&cfg).await else { panic!("nothing listens there") };
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
     assert!(err.is_retryable());
     assert!(started.elapsed() < Duration::from_secs(10));
