@@ -139,7 +139,8 @@ async fn redis_stores_keep_the_contract() {
 
 #[tokio::test]
 async fn redis_down_is_unavailable_not_a_hang() {
-    let cfg = RedisConfig { url: format!("redis://127.0.0.1:{}", expressway_testkit::free_port()), ..RedisConfig::default() };
+    let cfg =
+        RedisConfig { url: format!("redis://127.0.0.1:{}", expressway_testkit::free_port()), ..RedisConfig::default() };
     let started = std::time::Instant::now();
     let Err(err) = connect(&cfg).await else { panic!("nothing listens there") };
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");

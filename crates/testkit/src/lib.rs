@@ -101,7 +101,15 @@ pub fn kafka() -> Result<Server, String> {
     let dir = fresh_dir("kafka");
     let url = format!("tcp://127.0.0.1:{port}");
     let mut cmd = Command::new(tansu_bin());
-    cmd.args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "sqlite://tansu.db"]);
+    cmd.args([
+        "broker",
+        "--listener-url",
+        &url,
+        "--advertised-listener-url",
+        &url,
+        "--storage-engine",
+        "sqlite://tansu.db",
+    ]);
     Server::start(cmd, port, dir, "the Kafka broker (tansu)")
 }
 

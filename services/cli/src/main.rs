@@ -48,6 +48,21 @@ fn main() -> ExitCode {
                 },
             )
         }
+        Command::Frontend(args) | Command::Worker(args) => {
+            init_telemetry();
+            let is_worker = matches!(cli.command, Command::Worker(_));
+            expressway_cli::config::Config::load(args).and_then(|cfg| {
+                let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+                rt.block_on(async move {
+                    if is_worker {
+                        expressway_cli::distributed::run_worker(cfg, dev::shutdown_signal()).await
+                    } else {
+                        expressway_cli::distributed::run_frontend(cfg, dev::shutdown_signal()).await
+                    }
+                })
+                .map(|_| true)
+            })
+        }
         other => {
             tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(anyhow::Error::from).and_then(
                 |rt| {

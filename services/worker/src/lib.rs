@@ -250,6 +250,12 @@ impl Worker {
                 .await
                 .map_err(store_err)?
             {
+                // The previous holder records the outcome before it lets go: look again now
+                // that the lease is ours, or an execution that just finished would run twice.
+                record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+                if record.status != ExecutionStatus::Running {
+                    let _ = self.executions.release(&cmd.execution_arn, &self.config.owner_id).await;
+                }
                 break;
             }
             tokio::time::sleep((self.config.lease / 10).max(Duration::from_millis(50))).await;
