@@ -18,10 +18,10 @@ use tonic::transport::Channel;
 
 /// These suites start a broker, Redis and several processes each: run them one at a time so
 /// that a 2-core machine does not starve the consumer group's heartbeats.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
 }
 
 /// A service process, killed on drop.
@@ -241,7 +241,7 @@ const SLOW: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_and_raw_kafka_starts_each_reach_exactly_one_outcome() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = Cluster::new("main");
     let port = free_port();
     let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
@@ -273,7 +273,7 @@ async fn grpc_and_raw_kafka_starts_each_reach_exactly_one_outcome() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_worker_is_replaced_and_a_stopped_one_hands_over() {
-    let _serial = serial();
+    let _serial = serial().await;
     let c = Cluster::new("failover");
     let port = free_port();
     let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
