@@ -1,0 +1,262 @@
+//! Distributed-mode throughput against its raw ceiling, on the same broker and Redis.
+//!
+//! 1. Raw ceiling: produce N keyed records to a topic, consume them in a consumer group, and do
+//!    one Redis SET NX per record: the least work any Kafka + Redis engine must do.
+//! 2. Expressway: one frontend and one worker process (release build); N `hello` executions
+//!    started through gRPC, timed from the first StartExecution to the Nth recorded outcome.
+//!
+//! Prints both rates and their ratio. Usage:
+//!   cargo build --release -p expressway-cli && \
+//!   cargo run --release -p expressway-benches --bin distributed -- [N]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use expressway_proto::v1 as pb;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Message};
+use redis::AsyncCommands;
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn producer(bootstrap: &str) -> anyhow::Result<FutureProducer> {
+    Ok(ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .create()?)
+}
+
+async fn raw_ceiling(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Result<f64> {
+    let topic = "bench-raw";
+    let p = producer(bootstrap)?;
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bench-raw")
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()?;
+    let client = redis::Client::open(redis_url)?;
+    let conn = redis::aio::ConnectionManager::new(client).await?;
+    // Same partition count as Expressway's executions topic; then wait for the group to form.
+    let cfg =
+        expressway_bus::kafka::KafkaConfig { bootstrap_servers: bootstrap.into(), partitions: 8, ..Default::default() };
+    expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    p.send(FutureRecord::to(topic).key("warm").payload("{}"), Duration::from_secs(30))
+        .await
+        .map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
+    consumer.subscribe(&[topic])?;
+    let warm = consumer.recv().await?;
+    let _ = warm.offset();
+
+    let payload = serde_json::json!({"executionArn": "arn:aws:states:us-east-1:000000000000:express:hello:x:y", "input": "{\"name\":\"world\"}", "revisionId": "00000000-0000-0000-0000-000000000000"}).to_string();
+    let started = Instant::now();
+    let prod = {
+        let p = p.clone();
+        let payload = payload.clone();
+        tokio::spawn(async move {
+            let mut pending = Vec::with_capacity(1000);
+            for i in 0..n {
+                let key = format!("raw-{i}");
+                pending.push(p.send_result(FutureRecord::to(topic).key(&key).payload(&payload)).map_err(|(e, _)| e));
+                if pending.len() == 1000 {
+                    for d in pending.drain(..) {
+                        let _ = d?.await;
+                    }
+                }
+            }
+            for d in pending {
+                let _ = d?.await;
+            }
+            Ok::<_, rdkafka::error::KafkaError>(())
+        })
+    };
+    let mut inflight = tokio::task::JoinSet::new();
+    let mut seen = 0;
+    while seen < n {
+        let m = consumer.recv().await?;
+        let key = String::from_utf8_lossy(m.key().unwrap_or_default()).to_string();
+        if key == "warm" {
+            continue;
+        }
+        seen += 1;
+        let mut c = conn.clone();
+        inflight.spawn(async move {
+            let _: Option<String> = redis::cmd("SET")
+                .arg(format!("bench:{key}"))
+                .arg("1")
+                .arg("NX")
+                .query_async(&mut c)
+                .await
+                .ok()
+                .flatten();
+        });
+        while inflight.len() > 256 {
+            inflight.join_next().await;
+        }
+    }
+    while inflight.join_next().await.is_some() {}
+    prod.await??;
+    let secs = started.elapsed().as_secs_f64();
+    let _: () = conn.clone().del("bench:warm").await.unwrap_or(());
+    Ok(n as f64 / secs)
+}
+
+/// Produce `n` records from `clients` concurrent callers that each wait for their ack, the
+/// way a frontend answers StartExecution only once the record is durable.
+async fn closed_loop_produce(bootstrap: &str, n: usize, clients: usize) -> anyhow::Result<f64> {
+    let topic = "bench-closed";
+    let cfg =
+        expressway_bus::kafka::KafkaConfig { bootstrap_servers: bootstrap.into(), partitions: 8, ..Default::default() };
+    expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let p = producer(bootstrap)?;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let p = p.clone();
+        tasks.spawn(async move {
+            let mut i = c;
+            while i < n {
+                let key = format!("c-{i}");
+                p.send(FutureRecord::to(topic).key(&key).payload("{\"x\":1}"), Duration::from_secs(30))
+                    .await
+                    .map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
+                i += clients;
+            }
+            Ok::<_, anyhow::Error>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&str]) -> anyhow::Result<Proc> {
+    let child = Command::new(bin)
+        .arg(kind)
+        .args(["--kafka-bootstrap-servers", bootstrap, "--redis-url", redis_url])
+        .args(extra)
+        .env("EXPRESSWAY_LOG", "warn")
+        .env("EXPRESSWAY_KAFKA__PARTITIONS", "8")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {bin} {kind}"))?;
+    Ok(Proc(child))
+}
+
+async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Result<f64> {
+    let bin = std::env::var("EXPRESSWAY_BIN").unwrap_or_else(|_| "target/release/expressway".into());
+    let port = expressway_testkit::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let _frontend = service(&bin, "frontend", bootstrap, redis_url, &["--listen", &listen])?;
+    let _worker = service(&bin, "worker", bootstrap, redis_url, &["--concurrency", "512"])?;
+    let url = format!("http://{listen}");
+    let mut channel = None;
+    for _ in 0..300 {
+        if let Ok(c) = tonic::transport::Channel::from_shared(url.clone())?.connect().await {
+            channel = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(ch) = channel else { bail!("the frontend did not start") };
+    let mut sm = pb::state_machines_client::StateMachinesClient::new(ch.clone());
+    let arn = sm
+        .create_state_machine(pb::CreateStateMachineRequest {
+            name: "hello".into(),
+            definition: r#"{"StartAt":"Hello","States":{"Hello":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('Hello, {}!', $.name)"},"End":true}}}"#.into(),
+            ..Default::default()
+        })
+        .await?
+        .into_inner()
+        .state_machine_arn;
+    // Warm up: one execution end to end (topics, group formation).
+    let mut ex = pb::executions_client::ExecutionsClient::new(ch.clone());
+    ex.start_sync_execution(pb::StartExecutionRequest {
+        state_machine_arn: arn.clone(),
+        input: "{\"name\":\"warm\"}".into(),
+        ..Default::default()
+    })
+    .await?;
+    let client = redis::Client::open(redis_url)?;
+    let mut conn = redis::aio::ConnectionManager::new(client).await?;
+    let base: usize = redis::cmd("KEYS").arg("xw:out:*").query_async::<Vec<String>>(&mut conn).await?.len();
+
+    // Several connections: one HTTP/2 connection carries at most ~200 concurrent calls.
+    let mut channels = Vec::new();
+    for _ in 0..16 {
+        channels.push(tonic::transport::Channel::from_shared(url.clone())?.connect().await?);
+    }
+    let started = Instant::now();
+    let clients = 2048;
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let ch = channels[c % channels.len()].clone();
+        let arn = arn.clone();
+        tasks.spawn(async move {
+            let mut ex = pb::executions_client::ExecutionsClient::new(ch);
+            let mut i = c;
+            while i < n {
+                let req = pb::StartExecutionRequest {
+                    state_machine_arn: arn.clone(),
+                    name: format!("e{i}"),
+                    input: "{\"name\":\"world\"}".into(),
+                    trace_header: String::new(),
+                };
+                match ex.start_execution(req).await {
+                    Ok(_) => i += clients,
+                    Err(e) if e.code() == tonic::Code::ResourceExhausted => {
+                        tokio::time::sleep(Duration::from_millis(5)).await
+                    }
+                    Err(e) => return Err(anyhow::anyhow!("start failed: {e}")),
+                }
+            }
+            Ok(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let accepted = started.elapsed().as_secs_f64();
+    loop {
+        let done: usize = redis::cmd("KEYS").arg("xw:out:*").query_async::<Vec<String>>(&mut conn).await?.len() - base;
+        if done >= n {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            bail!("only {done} of {n} executions finished in 10 minutes");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!("expressway: accepted {n} in {accepted:.2}s, all outcomes recorded after {secs:.2}s");
+    Ok(n as f64 / secs)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20_000);
+    let kafka = expressway_testkit::kafka().map_err(anyhow::Error::msg)?;
+    let redis = expressway_testkit::redis().map_err(anyhow::Error::msg)?;
+    let raw = raw_ceiling(&kafka.bootstrap(), &redis.redis_url(), n).await?;
+    println!("raw ceiling (produce -> consume + SET NX): {raw:.0} records/s over {n} records");
+    let closed = closed_loop_produce(&kafka.bootstrap(), n, 2048).await?;
+    println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
+    let e2e = expressway(&kafka.bootstrap(), &redis.redis_url(), n).await?;
+    println!("expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}");
+    println!("ratio: {:.1}% of the raw ceiling", 100.0 * e2e / raw);
+    Ok(())
+}
