@@ -488,3 +488,43 @@ async fn the_cli_client_talks_to_the_server() {
 
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_execution_records_aborted_and_the_run_does_not_overwrite_it() {
+    let server = start(args(2, 100)).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let arn = sm
+        .create_state_machine(create("w", def, pb::LogLevel::Off))
+        .await
+        .expect("create")
+        .into_inner()
+        .state_machine_arn;
+    let started = ex.start_execution(start_req(&arn, "to-stop", json!({}))).await.expect("start").into_inner();
+    ex.stop_execution(pb::StopExecutionRequest {
+        execution_arn: started.execution_arn.clone(),
+        error: "Operator.Stop".into(),
+        cause: "not needed".into(),
+    })
+    .await
+    .expect("stop");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let d = ex
+        .describe_execution(pb::DescribeExecutionRequest { execution_arn: started.execution_arn.clone() })
+        .await
+        .expect("describe")
+        .into_inner();
+    assert_eq!(d.status, pb::ExecutionStatus::Aborted as i32);
+    assert_eq!((d.error.as_str(), d.cause.as_str()), ("Operator.Stop", "not needed"));
+    let e = ex
+        .stop_execution(pb::StopExecutionRequest {
+            execution_arn: "arn:aws:states:x:1:express:a:b:c".into(),
+            ..Default::default()
+        })
+        .await
+        .expect_err("unknown execution");
+    assert_eq!(e.code(), Code::NotFound);
+    server.shutdown().await;
+}
