@@ -80,6 +80,14 @@ pub trait ExecutionStore: Send + Sync {
     async fn forget(&self, execution_arn: &str) -> Result<(), StoreError>;
     /// Record the outcome once; returns false when an outcome was already recorded.
     async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError>;
+    /// Record the outcome and, only if it is the first, the history of the run that produced
+    /// it, in one step: a run that crashes or loses the race leaves no history behind.
+    async fn finish_with_history(
+        &self,
+        execution_arn: &str,
+        outcome: Finished,
+        history: Vec<expressway_asl::HistoryEvent>,
+    ) -> Result<bool, StoreError>;
     async fn append_history(
         &self,
         execution_arn: &str,

@@ -307,6 +307,26 @@ impl ExecutionStore for MemoryExecutions {
         Ok(true)
     }
 
+    async fn finish_with_history(
+        &self,
+        execution_arn: &str,
+        outcome: Finished,
+        history: Vec<HistoryEvent>,
+    ) -> Result<bool, StoreError> {
+        let mut e =
+            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        if e.record.status != ExecutionStatus::Running {
+            return Ok(false);
+        }
+        e.record.status = outcome.status;
+        e.record.output = outcome.output;
+        e.record.error = outcome.error;
+        e.record.cause = outcome.cause;
+        e.record.stop_ms = Some(outcome.stop_ms);
+        e.history.extend(history);
+        Ok(true)
+    }
+
     async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;

@@ -347,6 +347,14 @@ if cur and string.sub(cur, -string.len(ARGV[1])) == ARGV[1] then redis.call('DEL
 return 1
 "#;
 
+/// The outcome once (SET NX) and, only then, the run's history.
+const FINISH: &str = r#"
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+for i = 3, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+if #ARGV >= 3 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 1
+"#;
+
 const CLAIM: &str = r#"
 local cur = redis.call('GET', KEYS[1])
 if (not cur) or cur == ARGV[1] then
@@ -456,6 +464,27 @@ impl ExecutionStore for RedisExecutions {
             .await
             .map_err(unavailable)?;
         Ok(set.is_some())
+    }
+
+    async fn finish_with_history(
+        &self,
+        execution_arn: &str,
+        outcome: Finished,
+        history: Vec<HistoryEvent>,
+    ) -> Result<bool, StoreError> {
+        let mut c = self.conn.clone();
+        let finish = redis::Script::new(FINISH);
+        let mut script = finish.prepare_invoke();
+        script
+            .key(self.key("out", execution_arn))
+            .key(self.key("hist", execution_arn))
+            .arg(serde_json::to_string(&outcome).map_err(|e| corrupt("outcome", e))?)
+            .arg(self.retention_ms);
+        for e in &history {
+            script.arg(serde_json::to_string(e).map_err(|e| corrupt("event", e))?);
+        }
+        let ok: i32 = script.invoke_async(&mut c).await.map_err(unavailable)?;
+        Ok(ok == 1)
     }
 
     async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {

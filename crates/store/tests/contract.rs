@@ -70,8 +70,13 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
         state_name: None,
         details: serde_json::json!({"input": {}}),
     };
-    s.append_history("arn:b", vec![ev.clone(), ev]).await.expect("history");
+    s.append_history("arn:b", vec![ev.clone(), ev.clone()]).await.expect("history");
     assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(2));
+    // The first outcome brings its run's history; a later one brings nothing.
+    let f = Finished { status: ExecutionStatus::Succeeded, output: None, error: None, cause: None, stop_ms: 9 };
+    assert_eq!(s.finish_with_history("arn:b", f.clone(), vec![ev.clone()]).await, Ok(true));
+    assert_eq!(s.finish_with_history("arn:b", f, vec![ev.clone(), ev]).await, Ok(false));
+    assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(3));
 }
 
 async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {

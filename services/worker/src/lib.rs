@@ -335,11 +335,9 @@ impl Worker {
             Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, e.error, e.cause),
         };
         let history = recorder.kept.into_inner().unwrap_or_else(|p| p.into_inner());
-        if !history.is_empty() {
-            self.executions.append_history(&cmd.execution_arn, history).await.map_err(store_err)?;
-        }
         let finished = Finished { status, output: output.clone(), error: error.clone(), cause: cause.clone(), stop_ms };
-        let first = self.executions.finish(&cmd.execution_arn, finished).await.map_err(store_err)?;
+        let first =
+            self.executions.finish_with_history(&cmd.execution_arn, finished, history).await.map_err(store_err)?;
         let outcome = if first {
             OutcomeMessage {
                 execution_arn: cmd.execution_arn.clone(),
