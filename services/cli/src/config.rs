@@ -70,6 +70,8 @@ pub struct Config {
     pub frontend: FrontendSettings,
     /// Topics whose every record starts an execution of a state machine.
     pub triggers: Vec<TriggerMapping>,
+    /// Task integrations: functions, HTTP connections, allowlist.
+    pub tasks: expressway_tasks::TasksConfig,
 }
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Default for Config {
             worker: WorkerSettings::default(),
             frontend: FrontendSettings::default(),
             triggers: Vec::new(),
+            tasks: expressway_tasks::TasksConfig::default(),
         }
     }
 }
@@ -113,7 +116,8 @@ pub struct ServiceArgs {
     pub executions_topic: Option<String>,
 }
 
-const TOP_LEVEL: &[&str] = &["listen", "region", "account", "kafka", "redis", "worker", "frontend", "triggers"];
+const TOP_LEVEL: &[&str] =
+    &["listen", "region", "account", "kafka", "redis", "worker", "frontend", "triggers", "tasks"];
 
 impl Config {
     pub fn load(args: &ServiceArgs) -> anyhow::Result<Config> {
@@ -125,8 +129,10 @@ impl Config {
         // Only variables naming a configuration key belong here; other EXPRESSWAY_ variables
         // (EXPRESSWAY_LOG, EXPRESSWAY_ENDPOINT…) serve other commands.
         f = f.merge(Env::prefixed("EXPRESSWAY_").split("__").filter(|k| {
-            let top = k.as_str().split('.').next().unwrap_or("");
-            TOP_LEVEL.contains(&top)
+            // The key as the variable names it (after the prefix): `KAFKA__PARTITIONS`.
+            let key = k.as_str().to_ascii_lowercase();
+            let top = key.split("__").next().unwrap_or("").split('.').next().unwrap_or("").to_string();
+            TOP_LEVEL.contains(&top.as_str())
         }));
         if let Some(v) = &args.listen {
             f = f.merge(Serialized::default("listen", v));
@@ -207,6 +213,17 @@ mod tests {
         let err =
             Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect_err("unknown key");
         assert!(format!("{err:#}").contains("bogus"), "{err:#}");
+
+        // Environment variables, nested with `__`, between the file and the flags.
+        std::fs::write(&file, "[kafka]\npartitions = 4\n").expect("write");
+        std::env::set_var("EXPRESSWAY_KAFKA__PARTITIONS", "6");
+        std::env::set_var("EXPRESSWAY_TASKS__FUNCTIONS__CHARGE__URL", "http://127.0.0.1:1/");
+        let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() });
+        std::env::remove_var("EXPRESSWAY_KAFKA__PARTITIONS");
+        std::env::remove_var("EXPRESSWAY_TASKS__FUNCTIONS__CHARGE__URL");
+        let cfg = cfg.expect("load");
+        assert_eq!(cfg.kafka.partitions, 6);
+        assert_eq!(cfg.tasks.functions.get("charge").map(|f| f.url.as_str()), Some("http://127.0.0.1:1/"));
 
         std::fs::write(&file, "[worker]\nconcurrency = 0\n").expect("write");
         assert!(Config::load(&ServiceArgs { config: Some(file), ..Default::default() }).is_err());

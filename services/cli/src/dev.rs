@@ -9,11 +9,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::grpc;
-use expressway_asl::{Limits, NoTasks};
+use expressway_asl::Limits;
 use expressway_bus::memory::{bus, LocalReplies, MemoryHub};
 use expressway_frontend::{Frontend, FrontendConfig};
 use expressway_store::arn::Partition;
 use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
+use expressway_tasks::{FunctionTarget, Integrations, TasksConfig};
 use expressway_worker::{Worker, WorkerConfig};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -52,9 +53,40 @@ pub struct DevArgs {
     /// Account id written into ARNs.
     #[arg(long, env = "EXPRESSWAY_ACCOUNT", default_value = "000000000000")]
     pub account: String,
+    /// A Lambda-compatible function: NAME=URL (repeatable). The name or its ARN can be used as
+    /// a Task's FunctionName or Resource.
+    #[arg(long = "function", value_name = "NAME=URL")]
+    pub functions: Vec<String>,
+    /// A host HTTP tasks may call (repeatable; `*.example.com` or `*`).
+    #[arg(long = "http-allow", value_name = "HOST")]
+    pub http_allow: Vec<String>,
+    /// A TOML file with task integration settings (functions, connections, allowlist).
+    #[arg(long, env = "EXPRESSWAY_TASKS_CONFIG")]
+    pub tasks_config: Option<std::path::PathBuf>,
 }
 
 impl DevArgs {
+    /// Task integration settings from `--tasks-config`, `--function` and `--http-allow`.
+    pub fn tasks(&self) -> anyhow::Result<TasksConfig> {
+        let mut cfg = match &self.tasks_config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                toml_tasks(&text).with_context(|| format!("invalid task settings in {}", p.display()))?
+            }
+            None => TasksConfig::default(),
+        };
+        for f in &self.functions {
+            let (name, url) = f.split_once('=').context("--function takes NAME=URL")?;
+            anyhow::ensure!(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "--function {name}: the URL must be http(s)"
+            );
+            cfg.functions.insert(name.to_string(), FunctionTarget { url: url.to_string() });
+        }
+        cfg.http_allowlist.extend(self.http_allow.iter().cloned());
+        Ok(cfg)
+    }
+
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.workers > 0, "--workers must be at least 1");
         anyhow::ensure!(self.queue_capacity > 0, "--queue-capacity must be at least 1");
@@ -91,7 +123,7 @@ pub async fn serve(
         executions.clone(),
         hub.clone(),
         replies.clone(),
-        Arc::new(NoTasks),
+        Arc::new(Integrations::new(args.tasks()?).map_err(anyhow::Error::msg)?),
         WorkerConfig { concurrency: args.workers, limits, ..WorkerConfig::default() },
     ));
     // The worker stops when the bus is closed and drained (all frontends gone), never earlier:
@@ -154,4 +186,9 @@ async fn wait_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn toml_tasks(text: &str) -> anyhow::Result<TasksConfig> {
+    use figment::providers::{Format, Toml};
+    Ok(figment::Figment::from(Toml::string(text)).extract()?)
 }

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use expressway_asl::{Limits, NoTasks};
+use expressway_asl::Limits;
 use expressway_bus::kafka::{ensure_topics, KafkaBus, KafkaHub, KafkaSource};
 use expressway_bus::NoReplies;
 use expressway_frontend::{Frontend, FrontendConfig};
 use expressway_store::arn::Partition;
 use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
 use expressway_store::starter::StartPolicy;
+use expressway_tasks::Integrations;
 use expressway_worker::{StoreStarter, Worker, WorkerConfig};
 use tokio::sync::watch;
 
@@ -122,7 +123,7 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
         executions,
         hub.clone(),
         Arc::new(NoReplies),
-        Arc::new(NoTasks),
+        Arc::new(Integrations::new(cfg.tasks.clone()).map_err(anyhow::Error::msg)?),
         WorkerConfig {
             concurrency: cfg.worker.concurrency,
             limits,

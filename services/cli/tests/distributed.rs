@@ -77,6 +77,10 @@ impl Cluster {
     }
 
     fn service(&self, kind: &str, extra: &[&str], log: &str) -> Proc {
+        self.service_env(kind, extra, log, &[])
+    }
+
+    fn service_env(&self, kind: &str, extra: &[&str], log: &str, env: &[(&str, String)]) -> Proc {
         let out = std::fs::File::create(self.logs.join(log)).expect("log");
         let err = out.try_clone().expect("log");
         let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
@@ -91,6 +95,7 @@ impl Cluster {
             .env("EXPRESSWAY_KAFKA__DEAD_LETTER_TOPIC", format!("{}-dlq", self.topic))
             .env("EXPRESSWAY_WORKER__LEASE_SECONDS", "3")
             .env("EXPRESSWAY_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
@@ -323,4 +328,59 @@ async fn a_killed_worker_is_replaced_and_a_stopped_one_hands_over() {
         *runs.entry(started).or_default() += 1;
     }
     assert_eq!(runs.get(&1).copied().unwrap_or(0), total, "runs per execution: {runs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journaled_tasks_are_not_run_again_after_a_crash() {
+    let _serial = serial().await;
+    // A function that records every call: the test then counts calls per execution.
+    let calls = expressway_testkit::http_server(std::sync::Arc::new(|_req: &expressway_testkit::Request| {
+        (200, "{\"charged\":true}".to_string())
+    }))
+    .expect("function server");
+    let c = Cluster::new("journal");
+    let function = [("EXPRESSWAY_TASKS__FUNCTIONS__CHARGE__URL", format!("http://127.0.0.1:{}/", calls.port))];
+    let port = free_port();
+    let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
+    let mut w1 = c.service_env("worker", &["--concurrency", "256"], "w1.log", &function);
+    let ch = channel(port).await;
+    let def = r#"{"StartAt":"Charge","States":{
+        "Charge":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"charge","Payload.$":"$"},"ResultPath":"$.charge","Next":"Settle"},
+        "Settle":{"Type":"Wait","Seconds":3,"Next":"Done"},
+        "Done":{"Type":"Pass","End":true}}}"#;
+    let arn = create_machine(&ch, "charge", def, pb::LogLevel::Off).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let total = 200;
+    start_grpc(&ch, &arn, "j-", total).await;
+    // Every execution has charged and is waiting: crash the worker now.
+    let charged =
+        wait_until(Duration::from_secs(60), || calls.requests.lock().map(|r| r.len()).unwrap_or(0) >= total).await;
+    if !charged {
+        let mut r = c.redis();
+        let outs: Vec<String> = r.keys("xw:out:*").expect("keys");
+        let sample: Option<String> = outs.first().and_then(|k| r.get(k).ok());
+        panic!(
+            "only {} charges; {} outcomes, e.g. {sample:?}; worker log: {}",
+            calls.requests.lock().map(|r| r.len()).unwrap_or(0),
+            outs.len(),
+            c.log("w1.log")
+        );
+    }
+    w1.signal("-KILL");
+    assert!(w1.wait(Duration::from_secs(5)));
+    assert_eq!(c.count("xw:out:*"), 0, "nothing finished before the crash");
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let _w2 = c.service_env("worker", &["--concurrency", "256"], "w2.log", &function);
+    let done = wait_until(Duration::from_secs(120), || c.count("xw:out:*") >= total).await;
+    assert!(done, "only {} of {total} finished after the replacement: {}", c.count("xw:out:*"), c.log("w2.log"));
+    let mut per_input: HashMap<String, usize> = HashMap::new();
+    for r in calls.requests.lock().expect("lock").iter() {
+        *per_input.entry(r.body.clone()).or_default() += 1;
+    }
+    assert_eq!(per_input.len(), total, "each execution charged");
+    assert!(
+        per_input.values().all(|n| *n == 1),
+        "a journaled task ran again: {:?}",
+        per_input.values().filter(|n| **n > 1).count()
+    );
 }

@@ -1,0 +1,339 @@
+//! Task integrations: what Task states do. Express supports only the request-response pattern,
+//! so every integration here sends one request and maps the answer or the failure to AWS's
+//! result shapes and error names, so existing Retry/Catch blocks keep working.
+//!
+//! - Functions (Lambda-compatible): `arn:aws:states:::lambda:invoke` (optimized integration,
+//!   result `{ExecutedVersion, Payload, StatusCode}`) and plain function ARNs as Resource (the
+//!   bare payload), resolved through a function registry (name or ARN → HTTP endpoint).
+//! - HTTP: `arn:aws:states:::http:invoke` with named connections (basic, API key, OAuth client
+//!   credentials) and an allowlist of target hosts.
+//!
+//! Credentials come from configuration and are added to requests only; they never appear in
+//! task results, errors or logs.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use expressway_asl::{StatesError, TaskInvoker, TaskRequest};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// Where a function runs: an HTTP endpoint that takes the payload as the request body and
+/// answers with the function's result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionTarget {
+    pub url: String,
+}
+
+/// How an HTTP connection authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Authentication {
+    Basic { username: String, password: String },
+    ApiKey { header: String, value: String },
+    OauthClientCredentials { token_url: String, client_id: String, client_secret: String, scope: Option<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TasksConfig {
+    /// Function name or ARN → endpoint.
+    pub functions: BTreeMap<String, FunctionTarget>,
+    /// Connection name or ARN → authentication.
+    pub connections: BTreeMap<String, Authentication>,
+    /// Hosts HTTP tasks may call: exact names, `*.example.com`, or `*` for any.
+    pub http_allowlist: Vec<String>,
+    /// Upper bound for one request when the state sets no TimeoutSeconds.
+    pub request_timeout_seconds: u64,
+    pub max_idle_connections_per_host: usize,
+}
+
+impl Default for TasksConfig {
+    fn default() -> Self {
+        TasksConfig {
+            functions: BTreeMap::new(),
+            connections: BTreeMap::new(),
+            http_allowlist: Vec::new(),
+            request_timeout_seconds: 60,
+            max_idle_connections_per_host: 64,
+        }
+    }
+}
+
+/// Routes Task states to the integrations.
+pub struct Integrations {
+    cfg: TasksConfig,
+    http: reqwest::Client,
+    fallback: Option<Arc<dyn TaskInvoker>>,
+}
+
+fn err(name: &str, cause: impl Into<String>) -> StatesError {
+    StatesError::new(name, cause)
+}
+
+/// The function name inside a name, a full ARN or a partial ARN.
+fn function_name(s: &str) -> &str {
+    match s.find(":function:") {
+        Some(i) => s[i + ":function:".len()..].split(':').next().unwrap_or(s),
+        None => s,
+    }
+}
+
+fn host_allowed(allow: &[String], host: &str) -> bool {
+    allow.iter().any(|p| {
+        p == "*"
+            || p.eq_ignore_ascii_case(host)
+            || p.strip_prefix("*.").is_some_and(|d| host.ends_with(&format!(".{d}")))
+    })
+}
+
+impl Integrations {
+    pub fn new(cfg: TasksConfig) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(cfg.max_idle_connections_per_host)
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(cfg.request_timeout_seconds.max(1)))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Integrations { cfg, http, fallback: None })
+    }
+
+    /// Resources no integration knows go to `fallback` (e.g. a test invoker) instead of failing.
+    pub fn with_fallback(mut self, fallback: Arc<dyn TaskInvoker>) -> Self {
+        self.fallback = Some(fallback);
+        self
+    }
+
+    fn function(&self, name_or_arn: &str) -> Option<&FunctionTarget> {
+        self.cfg.functions.get(name_or_arn).or_else(|| self.cfg.functions.get(function_name(name_or_arn)))
+    }
+
+    /// Call a function; returns (status code, payload) or the function's error.
+    async fn call_function(&self, name_or_arn: &str, payload: &Value) -> Result<(u16, Value), StatesError> {
+        let target = self
+            .function(name_or_arn)
+            .ok_or_else(|| err("Lambda.ResourceNotFoundException", format!("Function not found: {name_or_arn}")))?;
+        let body =
+            serde_json::to_vec(payload).map_err(|e| err("Lambda.InvalidRequestContentException", e.to_string()))?;
+        let resp =
+            self.http.post(&target.url).header("content-type", "application/json").body(body).send().await.map_err(
+                |e| {
+                    let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
+                    err("Lambda.ServiceException", format!("The function endpoint for {name_or_arn} {what}"))
+                },
+            )?;
+        let status = resp.status().as_u16();
+        let function_error = resp.headers().get("x-amz-function-error").is_some();
+        let text =
+            resp.text().await.map_err(|_| err("Lambda.ServiceException", "The function's response was cut off"))?;
+        let parsed: Option<Value> =
+            if text.trim().is_empty() { Some(Value::Null) } else { serde_json::from_str(&text).ok() };
+        let error_type = parsed.as_ref().and_then(|v| v.get("errorType")).and_then(Value::as_str).map(str::to_string);
+        if function_error || (status >= 400 && error_type.is_some()) {
+            // As Lambda: the error type becomes the error name, the error document the cause.
+            return Err(err(&error_type.unwrap_or_else(|| "Lambda.Unknown".into()), text));
+        }
+        match status {
+            200..=299 => match parsed {
+                Some(v) => Ok((status, v)),
+                None => Err(err("Lambda.Unknown", "The function's response is not JSON")),
+            },
+            429 => Err(err("Lambda.TooManyRequestsException", format!("The function endpoint answered {status}"))),
+            404 => Err(err("Lambda.ResourceNotFoundException", format!("The function endpoint answered {status}"))),
+            _ => Err(err("Lambda.ServiceException", format!("The function endpoint answered {status}"))),
+        }
+    }
+
+    async fn lambda_invoke(&self, input: &Value) -> Result<Value, StatesError> {
+        let name = input.get("FunctionName").and_then(Value::as_str).ok_or_else(|| {
+            err("States.Runtime", "The field 'FunctionName' is required by arn:aws:states:::lambda:invoke")
+        })?;
+        let payload = input.get("Payload").cloned().unwrap_or(Value::Object(Map::new()));
+        let (status, result) = self.call_function(name, &payload).await?;
+        Ok(json!({"ExecutedVersion": "$LATEST", "Payload": result, "StatusCode": status}))
+    }
+
+    async fn auth_headers(&self, connection: &str) -> Result<Vec<(String, String)>, StatesError> {
+        // arn:aws:events:REGION:ACCOUNT:connection/NAME/ID, or the bare name.
+        let name = connection
+            .split_once(":connection/")
+            .map_or(connection, |(_, rest)| rest.split('/').next().unwrap_or(rest));
+        let auth = self
+            .cfg
+            .connections
+            .get(connection)
+            .or_else(|| self.cfg.connections.get(name))
+            .ok_or_else(|| err("States.Runtime", format!("Unknown connection: {connection}")))?;
+        Ok(match auth {
+            Authentication::Basic { username, password } => {
+                use base64::Engine as _;
+                let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+                vec![("authorization".into(), format!("Basic {token}"))]
+            }
+            Authentication::ApiKey { header, value } => vec![(header.clone(), value.clone())],
+            Authentication::OauthClientCredentials { token_url, client_id, client_secret, scope } => {
+                let mut form = vec![("grant_type", "client_credentials".to_string())];
+                if let Some(s) = scope {
+                    form.push(("scope", s.clone()));
+                }
+                let body = form.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
+                let resp = self
+                    .http
+                    .post(token_url)
+                    .basic_auth(client_id, Some(client_secret))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|_| err("States.Http.Socket", "The OAuth token endpoint could not be reached"))?;
+                let status = resp.status().as_u16();
+                let token: Value = resp.json_value().await;
+                match token.get("access_token").and_then(Value::as_str) {
+                    Some(t) if (200..300).contains(&status) => vec![("authorization".into(), format!("Bearer {t}"))],
+                    _ => {
+                        return Err(err(
+                            "States.Http.StatusCode.401",
+                            format!("The OAuth token endpoint answered {status}"),
+                        ))
+                    }
+                }
+            }
+        })
+    }
+
+    async fn http_invoke(&self, input: &Value) -> Result<Value, StatesError> {
+        let endpoint = input.get("ApiEndpoint").and_then(Value::as_str).ok_or_else(|| {
+            err("States.Runtime", "The field 'ApiEndpoint' is required by arn:aws:states:::http:invoke")
+        })?;
+        let method = input.get("Method").and_then(Value::as_str).unwrap_or("GET").to_ascii_uppercase();
+        let mut url = reqwest::Url::parse(endpoint)
+            .map_err(|e| err("States.Runtime", format!("ApiEndpoint is not a valid URL: {e}")))?;
+        let host = url.host_str().unwrap_or_default().to_string();
+        if !host_allowed(&self.cfg.http_allowlist, &host) {
+            return Err(err("States.Permissions", format!("The host '{host}' is not in the HTTP allowlist")));
+        }
+        if let Some(q) = input.get("QueryParameters").and_then(Value::as_object) {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in q {
+                pairs.append_pair(k, &plain(v));
+            }
+        }
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| err("States.Runtime", format!("Unsupported HTTP method '{method}'")))?;
+        let mut req = self.http.request(method, url);
+        if let Some(h) = input.get("Headers").and_then(Value::as_object) {
+            for (k, v) in h {
+                req = req.header(k.as_str(), plain(v));
+            }
+        }
+        if let Some(conn) = input.get("Authentication").and_then(|a| a.get("ConnectionArn")).and_then(Value::as_str) {
+            for (k, v) in self.auth_headers(conn).await? {
+                req = req.header(k, v);
+            }
+        }
+        if let Some(body) = input.get("RequestBody") {
+            req = match body {
+                Value::String(s) => req.body(s.clone()),
+                other => req.header("content-type", "application/json").body(other.to_string()),
+            };
+        }
+        let resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                err("States.Http.Socket", "The HTTP request timed out")
+            } else {
+                err("States.Http.Socket", format!("The HTTP endpoint {host} could not be reached"))
+            }
+        })?;
+        let status = resp.status();
+        let mut headers = Map::new();
+        for (k, v) in resp.headers() {
+            headers.insert(k.as_str().to_string(), Value::String(v.to_str().unwrap_or_default().to_string()));
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+        let out = json!({
+            "StatusCode": status.as_u16(),
+            "StatusText": status.canonical_reason().unwrap_or(""),
+            "Headers": headers,
+            "ResponseBody": body,
+        });
+        if !status.is_success() {
+            return Err(err(&format!("States.Http.StatusCode.{}", status.as_u16()), out.to_string()));
+        }
+        Ok(out)
+    }
+}
+
+trait JsonValue {
+    async fn json_value(self) -> Value;
+}
+
+impl JsonValue for reqwest::Response {
+    async fn json_value(self) -> Value {
+        let text = self.text().await.unwrap_or_default();
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+}
+
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl TaskInvoker for Integrations {
+    fn invoke<'a>(&'a self, req: TaskRequest<'a>) -> BoxFuture<'a, Result<Value, StatesError>> {
+        Box::pin(async move {
+            let resource = req.resource;
+            if resource == "arn:aws:states:::lambda:invoke" {
+                return self.lambda_invoke(&req.input).await;
+            }
+            if resource == "arn:aws:states:::http:invoke" {
+                return self.http_invoke(&req.input).await;
+            }
+            if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
+                return self.call_function(resource, &req.input).await.map(|(_, v)| v);
+            }
+            match &self.fallback {
+                Some(f) => f.invoke(req).await,
+                None => Err(err(
+                    "States.TaskFailed",
+                    format!("no task integration is configured for resource '{resource}'"),
+                )),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_hosts() {
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:123456789012:function:price:prod"), "price");
+        assert_eq!(function_name("price"), "price");
+        let allow = vec!["api.example.com".to_string(), "*.internal".to_string()];
+        assert!(host_allowed(&allow, "api.example.com"));
+        assert!(host_allowed(&allow, "orders.internal"));
+        assert!(!host_allowed(&allow, "internal"));
+        assert!(!host_allowed(&allow, "evil.com"));
+        assert!(host_allowed(&["*".to_string()], "anything"));
+    }
+}

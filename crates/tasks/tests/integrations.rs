@@ -1,0 +1,266 @@
+//! Task integrations against real local HTTP servers started by the tests, driven through the
+//! interpreter: results, error mapping, Retry/Catch, timeouts, connections and the allowlist.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use expressway_asl::{Clock, ExecutionInfo, Interpreter, Limits, MachineType, NoEvents, Outcome, StateMachine};
+use expressway_tasks::{Authentication, FunctionTarget, Integrations, TasksConfig};
+use futures::future::BoxFuture;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+/// What the test server answers: status, extra headers, body, delay.
+type Handler = Arc<dyn Fn(&Seen, usize) -> (u16, Vec<(&'static str, String)>, String, Duration) + Send + Sync>;
+
+struct TestServer {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+async fn server(handler: Handler) -> TestServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let log = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let handler = handler.clone();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut tmp = [0u8; 4096];
+                let head_end = loop {
+                    let n = sock.read(&mut tmp).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&tmp[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let mut lines = head.split("\r\n");
+                let mut first = lines.next().unwrap_or_default().split(' ');
+                let method = first.next().unwrap_or_default().to_string();
+                let path = first.next().unwrap_or_default().to_string();
+                let headers: Vec<(String, String)> = lines
+                    .filter_map(|l| {
+                        l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                    })
+                    .collect();
+                let len: usize =
+                    headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+                while buf.len() < head_end + len {
+                    let n = sock.read(&mut tmp).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&tmp[..n]);
+                }
+                let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
+                let req = Seen { method, path, headers, body };
+                let count = {
+                    let mut l = log.lock().expect("lock");
+                    l.push(req.clone());
+                    l.len()
+                };
+                let (status, extra, body, delay) = handler(&req, count);
+                tokio::time::sleep(delay).await;
+                let mut resp =
+                    format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+                for (k, v) in extra {
+                    resp.push_str(&format!("{k}: {v}\r\n"));
+                }
+                resp.push_str("\r\n");
+                resp.push_str(&body);
+                let _ = sock.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    TestServer { port, seen }
+}
+
+struct TokioClock;
+
+impl Clock for TokioClock {
+    fn now_millis(&self) -> i64 {
+        0
+    }
+    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+async fn run(cfg: TasksConfig, def: Value, input: Value) -> Outcome {
+    let integrations = Arc::new(Integrations::new(cfg).expect("client"));
+    let interp = Interpreter::new(integrations, Arc::new(TokioClock), Limits::default());
+    let machine = StateMachine::from_value(&def, MachineType::Express).expect("valid definition");
+    interp.execute(&machine, input, ExecutionInfo::default(), &NoEvents).await
+}
+
+fn functions(pairs: &[(&str, String)]) -> TasksConfig {
+    let mut functions = BTreeMap::new();
+    for (name, url) in pairs {
+        functions.insert(name.to_string(), FunctionTarget { url: url.clone() });
+    }
+    TasksConfig { functions, ..TasksConfig::default() }
+}
+
+#[tokio::test]
+async fn an_aws_style_order_workflow_runs_unchanged_against_local_functions() {
+    let price = server(Arc::new(|req: &Seen, _| {
+        let input: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+        let qty = input["qty"].as_i64().unwrap_or(0);
+        (200, vec![], json!({"total": qty * 3}).to_string(), Duration::ZERO)
+    }))
+    .await;
+    let stock = server(Arc::new(|req: &Seen, _| {
+        let input: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+        if input["sku"] == "gone" {
+            let doc = json!({"errorType": "OutOfStock", "errorMessage": "sku gone is sold out"});
+            (200, vec![("x-amz-function-error", "Unhandled".into())], doc.to_string(), Duration::ZERO)
+        } else {
+            (200, vec![], json!({"reserved": true}).to_string(), Duration::ZERO)
+        }
+    }))
+    .await;
+    let cfg = functions(&[
+        ("price", format!("http://127.0.0.1:{}/", price.port)),
+        ("arn:aws:lambda:us-east-1:123456789012:function:reserve", format!("http://127.0.0.1:{}/", stock.port)),
+    ]);
+    // As written for AWS: optimized integration with Payload.$ and a plain function ARN.
+    let def = json!({"StartAt": "Price", "States": {
+        "Price": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:price:$LATEST", "Payload.$": "$"},
+                  "ResultSelector": {"total.$": "$.Payload.total", "code.$": "$.StatusCode"}, "ResultPath": "$.price", "Next": "Reserve"},
+        "Reserve": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:reserve",
+                    "ResultPath": "$.reservation", "End": true,
+                    "Catch": [{"ErrorEquals": ["OutOfStock"], "ResultPath": "$.error", "Next": "SoldOut"}]},
+        "SoldOut": {"Type": "Pass", "Parameters": {"soldOut": true, "why.$": "$.error.Error"}, "End": true}}});
+    let out = run(cfg.clone(), def.clone(), json!({"sku": "a", "qty": 4})).await;
+    assert_eq!(
+        out,
+        Outcome::Succeeded(
+            json!({"sku": "a", "qty": 4, "price": {"total": 12, "code": 200}, "reservation": {"reserved": true}})
+        )
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&price.seen.lock().expect("lock")[0].body).ok(),
+        Some(json!({"sku": "a", "qty": 4}))
+    );
+    let out = run(cfg, def, json!({"sku": "gone", "qty": 1})).await;
+    assert_eq!(out, Outcome::Succeeded(json!({"soldOut": true, "why": "OutOfStock"})));
+}
+
+#[tokio::test]
+async fn transport_failures_map_to_lambda_errors_and_retries_back_off() {
+    let flaky = server(Arc::new(|_: &Seen, n| {
+        if n <= 2 {
+            (503, vec![], String::new(), Duration::ZERO)
+        } else {
+            (200, vec![], "\"ok\"".into(), Duration::ZERO)
+        }
+    }))
+    .await;
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let cfg = functions(&[
+        ("flaky", format!("http://127.0.0.1:{}/", flaky.port)),
+        ("down", format!("http://127.0.0.1:{closed_port}/")),
+    ]);
+    let def = |f: &str| {
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": f}, "OutputPath": "$.Payload", "End": true,
+            "Retry": [{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.5}]}}})
+    };
+    let started = std::time::Instant::now();
+    assert_eq!(run(cfg.clone(), def("flaky"), json!({})).await, Outcome::Succeeded(json!("ok")));
+    assert!(started.elapsed() >= Duration::from_millis(2400), "two backoffs: 1 s then 1.5 s");
+    assert_eq!(flaky.seen.lock().expect("lock").len(), 3);
+    match run(cfg.clone(), def("down"), json!({})).await {
+        Outcome::Failed(e) => assert_eq!(e.error.as_deref(), Some("Lambda.ServiceException")),
+        other => panic!("{other:?}"),
+    }
+    match run(cfg, def("missing"), json!({})).await {
+        Outcome::Failed(e) => assert_eq!(e.error.as_deref(), Some("Lambda.ResourceNotFoundException")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_slow_function_times_out() {
+    let slow = server(Arc::new(|_: &Seen, _| (200, vec![], "1".into(), Duration::from_secs(5)))).await;
+    let cfg = functions(&[("slow", format!("http://127.0.0.1:{}/", slow.port))]);
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "slow"}, "TimeoutSeconds": 1, "End": true}}});
+    let started = std::time::Instant::now();
+    match run(cfg, def, json!({})).await {
+        Outcome::Failed(e) => assert_eq!(e.error.as_deref(), Some("States.Timeout")),
+        other => panic!("{other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn http_invoke_uses_connections_and_the_allowlist_and_hides_credentials() {
+    let api = server(Arc::new(|req: &Seen, _| {
+        if req.path.starts_with("/missing") {
+            return (404, vec![], json!({"message": "no such order"}).to_string(), Duration::ZERO);
+        }
+        let key = req.headers.iter().find(|(k, _)| k == "x-api-key").map(|(_, v)| v.clone()).unwrap_or_default();
+        (
+            200,
+            vec![("content-type", "application/json".into())],
+            json!({"path": req.path, "key_ok": key == "s3cret", "method": req.method, "body": req.body}).to_string(),
+            Duration::ZERO,
+        )
+    }))
+    .await;
+    let mut cfg = TasksConfig { http_allowlist: vec!["127.0.0.1".into()], ..TasksConfig::default() };
+    cfg.connections
+        .insert("orders-api".into(), Authentication::ApiKey { header: "x-api-key".into(), value: "s3cret".into() });
+    let def = |endpoint: String| {
+        json!({"StartAt": "H", "States": {"H": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+            "Parameters": {"ApiEndpoint": endpoint, "Method": "POST", "QueryParameters": {"page": 2},
+                           "Headers": {"x-trace": "t1"}, "RequestBody": {"id.$": "$.id"},
+                           "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/orders-api/abc"}},
+            "End": true}}})
+    };
+    let ok = run(cfg.clone(), def(format!("http://127.0.0.1:{}/orders", api.port)), json!({"id": 7})).await;
+    let Outcome::Succeeded(v) = ok else { panic!("{ok:?}") };
+    assert_eq!(v["StatusCode"], 200);
+    assert_eq!(v["ResponseBody"]["path"], "/orders?page=2");
+    assert_eq!(v["ResponseBody"]["key_ok"], true);
+    assert_eq!(v["ResponseBody"]["method"], "POST");
+    assert_eq!(v["ResponseBody"]["body"], "{\"id\":7}");
+    assert!(!v.to_string().contains("s3cret"), "credentials never appear in results");
+    let seen = api.seen.lock().expect("lock").clone();
+    assert!(seen[0].headers.iter().any(|(k, v)| k == "x-trace" && v == "t1"));
+
+    match run(cfg.clone(), def(format!("http://127.0.0.1:{}/missing", api.port)), json!({"id": 1})).await {
+        Outcome::Failed(e) => {
+            assert_eq!(e.error.as_deref(), Some("States.Http.StatusCode.404"));
+            assert!(!e.cause.unwrap_or_default().contains("s3cret"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match run(cfg, def("http://example.invalid/x".into()), json!({"id": 1})).await {
+        Outcome::Failed(e) => assert_eq!(e.error.as_deref(), Some("States.Permissions")),
+        other => panic!("{other:?}"),
+    }
+}
