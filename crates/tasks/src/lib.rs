@@ -7,6 +7,10 @@
 //!   bare payload), resolved through a function registry (name or ARN → HTTP endpoint).
 //! - HTTP: `arn:aws:states:::http:invoke` with named connections (basic, API key, OAuth client
 //!   credentials) and an allowlist of target hosts.
+//! - Kafka: `arn:aws:states:::kafka:publish` (Topic, Key, Value, Headers) on the configured cluster.
+//! - Nested executions: `arn:aws:states:::states:startExecution` (returns ExecutionArn and
+//!   StartDate) and `arn:aws:states:::states:startSyncExecution` (returns the execution's
+//!   outcome as StartSyncExecution does), against an Expressway endpoint.
 //!
 //! Credentials come from configuration and are added to requests only; they never appear in
 //! task results, errors or logs.
@@ -49,6 +53,10 @@ pub struct TasksConfig {
     /// Upper bound for one request when the state sets no TimeoutSeconds.
     pub request_timeout_seconds: u64,
     pub max_idle_connections_per_host: usize,
+    /// Kafka bootstrap servers for `kafka:publish` (empty: the integration is off).
+    pub kafka_bootstrap_servers: String,
+    /// The Expressway gRPC endpoint nested executions are started on (empty: off).
+    pub expressway_endpoint: String,
 }
 
 impl Default for TasksConfig {
@@ -59,6 +67,8 @@ impl Default for TasksConfig {
             http_allowlist: Vec::new(),
             request_timeout_seconds: 60,
             max_idle_connections_per_host: 64,
+            kafka_bootstrap_servers: String::new(),
+            expressway_endpoint: String::new(),
         }
     }
 }
@@ -67,6 +77,8 @@ impl Default for TasksConfig {
 pub struct Integrations {
     cfg: TasksConfig,
     http: reqwest::Client,
+    kafka: Option<rdkafka::producer::FutureProducer>,
+    nested: Option<tonic::transport::Channel>,
     fallback: Option<Arc<dyn TaskInvoker>>,
 }
 
@@ -98,7 +110,29 @@ impl Integrations {
             .timeout(Duration::from_secs(cfg.request_timeout_seconds.max(1)))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Integrations { cfg, http, fallback: None })
+        let kafka = if cfg.kafka_bootstrap_servers.is_empty() {
+            None
+        } else {
+            Some(
+                rdkafka::ClientConfig::new()
+                    .set("bootstrap.servers", &cfg.kafka_bootstrap_servers)
+                    .set("enable.idempotence", "true")
+                    .set("acks", "all")
+                    .set("linger.ms", "5")
+                    .create()
+                    .map_err(|e| format!("cannot create the Kafka producer for kafka:publish: {e}"))?,
+            )
+        };
+        let nested = if cfg.expressway_endpoint.is_empty() {
+            None
+        } else {
+            Some(
+                tonic::transport::Channel::from_shared(cfg.expressway_endpoint.clone())
+                    .map_err(|e| format!("invalid expressway_endpoint: {e}"))?
+                    .connect_lazy(),
+            )
+        };
+        Ok(Integrations { cfg, http, kafka, nested, fallback: None })
     }
 
     /// Resources no integration knows go to `fallback` (e.g. a test invoker) instead of failing.
@@ -267,6 +301,106 @@ impl Integrations {
     }
 }
 
+impl Integrations {
+    async fn kafka_publish(&self, input: &Value) -> Result<Value, StatesError> {
+        use rdkafka::message::{Header, OwnedHeaders};
+        let producer = self
+            .kafka
+            .as_ref()
+            .ok_or_else(|| err("States.Runtime", "kafka:publish needs tasks.kafka_bootstrap_servers"))?;
+        let topic = input
+            .get("Topic")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err("States.Runtime", "The field 'Topic' is required by arn:aws:states:::kafka:publish"))?;
+        let value = match input.get("Value") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => {
+                return Err(err("States.Runtime", "The field 'Value' is required by arn:aws:states:::kafka:publish"))
+            }
+        };
+        let key = input.get("Key").map(plain);
+        let mut headers = OwnedHeaders::new();
+        if let Some(h) = input.get("Headers").and_then(Value::as_object) {
+            for (k, v) in h {
+                let v = plain(v);
+                headers = headers.insert(Header { key: k, value: Some(v.as_str()) });
+            }
+        }
+        let mut record = rdkafka::producer::FutureRecord::to(topic).payload(&value).headers(headers);
+        if let Some(k) = &key {
+            record = record.key(k);
+        }
+        match producer.send(record, Duration::from_secs(30)).await {
+            Ok(d) => Ok(json!({"Topic": topic, "Partition": d.partition, "Offset": d.offset})),
+            Err((e, _)) => Err(err("Kafka.PublishFailed", format!("publishing to {topic} failed: {e}"))),
+        }
+    }
+
+    async fn nested(&self, input: &Value, sync: bool) -> Result<Value, StatesError> {
+        use expressway_proto::v1 as pb;
+        let channel = self
+            .nested
+            .clone()
+            .ok_or_else(|| err("States.Runtime", "nested executions need tasks.expressway_endpoint"))?;
+        let arn = input
+            .get("StateMachineArn")
+            .and_then(Value::as_str)
+            .ok_or_else(|| err("States.Runtime", "The field 'StateMachineArn' is required to start an execution"))?;
+        let req = pb::StartExecutionRequest {
+            state_machine_arn: arn.to_string(),
+            name: input.get("Name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            input: match input.get("Input") {
+                None => "{}".into(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            },
+            trace_header: String::new(),
+        };
+        let mut client = pb::executions_client::ExecutionsClient::new(channel);
+        let to_err = |s: tonic::Status| {
+            let name = match s.code() {
+                tonic::Code::NotFound => "StepFunctions.StateMachineDoesNotExistException",
+                tonic::Code::AlreadyExists => "StepFunctions.ExecutionAlreadyExistsException",
+                tonic::Code::InvalidArgument => "StepFunctions.InvalidExecutionInputException",
+                tonic::Code::ResourceExhausted => "StepFunctions.ExecutionLimitExceededException",
+                _ => "StepFunctions.ServiceException",
+            };
+            err(name, s.message().to_string())
+        };
+        let date = |t: Option<prost_types::Timestamp>| {
+            t.map(|t| Value::from(t.seconds as f64 + f64::from(t.nanos) / 1e9)).unwrap_or(Value::Null)
+        };
+        if !sync {
+            let r = client.start_execution(req).await.map_err(to_err)?.into_inner();
+            return Ok(json!({"ExecutionArn": r.execution_arn, "StartDate": date(r.start_date)}));
+        }
+        let r = client.start_sync_execution(req).await.map_err(to_err)?.into_inner();
+        let status = match pb::ExecutionStatus::try_from(r.status) {
+            Ok(pb::ExecutionStatus::Succeeded) => "SUCCEEDED",
+            Ok(pb::ExecutionStatus::Failed) => "FAILED",
+            Ok(pb::ExecutionStatus::TimedOut) => "TIMED_OUT",
+            Ok(pb::ExecutionStatus::Aborted) => "ABORTED",
+            _ => "RUNNING",
+        };
+        let mut out = json!({
+            "ExecutionArn": r.execution_arn,
+            "StateMachineArn": r.state_machine_arn,
+            "Name": r.name,
+            "StartDate": date(r.start_date),
+            "StopDate": date(r.stop_date),
+            "Status": status,
+            "Input": r.input,
+        });
+        for (k, v) in [("Output", r.output), ("Error", r.error), ("Cause", r.cause)] {
+            if !v.is_empty() {
+                out[k] = Value::String(v);
+            }
+        }
+        Ok(out)
+    }
+}
+
 trait JsonValue {
     async fn json_value(self) -> Value;
 }
@@ -306,6 +440,17 @@ impl TaskInvoker for Integrations {
             }
             if resource == "arn:aws:states:::http:invoke" {
                 return self.http_invoke(&req.input).await;
+            }
+            if resource == "arn:aws:states:::kafka:publish" {
+                return self.kafka_publish(&req.input).await;
+            }
+            if resource == "arn:aws:states:::states:startExecution" {
+                return self.nested(&req.input, false).await;
+            }
+            if resource == "arn:aws:states:::states:startSyncExecution"
+                || resource == "arn:aws:states:::aws-sdk:sfn:startSyncExecution"
+            {
+                return self.nested(&req.input, true).await;
             }
             if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
                 return self.call_function(resource, &req.input).await.map(|(_, v)| v);

@@ -264,3 +264,36 @@ async fn http_invoke_uses_connections_and_the_allowlist_and_hides_credentials() 
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kafka_publish_produces_to_a_real_broker() {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::Message;
+    let broker = expressway_testkit::kafka().expect("a Kafka broker (see .ci/run)");
+    let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+        rdkafka::ClientConfig::new().set("bootstrap.servers", broker.bootstrap()).create().expect("admin");
+    let topic = rdkafka::admin::NewTopic::new("events", 1, rdkafka::admin::TopicReplication::Fixed(1));
+    admin.create_topics(&[topic], &rdkafka::admin::AdminOptions::new()).await.expect("create topic");
+    let cfg = TasksConfig { kafka_bootstrap_servers: broker.bootstrap(), ..TasksConfig::default() };
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Task", "Resource": "arn:aws:states:::kafka:publish",
+        "Parameters": {"Topic": "events", "Key.$": "$.id", "Value": {"order.$": "$.id", "ok": true}, "Headers": {"source": "expressway"}},
+        "End": true}}});
+    let out = run(cfg, def, json!({"id": "o-1"})).await;
+    let Outcome::Succeeded(v) = out else { panic!("{out:?}") };
+    assert_eq!(v["Topic"], "events");
+    assert_eq!(v["Offset"], 0);
+    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", broker.bootstrap())
+        .set("group.id", "check")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    consumer.subscribe(&["events"]).expect("subscribe");
+    let m = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+        .await
+        .expect("a record in time")
+        .expect("record");
+    assert_eq!(m.key(), Some(b"o-1".as_slice()));
+    let value: Value = serde_json::from_slice(m.payload().unwrap_or_default()).expect("json");
+    assert_eq!(value, json!({"order": "o-1", "ok": true}));
+}

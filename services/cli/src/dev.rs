@@ -116,6 +116,11 @@ pub async fn serve(
     let replies = Arc::new(LocalReplies::default());
     let (stop_tx, stop_rx) = watch::channel(false);
 
+    let mut tasks = args.tasks()?;
+    if tasks.expressway_endpoint.is_empty() {
+        // Nested executions start on this very server.
+        tasks.expressway_endpoint = format!("http://{}", listener.local_addr()?);
+    }
     let limits =
         Limits { execution_timeout: Some(Duration::from_secs(args.execution_timeout_seconds)), ..Limits::default() };
     let worker = Arc::new(Worker::new(
@@ -123,7 +128,7 @@ pub async fn serve(
         executions.clone(),
         hub.clone(),
         replies.clone(),
-        Arc::new(Integrations::new(args.tasks()?).map_err(anyhow::Error::msg)?),
+        Arc::new(Integrations::new(tasks).map_err(anyhow::Error::msg)?),
         WorkerConfig { concurrency: args.workers, limits, ..WorkerConfig::default() },
     ));
     // The worker stops when the bus is closed and drained (all frontends gone), never earlier:

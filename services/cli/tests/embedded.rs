@@ -531,3 +531,53 @@ async fn stop_execution_records_aborted_and_the_run_does_not_overwrite_it() {
     assert_eq!(e.code(), Code::NotFound);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_executions_start_on_the_same_server() {
+    let server = start(args(8, 100)).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+    let child = sm
+        .create_state_machine(create("child", HELLO, pb::LogLevel::Off))
+        .await
+        .expect("child")
+        .into_inner()
+        .state_machine_arn;
+    let parent = json!({"StartAt": "Sync", "States": {
+        "Sync": {"Type": "Task", "Resource": "arn:aws:states:::states:startSyncExecution",
+                 "Parameters": {"StateMachineArn": child, "Input": {"name.$": "$.who"}},
+                 "ResultSelector": {"status.$": "$.Status", "output.$": "States.StringToJson($.Output)"},
+                 "ResultPath": "$.sync", "Next": "Async"},
+        "Async": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+                  "Parameters": {"StateMachineArn": child, "Input": {"name": "async"}, "Name": "from-parent"},
+                  "ResultSelector": {"arn.$": "$.ExecutionArn"}, "ResultPath": "$.async", "End": true}}});
+    let parent_arn = sm
+        .create_state_machine(create("parent", &parent.to_string(), pb::LogLevel::Off))
+        .await
+        .expect("parent")
+        .into_inner()
+        .state_machine_arn;
+    let r =
+        ex.start_sync_execution(start_req(&parent_arn, "", json!({"who": "nested"}))).await.expect("run").into_inner();
+    assert_eq!(r.status, pb::ExecutionStatus::Succeeded as i32, "{} {}", r.error, r.cause);
+    let out: Value = serde_json::from_str(&r.output).expect("json");
+    assert_eq!(out["sync"], json!({"status": "SUCCEEDED", "output": {"greeting": "Hello, nested!"}}));
+    let async_arn = out["async"]["arn"].as_str().expect("arn").to_string();
+    assert!(async_arn.contains(":express:child:from-parent:"), "{async_arn}");
+    let mut status = 0;
+    for _ in 0..100 {
+        status = ex
+            .describe_execution(pb::DescribeExecutionRequest { execution_arn: async_arn.clone() })
+            .await
+            .expect("describe")
+            .into_inner()
+            .status;
+        if status != pb::ExecutionStatus::Running as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status, pb::ExecutionStatus::Succeeded as i32);
+    server.shutdown().await;
+}
