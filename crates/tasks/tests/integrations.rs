@@ -297,3 +297,38 @@ async fn kafka_publish_produces_to_a_real_broker() {
     let value: Value = serde_json::from_slice(m.payload().unwrap_or_default()).expect("json");
     assert_eq!(value, json!({"order": "o-1", "ok": true}));
 }
+
+#[tokio::test]
+async fn oauth_client_credentials_fetch_a_token_first() {
+    let api = server(Arc::new(|req: &Seen, _| {
+        if req.path == "/token" {
+            let basic = req.headers.iter().any(|(k, v)| k == "authorization" && v.starts_with("Basic "));
+            let form_ok = req.body.contains("grant_type=client_credentials") && req.body.contains("scope=orders");
+            return if basic && form_ok {
+                (200, vec![], json!({"access_token": "tok-123", "token_type": "bearer"}).to_string(), Duration::ZERO)
+            } else {
+                (401, vec![], "{}".into(), Duration::ZERO)
+            };
+        }
+        let bearer = req.headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer tok-123");
+        (if bearer { 200 } else { 401 }, vec![], json!({"ok": bearer}).to_string(), Duration::ZERO)
+    }))
+    .await;
+    let mut cfg = TasksConfig { http_allowlist: vec!["127.0.0.1".into()], ..TasksConfig::default() };
+    cfg.connections.insert(
+        "orders-oauth".into(),
+        Authentication::OauthClientCredentials {
+            token_url: format!("http://127.0.0.1:{}/token", api.port),
+            client_id: "id".into(),
+            client_secret: "very-secret".into(),
+            scope: Some("orders".into()),
+        },
+    );
+    let def = json!({"StartAt": "H", "States": {"H": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": {"ApiEndpoint": format!("http://127.0.0.1:{}/orders", api.port), "Method": "GET",
+                       "Authentication": {"ConnectionArn": "orders-oauth"}},
+        "OutputPath": "$.ResponseBody", "End": true}}});
+    let out = run(cfg, def, json!({})).await;
+    assert_eq!(out, Outcome::Succeeded(json!({"ok": true})));
+    assert_eq!(api.seen.lock().expect("lock").len(), 2, "one token request, one API call");
+}

@@ -53,40 +53,11 @@ pub struct DevArgs {
     /// Account id written into ARNs.
     #[arg(long, env = "EXPRESSWAY_ACCOUNT", default_value = "000000000000")]
     pub account: String,
-    /// A Lambda-compatible function: NAME=URL (repeatable). The name or its ARN can be used as
-    /// a Task's FunctionName or Resource.
-    #[arg(long = "function", value_name = "NAME=URL")]
-    pub functions: Vec<String>,
-    /// A host HTTP tasks may call (repeatable; `*.example.com` or `*`).
-    #[arg(long = "http-allow", value_name = "HOST")]
-    pub http_allow: Vec<String>,
-    /// A TOML file with task integration settings (functions, connections, allowlist).
-    #[arg(long, env = "EXPRESSWAY_TASKS_CONFIG")]
-    pub tasks_config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub tasks: TaskArgs,
 }
 
 impl DevArgs {
-    /// Task integration settings from `--tasks-config`, `--function` and `--http-allow`.
-    pub fn tasks(&self) -> anyhow::Result<TasksConfig> {
-        let mut cfg = match &self.tasks_config {
-            Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-                toml_tasks(&text).with_context(|| format!("invalid task settings in {}", p.display()))?
-            }
-            None => TasksConfig::default(),
-        };
-        for f in &self.functions {
-            let (name, url) = f.split_once('=').context("--function takes NAME=URL")?;
-            anyhow::ensure!(
-                url.starts_with("http://") || url.starts_with("https://"),
-                "--function {name}: the URL must be http(s)"
-            );
-            cfg.functions.insert(name.to_string(), FunctionTarget { url: url.to_string() });
-        }
-        cfg.http_allowlist.extend(self.http_allow.iter().cloned());
-        Ok(cfg)
-    }
-
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.workers > 0, "--workers must be at least 1");
         anyhow::ensure!(self.queue_capacity > 0, "--queue-capacity must be at least 1");
@@ -116,7 +87,7 @@ pub async fn serve(
     let replies = Arc::new(LocalReplies::default());
     let (stop_tx, stop_rx) = watch::channel(false);
 
-    let mut tasks = args.tasks()?;
+    let mut tasks = args.tasks.load()?;
     if tasks.expressway_endpoint.is_empty() {
         // Nested executions start on this very server.
         tasks.expressway_endpoint = format!("http://{}", listener.local_addr()?);
@@ -193,7 +164,40 @@ async fn wait_signal() {
     }
 }
 
-fn toml_tasks(text: &str) -> anyhow::Result<TasksConfig> {
-    use figment::providers::{Format, Toml};
-    Ok(figment::Figment::from(Toml::string(text)).extract()?)
+/// Task integration flags shared by `run` and `dev`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TaskArgs {
+    /// A Lambda-compatible function: NAME=URL (repeatable). The name or its ARN can be used as
+    /// a Task's FunctionName or Resource.
+    #[arg(long = "function", value_name = "NAME=URL")]
+    pub functions: Vec<String>,
+    /// A host HTTP tasks may call (repeatable; `*.example.com` or `*`).
+    #[arg(long = "http-allow", value_name = "HOST")]
+    pub http_allow: Vec<String>,
+    /// A TOML file with task integration settings (functions, connections, allowlist).
+    #[arg(long, env = "EXPRESSWAY_TASKS_CONFIG")]
+    pub tasks_config: Option<std::path::PathBuf>,
+}
+
+impl TaskArgs {
+    /// Task integration settings from `--tasks-config`, `--function` and `--http-allow`.
+    pub fn load(&self) -> anyhow::Result<TasksConfig> {
+        use figment::providers::{Format, Toml};
+        let mut cfg = match &self.tasks_config {
+            Some(p) => figment::Figment::from(Toml::file(p))
+                .extract::<TasksConfig>()
+                .with_context(|| format!("invalid task settings in {}", p.display()))?,
+            None => TasksConfig::default(),
+        };
+        for f in &self.functions {
+            let (name, url) = f.split_once('=').context("--function takes NAME=URL")?;
+            anyhow::ensure!(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "--function {name}: the URL must be http(s)"
+            );
+            cfg.functions.insert(name.to_string(), FunctionTarget { url: url.to_string() });
+        }
+        cfg.http_allowlist.extend(self.http_allow.iter().cloned());
+        Ok(cfg)
+    }
 }

@@ -75,6 +75,8 @@ pub struct RunArgs {
     /// Execution time limit in seconds (Express: 300).
     #[arg(long, default_value_t = 300)]
     pub timeout_seconds: u64,
+    #[command(flatten)]
+    pub tasks: dev::TaskArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,8 +146,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Value> {
         Err(e) => return Ok(invalid_json(&e)),
     };
     let limits = Limits { execution_timeout: Some(Duration::from_secs(args.timeout_seconds)), ..Limits::default() };
-    let interp = Interpreter::new(Arc::new(NoTasks), Arc::new(TokioClock), limits);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let tasks = args.tasks.load()?;
+    let invoker: Arc<dyn expressway_asl::TaskInvoker> =
+        if tasks.functions.is_empty() && tasks.http_allowlist.is_empty() && tasks.connections.is_empty() {
+            Arc::new(NoTasks)
+        } else {
+            Arc::new(expressway_tasks::Integrations::new(tasks).map_err(|e| anyhow!(e))?)
+        };
+    let interp = Interpreter::new(invoker, Arc::new(TokioClock), limits);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let repeat = args.repeat.max(1);
     let started = Instant::now();
     let mut last = None;

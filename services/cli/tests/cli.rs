@@ -126,3 +126,27 @@ fn validate_lists_every_diagnostic() {
     let o = bin().args(["validate", "--type", "EXPRESS", "--definition"]).arg(&express).output().expect("run");
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn run_calls_functions_given_on_the_command_line() {
+    let f = expressway_testkit::http_server(std::sync::Arc::new(|req: &expressway_testkit::Request| {
+        let v: Value = serde_json::from_str(&req.body).unwrap_or(Value::Null);
+        (200, json!({"doubled": v["n"].as_i64().unwrap_or(0) * 2}).to_string())
+    }))
+    .expect("server");
+    let d = tempdir("functions");
+    let def = write(
+        &d,
+        "def.json",
+        r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"double","Payload.$":"$"},"OutputPath":"$.Payload","End":true}}}"#,
+    );
+    let input = write(&d, "in.json", r#"{"n": 21}"#);
+    let o = bin()
+        .args(["run", "--function", &format!("double=http://127.0.0.1:{}/", f.port), "--definition"])
+        .arg(&def)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .expect("run");
+    assert_eq!(last_line(&o), json!({"status": "SUCCEEDED", "output": {"doubled": 42}}));
+}

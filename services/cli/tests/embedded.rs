@@ -35,9 +35,7 @@ fn args(workers: usize, queue: usize) -> DevArgs {
         execution_timeout_seconds: 300,
         region: "eu-west-1".into(),
         account: "123456789012".into(),
-        functions: Vec::new(),
-        http_allow: Vec::new(),
-        tasks_config: None,
+        tasks: Default::default(),
     }
 }
 
