@@ -55,6 +55,8 @@ pub struct TasksConfig {
     pub max_idle_connections_per_host: usize,
     /// Kafka bootstrap servers for `kafka:publish` (empty: the integration is off).
     pub kafka_bootstrap_servers: String,
+    /// Other clusters `kafka:publish` may name with `Cluster`: name → bootstrap servers.
+    pub kafka_clusters: BTreeMap<String, String>,
     /// The Expressway gRPC endpoint nested executions are started on (empty: off).
     pub expressway_endpoint: String,
 }
@@ -68,6 +70,7 @@ impl Default for TasksConfig {
             request_timeout_seconds: 60,
             max_idle_connections_per_host: 64,
             kafka_bootstrap_servers: String::new(),
+            kafka_clusters: BTreeMap::new(),
             expressway_endpoint: String::new(),
         }
     }
@@ -78,6 +81,7 @@ pub struct Integrations {
     cfg: TasksConfig,
     http: reqwest::Client,
     kafka: Option<rdkafka::producer::FutureProducer>,
+    clusters: BTreeMap<String, rdkafka::producer::FutureProducer>,
     nested: Option<tonic::transport::Channel>,
     fallback: Option<Arc<dyn TaskInvoker>>,
 }
@@ -110,19 +114,21 @@ impl Integrations {
             .timeout(Duration::from_secs(cfg.request_timeout_seconds.max(1)))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        let kafka = if cfg.kafka_bootstrap_servers.is_empty() {
-            None
-        } else {
-            Some(
-                rdkafka::ClientConfig::new()
-                    .set("bootstrap.servers", &cfg.kafka_bootstrap_servers)
-                    .set("enable.idempotence", "true")
-                    .set("acks", "all")
-                    .set("linger.ms", "5")
-                    .create()
-                    .map_err(|e| format!("cannot create the Kafka producer for kafka:publish: {e}"))?,
-            )
+        let producer = |servers: &str| -> Result<rdkafka::producer::FutureProducer, String> {
+            rdkafka::ClientConfig::new()
+                .set("bootstrap.servers", servers)
+                .set("enable.idempotence", "true")
+                .set("acks", "all")
+                .set("linger.ms", "5")
+                .create()
+                .map_err(|e| format!("cannot create the Kafka producer for kafka:publish: {e}"))
         };
+        let kafka =
+            if cfg.kafka_bootstrap_servers.is_empty() { None } else { Some(producer(&cfg.kafka_bootstrap_servers)?) };
+        let mut clusters = BTreeMap::new();
+        for (name, servers) in &cfg.kafka_clusters {
+            clusters.insert(name.clone(), producer(servers)?);
+        }
         let nested = if cfg.expressway_endpoint.is_empty() {
             None
         } else {
@@ -132,7 +138,7 @@ impl Integrations {
                     .connect_lazy(),
             )
         };
-        Ok(Integrations { cfg, http, kafka, nested, fallback: None })
+        Ok(Integrations { cfg, http, kafka, clusters, nested, fallback: None })
     }
 
     /// Resources no integration knows go to `fallback` (e.g. a test invoker) instead of failing.
@@ -304,10 +310,15 @@ impl Integrations {
 impl Integrations {
     async fn kafka_publish(&self, input: &Value) -> Result<Value, StatesError> {
         use rdkafka::message::{Header, OwnedHeaders};
-        let producer = self
-            .kafka
-            .as_ref()
-            .ok_or_else(|| err("States.Runtime", "kafka:publish needs tasks.kafka_bootstrap_servers"))?;
+        let producer = match input.get("Cluster").and_then(Value::as_str) {
+            Some(name) => self.clusters.get(name).ok_or_else(|| {
+                err("States.Runtime", format!("Unknown Kafka cluster '{name}' (tasks.kafka_clusters)"))
+            })?,
+            None => self
+                .kafka
+                .as_ref()
+                .ok_or_else(|| err("States.Runtime", "kafka:publish needs tasks.kafka_bootstrap_servers"))?,
+        };
         let topic = input
             .get("Topic")
             .and_then(Value::as_str)

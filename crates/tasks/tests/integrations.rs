@@ -274,9 +274,11 @@ async fn kafka_publish_produces_to_a_real_broker() {
         rdkafka::ClientConfig::new().set("bootstrap.servers", broker.bootstrap()).create().expect("admin");
     let topic = rdkafka::admin::NewTopic::new("events", 1, rdkafka::admin::TopicReplication::Fixed(1));
     admin.create_topics(&[topic], &rdkafka::admin::AdminOptions::new()).await.expect("create topic");
-    let cfg = TasksConfig { kafka_bootstrap_servers: broker.bootstrap(), ..TasksConfig::default() };
+    // The broker is configured as a named cluster; the state names it.
+    let mut cfg = TasksConfig::default();
+    cfg.kafka_clusters.insert("audit".into(), broker.bootstrap());
     let def = json!({"StartAt": "P", "States": {"P": {"Type": "Task", "Resource": "arn:aws:states:::kafka:publish",
-        "Parameters": {"Topic": "events", "Key.$": "$.id", "Value": {"order.$": "$.id", "ok": true}, "Headers": {"source": "expressway"}},
+        "Parameters": {"Cluster": "audit", "Topic": "events", "Key.$": "$.id", "Value": {"order.$": "$.id", "ok": true}, "Headers": {"source": "expressway"}},
         "End": true}}});
     let out = run(cfg, def, json!({"id": "o-1"})).await;
     let Outcome::Succeeded(v) = out else { panic!("{out:?}") };
