@@ -99,6 +99,24 @@ pub struct OutcomeMessage {
     pub stop_ms: i64,
 }
 
+impl OutcomeMessage {
+    /// The outcome a finished execution record holds (`stop_ms` when the record has none).
+    pub fn from_record(r: expressway_store::ExecutionRecord, stop_ms: i64) -> Self {
+        OutcomeMessage {
+            execution_arn: r.execution_arn,
+            execution_name: r.name,
+            state_machine_arn: r.state_machine_arn,
+            status: r.status,
+            input: Some(r.input),
+            output: r.output,
+            error: r.error,
+            cause: r.cause,
+            start_ms: r.start_ms,
+            stop_ms: r.stop_ms.unwrap_or(stop_ms),
+        }
+    }
+}
+
 /// One history event of an execution.
 #[derive(Debug, Clone, Serialize)]
 pub struct EventMessage {

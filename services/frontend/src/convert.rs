@@ -72,18 +72,7 @@ pub fn describe(r: ExecutionRecord) -> pb::DescribeExecutionResponse {
 }
 
 pub fn outcome_of(r: &ExecutionRecord) -> OutcomeMessage {
-    OutcomeMessage {
-        execution_arn: r.execution_arn.clone(),
-        execution_name: r.name.clone(),
-        state_machine_arn: r.state_machine_arn.clone(),
-        status: r.status,
-        input: Some(r.input.clone()),
-        output: r.output.clone(),
-        error: r.error.clone(),
-        cause: r.cause.clone(),
-        start_ms: r.start_ms,
-        stop_ms: r.stop_ms.unwrap_or(r.start_ms),
-    }
+    OutcomeMessage::from_record(r.clone(), r.start_ms)
 }
 
 pub fn history_event(e: &expressway_asl::HistoryEvent) -> pb::HistoryEvent {

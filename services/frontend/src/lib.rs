@@ -179,18 +179,7 @@ impl Frontend {
         loop {
             let r = self.executions.get(&record.execution_arn).await?;
             if r.status != ExecutionStatus::Running {
-                return Ok(Some(expressway_bus::OutcomeMessage {
-                    execution_arn: r.execution_arn,
-                    execution_name: r.name,
-                    state_machine_arn: r.state_machine_arn,
-                    status: r.status,
-                    input: Some(r.input),
-                    output: r.output,
-                    error: r.error,
-                    cause: r.cause,
-                    start_ms: r.start_ms,
-                    stop_ms: r.stop_ms.unwrap_or_else(now_ms),
-                }));
+                return Ok(Some(expressway_bus::OutcomeMessage::from_record(r, now_ms())));
             }
             if tokio::time::Instant::now() >= deadline {
                 return Ok(None);

@@ -262,18 +262,7 @@ impl Worker {
             record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
         }
         if record.status != ExecutionStatus::Running {
-            let outcome = OutcomeMessage {
-                execution_arn: record.execution_arn,
-                execution_name: record.name,
-                state_machine_arn: record.state_machine_arn,
-                status: record.status,
-                input: Some(record.input),
-                output: record.output,
-                error: record.error,
-                cause: record.cause,
-                start_ms: record.start_ms,
-                stop_ms: record.stop_ms.unwrap_or_else(now_ms),
-            };
+            let outcome = OutcomeMessage::from_record(record, now_ms());
             self.deliver(cmd, &outcome).await;
             return Ok(outcome);
         }
@@ -354,18 +343,7 @@ impl Worker {
         } else {
             // Stopped meanwhile: the recorded outcome stands.
             let r = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
-            OutcomeMessage {
-                execution_arn: r.execution_arn,
-                execution_name: r.name,
-                state_machine_arn: r.state_machine_arn,
-                status: r.status,
-                input: Some(r.input),
-                output: r.output,
-                error: r.error,
-                cause: r.cause,
-                start_ms: r.start_ms,
-                stop_ms: r.stop_ms.unwrap_or(stop_ms),
-            }
+            OutcomeMessage::from_record(r, stop_ms)
         };
         if let Err(e) = self.executions.release(&cmd.execution_arn, &self.config.owner_id).await {
             tracing::warn!(execution_arn = %cmd.execution_arn, error = %e, "lease not released; it expires");
