@@ -249,12 +249,23 @@ async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resul
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20_000);
-    let kafka = expressway_testkit::kafka().map_err(anyhow::Error::msg)?;
-    let redis = expressway_testkit::redis().map_err(anyhow::Error::msg)?;
+    // Each measurement gets a fresh broker and Redis: the test broker's sqlite engine slows down
+    // as its tables grow, so sharing one would favour whichever phase runs first.
+    let fresh = || -> anyhow::Result<(expressway_testkit::Server, expressway_testkit::Server)> {
+        Ok((
+            expressway_testkit::kafka().map_err(anyhow::Error::msg)?,
+            expressway_testkit::redis().map_err(anyhow::Error::msg)?,
+        ))
+    };
+    let (kafka, redis) = fresh()?;
     let raw = raw_ceiling(&kafka.bootstrap(), &redis.redis_url(), n).await?;
     println!("raw ceiling (produce -> consume + SET NX): {raw:.0} records/s over {n} records");
+    drop((kafka, redis));
+    let (kafka, redis) = fresh()?;
     let closed = closed_loop_produce(&kafka.bootstrap(), n, 2048).await?;
     println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
+    drop((kafka, redis));
+    let (kafka, redis) = fresh()?;
     let e2e = expressway(&kafka.bootstrap(), &redis.redis_url(), n).await?;
     println!("expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}");
     println!("ratio: {:.1}% of the raw ceiling", 100.0 * e2e / raw);
