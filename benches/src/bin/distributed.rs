@@ -143,6 +143,53 @@ async fn closed_loop_produce(bootstrap: &str, n: usize, clients: usize) -> anyho
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
+/// The same closed-loop produce while a plain consumer reads the topic as records arrive: the
+/// pattern a live system has (consumers keep up with producers), without any Expressway code.
+async fn closed_loop_with_live_consumer(bootstrap: &str, n: usize, clients: usize) -> anyhow::Result<f64> {
+    let topic = "bench-live";
+    let cfg =
+        expressway_bus::kafka::KafkaConfig { bootstrap_servers: bootstrap.into(), partitions: 8, ..Default::default() };
+    expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let consumer: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "bench-live")
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .create()?;
+    consumer.subscribe(&[topic])?;
+    let reader = tokio::spawn(async move {
+        let mut seen = 0usize;
+        while seen < n {
+            if consumer.recv().await.is_ok() {
+                seen += 1;
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(4)).await; // let the group form
+    let p = producer(bootstrap)?;
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let p = p.clone();
+        tasks.spawn(async move {
+            let mut i = c;
+            while i < n {
+                let key = format!("l-{i}");
+                p.send(FutureRecord::to(topic).key(&key).payload("{\"x\":1}"), Duration::from_secs(30))
+                    .await
+                    .map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
+                i += clients;
+            }
+            Ok::<_, anyhow::Error>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    reader.await?;
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
 fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&str]) -> anyhow::Result<Proc> {
     let child = Command::new(bin)
         .arg(kind)
@@ -264,6 +311,10 @@ async fn main() -> anyhow::Result<()> {
     let (kafka, redis) = fresh()?;
     let closed = closed_loop_produce(&kafka.bootstrap(), n, 2048).await?;
     println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
+    drop((kafka, redis));
+    let (kafka, redis) = fresh()?;
+    let live = closed_loop_with_live_consumer(&kafka.bootstrap(), n, 2048).await?;
+    println!("closed-loop produce with a live consumer reading along (no Expressway code): {live:.0} records/s");
     drop((kafka, redis));
     let (kafka, redis) = fresh()?;
     let e2e = expressway(&kafka.bootstrap(), &redis.redis_url(), n).await?;
