@@ -116,7 +116,10 @@ async fn raw_ceiling(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resu
 /// Produce `n` records from `clients` concurrent callers that each wait for their ack, the
 /// way a frontend answers StartExecution only once the record is durable.
 async fn closed_loop_produce(bootstrap: &str, n: usize, clients: usize) -> anyhow::Result<f64> {
-    let topic = "bench-closed";
+    closed_loop_produce_to(bootstrap, "bench-closed", n, clients).await
+}
+
+async fn closed_loop_produce_to(bootstrap: &str, topic: &'static str, n: usize, clients: usize) -> anyhow::Result<f64> {
     let cfg =
         expressway_bus::kafka::KafkaConfig { bootstrap_servers: bootstrap.into(), partitions: 8, ..Default::default() };
     expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -166,26 +169,8 @@ async fn closed_loop_with_live_consumer(bootstrap: &str, n: usize, clients: usiz
         }
     });
     tokio::time::sleep(Duration::from_secs(4)).await; // let the group form
-    let p = producer(bootstrap)?;
     let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for c in 0..clients {
-        let p = p.clone();
-        tasks.spawn(async move {
-            let mut i = c;
-            while i < n {
-                let key = format!("l-{i}");
-                p.send(FutureRecord::to(topic).key(&key).payload("{\"x\":1}"), Duration::from_secs(30))
-                    .await
-                    .map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
-                i += clients;
-            }
-            Ok::<_, anyhow::Error>(())
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r??;
-    }
+    closed_loop_produce_to(bootstrap, topic, n, clients).await?;
     reader.await?;
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }

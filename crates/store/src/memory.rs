@@ -51,10 +51,7 @@ impl Registry for MemoryRegistry {
         let mut m = self.lock();
         if let Some(existing) = m.get(&new.name) {
             // AWS: creating the same machine again with identical settings is idempotent.
-            if existing.current.definition == new.definition
-                && existing.current.kind == new.kind
-                && existing.current.logging == new.logging
-            {
+            if existing.same_settings(&new) {
                 return Ok(existing.clone());
             }
             return Err(StoreError::AlreadyExists { what: format!("state machine '{}'", new.name) });
@@ -135,28 +132,7 @@ impl Registry for MemoryRegistry {
     ) -> Result<Version, StoreError> {
         let mut m = self.lock();
         let rec = m.get_mut(name).ok_or_else(|| not_found(format!("state machine '{name}'")))?;
-        if let Some(expected) = expect_revision {
-            if expected != rec.current.revision_id {
-                return Err(StoreError::Conflict(format!(
-                    "the current revision of '{name}' is {}, not {expected}",
-                    rec.current.revision_id
-                )));
-            }
-        }
-        // Publishing an unchanged revision returns the version that already holds it.
-        if let Some(v) = rec.versions.iter().find(|v| v.revision_id == rec.current.revision_id) {
-            return Ok(v.clone());
-        }
-        let number = rec.versions.last().map(|v| v.number + 1).unwrap_or(1);
-        let v = Version {
-            number,
-            arn: self.partition.version(name, number),
-            revision_id: rec.current.revision_id.clone(),
-            description: description.to_string(),
-            created_ms: now_ms(),
-        };
-        rec.versions.push(v.clone());
-        Ok(v)
+        rec.publish_version(&self.partition, expect_revision, description, now_ms())
     }
 
     async fn version(&self, name: &str, number: u32) -> Result<Version, StoreError> {
@@ -172,16 +148,7 @@ impl Registry for MemoryRegistry {
     async fn create_alias(&self, state_machine: &str, alias: Alias) -> Result<Alias, StoreError> {
         let mut m = self.lock();
         let rec = m.get_mut(state_machine).ok_or_else(|| not_found(format!("state machine '{state_machine}'")))?;
-        for (n, _) in &alias.routing {
-            if !rec.versions.iter().any(|v| v.number == *n) {
-                return Err(not_found(format!("version {n} of '{state_machine}'")));
-            }
-        }
-        if rec.aliases.iter().any(|a| a.name == alias.name) {
-            return Err(StoreError::AlreadyExists { what: format!("alias '{}'", alias.name) });
-        }
-        rec.aliases.push(alias.clone());
-        Ok(alias)
+        rec.add_alias(alias)
     }
 
     async fn alias(&self, state_machine: &str, alias: &str) -> Result<Alias, StoreError> {
@@ -294,17 +261,7 @@ impl ExecutionStore for MemoryExecutions {
     }
 
     async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError> {
-        let mut e =
-            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
-        if e.record.status != ExecutionStatus::Running {
-            return Ok(false);
-        }
-        e.record.status = outcome.status;
-        e.record.output = outcome.output;
-        e.record.error = outcome.error;
-        e.record.cause = outcome.cause;
-        e.record.stop_ms = Some(outcome.stop_ms);
-        Ok(true)
+        self.finish_with_history(execution_arn, outcome, Vec::new()).await
     }
 
     async fn finish_with_history(

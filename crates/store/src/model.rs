@@ -68,6 +68,61 @@ pub struct StateMachineRecord {
     pub aliases: Vec<Alias>,
 }
 
+impl StateMachineRecord {
+    /// Whether creating `new` again is the idempotent repeat of this machine's creation.
+    pub fn same_settings(&self, new: &NewStateMachine) -> bool {
+        self.current.definition == new.definition
+            && self.current.kind == new.kind
+            && self.current.logging == new.logging
+    }
+
+    /// Publish the current revision as a version (or return the version that already holds it);
+    /// with `expect_revision`, only if that is still the current revision.
+    pub fn publish_version(
+        &mut self,
+        partition: &crate::arn::Partition,
+        expect_revision: Option<&str>,
+        description: &str,
+        now_ms: i64,
+    ) -> Result<Version, crate::StoreError> {
+        if let Some(expected) = expect_revision {
+            if expected != self.current.revision_id {
+                return Err(crate::StoreError::Conflict(format!(
+                    "the current revision of '{}' is {}, not {expected}",
+                    self.name, self.current.revision_id
+                )));
+            }
+        }
+        if let Some(v) = self.versions.iter().find(|v| v.revision_id == self.current.revision_id) {
+            return Ok(v.clone());
+        }
+        let number = self.versions.last().map(|v| v.number + 1).unwrap_or(1);
+        let v = Version {
+            number,
+            arn: partition.version(&self.name, number),
+            revision_id: self.current.revision_id.clone(),
+            description: description.to_string(),
+            created_ms: now_ms,
+        };
+        self.versions.push(v.clone());
+        Ok(v)
+    }
+
+    /// Add an alias whose routes name existing versions.
+    pub fn add_alias(&mut self, alias: Alias) -> Result<Alias, crate::StoreError> {
+        for (n, _) in &alias.routing {
+            if !self.versions.iter().any(|v| v.number == *n) {
+                return Err(crate::StoreError::NotFound { what: format!("version {n} of '{}'", self.name) });
+            }
+        }
+        if self.aliases.iter().any(|a| a.name == alias.name) {
+            return Err(crate::StoreError::AlreadyExists { what: format!("alias '{}'", alias.name) });
+        }
+        self.aliases.push(alias.clone());
+        Ok(alias)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewStateMachine {
     pub name: String,

@@ -152,10 +152,7 @@ impl Registry for RedisRegistry {
             .is_some();
         if !created {
             let (_, existing) = self.load(&new.name).await?;
-            if existing.current.definition == new.definition
-                && existing.current.kind == new.kind
-                && existing.current.logging == new.logging
-            {
+            if existing.same_settings(&new) {
                 return Ok(existing);
             }
             return Err(StoreError::AlreadyExists { what: format!("state machine '{}'", new.name) });
@@ -249,35 +246,12 @@ impl Registry for RedisRegistry {
         expect_revision: Option<&str>,
         description: &str,
     ) -> Result<Version, StoreError> {
-        let partition = self.partition.clone();
-        let (_, v) = self
-            .modify(name, |rec| {
-                if let Some(expected) = expect_revision {
-                    if expected != rec.current.revision_id {
-                        return Err(StoreError::Conflict(format!(
-                            "the current revision of '{name}' is {}, not {expected}",
-                            rec.current.revision_id
-                        )));
-                    }
-                }
-                if let Some(v) = rec.versions.iter().find(|v| v.revision_id == rec.current.revision_id) {
-                    return Ok(v.clone());
-                }
-                let number = rec.versions.last().map(|v| v.number + 1).unwrap_or(1);
-                let v = Version {
-                    number,
-                    arn: partition.version(name, number),
-                    revision_id: rec.current.revision_id.clone(),
-                    description: description.to_string(),
-                    created_ms: std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| d.as_millis() as i64)
-                        .unwrap_or(0),
-                };
-                rec.versions.push(v.clone());
-                Ok(v)
-            })
-            .await?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let (_, v) =
+            self.modify(name, |rec| rec.publish_version(&self.partition, expect_revision, description, now)).await?;
         Ok(v)
     }
 
@@ -290,20 +264,7 @@ impl Registry for RedisRegistry {
     }
 
     async fn create_alias(&self, state_machine: &str, alias: Alias) -> Result<Alias, StoreError> {
-        let (_, a) = self
-            .modify(state_machine, |rec| {
-                for (n, _) in &alias.routing {
-                    if !rec.versions.iter().any(|v| v.number == *n) {
-                        return Err(StoreError::NotFound { what: format!("version {n} of '{state_machine}'") });
-                    }
-                }
-                if rec.aliases.iter().any(|a| a.name == alias.name) {
-                    return Err(StoreError::AlreadyExists { what: format!("alias '{}'", alias.name) });
-                }
-                rec.aliases.push(alias.clone());
-                Ok(alias.clone())
-            })
-            .await?;
+        let (_, a) = self.modify(state_machine, |rec| rec.add_alias(alias.clone())).await?;
         Ok(a)
     }
 

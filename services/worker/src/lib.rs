@@ -91,8 +91,8 @@ pub struct Worker {
     replies: Arc<dyn ReplyRouter>,
     interpreter: Interpreter,
     config: WorkerConfig,
-    /// Compiled definitions by revision id (revisions never change).
-    cache: DashMap<String, Arc<StateMachine>>,
+    /// Compiled definitions and their logging settings by revision id (revisions never change).
+    cache: DashMap<String, (Arc<StateMachine>, Logging)>,
 }
 
 /// Collects the events a logging configuration keeps and streams them live.
@@ -223,7 +223,7 @@ impl Worker {
         Worker { registry, executions, hub, replies, interpreter, config, cache: DashMap::new() }
     }
 
-    async fn machine(&self, revision_id: &str) -> Result<Arc<StateMachine>, String> {
+    async fn machine(&self, revision_id: &str) -> Result<(Arc<StateMachine>, Logging), String> {
         if let Some(m) = self.cache.get(revision_id) {
             return Ok(m.clone());
         }
@@ -233,8 +233,8 @@ impl Worker {
             MachineKind::Standard => MachineType::Standard,
         };
         let m = Arc::new(StateMachine::from_json_with(&rev.definition, ty).map_err(|e| e.to_string())?);
-        self.cache.insert(revision_id.to_string(), m.clone());
-        Ok(m)
+        self.cache.insert(revision_id.to_string(), (m.clone(), rev.logging.clone()));
+        Ok((m, rev.logging))
     }
 
     /// Run one start command to its recorded outcome. A command whose outcome is already
@@ -266,10 +266,8 @@ impl Worker {
             self.deliver(cmd, &outcome).await;
             return Ok(outcome);
         }
-        let logging = match self.registry.revision(&cmd.revision_id).await {
-            Ok(r) => r.logging,
-            Err(_) => Logging::default(),
-        };
+        let loaded = self.machine(&cmd.revision_id).await;
+        let logging = loaded.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
         let recorder = Recorder {
             logging: &logging,
             hub: &*self.hub,
@@ -291,7 +289,7 @@ impl Worker {
                 }
             })
         };
-        let outcome = match self.machine(&cmd.revision_id).await {
+        let outcome = match loaded.map(|(m, _)| m) {
             Err(why) => Outcome::Failed(expressway_asl::StatesError::runtime(format!(
                 "the state machine revision {} cannot be loaded: {why}",
                 cmd.revision_id
