@@ -3,10 +3,12 @@
 //! subscribers, with positions to resume from), and reply routing for synchronous calls.
 //!
 //! Layout: the traits and message types here; [`memory`] has the in-process implementations
-//! used by the embedded mode. Kafka implementations live in their own module or crate.
+//! used by the embedded mode, [`kafka`] the execution bus on Kafka, [`redis`] the retained
+//! results stream and routed replies on Redis (the distributed mode).
 
 pub mod kafka;
 pub mod memory;
+pub mod redis;
 
 use std::sync::Arc;
 
@@ -118,14 +120,14 @@ impl OutcomeMessage {
 }
 
 /// One history event of an execution.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EventMessage {
     pub execution_arn: String,
     pub state_machine_arn: String,
     pub event: expressway_asl::HistoryEvent,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum ResultMessage {
     Outcome(OutcomeMessage),
     Event(EventMessage),
@@ -153,7 +155,9 @@ pub enum Delivered {
         position: u64,
         message: Arc<ResultMessage>,
     },
-    /// The subscriber was too slow: `skipped` messages are gone; resume from `resume_from`.
+    /// `skipped` messages were not delivered (the subscriber was too slow, or they are no longer
+    /// retained). The stream goes on after them; a new subscription from `resume_from` replays
+    /// those of them that are still retained.
     FellBehind {
         skipped: u64,
         resume_from: u64,

@@ -135,8 +135,8 @@ impl Subscription for MemorySubscription {
                     return Some(Delivered::Message { position, message });
                 }
                 Err(broadcast::error::RecvError::Lagged(skipped)) => {
-                    let resume_from = self.expect + skipped;
-                    self.expect = resume_from;
+                    let resume_from = self.expect;
+                    self.expect += skipped;
                     return Some(Delivered::FellBehind { skipped, resume_from });
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
@@ -236,7 +236,7 @@ mod tests {
         for i in 0..10 {
             hub.publish(outcome(i));
         }
-        assert_eq!(positions(&mut slow, 2).await, vec!["behind:6:7", "7"]);
+        assert_eq!(positions(&mut slow, 2).await, vec!["behind:6:1", "7"]);
         let mut late = hub.subscribe(Some(1));
         assert_eq!(positions(&mut late, 1).await, vec!["behind:10:11"]);
     }

@@ -70,6 +70,22 @@ pub enum Started {
     Existing(ExecutionRecord),
 }
 
+/// What `ExecutionStore::claim` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// The lease is ours. `first` is true when no worker had claimed the execution before:
+    /// no earlier run of it can have been interrupted.
+    Acquired { first: bool },
+    /// Another owner holds a live lease: the execution must not run twice at once.
+    Busy,
+}
+
+impl Claim {
+    pub fn acquired(self) -> bool {
+        matches!(self, Claim::Acquired { .. })
+    }
+}
+
 /// Recent executions: dedupe keys, status, outcome and history.
 #[async_trait]
 pub trait ExecutionStore: Send + Sync {
@@ -95,9 +111,8 @@ pub trait ExecutionStore: Send + Sync {
     ) -> Result<(), StoreError>;
     async fn history(&self, execution_arn: &str) -> Result<Vec<expressway_asl::HistoryEvent>, StoreError>;
 
-    /// Take (or extend) the lease on running an execution. False when another owner holds a
-    /// live lease: the execution must not run twice at once.
-    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<bool, StoreError>;
+    /// Take (or extend) the lease on running an execution.
+    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError>;
     /// Give the lease back (only if `owner` still holds it).
     async fn release(&self, execution_arn: &str, owner: &str) -> Result<(), StoreError>;
     /// A task result recorded by an earlier run of the same execution.

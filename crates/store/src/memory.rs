@@ -12,7 +12,7 @@ use expressway_asl::HistoryEvent;
 
 use crate::arn::Partition;
 use crate::model::*;
-use crate::{ExecutionStore, Registry, Started, StoreError};
+use crate::{Claim, ExecutionStore, Registry, Started, StoreError};
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -162,6 +162,7 @@ struct Entry {
     record: ExecutionRecord,
     history: Vec<HistoryEvent>,
     claim: Option<(String, std::time::Instant)>,
+    claimed_before: bool,
     journal: std::collections::HashMap<String, String>,
 }
 
@@ -240,7 +241,13 @@ impl ExecutionStore for MemoryExecutions {
         }
         self.entries.insert(
             record.execution_arn.clone(),
-            Entry { record: record.clone(), history: Vec::new(), claim: None, journal: Default::default() },
+            Entry {
+                record: record.clone(),
+                history: Vec::new(),
+                claim: None,
+                claimed_before: false,
+                journal: Default::default(),
+            },
         );
         Ok(Started::New(record))
     }
@@ -298,15 +305,16 @@ impl ExecutionStore for MemoryExecutions {
             .ok_or_else(|| not_found(format!("execution '{execution_arn}'")))
     }
 
-    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
         let now = std::time::Instant::now();
         match &e.claim {
-            Some((holder, until)) if holder != owner && *until > now => Ok(false),
+            Some((holder, until)) if holder != owner && *until > now => Ok(Claim::Busy),
             _ => {
                 e.claim = Some((owner.to_string(), now + lease));
-                Ok(true)
+                let first = !std::mem::replace(&mut e.claimed_before, true);
+                Ok(Claim::Acquired { first })
             }
         }
     }

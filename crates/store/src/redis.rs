@@ -6,7 +6,8 @@
 //! - `ex:{arn}` an execution record (JSON, expires after the retention period),
 //!   `out:{arn}` its outcome, written once with SET NX (the first outcome wins),
 //!   `name:{state machine}:{name}` the dedupe key ("{input hash} {arn}", expires after the window),
-//!   `claim:{arn}` the lease of the worker running it, `hist:{arn}` history events (a list),
+//!   `claim:{arn}` the lease of the worker running it, `ran:{arn}` set by its first claim,
+//!   `hist:{arn}` history events (a list),
 //!   `journal:{arn}` task results by state, attempt and input (a hash).
 //!
 //! Multi-key operations run as Lua scripts, so they are atomic on one Redis server. (On Redis
@@ -20,7 +21,7 @@ use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
 use crate::model::*;
-use crate::{ExecutionStore, Registry, Started, StoreError};
+use crate::{Claim, ExecutionStore, Registry, Started, StoreError};
 
 /// Connection settings shared by both stores.
 #[derive(Debug, Clone)]
@@ -316,10 +317,13 @@ if #ARGV >= 3 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return 1
 "#;
 
+/// The lease, and whether any worker ever claimed the execution before (a marker kept for the
+/// retention period): 2 acquired for the first time, 1 acquired again, 0 held by another.
 const CLAIM: &str = r#"
 local cur = redis.call('GET', KEYS[1])
 if (not cur) or cur == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[3]) then return 2 end
   return 1
 end
 return 0
@@ -469,16 +473,22 @@ impl ExecutionStore for RedisExecutions {
         raw.iter().map(|r| serde_json::from_str(r).map_err(|e| corrupt("event", e))).collect()
     }
 
-    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+    async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
         let mut c = self.conn.clone();
-        let ok: i32 = redis::Script::new(CLAIM)
+        let code: i32 = redis::Script::new(CLAIM)
             .key(self.key("claim", execution_arn))
+            .key(self.key("ran", execution_arn))
             .arg(owner)
             .arg(lease.as_millis().max(1) as u64)
+            .arg(self.retention_ms)
             .invoke_async(&mut c)
             .await
             .map_err(unavailable)?;
-        Ok(ok == 1)
+        Ok(match code {
+            2 => Claim::Acquired { first: true },
+            1 => Claim::Acquired { first: false },
+            _ => Claim::Busy,
+        })
     }
 
     async fn release(&self, execution_arn: &str, owner: &str) -> Result<(), StoreError> {

@@ -48,16 +48,18 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
     assert_eq!((r.status, r.output.as_deref(), r.stop_ms), (ExecutionStatus::Succeeded, Some("1"), Some(5)));
 
     // Claims: exclusive while live, re-entrant for the holder, free after release or expiry.
+    // The first claim says so: a later one means an earlier run may have been interrupted.
     s.start(record("b", "{}", "arn:b"), w).await.expect("start");
-    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, Ok(true));
-    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(false));
-    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, Ok(true));
+    let (first, again) = (Ok(Claim::Acquired { first: true }), Ok(Claim::Acquired { first: false }));
+    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, first);
+    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
+    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, again);
     s.release("arn:b", "w2").await.expect("release by non-holder is a no-op");
-    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(false));
+    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
     s.release("arn:b", "w1").await.expect("release");
-    assert_eq!(s.claim("arn:b", "w2", Duration::from_millis(50)).await, Ok(true));
+    assert_eq!(s.claim("arn:b", "w2", Duration::from_millis(50)).await, again);
     tokio::time::sleep(Duration::from_millis(120)).await;
-    assert_eq!(s.claim("arn:b", "w3", Duration::from_secs(30)).await, Ok(true), "an expired lease can be taken");
+    assert_eq!(s.claim("arn:b", "w3", Duration::from_secs(30)).await, again, "an expired lease can be taken");
 
     // Journal and history.
     assert_eq!(s.journal_get("arn:b", "T:0").await, Ok(None));

@@ -1,4 +1,4 @@
-//! Configuration of the distributed services (`frontend`, `worker`), layered: defaults, then
+//! Configuration of the distributed services (`frontend`, `worker`, `results`), layered: defaults, then
 //! a TOML file (`--config`), then `EXPRESSWAY_…` environment variables (nested keys with `__`,
 //! e.g. `EXPRESSWAY_KAFKA__BOOTSTRAP_SERVERS`), then flags. Unknown keys are rejected and the
 //! result is validated before anything starts.
@@ -59,6 +59,24 @@ impl Default for FrontendSettings {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct ResultsSettings {
+    /// Consumer group of the results services.
+    pub group_id: String,
+    /// How far a live subscriber may fall behind the results stream before it skips messages
+    /// (it is told so, with the position to resume from).
+    pub subscriber_buffer: usize,
+    /// Messages queued towards one subscriber's connection.
+    pub stream_buffer: usize,
+}
+
+impl Default for ResultsSettings {
+    fn default() -> Self {
+        ResultsSettings { group_id: "expressway-results".into(), subscriber_buffer: 4096, stream_buffer: 64 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where the frontend serves gRPC.
     pub listen: SocketAddr,
@@ -68,6 +86,7 @@ pub struct Config {
     pub redis: RedisSettings,
     pub worker: WorkerSettings,
     pub frontend: FrontendSettings,
+    pub results: ResultsSettings,
     /// Topics whose every record starts an execution of a state machine.
     pub triggers: Vec<TriggerMapping>,
     /// Task integrations: functions, HTTP connections, allowlist.
@@ -84,6 +103,7 @@ impl Default for Config {
             redis: RedisSettings::default(),
             worker: WorkerSettings::default(),
             frontend: FrontendSettings::default(),
+            results: ResultsSettings::default(),
             triggers: Vec::new(),
             tasks: expressway_tasks::TasksConfig::default(),
         }
@@ -96,7 +116,7 @@ pub struct ServiceArgs {
     /// A TOML configuration file.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// gRPC listen address (frontend).
+    /// gRPC listen address (frontend, results).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
     /// Kafka bootstrap servers, e.g. 127.0.0.1:9092.
@@ -117,7 +137,7 @@ pub struct ServiceArgs {
 }
 
 const TOP_LEVEL: &[&str] =
-    &["listen", "region", "account", "kafka", "redis", "worker", "frontend", "triggers", "tasks"];
+    &["listen", "region", "account", "kafka", "redis", "worker", "frontend", "results", "triggers", "tasks"];
 
 impl Config {
     pub fn load(args: &ServiceArgs) -> anyhow::Result<Config> {
@@ -169,6 +189,9 @@ impl Config {
             "redis.url must be a redis:// URL"
         );
         ensure!(self.worker.concurrency >= 1, "worker.concurrency must be at least 1");
+        ensure!(self.results.subscriber_buffer >= 1, "results.subscriber_buffer must be at least 1");
+        ensure!(self.results.stream_buffer >= 1, "results.stream_buffer must be at least 1");
+        ensure!(!self.results.group_id.is_empty(), "results.group_id must be set");
         ensure!(self.worker.lease_seconds >= 1, "worker.lease_seconds must be at least 1");
         ensure!(self.worker.execution_timeout_seconds >= 1, "worker.execution_timeout_seconds must be at least 1");
         ensure!(

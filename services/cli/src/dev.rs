@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use crate::grpc;
 use expressway_asl::Limits;
 use expressway_bus::memory::{bus, LocalReplies, MemoryHub};
-use expressway_frontend::{Frontend, FrontendConfig};
+use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
 use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
 use expressway_tasks::{FunctionTarget, Integrations, TasksConfig};
@@ -115,14 +115,14 @@ pub async fn serve(
             ..FrontendConfig::default()
         },
         registry,
-        executions,
+        executions: executions.clone(),
         bus: Arc::new(bus),
-        hub,
+        hub: hub.clone(),
         replies,
-        shutdown: stop_rx,
     };
+    let results = ResultsApi { hub, executions, stream_buffer: 64, shutdown: stop_rx };
 
-    grpc::serve(frontend, listener, "embedded mode: in-memory bus and stores", async move {
+    grpc::serve(Some(frontend), results, listener, "embedded mode: in-memory bus and stores", async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })

@@ -1,5 +1,7 @@
-//! The distributed services: `expressway frontend` (the gRPC API on Kafka and Redis) and
-//! `expressway worker` (a member of the workers' consumer group). Any number of each can run.
+//! The distributed services: `expressway frontend` (the gRPC API on Kafka and Redis),
+//! `expressway worker` (a member of the workers' consumer group) and `expressway results`
+//! (moves outcomes and events into the retained results stream, serves subscribers). Any
+//! number of each can run.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,8 +10,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use expressway_asl::Limits;
 use expressway_bus::kafka::{ensure_topics, KafkaBus, KafkaHub, KafkaSource};
-use expressway_bus::NoReplies;
-use expressway_frontend::{Frontend, FrontendConfig};
+use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig};
+use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
 use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
 use expressway_store::starter::StartPolicy;
@@ -62,6 +64,26 @@ async fn topics(cfg: &Config) -> anyhow::Result<()> {
     with_retries("creating Kafka topics", || ensure_topics(&cfg.kafka, &names)).await
 }
 
+fn results_config(cfg: &Config) -> RedisResultsConfig {
+    RedisResultsConfig {
+        url: cfg.redis.url.clone(),
+        prefix: cfg.redis.prefix.clone(),
+        retention: Duration::from_secs(cfg.redis.retention_seconds),
+        subscriber_buffer: cfg.results.subscriber_buffer,
+    }
+}
+
+/// The Results API over the Redis results stream.
+async fn results_api(
+    cfg: &Config,
+    executions: Arc<RedisExecutions>,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<ResultsApi> {
+    let rc = results_config(cfg);
+    let stream = with_retries("following the results stream", || RedisResults::connect(&rc)).await?;
+    Ok(ResultsApi { hub: Arc::new(stream), executions, stream_buffer: cfg.results.stream_buffer, shutdown })
+}
+
 /// Run a frontend until `shutdown` resolves.
 pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
     let redis_cfg = redis_config(&cfg);
@@ -72,6 +94,10 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let (stop_tx, stop_rx) = watch::channel(false);
+    let executions = Arc::new(RedisExecutions::new(conn.clone(), &redis_cfg));
+    let replies =
+        with_retries("listening for replies", || RedisReplies::start(&cfg.redis.url, &cfg.redis.prefix)).await?;
+    let results = results_api(&cfg, executions.clone(), stop_rx).await?;
     let frontend = Frontend {
         config: FrontendConfig {
             partition: partition(&cfg),
@@ -79,14 +105,13 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
             max_input_bytes: cfg.frontend.max_input_bytes,
             sync_timeout: Duration::from_secs(cfg.frontend.sync_timeout_seconds),
         },
-        registry: Arc::new(RedisRegistry::new(conn.clone(), &redis_cfg, partition(&cfg))),
-        executions: Arc::new(RedisExecutions::new(conn, &redis_cfg)),
+        registry: Arc::new(RedisRegistry::new(conn, &redis_cfg, partition(&cfg))),
+        executions,
         bus: bus.clone(),
         hub: hub.clone(),
-        replies: Arc::new(NoReplies),
-        shutdown: stop_rx,
+        replies: Arc::new(replies),
     };
-    grpc::serve(frontend, listener, "distributed frontend", async move {
+    grpc::serve(Some(frontend), results, listener, "distributed frontend", async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })
@@ -118,11 +143,12 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
         execution_timeout: Some(Duration::from_secs(cfg.worker.execution_timeout_seconds)),
         ..Limits::default()
     };
+    let replies = with_retries("connecting the reply sender", || RedisReplies::sender(&cfg.redis.url)).await?;
     let worker = Arc::new(Worker::new(
         registry,
         executions,
         hub.clone(),
-        Arc::new(NoReplies),
+        Arc::new(replies),
         Arc::new(Integrations::new(cfg.tasks.clone()).map_err(anyhow::Error::msg)?),
         WorkerConfig {
             concurrency: cfg.worker.concurrency,
@@ -142,5 +168,40 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
     source.close();
     hub.flush(Duration::from_secs(10));
     tracing::info!("worker stopped");
+    Ok(())
+}
+
+/// Run a results service until `shutdown` resolves: ingest the results topic into Redis and
+/// serve the Results API.
+pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let redis_cfg = redis_config(&cfg);
+    let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
+    topics(&cfg).await?;
+    let rc = results_config(&cfg);
+    let stream = Arc::new(with_retries("following the results stream", || RedisResults::connect(&rc)).await?);
+    let ingest = expressway_results::Ingest::new(
+        &cfg.kafka,
+        &expressway_results::IngestConfig { group_id: cfg.results.group_id.clone(), ..Default::default() },
+        stream.clone(),
+    )
+    .context("creating the results consumer")?;
+    let listener =
+        tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ingesting = tokio::spawn(ingest.run(stop_rx.clone()));
+    let results = ResultsApi {
+        hub: stream,
+        executions: Arc::new(RedisExecutions::new(conn, &redis_cfg)),
+        stream_buffer: cfg.results.stream_buffer,
+        shutdown: stop_rx,
+    };
+    tracing::info!(topic = %cfg.kafka.results_topic, group = %cfg.results.group_id, "results service started");
+    grpc::serve(None, results, listener, "results service", async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
+    .await?;
+    ingesting.await.context("the results consumer failed")?;
+    tracing::info!("results service stopped");
     Ok(())
 }

@@ -1,25 +1,29 @@
-//! Serving the API: the three Expressway services plus health checking and reflection.
+//! Serving the API: the Expressway services a process offers, plus health checking and reflection.
 
 use std::future::Future;
 
 use anyhow::Context as _;
-use expressway_frontend::Frontend;
+use expressway_frontend::{Frontend, ResultsApi};
 use expressway_proto::v1::{
     executions_server::ExecutionsServer, results_server::ResultsServer, state_machines_server::StateMachinesServer,
 };
 use tokio::net::TcpListener;
 
-/// Serve `frontend` on `listener` until `shutdown` resolves, then drain in-flight calls.
+/// Serve `results` and, when given, `frontend` on `listener` until `shutdown` resolves, then
+/// drain in-flight calls.
 pub async fn serve(
-    frontend: Frontend,
+    frontend: Option<Frontend>,
+    results: ResultsApi,
     listener: TcpListener,
     mode: &str,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter.set_serving::<StateMachinesServer<Frontend>>().await;
-    health_reporter.set_serving::<ExecutionsServer<Frontend>>().await;
-    health_reporter.set_serving::<ResultsServer<Frontend>>().await;
+    if frontend.is_some() {
+        health_reporter.set_serving::<StateMachinesServer<Frontend>>().await;
+        health_reporter.set_serving::<ExecutionsServer<Frontend>>().await;
+    }
+    health_reporter.set_serving::<ResultsServer<ResultsApi>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(expressway_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -30,9 +34,9 @@ pub async fn serve(
     let server = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
-        .add_service(StateMachinesServer::new(frontend.clone()))
-        .add_service(ExecutionsServer::new(frontend.clone()))
-        .add_service(ResultsServer::new(frontend))
+        .add_optional_service(frontend.clone().map(StateMachinesServer::new))
+        .add_optional_service(frontend.map(ExecutionsServer::new))
+        .add_service(ResultsServer::new(results))
         .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async move {
             shutdown.await;
             tracing::info!("shutting down: no new calls");

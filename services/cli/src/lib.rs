@@ -43,6 +43,8 @@ pub enum Command {
     Frontend(config::ServiceArgs),
     /// Distributed mode: run executions from Kafka as a member of the workers' group.
     Worker(config::ServiceArgs),
+    /// Distributed mode: keep outcomes and execution events in Redis and serve subscribers.
+    Results(config::ServiceArgs),
     /// Create a state machine (prints stateMachineArn).
     CreateStateMachine(client::CreateArgs),
     /// Start an execution asynchronously (prints executionArn).

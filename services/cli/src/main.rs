@@ -48,16 +48,16 @@ fn main() -> ExitCode {
                 },
             )
         }
-        Command::Frontend(args) | Command::Worker(args) => {
+        Command::Frontend(args) | Command::Worker(args) | Command::Results(args) => {
             init_telemetry();
-            let is_worker = matches!(cli.command, Command::Worker(_));
             expressway_cli::config::Config::load(args).and_then(|cfg| {
                 let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
                 rt.block_on(async move {
-                    if is_worker {
-                        expressway_cli::distributed::run_worker(cfg, dev::shutdown_signal()).await
-                    } else {
-                        expressway_cli::distributed::run_frontend(cfg, dev::shutdown_signal()).await
+                    use expressway_cli::distributed::{run_frontend, run_results, run_worker};
+                    match cli.command {
+                        Command::Worker(_) => run_worker(cfg, dev::shutdown_signal()).await,
+                        Command::Results(_) => run_results(cfg, dev::shutdown_signal()).await,
+                        _ => run_frontend(cfg, dev::shutdown_signal()).await,
                     }
                 })
                 .map(|_| true)
@@ -78,7 +78,8 @@ fn main() -> ExitCode {
                             | Command::Validate(_)
                             | Command::Dev(_)
                             | Command::Frontend(_)
-                            | Command::Worker(_) => Ok(()),
+                            | Command::Worker(_)
+                            | Command::Results(_) => Ok(()),
                         }
                         .map(|_| true)
                     })

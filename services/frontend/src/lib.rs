@@ -1,20 +1,21 @@
 //! The gRPC frontend: the public API (`expressway.v1`) over the registry, the execution store,
 //! the execution bus, the results stream and reply routing.
 //!
-//! Layout: [`Frontend`] holds the parts and implements the three services (`StateMachines`,
-//! `Executions`, `Results`); [`error`] maps every failure to a precise gRPC status; [`convert`]
-//! translates between API messages and store records.
+//! Layout: [`Frontend`] holds the parts and implements `StateMachines` and `Executions`;
+//! [`results::ResultsApi`] implements `Results` (served by frontends and by the results
+//! service); [`error`] maps every failure to a precise gRPC status; [`convert`] translates
+//! between API messages and store records.
 
 pub mod convert;
 pub mod error;
+pub mod results;
 
 use std::collections::BTreeMap;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use expressway_asl::{MachineType, StateMachine};
-use expressway_bus::{Delivered, ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand};
+use expressway_bus::{ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Partition, Qualifier};
 use expressway_store::starter::{self, StartPolicy, StartRequest};
@@ -22,11 +23,11 @@ use expressway_store::{
     Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry,
     Revision, StateMachineUpdate,
 };
-use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use convert::{kind_from_pb, kind_to_pb, logging_from_pb, logging_to_pb, status_to_pb, timestamp};
 pub use error::FrontendError;
+pub use results::ResultsApi;
 
 /// Frontend settings.
 #[derive(Debug, Clone)]
@@ -60,9 +61,10 @@ pub struct Frontend {
     pub bus: Arc<dyn ExecutionBus>,
     pub hub: Arc<dyn ResultsHub>,
     pub replies: Arc<dyn ReplyRouter>,
-    /// Turns true when the server shuts down: open result streams end so the server can drain.
-    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
+
+/// How often a synchronous caller waiting for a routed reply also looks at the store.
+const REPLY_BACKSTOP: Duration = Duration::from_secs(2);
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -168,12 +170,25 @@ impl Frontend {
         limit: Duration,
     ) -> Result<Option<expressway_bus::OutcomeMessage>, FrontendError> {
         let deadline = tokio::time::Instant::now() + limit;
-        if let Some(rx) = rx {
-            return match tokio::time::timeout_at(deadline, rx).await {
-                Ok(Ok(o)) => Ok(Some(o)),
-                Ok(Err(_)) => Err(FrontendError::ReplyLost(record.execution_arn.clone())),
-                Err(_) => Ok(None),
-            };
+        if let Some(mut rx) = rx {
+            // Replies are routed, but a reply can be lost (the reply channel reconnected):
+            // the store, where the outcome is recorded before the reply is sent, settles it.
+            let mut backstop = tokio::time::interval_at(tokio::time::Instant::now() + REPLY_BACKSTOP, REPLY_BACKSTOP);
+            loop {
+                tokio::select! {
+                    reply = &mut rx => return match reply {
+                        Ok(o) => Ok(Some(o)),
+                        Err(_) => Err(FrontendError::ReplyLost(record.execution_arn.clone())),
+                    },
+                    _ = tokio::time::sleep_until(deadline) => return Ok(None),
+                    _ = backstop.tick() => {
+                        let r = self.executions.get(&record.execution_arn).await?;
+                        if r.status != ExecutionStatus::Running {
+                            return Ok(Some(expressway_bus::OutcomeMessage::from_record(r, now_ms())));
+                        }
+                    }
+                }
+            }
         }
         // A duplicate of an earlier start: follow the store until it ends.
         loop {
@@ -570,70 +585,5 @@ impl pb::executions_server::Executions for Frontend {
             let _ = self.replies.reply(&self.replies.address(), outcome).await;
         }
         Ok(Response::new(pb::StopExecutionResponse { stop_date: Some(timestamp(stop)) }))
-    }
-}
-
-type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::SubscribeResponse, Status>> + Send>>;
-
-#[tonic::async_trait]
-impl pb::results_server::Results for Frontend {
-    type SubscribeStream = SubscribeStream;
-
-    async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<SubscribeStream>, Status> {
-        let req = request.into_inner();
-        let filter = convert::Filter::new(&req).map_err(FrontendError::Invalid)?;
-        let mut sub = self.hub.subscribe(req.from_position);
-        // A small buffer per subscriber: a slow reader makes the hub report FellBehind instead
-        // of holding memory for it.
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let mut shutdown = self.shutdown.clone();
-        tokio::spawn(async move {
-            loop {
-                let item = tokio::select! {
-                    item = sub.next() => match item { Some(i) => i, None => break },
-                    _ = shutdown.wait_for(|s| *s) => break,
-                };
-                let msg = match item {
-                    Delivered::Message { position, message } => match filter.render(position, &message) {
-                        Some(m) => m,
-                        None => continue,
-                    },
-                    Delivered::FellBehind { skipped, resume_from } => pb::SubscribeResponse {
-                        position: resume_from,
-                        body: Some(pb::subscribe_response::Body::FellBehind(pb::FellBehind { skipped, resume_from })),
-                    },
-                };
-                if tx.send(Ok(msg)).await.is_err() {
-                    break; // the subscriber went away
-                }
-            }
-        });
-        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
-    }
-
-    async fn get_execution_history(
-        &self,
-        request: Request<pb::GetExecutionHistoryRequest>,
-    ) -> Result<Response<pb::GetExecutionHistoryResponse>, Status> {
-        let req = request.into_inner();
-        self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
-        let mut events = self.executions.history(&req.execution_arn).await.map_err(FrontendError::from)?;
-        if req.reverse_order {
-            events.reverse();
-        }
-        let limit = match req.max_results {
-            0 => 1000,
-            n if (1..=1000).contains(&n) => n as usize,
-            n => return Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}")).into()),
-        };
-        let start: usize = if req.next_token.is_empty() {
-            0
-        } else {
-            req.next_token.parse().map_err(|_| FrontendError::Invalid("invalid next_token".into()))?
-        };
-        let page: Vec<_> = events.iter().skip(start).take(limit).map(convert::history_event).collect();
-        let next_token =
-            if start + page.len() < events.len() { (start + page.len()).to_string() } else { String::new() };
-        Ok(Response::new(pb::GetExecutionHistoryResponse { events: page, next_token }))
     }
 }

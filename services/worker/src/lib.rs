@@ -21,7 +21,7 @@ use expressway_bus::{
     EventMessage, ExecutionSource, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, StartCommand,
 };
 use expressway_store::{
-    ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind, Registry, StoreError,
+    Claim, ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind, Registry, StoreError,
 };
 use tokio::sync::{watch, Semaphore};
 
@@ -83,6 +83,34 @@ fn uuid_like() -> String {
     format!("{:x}-{:x}", std::process::id(), now_ms())
 }
 
+/// The error of a synchronous execution whose run was cut off by a worker failure.
+pub const INTERRUPTED: &str = "Expressway.ExecutionInterrupted";
+
+/// Marks an execution as running in this process for as long as it lives.
+struct RunningGuard<'a> {
+    running: &'a DashMap<String, ()>,
+    arn: String,
+}
+
+impl<'a> RunningGuard<'a> {
+    /// `None` while another delivery of the same execution is being handled here.
+    fn try_new(running: &'a DashMap<String, ()>, arn: &str) -> Option<Self> {
+        match running.entry(arn.to_string()) {
+            dashmap::Entry::Occupied(_) => None,
+            dashmap::Entry::Vacant(v) => {
+                v.insert(());
+                Some(RunningGuard { running, arn: arn.to_string() })
+            }
+        }
+    }
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.running.remove(&self.arn);
+    }
+}
+
 /// Everything a worker needs; cheap to share.
 pub struct Worker {
     registry: Arc<dyn Registry>,
@@ -93,6 +121,9 @@ pub struct Worker {
     config: WorkerConfig,
     /// Compiled definitions and their logging settings by revision id (revisions never change).
     cache: DashMap<String, (Arc<StateMachine>, Logging)>,
+    /// Executions running in this process: a redelivery to the same process (a partition
+    /// revoked and assigned back) waits for the run in progress instead of starting another.
+    running: DashMap<String, ()>,
 }
 
 /// Collects the events a logging configuration keeps and streams them live.
@@ -220,7 +251,16 @@ impl Worker {
     ) -> Self {
         let tasks: Arc<dyn TaskInvoker> = Arc::new(JournalingInvoker::new(tasks, executions.clone()));
         let interpreter = Interpreter::new(tasks, Arc::new(TokioClock), config.limits.clone());
-        Worker { registry, executions, hub, replies, interpreter, config, cache: DashMap::new() }
+        Worker {
+            registry,
+            executions,
+            hub,
+            replies,
+            interpreter,
+            config,
+            cache: DashMap::new(),
+            running: DashMap::new(),
+        }
     }
 
     async fn machine(&self, revision_id: &str) -> Result<(Arc<StateMachine>, Logging), String> {
@@ -241,15 +281,24 @@ impl Worker {
     /// recorded (a redelivery) is not run again; its outcome is re-emitted.
     pub async fn execute(&self, cmd: &StartCommand) -> Result<OutcomeMessage, WorkerError> {
         let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
+        // A second delivery to this process waits for the first to be handled.
+        let _running = loop {
+            match RunningGuard::try_new(&self.running, &cmd.execution_arn) {
+                Some(g) => break g,
+                None => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
         // Take the lease; while another worker holds a live one, wait for it to finish or expire.
         let mut record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+        let mut first = true;
         while record.status == ExecutionStatus::Running {
-            if self
+            let claim = self
                 .executions
                 .claim(&cmd.execution_arn, &self.config.owner_id, self.config.lease)
                 .await
-                .map_err(store_err)?
-            {
+                .map_err(store_err)?;
+            if let Claim::Acquired { first: f } = claim {
+                first = f;
                 // The previous holder records the outcome before it lets go: look again now
                 // that the lease is ours, or an execution that just finished would run twice.
                 record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
@@ -265,6 +314,11 @@ impl Worker {
             let outcome = OutcomeMessage::from_record(record, now_ms());
             self.deliver(cmd, &outcome).await;
             return Ok(outcome);
+        }
+        if !first && cmd.reply_to.is_some() {
+            // Synchronous Express runs at most once: an earlier run was cut off (its worker
+            // died), so the caller is told so instead of a second run behind its back.
+            return self.interrupted(cmd).await;
         }
         let loaded = self.machine(&cmd.revision_id).await;
         let logging = loaded.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
@@ -354,6 +408,28 @@ impl Worker {
                 tracing::warn!(execution_arn = %cmd.execution_arn, error = %e, "reply to a synchronous caller failed");
             }
         }
+        Ok(outcome)
+    }
+
+    /// End a synchronous execution whose earlier run was interrupted, without running it again.
+    async fn interrupted(&self, cmd: &StartCommand) -> Result<OutcomeMessage, WorkerError> {
+        let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
+        let finished = Finished {
+            status: ExecutionStatus::Failed,
+            output: None,
+            error: Some(INTERRUPTED.to_string()),
+            cause: Some(
+                "the worker running this synchronous execution stopped before it finished; synchronous \
+                 Express executions run at most once and are not restarted"
+                    .to_string(),
+            ),
+            stop_ms: now_ms(),
+        };
+        self.executions.finish(&cmd.execution_arn, finished).await.map_err(store_err)?;
+        let r = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+        let _ = self.executions.release(&cmd.execution_arn, &self.config.owner_id).await;
+        let outcome = OutcomeMessage::from_record(r, now_ms());
+        self.deliver(cmd, &outcome).await;
         Ok(outcome)
     }
 

@@ -1,0 +1,491 @@
+//! The results stream and reply routing on Redis, for the distributed mode.
+//!
+//! - [`RedisResults`] keeps the results stream in a Redis stream, `{prefix}results`. Entries
+//!   carry contiguous positions (1, 2, 3…; the entry id is `0-{position}`), assigned atomically
+//!   with the append, so a subscriber can resume from any position and is told exactly how many
+//!   messages it missed. Entries older than the retention period are trimmed. Each process runs
+//!   one tailer that, while anyone subscribes, reads new entries once and fans them out to its
+//!   local subscribers through a bounded broadcast: a slow subscriber falls behind (and is told
+//!   so, with the position to resume from), it never stalls the others.
+//! - [`RedisReplies`] routes the outcome of a synchronous call to the one frontend that waits
+//!   for it: each frontend listens on its own channel `{prefix}reply:{id}`, and workers publish
+//!   there. Pub/sub is not durable, so callers also look at the execution store now and then.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use futures::StreamExt;
+use redis::aio::{ConnectionManager, MultiplexedConnection};
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use redis::AsyncConnectionConfig;
+use tokio::sync::{broadcast, oneshot};
+
+use crate::{BusError, Delivered, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, Subscription};
+
+fn unavailable(e: redis::RedisError) -> BusError {
+    BusError::Unavailable(format!("redis: {e}"))
+}
+
+/// Appends a batch at contiguous positions and trims what is older than the retention period.
+/// A sorted set maps append times (one a second) to the positions reached by then, which is
+/// what trimming by age needs.
+const APPEND: &str = r#"
+local count = #ARGV - 2
+local last = redis.call('INCRBY', KEYS[2], count)
+local first = last - count + 1
+for i = 1, count do
+  redis.call('XADD', KEYS[1], '0-' .. (first + i - 1), 'm', ARGV[i + 2])
+end
+local now = tonumber(ARGV[1])
+local newest = redis.call('ZREVRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+if (not newest[2]) or now - tonumber(newest[2]) >= 1000 then
+  redis.call('ZADD', KEYS[3], now, last)
+end
+local cutoff = now - tonumber(ARGV[2])
+local old = redis.call('ZREVRANGEBYSCORE', KEYS[3], cutoff, '-inf', 'LIMIT', 0, 1)
+if old[1] then
+  redis.call('XTRIM', KEYS[1], 'MINID', '0-' .. (tonumber(old[1]) + 1))
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+end
+return last
+"#;
+
+fn entry_position(id: &str) -> Option<u64> {
+    id.strip_prefix("0-")?.parse().ok()
+}
+
+fn decode(entry: &StreamId) -> Option<(u64, Arc<ResultMessage>)> {
+    let position = entry_position(&entry.id)?;
+    let raw: Vec<u8> = entry.get("m")?;
+    match serde_json::from_slice::<ResultMessage>(&raw) {
+        Ok(m) => Some((position, Arc::new(m))),
+        Err(e) => {
+            tracing::warn!(position, error = %e, "unreadable entry in the results stream; skipped");
+            None
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Settings of the Redis results stream.
+#[derive(Debug, Clone)]
+pub struct RedisResultsConfig {
+    pub url: String,
+    pub prefix: String,
+    /// How long entries are kept for resuming subscribers.
+    pub retention: Duration,
+    /// How far a live subscriber may fall behind before it skips messages.
+    pub subscriber_buffer: usize,
+}
+
+struct Shared {
+    conn: ConnectionManager,
+    stream: String,
+    counter: String,
+    clock: String,
+    retention: Duration,
+    buffer: usize,
+    tx: broadcast::Sender<(u64, Arc<ResultMessage>)>,
+}
+
+impl Shared {
+    /// Up to `count` entries from `from` on.
+    async fn range(&self, from: u64, count: usize) -> Result<Vec<(u64, Arc<ResultMessage>)>, BusError> {
+        let mut c = self.conn.clone();
+        let reply: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(&self.stream)
+            .arg(format!("0-{from}"))
+            .arg("+")
+            .arg("COUNT")
+            .arg(count)
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(reply.ids.iter().filter_map(decode).collect())
+    }
+
+    async fn append(&self, messages: &[Vec<u8>]) -> Result<u64, BusError> {
+        if messages.is_empty() {
+            return Ok(0);
+        }
+        let script = redis::Script::new(APPEND);
+        let mut inv = script.prepare_invoke();
+        inv.key(&self.stream).key(&self.counter).key(&self.clock).arg(now_ms()).arg(self.retention.as_millis() as u64);
+        for m in messages {
+            inv.arg(m.as_slice());
+        }
+        let mut c = self.conn.clone();
+        inv.invoke_async(&mut c).await.map_err(unavailable)
+    }
+
+    /// The oldest retained position and the newest appended one (0 when none).
+    async fn bounds(&self) -> Result<(Option<u64>, u64), BusError> {
+        let mut c = self.conn.clone();
+        let (first, last): (StreamRangeReply, Option<u64>) = redis::pipe()
+            .cmd("XRANGE")
+            .arg(&self.stream)
+            .arg("-")
+            .arg("+")
+            .arg("COUNT")
+            .arg(1)
+            .get(&self.counter)
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok((first.ids.first().and_then(|e| entry_position(&e.id)), last.unwrap_or(0)))
+    }
+}
+
+/// The results stream in Redis: appended to by the results service, read by any process.
+pub struct RedisResults {
+    shared: Arc<Shared>,
+    tailer: tokio::task::JoinHandle<()>,
+}
+
+impl RedisResults {
+    /// Connect and start following the stream.
+    pub async fn connect(cfg: &RedisResultsConfig) -> Result<Self, BusError> {
+        let client = redis::Client::open(cfg.url.as_str()).map_err(unavailable)?;
+        let conn = ConnectionManager::new(client.clone()).await.map_err(unavailable)?;
+        let (tx, _) = broadcast::channel(cfg.subscriber_buffer.max(1));
+        let shared = Arc::new(Shared {
+            conn,
+            stream: format!("{}results", cfg.prefix),
+            counter: format!("{}results:last", cfg.prefix),
+            clock: format!("{}results:clock", cfg.prefix),
+            retention: cfg.retention,
+            buffer: cfg.subscriber_buffer.max(1),
+            tx,
+        });
+        let (_, last) = shared.bounds().await?;
+        let tailer = tokio::spawn(tail(client, shared.clone(), last));
+        Ok(RedisResults { shared, tailer })
+    }
+
+    /// Append serialized [`ResultMessage`]s in order; returns the last position assigned.
+    pub async fn append(&self, messages: &[Vec<u8>]) -> Result<u64, BusError> {
+        self.shared.append(messages).await
+    }
+
+    /// Subscribers currently following this process's tailer.
+    pub fn subscribers(&self) -> usize {
+        self.shared.tx.receiver_count()
+    }
+}
+
+impl Drop for RedisResults {
+    fn drop(&mut self) {
+        self.tailer.abort();
+    }
+}
+
+/// Read every new entry once and broadcast it to this process's subscribers.
+async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
+    // XREAD blocks: it gets a connection of its own, with a timeout longer than the block.
+    let config = AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(5)));
+    let mut conn: Option<MultiplexedConnection> = None;
+    let mut backoff = Duration::from_millis(100);
+    // A read never fills more than half a subscriber's buffer, so one that keeps up never lags.
+    let batch = (shared.buffer / 2).clamp(1, 1024);
+    loop {
+        if shared.tx.receiver_count() == 0 {
+            // Nobody follows the stream here: skip ahead instead of reading what nobody wants.
+            // (A subscriber that arrives later reads what it needs from Redis by position.)
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Ok((_, newest)) = shared.bounds().await {
+                last = newest;
+            }
+            continue;
+        }
+        let c = match &mut conn {
+            Some(c) => c,
+            None => match client.get_multiplexed_async_connection_with_config(&config).await {
+                Ok(c) => conn.insert(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "results stream: cannot connect to redis; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            },
+        };
+        let read: Result<Option<StreamReadReply>, _> = redis::cmd("XREAD")
+            .arg("COUNT")
+            .arg(batch)
+            .arg("BLOCK")
+            .arg(1000)
+            .arg("STREAMS")
+            .arg(&shared.stream)
+            .arg(format!("0-{last}"))
+            .query_async(c)
+            .await;
+        match read {
+            Ok(reply) => {
+                backoff = Duration::from_millis(100);
+                for key in reply.map(|r| r.keys).unwrap_or_default() {
+                    for entry in &key.ids {
+                        if let Some(p) = entry_position(&entry.id) {
+                            last = last.max(p);
+                        }
+                        if let Some(item) = decode(entry) {
+                            // No subscribers is fine: entries stay in Redis for those who come later.
+                            let _ = shared.tx.send(item);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "results stream: read failed; retrying");
+                conn = None;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+impl ResultsHub for RedisResults {
+    /// Results reach Redis through the results service; a direct publish appends in the background.
+    fn publish(&self, message: ResultMessage) {
+        let Ok(raw) = serde_json::to_vec(&message) else { return };
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            if let Err(e) = shared.append(&[raw]).await {
+                tracing::warn!(error = %e, "a result was not appended to the results stream");
+            }
+        });
+    }
+
+    fn subscribe(&self, from: Option<u64>) -> Box<dyn Subscription> {
+        let rx = self.shared.tx.subscribe();
+        Box::new(RedisSubscription {
+            shared: self.shared.clone(),
+            rx,
+            backlog: VecDeque::new(),
+            catch_up: from.map(|f| f.max(1)),
+            checked_retention: false,
+            expect: None,
+            live_from_now: from.is_none(),
+            pending: None,
+        })
+    }
+}
+
+struct RedisSubscription {
+    shared: Arc<Shared>,
+    rx: broadcast::Receiver<(u64, Arc<ResultMessage>)>,
+    backlog: VecDeque<(u64, Arc<ResultMessage>)>,
+    /// Reading retained entries from this position on (resume, or filling a gap).
+    catch_up: Option<u64>,
+    checked_retention: bool,
+    /// The next position this subscriber should see; `None` until it has seen one.
+    expect: Option<u64>,
+    /// A live subscription starts at the stream's end as of its first read.
+    live_from_now: bool,
+    /// A message to deliver after the fell-behind notice that precedes it.
+    pending: Option<Delivered>,
+}
+
+impl RedisSubscription {
+    fn deliver(&mut self, position: u64, message: Arc<ResultMessage>) -> Delivered {
+        self.expect = Some(position + 1);
+        Delivered::Message { position, message }
+    }
+}
+
+#[async_trait]
+impl Subscription for RedisSubscription {
+    async fn next(&mut self) -> Option<Delivered> {
+        if let Some(d) = self.pending.take() {
+            return Some(d);
+        }
+        if std::mem::take(&mut self.live_from_now) {
+            match self.shared.bounds().await {
+                Ok((_, newest)) => self.expect = Some(newest + 1),
+                Err(e) => {
+                    tracing::warn!(error = %e, "results stream unavailable; the subscription ends");
+                    return None;
+                }
+            }
+        }
+        loop {
+            if let Some((position, message)) = self.backlog.pop_front() {
+                return Some(self.deliver(position, message));
+            }
+            if let Some(from) = self.catch_up {
+                if !self.checked_retention {
+                    self.checked_retention = true;
+                    let (oldest, last) = match self.shared.bounds().await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "results stream unavailable; the subscription ends");
+                            return None;
+                        }
+                    };
+                    // Positions before the oldest retained one are gone: say how many.
+                    let available = oldest.unwrap_or(last + 1);
+                    if from < available {
+                        self.catch_up = Some(available);
+                        self.expect = Some(available);
+                        return Some(Delivered::FellBehind { skipped: available - from, resume_from: available });
+                    }
+                }
+                match self.shared.range(from, 512).await {
+                    Ok(page) if page.is_empty() => self.catch_up = None,
+                    Ok(page) => {
+                        self.catch_up = page.last().map(|(p, _)| p + 1);
+                        self.backlog.extend(page);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "results stream unavailable; the subscription ends");
+                        return None;
+                    }
+                }
+                continue;
+            }
+            match self.rx.recv().await {
+                Ok((position, message)) => match self.expect {
+                    Some(e) if position < e => continue, // already read from the retained entries
+                    Some(e) if position > e => {
+                        // The tailer started after this subscriber's last read: fill in from Redis.
+                        self.catch_up = Some(e);
+                        self.checked_retention = true;
+                    }
+                    _ => return Some(self.deliver(position, message)),
+                },
+                Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                    // Too slow: the skipped messages stay retained in Redis for a resume.
+                    let resume_from = match self.expect {
+                        Some(e) => e,
+                        None => match self.rx.recv().await {
+                            Ok((p, m)) => {
+                                let first_missed = p.saturating_sub(skipped).max(1);
+                                self.pending = Some(self.deliver(p, m));
+                                return Some(Delivered::FellBehind { skipped, resume_from: first_missed });
+                            }
+                            Err(_) => return None,
+                        },
+                    };
+                    self.expect = Some(resume_from + skipped);
+                    return Some(Delivered::FellBehind { skipped, resume_from });
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+/// Routed replies for synchronous calls: this frontend's channel, and publishing to others'.
+pub struct RedisReplies {
+    conn: ConnectionManager,
+    channel: String,
+    waiting: Arc<DashMap<String, oneshot::Sender<OutcomeMessage>>>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl RedisReplies {
+    /// Listen on a channel of this process's own; returns once the subscription is active.
+    pub async fn start(url: &str, prefix: &str) -> Result<Self, BusError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let conn = ConnectionManager::new(client.clone()).await.map_err(unavailable)?;
+        let channel = format!("{prefix}reply:{}", uuid::Uuid::new_v4().simple());
+        let waiting: Arc<DashMap<String, oneshot::Sender<OutcomeMessage>>> = Arc::new(DashMap::new());
+        let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
+        pubsub.subscribe(&channel).await.map_err(unavailable)?;
+        let listener = tokio::spawn(listen(client, pubsub, channel.clone(), waiting.clone()));
+        Ok(RedisReplies { conn, channel, waiting, listener })
+    }
+
+    /// Callers still waiting (a leak check for tests).
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// A worker-side router: it only publishes replies, it receives none.
+    pub async fn sender(url: &str) -> Result<Self, BusError> {
+        let client = redis::Client::open(url).map_err(unavailable)?;
+        let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
+        Ok(RedisReplies { conn, channel: String::new(), waiting: Arc::default(), listener: tokio::spawn(async {}) })
+    }
+}
+
+impl Drop for RedisReplies {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+async fn listen(
+    client: redis::Client,
+    mut pubsub: redis::aio::PubSub,
+    channel: String,
+    waiting: Arc<DashMap<String, oneshot::Sender<OutcomeMessage>>>,
+) {
+    loop {
+        {
+            let mut messages = pubsub.on_message();
+            while let Some(msg) = messages.next().await {
+                match serde_json::from_slice::<OutcomeMessage>(msg.get_payload_bytes()) {
+                    Ok(outcome) => {
+                        if let Some((_, tx)) = waiting.remove(&outcome.execution_arn) {
+                            let _ = tx.send(outcome);
+                        }
+                    }
+                    Err(e) => tracing::warn!(%channel, error = %e, "unreadable reply; ignored"),
+                }
+            }
+        }
+        // The connection dropped: replies sent meanwhile are lost, and callers find those
+        // outcomes in the execution store instead.
+        tracing::warn!(%channel, "reply channel disconnected; resubscribing");
+        let mut backoff = Duration::from_millis(100);
+        pubsub = loop {
+            match client.get_async_pubsub().await {
+                Ok(mut p) => match p.subscribe(&channel).await {
+                    Ok(()) => break p,
+                    Err(e) => tracing::warn!(error = %e, "cannot resubscribe to the reply channel"),
+                },
+                Err(e) => tracing::warn!(error = %e, "cannot reconnect the reply channel"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        };
+    }
+}
+
+#[async_trait]
+impl ReplyRouter for RedisReplies {
+    fn address(&self) -> String {
+        self.channel.clone()
+    }
+
+    fn expect(&self, execution_arn: &str) -> oneshot::Receiver<OutcomeMessage> {
+        let (tx, rx) = oneshot::channel();
+        self.waiting.insert(execution_arn.to_string(), tx);
+        rx
+    }
+
+    fn cancel(&self, execution_arn: &str) {
+        self.waiting.remove(execution_arn);
+    }
+
+    async fn reply(&self, reply_to: &str, outcome: OutcomeMessage) -> Result<(), BusError> {
+        if reply_to.is_empty() {
+            return Ok(());
+        }
+        let payload = serde_json::to_vec(&outcome).map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let mut c = self.conn.clone();
+        let receivers: i64 =
+            redis::cmd("PUBLISH").arg(reply_to).arg(payload).query_async(&mut c).await.map_err(unavailable)?;
+        if receivers == 0 {
+            tracing::debug!(%reply_to, execution_arn = %outcome.execution_arn, "no frontend listens for this reply");
+        }
+        Ok(())
+    }
+}

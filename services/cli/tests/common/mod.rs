@@ -1,0 +1,244 @@
+//! Helpers shared by the suites that run the distributed services as processes against a
+//! real Kafka-API broker and a real redis-server.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use expressway_proto::v1 as pb;
+use expressway_testkit::Server;
+use pb::executions_client::ExecutionsClient;
+use pb::state_machines_client::StateMachinesClient;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use redis::Commands;
+use serde_json::json;
+use tonic::transport::Channel;
+
+/// These suites start a broker, Redis and several processes each: run them one at a time so
+/// that a 2-core machine does not starve the consumer group's heartbeats.
+pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
+}
+
+/// A service process, killed on drop.
+pub struct Proc {
+    pub child: Option<Child>,
+}
+
+impl Proc {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill").args([sig, &self.pid().to_string()]).status();
+    }
+    pub fn wait(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(_)) = c.try_wait() {
+                    self.child = None;
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub struct Cluster {
+    pub kafka: Server,
+    pub redis: Server,
+    pub topic: String,
+    pub group: String,
+    pub logs: std::path::PathBuf,
+}
+
+impl Cluster {
+    pub fn new(tag: &str) -> Cluster {
+        let kafka = expressway_testkit::kafka().expect("a Kafka broker (see .ci/run)");
+        let redis = expressway_testkit::redis().expect("redis-server");
+        let logs = kafka.dir.clone();
+        Cluster { kafka, redis, topic: format!("exec-{tag}"), group: format!("workers-{tag}"), logs }
+    }
+
+    pub fn service(&self, kind: &str, extra: &[&str], log: &str) -> Proc {
+        self.service_env(kind, extra, log, &[])
+    }
+
+    pub fn service_env(&self, kind: &str, extra: &[&str], log: &str, env: &[(&str, String)]) -> Proc {
+        let out = std::fs::File::create(self.logs.join(log)).expect("log");
+        let err = out.try_clone().expect("log");
+        let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
+            .arg(kind)
+            .args(["--kafka-bootstrap-servers", &self.kafka.bootstrap()])
+            .args(["--redis-url", &self.redis.redis_url()])
+            .args(["--executions-topic", &self.topic])
+            .args(["--group-id", &self.group])
+            .args(extra)
+            .env("EXPRESSWAY_KAFKA__PARTITIONS", "4")
+            .env("EXPRESSWAY_KAFKA__RESULTS_TOPIC", format!("{}-results", self.topic))
+            .env("EXPRESSWAY_KAFKA__DEAD_LETTER_TOPIC", format!("{}-dlq", self.topic))
+            .env("EXPRESSWAY_WORKER__LEASE_SECONDS", "3")
+            .env("EXPRESSWAY_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .expect("start the expressway binary");
+        Proc { child: Some(child) }
+    }
+
+    pub fn redis(&self) -> redis::Connection {
+        redis::Client::open(self.redis.redis_url()).expect("url").get_connection().expect("redis connection")
+    }
+
+    pub fn count(&self, pattern: &str) -> usize {
+        let mut c = self.redis();
+        let keys: Vec<String> = c.keys(pattern).expect("keys");
+        keys.len()
+    }
+
+    pub fn log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.logs.join(name)).unwrap_or_default()
+    }
+}
+
+pub async fn channel(port: u16) -> Channel {
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..600 {
+        if let Ok(c) = Channel::from_shared(url.clone()).expect("url").connect().await {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the frontend did not come up at {url}");
+}
+
+pub async fn create_machine(ch: &Channel, name: &str, definition: &str, level: pb::LogLevel) -> String {
+    let mut sm = StateMachinesClient::new(ch.clone());
+    sm.create_state_machine(pb::CreateStateMachineRequest {
+        name: name.into(),
+        definition: definition.into(),
+        r#type: pb::StateMachineType::Express as i32,
+        logging_configuration: Some(pb::LoggingConfiguration { level: level as i32, include_execution_data: false }),
+        ..Default::default()
+    })
+    .await
+    .expect("create")
+    .into_inner()
+    .state_machine_arn
+}
+
+/// Start `n` executions through gRPC with names `{prefix}{i}`, a few at a time.
+pub async fn start_grpc(ch: &Channel, arn: &str, prefix: &str, n: usize) -> Vec<String> {
+    let mut handles = Vec::new();
+    let per = n.div_ceil(16);
+    for chunk in 0..16 {
+        let ch = ch.clone();
+        let arn = arn.to_string();
+        let prefix = prefix.to_string();
+        handles.push(tokio::spawn(async move {
+            let mut ex = ExecutionsClient::new(ch);
+            let mut arns = Vec::new();
+            for i in chunk * per..((chunk + 1) * per).min(n) {
+                let req = pb::StartExecutionRequest {
+                    state_machine_arn: arn.clone(),
+                    name: format!("{prefix}{i}"),
+                    input: json!({"i": i}).to_string(),
+                    trace_header: String::new(),
+                };
+                loop {
+                    match ex.start_execution(req.clone()).await {
+                        Ok(r) => {
+                            arns.push(r.into_inner().execution_arn);
+                            break;
+                        }
+                        Err(e)
+                            if e.code() == tonic::Code::ResourceExhausted || e.code() == tonic::Code::Unavailable =>
+                        {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        Err(e) => panic!("start failed: {e}"),
+                    }
+                }
+            }
+            arns
+        }));
+    }
+    let mut all = Vec::new();
+    for h in handles {
+        all.extend(h.await.expect("task"));
+    }
+    all
+}
+
+/// Produce `n` trigger records (`{"stateMachineArn", "name", "input"}`) to the executions topic.
+pub async fn start_raw(c: &Cluster, arn: &str, prefix: &str, range: std::ops::Range<usize>) {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", c.kafka.bootstrap())
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    let mut pending = Vec::new();
+    for i in range {
+        let name = format!("{prefix}{i}");
+        let value = json!({"stateMachineArn": arn, "name": name, "input": {"i": i}}).to_string();
+        let p = producer.clone();
+        let topic = c.topic.clone();
+        pending.push(tokio::spawn(async move {
+            let rec = FutureRecord::to(&topic).key(&name).payload(&value);
+            p.send(rec, Duration::from_secs(30)).await.map(|_| ()).map_err(|(e, _)| e.to_string())
+        }));
+        if pending.len() >= 500 {
+            for h in pending.drain(..) {
+                h.await.expect("task").expect("produce");
+            }
+        }
+    }
+    for h in pending {
+        h.await.expect("task").expect("produce");
+    }
+}
+
+pub async fn wait_until(within: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    false
+}
+
+pub async fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub const HELLO: &str = r#"{"StartAt":"H","States":{"H":{"Type":"Pass","Parameters":{"n.$":"$.i"},"End":true}}}"#;
+pub const SLOW: &str =
+    r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"Next":"P"},"P":{"Type":"Pass","End":true}}}"#;

@@ -1,0 +1,90 @@
+//! The Results service: subscriptions to the results stream (outcomes and history events, with
+//! positions to resume from) and execution history from the execution store. It runs in the
+//! embedded server, in every frontend and in `expressway results`.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use expressway_bus::{Delivered, ResultsHub};
+use expressway_proto::v1 as pb;
+use expressway_store::ExecutionStore;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use crate::{convert, FrontendError};
+
+/// Subscriptions follow `hub`; history comes from `executions`.
+#[derive(Clone)]
+pub struct ResultsApi {
+    pub hub: Arc<dyn ResultsHub>,
+    pub executions: Arc<dyn ExecutionStore>,
+    /// Messages a subscriber may have in flight to it before it falls behind.
+    pub stream_buffer: usize,
+    /// Turns true when the server shuts down: open result streams end so the server can drain.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::SubscribeResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::results_server::Results for ResultsApi {
+    type SubscribeStream = SubscribeStream;
+
+    async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<SubscribeStream>, Status> {
+        let req = request.into_inner();
+        let filter = convert::Filter::new(&req).map_err(FrontendError::Invalid)?;
+        let mut sub = self.hub.subscribe(req.from_position);
+        // A small buffer per subscriber: a slow reader makes the hub report FellBehind instead
+        // of holding memory for it, and never holds up other subscribers.
+        let (tx, rx) = tokio::sync::mpsc::channel(self.stream_buffer.max(1));
+        let mut shutdown = self.shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let item = tokio::select! {
+                    item = sub.next() => match item { Some(i) => i, None => break },
+                    _ = shutdown.wait_for(|s| *s) => break,
+                };
+                let msg = match item {
+                    Delivered::Message { position, message } => match filter.render(position, &message) {
+                        Some(m) => m,
+                        None => continue,
+                    },
+                    Delivered::FellBehind { skipped, resume_from } => pb::SubscribeResponse {
+                        position: resume_from,
+                        body: Some(pb::subscribe_response::Body::FellBehind(pb::FellBehind { skipped, resume_from })),
+                    },
+                };
+                if tx.send(Ok(msg)).await.is_err() {
+                    break; // the subscriber went away
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))))
+    }
+
+    async fn get_execution_history(
+        &self,
+        request: Request<pb::GetExecutionHistoryRequest>,
+    ) -> Result<Response<pb::GetExecutionHistoryResponse>, Status> {
+        let req = request.into_inner();
+        self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
+        let mut events = self.executions.history(&req.execution_arn).await.map_err(FrontendError::from)?;
+        if req.reverse_order {
+            events.reverse();
+        }
+        let limit = match req.max_results {
+            0 => 1000,
+            n if (1..=1000).contains(&n) => n as usize,
+            n => return Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}")).into()),
+        };
+        let start: usize = if req.next_token.is_empty() {
+            0
+        } else {
+            req.next_token.parse().map_err(|_| FrontendError::Invalid("invalid next_token".into()))?
+        };
+        let page: Vec<_> = events.iter().skip(start).take(limit).map(convert::history_event).collect();
+        let next_token =
+            if start + page.len() < events.len() { (start + page.len()).to_string() } else { String::new() };
+        Ok(Response::new(pb::GetExecutionHistoryResponse { events: page, next_token }))
+    }
+}
