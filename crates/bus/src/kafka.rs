@@ -93,7 +93,7 @@ impl KafkaConfig {
         let mut c = self.client_config();
         c.set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("linger.ms", "20")
+            .set("linger.ms", "5")
             .set("message.timeout.ms", "30000")
             .set("queue.buffering.max.messages", "100000");
         for (k, v) in &self.properties {
@@ -113,9 +113,9 @@ impl KafkaConfig {
             .set("partition.assignment.strategy", "range")
             // Bound what is prefetched: backpressure comes from the worker's concurrency.
             .set("queued.max.messages.kbytes", "16384")
-            // Fewer, fuller fetches: a broker answers once 64 KiB are ready or 50 ms passed.
-            .set("fetch.min.bytes", "65536")
-            .set("fetch.wait.max.ms", "50");
+            // A fetch returns as soon as a record is there (synchronous callers wait on it).
+            .set("fetch.min.bytes", "1")
+            .set("fetch.wait.max.ms", "100");
         for (k, v) in &self.properties {
             c.set(k, v);
         }

@@ -31,13 +31,20 @@ pub async fn serve(
         .context("building the reflection service")?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, mode, "expressway is serving gRPC");
+    // Answers go out at once: with Nagle's algorithm a reply written in pieces waits for the
+    // caller's delayed ACK (~40 ms). Server::tcp_nodelay does not apply to our own listener.
+    let incoming = tokio_stream::StreamExt::map(tokio_stream::wrappers::TcpListenerStream::new(listener), |s| {
+        s.inspect(|s| {
+            let _ = s.set_nodelay(true);
+        })
+    });
     let server = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
         .add_optional_service(frontend.clone().map(StateMachinesServer::new))
         .add_optional_service(frontend.map(ExecutionsServer::new))
         .add_service(ResultsServer::new(results))
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::TcpListenerStream::new(listener), async move {
+        .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;
             tracing::info!("shutting down: no new calls");
         });
