@@ -281,6 +281,17 @@ async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resul
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20_000);
+    // Only the end-to-end phase, on servers of your own (to watch the broker while it runs).
+    if let (Ok(kafka), Ok(redis)) = (std::env::var("BENCH_KAFKA"), std::env::var("BENCH_REDIS")) {
+        if std::env::var("BENCH_PHASE").as_deref() == Ok("closed") {
+            let closed = closed_loop_produce(&kafka, n, 2048).await?;
+            println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
+            return Ok(());
+        }
+        let e2e = expressway(&kafka, &redis, n).await?;
+        println!("expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}");
+        return Ok(());
+    }
     // Each measurement gets a fresh broker and Redis: the test broker's sqlite engine slows down
     // as its tables grow, so sharing one would favour whichever phase runs first.
     let fresh = || -> anyhow::Result<(expressway_testkit::Server, expressway_testkit::Server)> {

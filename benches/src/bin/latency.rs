@@ -182,8 +182,14 @@ async fn distributed(n: usize) -> anyhow::Result<()> {
     let port = expressway_testkit::free_port();
     let config = tuning_file()?;
     let config = config.to_string_lossy().to_string();
-    let common =
-        ["--kafka-bootstrap-servers", bootstrap.as_str(), "--redis-url", redis_url.as_str(), "--config", config.as_str()];
+    let common = [
+        "--kafka-bootstrap-servers",
+        bootstrap.as_str(),
+        "--redis-url",
+        redis_url.as_str(),
+        "--config",
+        config.as_str(),
+    ];
     let listen = format!("127.0.0.1:{port}");
     let mut fargs = vec!["frontend", "--listen", listen.as_str()];
     fargs.extend(common);
