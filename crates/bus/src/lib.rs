@@ -195,6 +195,40 @@ pub trait ReplyRouter: Send + Sync {
     }
 }
 
+/// Synchronous callers waiting in this process, by execution ARN: the receiving half of every
+/// [`ReplyRouter`].
+#[derive(Default)]
+pub struct Waiting(dashmap::DashMap<String, tokio::sync::oneshot::Sender<OutcomeMessage>>);
+
+impl Waiting {
+    pub fn expect(&self, execution_arn: &str) -> tokio::sync::oneshot::Receiver<OutcomeMessage> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.0.insert(execution_arn.to_string(), tx);
+        rx
+    }
+
+    pub fn cancel(&self, execution_arn: &str) {
+        self.0.remove(execution_arn);
+    }
+
+    /// Hand an outcome to its caller, if one still waits here.
+    pub fn deliver(&self, outcome: OutcomeMessage) {
+        if let Some((_, tx)) = self.0.remove(&outcome.execution_arn) {
+            // The caller may have gone away meanwhile; nothing else to do then.
+            let _ = tx.send(outcome);
+        }
+    }
+
+    /// Callers still waiting (a leak check for tests).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// For deployments without reply routing: synchronous callers follow the execution store.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoReplies;

@@ -5,12 +5,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use dashmap::DashMap;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
     Ack, BusError, Delivered, Delivery, ExecutionBus, ExecutionSource, OutcomeMessage, ReplyRouter, ResultMessage,
-    ResultsHub, StartCommand, Subscription,
+    ResultsHub, StartCommand, Subscription, Waiting,
 };
 
 /// A bounded queue: publishing to a full queue fails (the caller reports RESOURCE_EXHAUSTED)
@@ -148,7 +147,7 @@ impl Subscription for MemorySubscription {
 /// Replies inside one process: a map from execution ARN to the waiting caller.
 #[derive(Default)]
 pub struct LocalReplies {
-    waiting: DashMap<String, oneshot::Sender<OutcomeMessage>>,
+    waiting: Waiting,
 }
 
 impl LocalReplies {
@@ -165,20 +164,15 @@ impl ReplyRouter for LocalReplies {
     }
 
     fn expect(&self, execution_arn: &str) -> oneshot::Receiver<OutcomeMessage> {
-        let (tx, rx) = oneshot::channel();
-        self.waiting.insert(execution_arn.to_string(), tx);
-        rx
+        self.waiting.expect(execution_arn)
     }
 
     fn cancel(&self, execution_arn: &str) {
-        self.waiting.remove(execution_arn);
+        self.waiting.cancel(execution_arn);
     }
 
     async fn reply(&self, _reply_to: &str, outcome: OutcomeMessage) -> Result<(), BusError> {
-        if let Some((_, tx)) = self.waiting.remove(&outcome.execution_arn) {
-            // The caller may have gone away; nothing else to do then.
-            let _ = tx.send(outcome);
-        }
+        self.waiting.deliver(outcome);
         Ok(())
     }
 }

@@ -16,14 +16,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dashmap::DashMap;
 use futures::StreamExt;
 use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::AsyncConnectionConfig;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::{BusError, Delivered, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, Subscription};
+use crate::{BusError, Delivered, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, Subscription, Waiting};
 
 fn unavailable(e: redis::RedisError) -> BusError {
     BusError::Unavailable(format!("redis: {e}"))
@@ -385,7 +384,7 @@ impl Subscription for RedisSubscription {
 pub struct RedisReplies {
     conn: ConnectionManager,
     channel: String,
-    waiting: Arc<DashMap<String, oneshot::Sender<OutcomeMessage>>>,
+    waiting: Arc<Waiting>,
     listener: tokio::task::JoinHandle<()>,
 }
 
@@ -395,7 +394,7 @@ impl RedisReplies {
         let client = redis::Client::open(url).map_err(unavailable)?;
         let conn = ConnectionManager::new(client.clone()).await.map_err(unavailable)?;
         let channel = format!("{prefix}reply:{}", uuid::Uuid::new_v4().simple());
-        let waiting: Arc<DashMap<String, oneshot::Sender<OutcomeMessage>>> = Arc::new(DashMap::new());
+        let waiting = Arc::new(Waiting::default());
         let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
         pubsub.subscribe(&channel).await.map_err(unavailable)?;
         let listener = tokio::spawn(listen(client, pubsub, channel.clone(), waiting.clone()));
@@ -421,22 +420,13 @@ impl Drop for RedisReplies {
     }
 }
 
-async fn listen(
-    client: redis::Client,
-    mut pubsub: redis::aio::PubSub,
-    channel: String,
-    waiting: Arc<DashMap<String, oneshot::Sender<OutcomeMessage>>>,
-) {
+async fn listen(client: redis::Client, mut pubsub: redis::aio::PubSub, channel: String, waiting: Arc<Waiting>) {
     loop {
         {
             let mut messages = pubsub.on_message();
             while let Some(msg) = messages.next().await {
                 match serde_json::from_slice::<OutcomeMessage>(msg.get_payload_bytes()) {
-                    Ok(outcome) => {
-                        if let Some((_, tx)) = waiting.remove(&outcome.execution_arn) {
-                            let _ = tx.send(outcome);
-                        }
-                    }
+                    Ok(outcome) => waiting.deliver(outcome),
                     Err(e) => tracing::warn!(%channel, error = %e, "unreadable reply; ignored"),
                 }
             }
@@ -466,13 +456,11 @@ impl ReplyRouter for RedisReplies {
     }
 
     fn expect(&self, execution_arn: &str) -> oneshot::Receiver<OutcomeMessage> {
-        let (tx, rx) = oneshot::channel();
-        self.waiting.insert(execution_arn.to_string(), tx);
-        rx
+        self.waiting.expect(execution_arn)
     }
 
     fn cancel(&self, execution_arn: &str) {
-        self.waiting.remove(execution_arn);
+        self.waiting.cancel(execution_arn);
     }
 
     async fn reply(&self, reply_to: &str, outcome: OutcomeMessage) -> Result<(), BusError> {
