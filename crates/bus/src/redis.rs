@@ -267,11 +267,10 @@ impl ResultsHub for RedisResults {
             shared: self.shared.clone(),
             rx,
             backlog: VecDeque::new(),
-            catch_up: from.map(|f| f.max(1)),
-            checked_retention: false,
-            expect: None,
+            expect: from.unwrap_or(0).max(1),
+            catching_up: from.is_some(),
+            check_retention: from.is_some(),
             live_from_now: from.is_none(),
-            pending: None,
         })
     }
 }
@@ -280,98 +279,69 @@ struct RedisSubscription {
     shared: Arc<Shared>,
     rx: broadcast::Receiver<(u64, Arc<ResultMessage>)>,
     backlog: VecDeque<(u64, Arc<ResultMessage>)>,
-    /// Reading retained entries from this position on (resume, or filling a gap).
-    catch_up: Option<u64>,
-    checked_retention: bool,
-    /// The next position this subscriber should see; `None` until it has seen one.
-    expect: Option<u64>,
+    /// The next position this subscriber should see.
+    expect: u64,
+    /// Reading retained entries from Redis (a resume, or filling a gap) rather than live ones.
+    catching_up: bool,
+    /// A resume first says what is no longer retained.
+    check_retention: bool,
     /// A live subscription starts at the stream's end as of its first read.
     live_from_now: bool,
-    /// A message to deliver after the fell-behind notice that precedes it.
-    pending: Option<Delivered>,
 }
 
-impl RedisSubscription {
-    fn deliver(&mut self, position: u64, message: Arc<ResultMessage>) -> Delivered {
-        self.expect = Some(position + 1);
-        Delivered::Message { position, message }
-    }
+fn stream_ended(e: BusError) -> Option<Delivered> {
+    tracing::warn!(error = %e, "results stream unavailable; the subscription ends");
+    None
 }
 
 #[async_trait]
 impl Subscription for RedisSubscription {
     async fn next(&mut self) -> Option<Delivered> {
-        if let Some(d) = self.pending.take() {
-            return Some(d);
-        }
         if std::mem::take(&mut self.live_from_now) {
             match self.shared.bounds().await {
-                Ok((_, newest)) => self.expect = Some(newest + 1),
-                Err(e) => {
-                    tracing::warn!(error = %e, "results stream unavailable; the subscription ends");
-                    return None;
-                }
+                Ok((_, newest)) => self.expect = newest + 1,
+                Err(e) => return stream_ended(e),
             }
         }
         loop {
             if let Some((position, message)) = self.backlog.pop_front() {
-                return Some(self.deliver(position, message));
+                self.expect = position + 1;
+                return Some(Delivered::Message { position, message });
             }
-            if let Some(from) = self.catch_up {
-                if !self.checked_retention {
-                    self.checked_retention = true;
+            if self.catching_up {
+                if std::mem::take(&mut self.check_retention) {
                     let (oldest, last) = match self.shared.bounds().await {
                         Ok(b) => b,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "results stream unavailable; the subscription ends");
-                            return None;
-                        }
+                        Err(e) => return stream_ended(e),
                     };
                     // Positions before the oldest retained one are gone: say how many.
                     let available = oldest.unwrap_or(last + 1);
-                    if from < available {
-                        self.catch_up = Some(available);
-                        self.expect = Some(available);
-                        return Some(Delivered::FellBehind { skipped: available - from, resume_from: available });
+                    if self.expect < available {
+                        let skipped = available - self.expect;
+                        self.expect = available;
+                        return Some(Delivered::FellBehind { skipped, resume_from: available });
                     }
                 }
-                match self.shared.range(from, 512).await {
-                    Ok(page) if page.is_empty() => self.catch_up = None,
-                    Ok(page) => {
-                        self.catch_up = page.last().map(|(p, _)| p + 1);
-                        self.backlog.extend(page);
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "results stream unavailable; the subscription ends");
-                        return None;
-                    }
+                match self.shared.range(self.expect, 512).await {
+                    Ok(page) if page.is_empty() => self.catching_up = false,
+                    Ok(page) => self.backlog.extend(page),
+                    Err(e) => return stream_ended(e),
                 }
                 continue;
             }
             match self.rx.recv().await {
-                Ok((position, message)) => match self.expect {
-                    Some(e) if position < e => continue, // already read from the retained entries
-                    Some(e) if position > e => {
-                        // The tailer started after this subscriber's last read: fill in from Redis.
-                        self.catch_up = Some(e);
-                        self.checked_retention = true;
-                    }
-                    _ => return Some(self.deliver(position, message)),
-                },
+                // Already read from the retained entries.
+                Ok((position, _)) if position < self.expect => continue,
+                // The tailer started after this subscriber's last read: fill in from Redis.
+                Ok((position, _)) if position > self.expect => self.catching_up = true,
+                Ok((position, message)) => {
+                    self.expect = position + 1;
+                    return Some(Delivered::Message { position, message });
+                }
                 Err(broadcast::error::RecvError::Lagged(skipped)) => {
                     // Too slow: the skipped messages stay retained in Redis for a resume.
-                    let resume_from = match self.expect {
-                        Some(e) => e,
-                        None => match self.rx.recv().await {
-                            Ok((p, m)) => {
-                                let first_missed = p.saturating_sub(skipped).max(1);
-                                self.pending = Some(self.deliver(p, m));
-                                return Some(Delivered::FellBehind { skipped, resume_from: first_missed });
-                            }
-                            Err(_) => return None,
-                        },
-                    };
-                    self.expect = Some(resume_from + skipped);
+                    let resume_from = self.expect;
+                    self.expect += skipped;
                     return Some(Delivered::FellBehind { skipped, resume_from });
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
