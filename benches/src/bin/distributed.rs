@@ -9,24 +9,16 @@
 //!   cargo build --release -p expressway-cli && \
 //!   cargo run --release -p expressway-benches --bin distributed -- [N]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use expressway_benches::{connect, expressway_bin, hello_machine, Proc};
 use expressway_proto::v1 as pb;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
 use redis::AsyncCommands;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn producer(bootstrap: &str) -> anyhow::Result<FutureProducer> {
     Ok(ClientConfig::new()
@@ -190,31 +182,14 @@ fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&st
 }
 
 async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Result<f64> {
-    let bin = std::env::var("EXPRESSWAY_BIN").unwrap_or_else(|_| "target/release/expressway".into());
+    let bin = expressway_bin();
     let port = expressway_testkit::free_port();
     let listen = format!("127.0.0.1:{port}");
     let _frontend = service(&bin, "frontend", bootstrap, redis_url, &["--listen", &listen])?;
     let _worker = service(&bin, "worker", bootstrap, redis_url, &["--concurrency", "512"])?;
     let url = format!("http://{listen}");
-    let mut channel = None;
-    for _ in 0..300 {
-        if let Ok(c) = tonic::transport::Channel::from_shared(url.clone())?.connect().await {
-            channel = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let Some(ch) = channel else { bail!("the frontend did not start") };
-    let mut sm = pb::state_machines_client::StateMachinesClient::new(ch.clone());
-    let arn = sm
-        .create_state_machine(pb::CreateStateMachineRequest {
-            name: "hello".into(),
-            definition: r#"{"StartAt":"Hello","States":{"Hello":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('Hello, {}!', $.name)"},"End":true}}}"#.into(),
-            ..Default::default()
-        })
-        .await?
-        .into_inner()
-        .state_machine_arn;
+    let ch = connect(port).await?;
+    let arn = hello_machine(&ch).await?;
     // Warm up: one execution end to end (topics, group formation).
     let mut ex = pb::executions_client::ExecutionsClient::new(ch.clone());
     ex.start_sync_execution(pb::StartExecutionRequest {

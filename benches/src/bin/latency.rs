@@ -11,27 +11,17 @@
 //!   cargo build --release -p expressway-cli && \
 //!   cargo run --release -p expressway-benches --bin latency -- [calls]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
+use expressway_benches::{connect, expressway_bin, hello_machine, Proc};
 use expressway_bus::kafka::KafkaConfig;
 use expressway_proto::v1 as pb;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message;
 use tonic::transport::Channel;
-
-const HELLO: &str = r#"{"StartAt":"Hello","States":{"Hello":{"Type":"Pass","Parameters":{"greeting.$":"States.Format('Hello, {}!', $.name)"},"End":true}}}"#;
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// Client settings for the test broker, given to the floor's clients and to Expressway alike.
 /// Tansu 0.6.0 answers a fetch only when `fetch.wait.max.ms` has passed, even once records
@@ -50,7 +40,7 @@ fn tuning_file() -> anyhow::Result<std::path::PathBuf> {
 }
 
 fn spawn(args: &[&str]) -> anyhow::Result<Proc> {
-    let bin = std::env::var("EXPRESSWAY_BIN").unwrap_or_else(|_| "target/release/expressway".into());
+    let bin = expressway_bin();
     let child = Command::new(&bin)
         .args(args)
         .env("EXPRESSWAY_LOG", "warn")
@@ -59,17 +49,6 @@ fn spawn(args: &[&str]) -> anyhow::Result<Proc> {
         .spawn()
         .with_context(|| format!("starting {bin}"))?;
     Ok(Proc(child))
-}
-
-async fn connect(port: u16) -> anyhow::Result<Channel> {
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..600 {
-        if let Ok(c) = Channel::from_shared(url.clone())?.connect().await {
-            return Ok(c);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("nothing answers at {url}")
 }
 
 struct Stats {
@@ -91,20 +70,6 @@ async fn echo(ch: &Channel) -> anyhow::Result<()> {
     let mut health = tonic_health::pb::health_client::HealthClient::new(ch.clone());
     health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await?;
     Ok(())
-}
-
-async fn hello_machine(ch: &Channel) -> anyhow::Result<String> {
-    let mut sm = pb::state_machines_client::StateMachinesClient::new(ch.clone());
-    Ok(sm
-        .create_state_machine(pb::CreateStateMachineRequest {
-            name: "hello".into(),
-            definition: HELLO.into(),
-            r#type: pb::StateMachineType::Express as i32,
-            ..Default::default()
-        })
-        .await?
-        .into_inner()
-        .state_machine_arn)
 }
 
 async fn sync_hello(ch: &Channel, arn: &str) -> anyhow::Result<()> {
