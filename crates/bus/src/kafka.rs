@@ -4,6 +4,9 @@
 //! - [`KafkaBus`] produces start commands with the idempotent producer (acks=all), keyed by
 //!   execution name so one name always lands on one partition. A full producer queue is
 //!   `BusError::Full`, never a silent drop; `publish` returns once the broker has the record.
+//!   A start command is one JSON value that says what it is in its first field
+//!   (`{"expresswayStart":1,…}`) and carries its trace context inside: no record headers, so a
+//!   worker tells it from a trigger by a prefix and the record stays as small as it can be.
 //! - [`KafkaSource`] consumes with auto-commit off and many executions in flight per partition.
 //!   An offset is committed only when every record before it has been acknowledged (its
 //!   outcome is durable). Rebalances are handled explicitly: on revoke, what is complete is
@@ -147,9 +150,12 @@ async fn produce(
     topic: &str,
     key: &str,
     payload: &[u8],
-    headers: OwnedHeaders,
+    headers: Option<OwnedHeaders>,
 ) -> Result<(), BusError> {
-    let record = FutureRecord::to(topic).key(key).payload(payload).headers(headers);
+    let mut record = FutureRecord::to(topic).key(key).payload(payload);
+    if let Some(h) = headers {
+        record = record.headers(h);
+    }
     let delivery = producer.send_result(record).map_err(|(e, _)| match e {
         KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => BusError::Full,
         other => unavailable(other),
@@ -179,17 +185,31 @@ impl KafkaBus {
     }
 }
 
-const KIND: &str = "expressway-kind";
+/// How a start command's value begins (the version of its format is the number).
+const START_PREFIX: &[u8] = b"{\"expresswayStart\":1,";
+
+/// A start command as it travels on the executions topic.
+#[derive(Serialize, Deserialize)]
+struct StartRecord<C> {
+    /// Always first, so a reader knows the record by its prefix.
+    #[serde(rename = "expresswayStart")]
+    version: u32,
+    #[serde(flatten)]
+    command: C,
+}
+
+fn encode_start(command: &StartCommand) -> Result<Vec<u8>, BusError> {
+    serde_json::to_vec(&StartRecord { version: 1, command }).map_err(|e| BusError::Unavailable(e.to_string()))
+}
+
+/// Records written by an earlier release marked start commands with this header instead.
+const LEGACY_KIND: &str = "expressway-kind";
 
 #[async_trait]
 impl ExecutionBus for KafkaBus {
     async fn publish(&self, command: StartCommand) -> Result<(), BusError> {
-        let payload = serde_json::to_vec(&command).map_err(|e| BusError::Unavailable(e.to_string()))?;
-        let mut headers = OwnedHeaders::new().insert(Header { key: KIND, value: Some("start") });
-        if let Some(t) = &command.trace_header {
-            headers = headers.insert(Header { key: "traceparent", value: Some(t.as_str()) });
-        }
-        produce(&self.producer, &self.topic, &command.execution_name, &payload, headers).await
+        let payload = encode_start(&command)?;
+        produce(&self.producer, &self.topic, &command.execution_name, &payload, None).await
     }
 }
 
@@ -410,7 +430,7 @@ impl KafkaSource {
             .insert(Header { key: "expressway-origin", value: Some(origin.as_str()) });
         let key = String::from_utf8_lossy(key).to_string();
         loop {
-            match produce(&self.dead_letters, &self.dead_letter_topic, &key, payload, headers.clone()).await {
+            match produce(&self.dead_letters, &self.dead_letter_topic, &key, payload, Some(headers.clone())).await {
                 Ok(()) => return,
                 Err(e) => {
                     tracing::warn!(error = %e, "dead-letter produce failed; retrying");
@@ -424,6 +444,14 @@ impl KafkaSource {
 impl Drop for KafkaSource {
     fn drop(&mut self) {
         self.committer.abort();
+    }
+}
+
+fn decode_start(payload: &[u8]) -> Result<StartCommand, serde_json::Error> {
+    if payload.starts_with(START_PREFIX) {
+        serde_json::from_slice::<StartRecord<StartCommand>>(payload).map(|r| r.command)
+    } else {
+        serde_json::from_slice(payload)
     }
 }
 
@@ -475,10 +503,10 @@ impl ExecutionSource for KafkaSource {
             }
             let payload = msg.payload().unwrap_or_default().to_vec();
             let key = msg.key().unwrap_or_default().to_vec();
-            let internal = msg
-                .headers()
-                .map(|h| h.iter().any(|x| x.key == KIND && x.value == Some(b"start".as_slice())))
-                .unwrap_or(false);
+            let internal = payload.starts_with(START_PREFIX)
+                || msg
+                    .headers()
+                    .is_some_and(|h| h.iter().any(|x| x.key == LEGACY_KIND && x.value == Some(b"start".as_slice())));
             let traceparent = msg.headers().and_then(|h| {
                 h.iter()
                     .find(|x| x.key == "traceparent")
@@ -488,7 +516,7 @@ impl ExecutionSource for KafkaSource {
             let ack = self.ack_for(&topic, partition, offset);
 
             if internal && topic == self.executions_topic {
-                match serde_json::from_slice::<StartCommand>(&payload) {
+                match decode_start(&payload) {
                     Ok(command) => return Some(Delivery { command, ack }),
                     Err(e) => {
                         self.dead_letter(
@@ -580,6 +608,29 @@ impl ExecutionSource for KafkaSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_commands_are_known_by_their_prefix() {
+        let command = StartCommand {
+            execution_arn: "arn:aws:states:us-east-1:1:express:m:e:1".into(),
+            execution_name: "e".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:m".into(),
+            revision_id: "r".into(),
+            input: "{\"stateMachineArn\":1}".into(),
+            start_ms: 7,
+            reply_to: Some("reply:x".into()),
+            trace_header: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
+        };
+        let bytes = encode_start(&command).expect("encode");
+        assert!(bytes.starts_with(START_PREFIX), "{}", String::from_utf8_lossy(&bytes));
+        assert_eq!(decode_start(&bytes).expect("decode"), command);
+        // A trigger record never has the prefix, whatever its fields.
+        let trigger = br#"{"stateMachineArn":"arn:aws:states:us-east-1:1:stateMachine:m","expresswayStart":1}"#;
+        assert!(!trigger.starts_with(START_PREFIX));
+        // The previous format (plain command, marked by a header) still reads.
+        let legacy = serde_json::to_vec(&command).expect("legacy");
+        assert_eq!(decode_start(&legacy).expect("decode legacy"), command);
+    }
 
     #[test]
     fn stable_names_for_records() {
