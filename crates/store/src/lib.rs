@@ -73,8 +73,9 @@ pub enum Started {
 /// What `ExecutionStore::claim` found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
-    /// The lease is ours. `first` is true when no worker had claimed the execution before:
-    /// no earlier run of it can have been interrupted.
+    /// The lease is ours. `first` is true when no other owner had claimed the execution
+    /// before: no earlier run of it can have been cut off (an owner is one process, which
+    /// never runs an execution twice at once).
     Acquired { first: bool },
     /// Another owner holds a live lease: the execution must not run twice at once.
     Busy,
@@ -84,6 +85,17 @@ impl Claim {
     pub fn acquired(self) -> bool {
         matches!(self, Claim::Acquired { .. })
     }
+}
+
+/// What `ExecutionStore::begin` found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begin {
+    /// An outcome is recorded: there is nothing to run (a redelivery). No lease was taken.
+    Finished(Box<ExecutionRecord>),
+    /// No outcome yet and the lease is ours (see [`Claim::Acquired`]).
+    Acquired { first: bool },
+    /// No outcome yet and another owner holds a live lease.
+    Busy,
 }
 
 /// Recent executions: dedupe keys, status, outcome and history.
@@ -97,12 +109,14 @@ pub trait ExecutionStore: Send + Sync {
     /// Record the outcome once; returns false when an outcome was already recorded.
     async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError>;
     /// Record the outcome and, only if it is the first, the history of the run that produced
-    /// it, in one step: a run that crashes or loses the race leaves no history behind.
+    /// it, in one step: a run that crashes or loses the race leaves no history behind. Then
+    /// give back `owner`'s lease. Returns whether this outcome was the first.
     async fn finish_with_history(
         &self,
         execution_arn: &str,
         outcome: Finished,
         history: Vec<expressway_asl::HistoryEvent>,
+        owner: &str,
     ) -> Result<bool, StoreError>;
     async fn append_history(
         &self,
@@ -111,6 +125,10 @@ pub trait ExecutionStore: Send + Sync {
     ) -> Result<(), StoreError>;
     async fn history(&self, execution_arn: &str) -> Result<Vec<expressway_asl::HistoryEvent>, StoreError>;
 
+    /// Before a run: the recorded outcome if there is one, else the lease on running it, in
+    /// one step, so an outcome recorded by the previous holder just before it let go is
+    /// never missed (the execution would run twice).
+    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError>;
     /// Take (or extend) the lease on running an execution.
     async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError>;
     /// Give the lease back (only if `owner` still holds it).

@@ -12,7 +12,7 @@ use expressway_asl::HistoryEvent;
 
 use crate::arn::Partition;
 use crate::model::*;
-use crate::{Claim, ExecutionStore, Registry, Started, StoreError};
+use crate::{Begin, Claim, ExecutionStore, Registry, Started, StoreError};
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -162,8 +162,23 @@ struct Entry {
     record: ExecutionRecord,
     history: Vec<HistoryEvent>,
     claim: Option<(String, std::time::Instant)>,
-    claimed_before: bool,
+    /// Who claimed the execution first.
+    first_owner: Option<String>,
     journal: std::collections::HashMap<String, String>,
+}
+
+impl Entry {
+    fn claim(&mut self, owner: &str, lease: Duration) -> Claim {
+        let now = std::time::Instant::now();
+        match &self.claim {
+            Some((holder, until)) if holder != owner && *until > now => Claim::Busy,
+            _ => {
+                self.claim = Some((owner.to_string(), now + lease));
+                let first = self.first_owner.get_or_insert_with(|| owner.to_string()) == owner;
+                Claim::Acquired { first }
+            }
+        }
+    }
 }
 
 /// Recent executions held in memory.
@@ -245,7 +260,7 @@ impl ExecutionStore for MemoryExecutions {
                 record: record.clone(),
                 history: Vec::new(),
                 claim: None,
-                claimed_before: false,
+                first_owner: None,
                 journal: Default::default(),
             },
         );
@@ -268,7 +283,7 @@ impl ExecutionStore for MemoryExecutions {
     }
 
     async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError> {
-        self.finish_with_history(execution_arn, outcome, Vec::new()).await
+        self.finish_with_history(execution_arn, outcome, Vec::new(), "").await
     }
 
     async fn finish_with_history(
@@ -276,9 +291,13 @@ impl ExecutionStore for MemoryExecutions {
         execution_arn: &str,
         outcome: Finished,
         history: Vec<HistoryEvent>,
+        owner: &str,
     ) -> Result<bool, StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        if e.claim.as_ref().is_some_and(|(h, _)| h == owner) {
+            e.claim = None;
+        }
         if e.record.status != ExecutionStatus::Running {
             return Ok(false);
         }
@@ -305,18 +324,22 @@ impl ExecutionStore for MemoryExecutions {
             .ok_or_else(|| not_found(format!("execution '{execution_arn}'")))
     }
 
+    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError> {
+        let mut e =
+            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        if e.record.status != ExecutionStatus::Running {
+            return Ok(Begin::Finished(Box::new(e.record.clone())));
+        }
+        Ok(match e.claim(owner, lease) {
+            Claim::Acquired { first } => Begin::Acquired { first },
+            Claim::Busy => Begin::Busy,
+        })
+    }
+
     async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
-        let now = std::time::Instant::now();
-        match &e.claim {
-            Some((holder, until)) if holder != owner && *until > now => Ok(Claim::Busy),
-            _ => {
-                e.claim = Some((owner.to_string(), now + lease));
-                let first = !std::mem::replace(&mut e.claimed_before, true);
-                Ok(Claim::Acquired { first })
-            }
-        }
+        Ok(e.claim(owner, lease))
     }
 
     async fn release(&self, execution_arn: &str, owner: &str) -> Result<(), StoreError> {

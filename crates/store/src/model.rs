@@ -183,5 +183,25 @@ pub struct Finished {
 /// Hex SHA-256 of an execution input, used to tell a retried start from a conflicting one.
 pub fn input_hash(input: &str) -> String {
     use sha2::Digest;
-    sha2::Sha256::digest(input.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&sha2::Sha256::digest(input.as_bytes()))
+}
+
+/// Lowercase hexadecimal (per call on every start: no formatting machinery).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn input_hashes_are_lowercase_sha256_hex() {
+        assert_eq!(super::input_hash(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(super::hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+    }
 }

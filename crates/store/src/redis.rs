@@ -21,7 +21,15 @@ use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
 use crate::model::*;
-use crate::{Claim, ExecutionStore, Registry, Started, StoreError};
+use crate::{Begin, Claim, ExecutionStore, Registry, Started, StoreError};
+
+/// A script's text hashed once (redis-rs hashes it on every `Script::new`).
+macro_rules! script {
+    ($text:ident) => {{
+        static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new($text));
+        &*SCRIPT
+    }};
+}
 
 /// Connection settings shared by both stores.
 #[derive(Debug, Clone)]
@@ -97,7 +105,7 @@ impl RedisRegistry {
             let out = f(&mut rec)?;
             let next = serde_json::to_string(&rec).map_err(|e| corrupt("state machine", e))?;
             let mut c = self.conn.clone();
-            let ok: i32 = redis::Script::new(CAS)
+            let ok: i32 = script!(CAS)
                 .key(self.sm_key(name))
                 .arg(raw)
                 .arg(next)
@@ -278,6 +286,20 @@ impl Registry for RedisRegistry {
     }
 }
 
+/// An execution record with its outcome (when there is one) applied.
+fn with_outcome(record: &str, outcome: Option<&str>) -> Result<ExecutionRecord, StoreError> {
+    let mut rec: ExecutionRecord = serde_json::from_str(record).map_err(|e| corrupt("execution", e))?;
+    if let Some(out) = outcome {
+        let f: Finished = serde_json::from_str(out).map_err(|e| corrupt("outcome", e))?;
+        rec.status = f.status;
+        rec.output = f.output;
+        rec.error = f.error;
+        rec.cause = f.cause;
+        rec.stop_ms = Some(f.stop_ms);
+    }
+    Ok(rec)
+}
+
 /// Recent executions in Redis.
 #[derive(Clone)]
 pub struct RedisExecutions {
@@ -309,21 +331,46 @@ if cur and string.sub(cur, -string.len(ARGV[1])) == ARGV[1] then redis.call('DEL
 return 1
 "#;
 
-/// The outcome once (SET NX) and, only then, the run's history.
+/// The outcome once (SET NX) and, only then, the run's history; then the runner's lease goes.
 const FINISH: &str = r#"
-if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
-for i = 3, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
-if #ARGV >= 3 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-return 1
+local first = 0
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  first = 1
+  for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+  if #ARGV >= 4 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+end
+if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+return first
 "#;
 
-/// The lease, and whether any worker ever claimed the execution before (a marker kept for the
-/// retention period): 2 acquired for the first time, 1 acquired again, 0 held by another.
+/// Before a run: {3, record, outcome} when an outcome exists, else the CLAIM codes below;
+/// -1 when there is no such execution.
+const BEGIN: &str = r#"
+local rec = redis.call('GET', KEYS[1])
+if not rec then return {-1, false, false} end
+local out = redis.call('GET', KEYS[2])
+if out then return {3, rec, out} end
+local cur = redis.call('GET', KEYS[3])
+if (not cur) or cur == ARGV[1] then
+  redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+  local ran = redis.call('GET', KEYS[4])
+  if not ran then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[3]) end
+  if (not ran) or ran == ARGV[1] then return {2, false, false} end
+  return {1, false, false}
+end
+return {0, false, false}
+"#;
+
+/// The lease, and whether another owner ever claimed the execution before (the first owner is
+/// kept for the retention period): 2 acquired and no one else ran it, 1 acquired after
+/// another owner, 0 held by another.
 const CLAIM: &str = r#"
 local cur = redis.call('GET', KEYS[1])
 if (not cur) or cur == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[3]) then return 2 end
+  local ran = redis.call('GET', KEYS[2])
+  if not ran then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3]) end
+  if (not ran) or ran == ARGV[1] then return 2 end
   return 1
 end
 return 0
@@ -356,7 +403,7 @@ impl ExecutionStore for RedisExecutions {
         let mut c = self.conn.clone();
         let json = serde_json::to_string(&record).map_err(|e| corrupt("execution", e))?;
         let name_key = format!("{}name:{}:{}", self.prefix, record.state_machine_arn, record.name);
-        let (code, arn): (i32, String) = redis::Script::new(START)
+        let (code, arn): (i32, String) = script!(START)
             .key(name_key)
             .key(self.key("ex", &record.execution_arn))
             .arg(&record.input_hash)
@@ -387,16 +434,7 @@ impl ExecutionStore for RedisExecutions {
             .await
             .map_err(unavailable)?;
         let rec = rec.ok_or_else(|| StoreError::NotFound { what: format!("execution '{execution_arn}'") })?;
-        let mut rec: ExecutionRecord = serde_json::from_str(&rec).map_err(|e| corrupt("execution", e))?;
-        if let Some(out) = out {
-            let f: Finished = serde_json::from_str(&out).map_err(|e| corrupt("outcome", e))?;
-            rec.status = f.status;
-            rec.output = f.output;
-            rec.error = f.error;
-            rec.cause = f.cause;
-            rec.stop_ms = Some(f.stop_ms);
-        }
-        Ok(rec)
+        with_outcome(&rec, out.as_deref())
     }
 
     async fn forget(&self, execution_arn: &str) -> Result<(), StoreError> {
@@ -406,7 +444,7 @@ impl ExecutionStore for RedisExecutions {
             Err(e) => return Err(e),
         };
         let mut c = self.conn.clone();
-        let _: i32 = redis::Script::new(FORGET)
+        let _: i32 = script!(FORGET)
             .key(format!("{}name:{}:{}", self.prefix, rec.state_machine_arn, rec.name))
             .key(self.key("ex", execution_arn))
             .arg(execution_arn)
@@ -436,15 +474,17 @@ impl ExecutionStore for RedisExecutions {
         execution_arn: &str,
         outcome: Finished,
         history: Vec<HistoryEvent>,
+        owner: &str,
     ) -> Result<bool, StoreError> {
         let mut c = self.conn.clone();
-        let finish = redis::Script::new(FINISH);
-        let mut script = finish.prepare_invoke();
+        let mut script = script!(FINISH).prepare_invoke();
         script
             .key(self.key("out", execution_arn))
             .key(self.key("hist", execution_arn))
+            .key(self.key("claim", execution_arn))
             .arg(serde_json::to_string(&outcome).map_err(|e| corrupt("outcome", e))?)
-            .arg(self.retention_ms);
+            .arg(self.retention_ms)
+            .arg(owner);
         for e in &history {
             script.arg(serde_json::to_string(e).map_err(|e| corrupt("event", e))?);
         }
@@ -473,9 +513,31 @@ impl ExecutionStore for RedisExecutions {
         raw.iter().map(|r| serde_json::from_str(r).map_err(|e| corrupt("event", e))).collect()
     }
 
+    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError> {
+        let mut c = self.conn.clone();
+        let (code, record, outcome): (i64, Option<String>, Option<String>) = script!(BEGIN)
+            .key(self.key("ex", execution_arn))
+            .key(self.key("out", execution_arn))
+            .key(self.key("claim", execution_arn))
+            .key(self.key("ran", execution_arn))
+            .arg(owner)
+            .arg(lease.as_millis().max(1) as u64)
+            .arg(self.retention_ms)
+            .invoke_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(match (code, record) {
+            (-1, _) => return Err(StoreError::NotFound { what: format!("execution '{execution_arn}'") }),
+            (3, Some(record)) => Begin::Finished(Box::new(with_outcome(&record, outcome.as_deref())?)),
+            (2, _) => Begin::Acquired { first: true },
+            (1, _) => Begin::Acquired { first: false },
+            _ => Begin::Busy,
+        })
+    }
+
     async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {
         let mut c = self.conn.clone();
-        let code: i32 = redis::Script::new(CLAIM)
+        let code: i32 = script!(CLAIM)
             .key(self.key("claim", execution_arn))
             .key(self.key("ran", execution_arn))
             .arg(owner)
@@ -493,7 +555,7 @@ impl ExecutionStore for RedisExecutions {
 
     async fn release(&self, execution_arn: &str, owner: &str) -> Result<(), StoreError> {
         let mut c = self.conn.clone();
-        let _: i32 = redis::Script::new(RELEASE)
+        let _: i32 = script!(RELEASE)
             .key(self.key("claim", execution_arn))
             .arg(owner)
             .invoke_async(&mut c)

@@ -61,6 +61,74 @@ pub async fn resolve(registry: &dyn Registry, state_machine_arn: &str) -> Result
     Ok(registry.revision(&revision_id).await?)
 }
 
+/// Finds the revision a start runs, remembering each state machine's record for a short
+/// while: starting an execution then costs no registry read. Like AWS, where executions
+/// started shortly after `UpdateStateMachine` may still use the previous definition, a change
+/// made through another process is seen after at most `ttl`; one made through this process
+/// is seen at once, as long as it calls [`Resolver::forget`].
+pub struct Resolver {
+    registry: std::sync::Arc<dyn Registry>,
+    ttl: Duration,
+    records: dashmap::DashMap<String, (std::time::Instant, std::sync::Arc<StateMachineRecord>)>,
+}
+
+/// State machines remembered at most (the cache starts over beyond that).
+const RESOLVER_CAPACITY: usize = 10_000;
+
+impl Resolver {
+    /// `ttl` zero reads the registry on every start.
+    pub fn new(registry: std::sync::Arc<dyn Registry>, ttl: Duration) -> Self {
+        Resolver { registry, ttl, records: dashmap::DashMap::new() }
+    }
+
+    /// A state machine changed (or went): read it afresh next time.
+    pub fn forget(&self, name: &str) {
+        self.records.remove(name);
+    }
+
+    async fn record(&self, name: &str) -> Result<std::sync::Arc<StateMachineRecord>, StoreError> {
+        if let Some(e) = self.records.get(name) {
+            if e.0.elapsed() < self.ttl {
+                return Ok(e.1.clone());
+            }
+        }
+        let rec = std::sync::Arc::new(self.registry.get(name).await?);
+        if !self.ttl.is_zero() {
+            if self.records.len() >= RESOLVER_CAPACITY {
+                self.records.clear();
+            }
+            self.records.insert(name.to_string(), (std::time::Instant::now(), rec.clone()));
+        }
+        Ok(rec)
+    }
+
+    /// The id of the revision an ARN (state machine, version or alias) runs now.
+    pub async fn revision_id(&self, state_machine_arn: &str) -> Result<String, StartError> {
+        let r = arn::parse_state_machine(state_machine_arn)
+            .ok_or_else(|| StartError::InvalidArn(state_machine_arn.into()))?;
+        let rec = self.record(&r.name).await?;
+        let version = |n: u32| {
+            rec.versions
+                .iter()
+                .find(|v| v.number == n)
+                .map(|v| v.revision_id.clone())
+                .ok_or_else(|| StoreError::NotFound { what: format!("version {n} of '{}'", r.name) })
+        };
+        Ok(match r.qualifier {
+            Qualifier::Latest => rec.current.revision_id.clone(),
+            Qualifier::Version(n) => version(n)?,
+            Qualifier::Alias(a) => {
+                let alias = rec
+                    .aliases
+                    .iter()
+                    .find(|x| x.name == a)
+                    .ok_or_else(|| StoreError::NotFound { what: format!("alias '{a}'") })?;
+                version(pick_weighted(&alias.routing))?
+            }
+        })
+    }
+}
+
 /// Choose a version by an alias's weights.
 pub fn pick_weighted(routing: &[(u32, u32)]) -> u32 {
     let total: u32 = routing.iter().map(|(_, w)| *w).sum();
@@ -80,7 +148,7 @@ pub fn pick_weighted(routing: &[(u32, u32)]) -> u32 {
 /// Validate and record a new execution. Returns the record and whether it is new (false: the
 /// same name and input were started inside the dedupe window, and this is that execution).
 pub async fn prepare(
-    registry: &dyn Registry,
+    resolver: &Resolver,
     executions: &dyn ExecutionStore,
     policy: &StartPolicy,
     req: &StartRequest,
@@ -92,7 +160,7 @@ pub async fn prepare(
     if let Err(e) = serde_json::from_str::<serde_json::Value>(&input) {
         return Err(StartError::InvalidInput(e.to_string()));
     }
-    let revision = resolve(registry, &req.state_machine_arn).await?;
+    let revision_id = resolver.revision_id(&req.state_machine_arn).await?;
     let sm_name = arn::parse_state_machine(&req.state_machine_arn)
         .map(|r| r.name)
         .ok_or_else(|| StartError::InvalidArn(req.state_machine_arn.clone()))?;
@@ -105,7 +173,7 @@ pub async fn prepare(
         execution_arn,
         name,
         state_machine_arn: req.state_machine_arn.clone(),
-        revision_id: revision.revision_id,
+        revision_id,
         input_hash: input_hash(&input),
         input,
         status: ExecutionStatus::Running,

@@ -48,12 +48,12 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
     assert_eq!((r.status, r.output.as_deref(), r.stop_ms), (ExecutionStatus::Succeeded, Some("1"), Some(5)));
 
     // Claims: exclusive while live, re-entrant for the holder, free after release or expiry.
-    // The first claim says so: a later one means an earlier run may have been interrupted.
+    // The first owner's claims say so; another owner's mean an earlier run may have been cut off.
     s.start(record("b", "{}", "arn:b"), w).await.expect("start");
     let (first, again) = (Ok(Claim::Acquired { first: true }), Ok(Claim::Acquired { first: false }));
     assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, first);
     assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
-    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, again);
+    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, first, "the first owner again");
     s.release("arn:b", "w2").await.expect("release by non-holder is a no-op");
     assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
     s.release("arn:b", "w1").await.expect("release");
@@ -76,9 +76,26 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
     assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(2));
     // The first outcome brings its run's history; a later one brings nothing.
     let f = Finished { status: ExecutionStatus::Succeeded, output: None, error: None, cause: None, stop_ms: 9 };
-    assert_eq!(s.finish_with_history("arn:b", f.clone(), vec![ev.clone()]).await, Ok(true));
-    assert_eq!(s.finish_with_history("arn:b", f, vec![ev.clone(), ev]).await, Ok(false));
+    assert_eq!(s.finish_with_history("arn:b", f.clone(), vec![ev.clone()], "w3").await, Ok(true));
+    assert_eq!(s.claim("arn:b", "w4", Duration::from_secs(30)).await, again, "finishing gave the lease back");
+    assert_eq!(s.finish_with_history("arn:b", f, vec![ev.clone(), ev], "w4").await, Ok(false));
     assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(3));
+
+    // Begin: the lease when there is no outcome yet, the outcome (and no lease) once there is.
+    s.start(record("c", "{}", "arn:c"), w).await.expect("start");
+    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30)).await, Ok(Begin::Acquired { first: true }));
+    assert_eq!(s.begin("arn:c", "w2", Duration::from_secs(30)).await, Ok(Begin::Busy));
+    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30)).await, Ok(Begin::Acquired { first: true }));
+    let out =
+        Finished { status: ExecutionStatus::Failed, output: None, error: Some("E".into()), cause: None, stop_ms: 3 };
+    assert_eq!(s.finish_with_history("arn:c", out, vec![], "w1").await, Ok(true));
+    match s.begin("arn:c", "w2", Duration::from_secs(30)).await {
+        Ok(Begin::Finished(r)) => {
+            assert_eq!((r.status, r.error.as_deref(), r.stop_ms), (ExecutionStatus::Failed, Some("E"), Some(3)))
+        }
+        other => panic!("expected the recorded outcome, got {other:?}"),
+    }
+    assert!(matches!(s.begin("arn:none", "w1", Duration::from_secs(30)).await, Err(StoreError::NotFound { .. })));
 }
 
 async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {

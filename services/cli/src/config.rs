@@ -49,11 +49,20 @@ pub struct FrontendSettings {
     pub dedupe_window_seconds: u64,
     pub max_input_bytes: usize,
     pub sync_timeout_seconds: u64,
+    /// How long a start may use a state machine as it was read before (0: read it on every
+    /// start). Changes made through the same frontend are seen at once; through another, after
+    /// at most this long, like AWS's eventually consistent updates.
+    pub registry_cache_ms: u64,
 }
 
 impl Default for FrontendSettings {
     fn default() -> Self {
-        FrontendSettings { dedupe_window_seconds: 300, max_input_bytes: 256 * 1024, sync_timeout_seconds: 300 }
+        FrontendSettings {
+            dedupe_window_seconds: 300,
+            max_input_bytes: 256 * 1024,
+            sync_timeout_seconds: 300,
+            registry_cache_ms: 1000,
+        }
     }
 }
 

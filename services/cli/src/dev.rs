@@ -14,6 +14,7 @@ use expressway_bus::memory::{bus, LocalReplies, MemoryHub};
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
 use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
+use expressway_store::starter::Resolver;
 use expressway_tasks::{FunctionTarget, Integrations, TasksConfig};
 use expressway_worker::{Worker, WorkerConfig};
 use tokio::net::TcpListener;
@@ -80,7 +81,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     args.validate()?;
     let partition = Partition { region: args.region.clone(), account: args.account.clone() };
-    let registry = Arc::new(MemoryRegistry::new(partition.clone()));
+    let registry: Arc<dyn expressway_store::Registry> = Arc::new(MemoryRegistry::new(partition.clone()));
     let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(args.retention_seconds), args.max_executions));
     let (bus, source) = bus(args.queue_capacity);
     let hub = Arc::new(MemoryHub::new(4096, args.results_retained));
@@ -114,6 +115,7 @@ pub async fn serve(
             sync_timeout: Duration::from_secs(args.execution_timeout_seconds),
             ..FrontendConfig::default()
         },
+        resolver: Arc::new(Resolver::new(registry.clone(), Duration::ZERO)),
         registry,
         executions: executions.clone(),
         bus: Arc::new(bus),

@@ -14,7 +14,8 @@ use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig};
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
 use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
-use expressway_store::starter::StartPolicy;
+use expressway_store::starter::{Resolver, StartPolicy};
+use expressway_store::Registry;
 use expressway_tasks::Integrations;
 use expressway_worker::{StoreStarter, Worker, WorkerConfig};
 use tokio::sync::watch;
@@ -95,6 +96,7 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let executions = Arc::new(RedisExecutions::new(conn.clone(), &redis_cfg));
+    let registry: Arc<dyn Registry> = Arc::new(RedisRegistry::new(conn, &redis_cfg, partition(&cfg)));
     let replies =
         with_retries("listening for replies", || RedisReplies::start(&cfg.redis.url, &cfg.redis.prefix)).await?;
     let results = results_api(&cfg, executions.clone(), stop_rx).await?;
@@ -105,7 +107,8 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
             max_input_bytes: cfg.frontend.max_input_bytes,
             sync_timeout: Duration::from_secs(cfg.frontend.sync_timeout_seconds),
         },
-        registry: Arc::new(RedisRegistry::new(conn, &redis_cfg, partition(&cfg))),
+        registry: registry.clone(),
+        resolver: Arc::new(Resolver::new(registry, Duration::from_millis(cfg.frontend.registry_cache_ms))),
         executions,
         bus: bus.clone(),
         hub: hub.clone(),
@@ -130,7 +133,7 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
     let executions = Arc::new(RedisExecutions::new(conn, &redis_cfg));
     let hub = Arc::new(KafkaHub::new(&cfg.kafka).context("creating the results producer")?);
     let starter = Arc::new(StoreStarter {
-        registry: registry.clone(),
+        resolver: Resolver::new(registry.clone(), Duration::from_millis(cfg.frontend.registry_cache_ms)),
         executions: executions.clone(),
         policy: StartPolicy {
             partition: partition(&cfg),

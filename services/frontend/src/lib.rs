@@ -18,7 +18,7 @@ use expressway_asl::{MachineType, StateMachine};
 use expressway_bus::{ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Partition, Qualifier};
-use expressway_store::starter::{self, StartPolicy, StartRequest};
+use expressway_store::starter::{self, Resolver, StartPolicy, StartRequest};
 use expressway_store::{
     Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry,
     Revision, StateMachineUpdate,
@@ -57,6 +57,8 @@ impl Default for FrontendConfig {
 pub struct Frontend {
     pub config: FrontendConfig,
     pub registry: Arc<dyn Registry>,
+    /// The registry as starts read it (see [`Resolver`]); forgets what this frontend changes.
+    pub resolver: Arc<Resolver>,
     pub executions: Arc<dyn ExecutionStore>,
     pub bus: Arc<dyn ExecutionBus>,
     pub hub: Arc<dyn ResultsHub>,
@@ -141,7 +143,7 @@ impl Frontend {
             name: req.name.clone(),
             input: req.input.clone(),
         };
-        let (r, new) = starter::prepare(&*self.registry, &*self.executions, &self.policy(), &sreq).await?;
+        let (r, new) = starter::prepare(&self.resolver, &*self.executions, &self.policy(), &sreq).await?;
         if !new {
             return Ok((r, false));
         }
@@ -231,6 +233,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
             })
             .await
             .map_err(FrontendError::from)?;
+        self.resolver.forget(&rec.name);
         let version_arn = if req.publish {
             self.registry
                 .publish_version(&rec.name, None, &req.version_description)
@@ -273,6 +276,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
             )
             .await
             .map_err(FrontendError::from)?;
+        self.resolver.forget(&name);
         let version_arn = if req.publish {
             self.registry.publish_version(&name, None, &req.version_description).await.map_err(FrontendError::from)?.arn
         } else {
@@ -354,6 +358,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
     ) -> Result<Response<pb::DeleteStateMachineResponse>, Status> {
         let (name, _) = self.name_of(&request.get_ref().state_machine_arn)?;
         self.registry.delete(&name).await.map_err(FrontendError::from)?;
+        self.resolver.forget(&name);
         Ok(Response::new(pb::DeleteStateMachineResponse {}))
     }
 
@@ -365,6 +370,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
         let (name, _) = self.name_of(&req.state_machine_arn)?;
         let expect = (!req.revision_id.is_empty()).then_some(req.revision_id.as_str());
         let v = self.registry.publish_version(&name, expect, &req.description).await.map_err(FrontendError::from)?;
+        self.resolver.forget(&name);
         Ok(Response::new(pb::PublishStateMachineVersionResponse {
             creation_date: Some(timestamp(v.created_ms)),
             state_machine_version_arn: v.arn,
@@ -418,6 +424,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
             )
             .await
             .map_err(FrontendError::from)?;
+        self.resolver.forget(&machine);
         Ok(Response::new(pb::CreateStateMachineAliasResponse {
             state_machine_alias_arn: alias.arn,
             creation_date: Some(timestamp(alias.created_ms)),

@@ -21,7 +21,8 @@ use expressway_bus::{
     EventMessage, ExecutionSource, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, StartCommand,
 };
 use expressway_store::{
-    Claim, ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind, Registry, StoreError,
+    Begin, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind, Registry,
+    StoreError,
 };
 use tokio::sync::{watch, Semaphore};
 
@@ -171,7 +172,7 @@ impl JournalingInvoker {
     fn key(req: &expressway_asl::TaskRequest<'_>) -> String {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(req.input.to_string().as_bytes());
-        let short: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+        let short = expressway_store::hex(&digest[..12]);
         format!("{}:{}:{short}", req.state_name, req.attempt)
     }
 }
@@ -207,7 +208,7 @@ impl TaskInvoker for JournalingInvoker {
 
 /// Starts executions from trigger records with the same rules as the gRPC frontend.
 pub struct StoreStarter {
-    pub registry: Arc<dyn Registry>,
+    pub resolver: expressway_store::starter::Resolver,
     pub executions: Arc<dyn ExecutionStore>,
     pub policy: expressway_store::starter::StartPolicy,
 }
@@ -223,7 +224,7 @@ impl expressway_bus::kafka::TriggerStarter for StoreStarter {
         use expressway_bus::kafka::TriggerError;
         use expressway_store::starter::{prepare, StartError, StartRequest};
         let req = StartRequest { state_machine_arn: state_machine_arn.into(), name: name.into(), input: input.into() };
-        match prepare(&*self.registry, &*self.executions, &self.policy, &req).await {
+        match prepare(&self.resolver, &*self.executions, &self.policy, &req).await {
             Ok((r, _)) => Ok(StartCommand {
                 execution_arn: r.execution_arn,
                 execution_name: r.name,
@@ -289,32 +290,26 @@ impl Worker {
             }
         };
         // Take the lease; while another worker holds a live one, wait for it to finish or expire.
-        let mut record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
-        let mut first = true;
-        while record.status == ExecutionStatus::Running {
-            let claim = self
-                .executions
-                .claim(&cmd.execution_arn, &self.config.owner_id, self.config.lease)
-                .await
-                .map_err(store_err)?;
-            if let Claim::Acquired { first: f } = claim {
-                first = f;
-                // The previous holder records the outcome before it lets go: look again now
-                // that the lease is ours, or an execution that just finished would run twice.
-                record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
-                if record.status != ExecutionStatus::Running {
-                    let _ = self.executions.release(&cmd.execution_arn, &self.config.owner_id).await;
+        let mut recreated = false;
+        let first = loop {
+            match self.executions.begin(&cmd.execution_arn, &self.config.owner_id, self.config.lease).await {
+                Ok(Begin::Acquired { first }) => break first,
+                Ok(Begin::Finished(record)) => {
+                    let outcome = OutcomeMessage::from_record(*record, now_ms());
+                    self.deliver(cmd, &outcome).await;
+                    return Ok(outcome);
                 }
-                break;
+                Ok(Begin::Busy) => tokio::time::sleep((self.config.lease / 10).max(Duration::from_millis(50))).await,
+                Err(StoreError::NotFound { .. }) if !recreated => {
+                    // The record expired while the command waited on the bus (a backlog older
+                    // than the retention period): the command holds all it takes to run.
+                    tracing::warn!(execution_arn = %cmd.execution_arn, "execution record missing; recorded again from the start command");
+                    self.executions.start(record_of(cmd), Duration::ZERO).await.map_err(store_err)?;
+                    recreated = true;
+                }
+                Err(e) => return Err(store_err(e)),
             }
-            tokio::time::sleep((self.config.lease / 10).max(Duration::from_millis(50))).await;
-            record = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
-        }
-        if record.status != ExecutionStatus::Running {
-            let outcome = OutcomeMessage::from_record(record, now_ms());
-            self.deliver(cmd, &outcome).await;
-            return Ok(outcome);
-        }
+        };
         if !first && cmd.reply_to.is_some() {
             // Synchronous Express runs at most once: an earlier run was cut off (its worker
             // died), so the caller is told so instead of a second run behind its back.
@@ -329,46 +324,34 @@ impl Worker {
             state_machine_arn: &cmd.state_machine_arn,
             kept: Mutex::new(Vec::new()),
         };
-        let renewal = {
-            let store = self.executions.clone();
-            let arn = cmd.execution_arn.clone();
-            let owner = self.config.owner_id.clone();
-            let lease = self.config.lease;
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(lease / 3).await;
-                    if let Err(e) = store.claim(&arn, &owner, lease).await {
-                        tracing::warn!(execution_arn = %arn, error = %e, "lease renewal failed");
+        let run = async {
+            match loaded.map(|(m, _)| m) {
+                Err(why) => Outcome::Failed(expressway_asl::StatesError::runtime(format!(
+                    "the state machine revision {} cannot be loaded: {why}",
+                    cmd.revision_id
+                ))),
+                Ok(machine) => match serde_json::from_str(&cmd.input) {
+                    Err(e) => {
+                        Outcome::Failed(expressway_asl::StatesError::runtime(format!("invalid execution input: {e}")))
                     }
-                }
-            })
+                    Ok(input) => {
+                        let info = ExecutionInfo {
+                            execution_arn: cmd.execution_arn.clone(),
+                            execution_name: cmd.execution_name.clone(),
+                            state_machine_arn: cmd.state_machine_arn.clone(),
+                            state_machine_name: expressway_store::arn::parse_state_machine(&cmd.state_machine_arn)
+                                .map(|r| r.name)
+                                .unwrap_or_default(),
+                            role_arn: String::new(),
+                            start_time: chrono_iso(cmd.start_ms),
+                            input: None,
+                        };
+                        self.interpreter.execute(&machine, input, info, &recorder).await
+                    }
+                },
+            }
         };
-        let outcome = match loaded.map(|(m, _)| m) {
-            Err(why) => Outcome::Failed(expressway_asl::StatesError::runtime(format!(
-                "the state machine revision {} cannot be loaded: {why}",
-                cmd.revision_id
-            ))),
-            Ok(machine) => match serde_json::from_str(&cmd.input) {
-                Err(e) => {
-                    Outcome::Failed(expressway_asl::StatesError::runtime(format!("invalid execution input: {e}")))
-                }
-                Ok(input) => {
-                    let info = ExecutionInfo {
-                        execution_arn: cmd.execution_arn.clone(),
-                        execution_name: cmd.execution_name.clone(),
-                        state_machine_arn: cmd.state_machine_arn.clone(),
-                        state_machine_name: expressway_store::arn::parse_state_machine(&cmd.state_machine_arn)
-                            .map(|r| r.name)
-                            .unwrap_or_default(),
-                        role_arn: String::new(),
-                        start_time: chrono_iso(cmd.start_ms),
-                        input: None,
-                    };
-                    self.interpreter.execute(&machine, input, info, &recorder).await
-                }
-            },
-        };
-        renewal.abort();
+        let outcome = self.renewing_lease(&cmd.execution_arn, run).await;
         let stop_ms = now_ms();
         let (status, output, error, cause) = match outcome {
             Outcome::Succeeded(v) => (ExecutionStatus::Succeeded, Some(v.to_string()), None, None),
@@ -377,8 +360,18 @@ impl Worker {
         };
         let history = recorder.kept.into_inner().unwrap_or_else(|p| p.into_inner());
         let finished = Finished { status, output: output.clone(), error: error.clone(), cause: cause.clone(), stop_ms };
-        let first =
-            self.executions.finish_with_history(&cmd.execution_arn, finished, history).await.map_err(store_err)?;
+        // The run is done and its result is only here: wait out a store outage rather than
+        // lose it (and run the execution again).
+        let first = until_stored(&cmd.execution_arn, || {
+            self.executions.finish_with_history(
+                &cmd.execution_arn,
+                finished.clone(),
+                history.clone(),
+                &self.config.owner_id,
+            )
+        })
+        .await
+        .map_err(store_err)?;
         let outcome = if first {
             OutcomeMessage {
                 execution_arn: cmd.execution_arn.clone(),
@@ -397,9 +390,6 @@ impl Worker {
             let r = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
             OutcomeMessage::from_record(r, stop_ms)
         };
-        if let Err(e) = self.executions.release(&cmd.execution_arn, &self.config.owner_id).await {
-            tracing::warn!(execution_arn = %cmd.execution_arn, error = %e, "lease not released; it expires");
-        }
         if first {
             self.hub.publish(ResultMessage::Outcome(outcome.clone()));
         }
@@ -409,6 +399,24 @@ impl Worker {
             }
         }
         Ok(outcome)
+    }
+
+    /// Drive `run` to its end, renewing the lease every third of its length meanwhile (short
+    /// runs, the common case, never touch the timer's tick).
+    async fn renewing_lease<T>(&self, execution_arn: &str, run: impl Future<Output = T>) -> T {
+        let every = (self.config.lease / 3).max(Duration::from_millis(10));
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                out = &mut run => return out,
+                _ = tick.tick() => {
+                    if let Err(e) = self.executions.claim(execution_arn, &self.config.owner_id, self.config.lease).await {
+                        tracing::warn!(execution_arn = %execution_arn, error = %e, "lease renewal failed");
+                    }
+                }
+            }
+        }
     }
 
     /// End a synchronous execution whose earlier run was interrupted, without running it again.
@@ -455,12 +463,31 @@ impl Worker {
                 _ = shutdown.wait_for(|s| *s) => break,
             };
             let worker = self.clone();
+            let mut shutdown = shutdown.clone();
             tasks.spawn(async move {
-                match worker.execute(&delivery.command).await {
-                    Ok(_) => delivery.ack.ack(),
-                    Err(e) => {
-                        // Not acknowledged: the bus redelivers it (at least once).
-                        tracing::error!(execution_arn = %delivery.command.execution_arn, error = %e, retryable = e.is_retryable(), "execution outcome not recorded");
+                let mut backoff = Duration::from_millis(100);
+                loop {
+                    match worker.execute(&delivery.command).await {
+                        Ok(_) => {
+                            delivery.ack.ack();
+                            break;
+                        }
+                        Err(e) if e.is_retryable() => {
+                            tracing::warn!(execution_arn = %delivery.command.execution_arn, error = %e, retry_in_ms = backoff.as_millis() as u64, "execution outcome not recorded yet; retrying");
+                            tokio::select! {
+                                _ = tokio::time::sleep(backoff) => {}
+                                // Left unacknowledged: whoever owns the partition next redelivers it.
+                                _ = shutdown.wait_for(|s| *s) => break,
+                            }
+                            backoff = (backoff * 2).min(Duration::from_secs(5));
+                        }
+                        Err(e) => {
+                            // Nothing will change by trying again; holding it back would stop
+                            // every later offset of its partition from being committed.
+                            tracing::error!(execution_arn = %delivery.command.execution_arn, error = %e, "execution cannot be run; it is dropped");
+                            delivery.ack.ack();
+                            break;
+                        }
                     }
                 }
                 drop(permit);
@@ -470,6 +497,43 @@ impl Worker {
         tracing::info!(in_flight = tasks.len(), "worker draining");
         while tasks.join_next().await.is_some() {}
         source
+    }
+}
+
+/// Retry a store step while the store is unavailable.
+async fn until_stored<T, F, Fut>(execution_arn: &str, mut step: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match step().await {
+            Err(e) if e.is_retryable() => {
+                tracing::warn!(execution_arn = %execution_arn, error = %e, retry_in_ms = backoff.as_millis() as u64, "outcome not recorded yet; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The execution record a start command describes (the frontend wrote the same one).
+fn record_of(cmd: &StartCommand) -> ExecutionRecord {
+    ExecutionRecord {
+        execution_arn: cmd.execution_arn.clone(),
+        name: cmd.execution_name.clone(),
+        state_machine_arn: cmd.state_machine_arn.clone(),
+        revision_id: cmd.revision_id.clone(),
+        input_hash: expressway_store::input_hash(&cmd.input),
+        input: cmd.input.clone(),
+        status: ExecutionStatus::Running,
+        output: None,
+        error: None,
+        cause: None,
+        start_ms: cmd.start_ms,
+        stop_ms: None,
     }
 }
 
