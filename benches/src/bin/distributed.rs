@@ -5,7 +5,8 @@
 //! 2. Expressway: one frontend and one worker process (release build); N `hello` executions
 //!    started through gRPC, timed from the first StartExecution to the Nth recorded outcome.
 //!
-//! Prints both rates and their ratio. Usage:
+//! Prints both rates and their ratio. `BENCH_SERVICE_CONFIG` names a configuration file for the
+//! services (to try settings). Usage:
 //!   cargo build --release -p expressway-cli && \
 //!   cargo run --release -p expressway-benches --bin distributed -- [N]
 
@@ -168,8 +169,13 @@ async fn closed_loop_with_live_consumer(bootstrap: &str, n: usize, clients: usiz
 }
 
 fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&str]) -> anyhow::Result<Proc> {
-    let child = Command::new(bin)
-        .arg(kind)
+    let mut cmd = Command::new(bin);
+    cmd.arg(kind);
+    // A configuration file of your own for the services (tuning experiments).
+    if let Ok(file) = std::env::var("BENCH_SERVICE_CONFIG") {
+        cmd.args(["--config", &file]);
+    }
+    let child = cmd
         .args(["--kafka-bootstrap-servers", bootstrap, "--redis-url", redis_url])
         .args(extra)
         .env("EXPRESSWAY_LOG", "warn")
@@ -245,11 +251,14 @@ async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resul
     // Watch only the outcomes still missing (cheap for Redis, unlike scanning its keys while the
     // engine works against it).
     while !pending.is_empty() {
-        let mut pipe = redis::pipe();
-        for arn in &pending {
-            pipe.exists(format!("xw:out:{arn}"));
+        let mut done = Vec::with_capacity(pending.len());
+        for chunk in pending.chunks(2000) {
+            let mut pipe = redis::pipe();
+            for arn in chunk {
+                pipe.exists(format!("xw:out:{arn}"));
+            }
+            done.extend(pipe.query_async::<Vec<bool>>(&mut conn).await?);
         }
-        let done: Vec<bool> = pipe.query_async(&mut conn).await?;
         let mut done = done.into_iter();
         pending.retain(|_| !done.next().unwrap_or(false));
         if started.elapsed() > Duration::from_secs(600) {
