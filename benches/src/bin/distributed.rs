@@ -53,7 +53,20 @@ async fn raw_ceiling(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resu
     let warm = consumer.recv().await?;
     let _ = warm.offset();
 
-    let payload = serde_json::json!({"executionArn": "arn:aws:states:us-east-1:000000000000:express:hello:x:y", "input": "{\"name\":\"world\"}", "revisionId": "00000000-0000-0000-0000-000000000000"}).to_string();
+    // The same records as Expressway's: a start command of a `hello` execution, as a frontend
+    // encodes it.
+    let payload = expressway_bus::kafka::encode_start(&expressway_bus::StartCommand {
+        execution_arn: "arn:aws:states:us-east-1:000000000000:express:hello:e12345:0123456789abcdef0123456789abcdef"
+            .into(),
+        execution_name: "e12345".into(),
+        state_machine_arn: "arn:aws:states:us-east-1:000000000000:stateMachine:hello".into(),
+        revision_id: "00000000-0000-0000-0000-000000000000".into(),
+        input: "{\"name\":\"world\"}".into(),
+        start_ms: 1_700_000_000_000,
+        reply_to: None,
+        trace_header: None,
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let started = Instant::now();
     let prod = {
         let p = p.clone();

@@ -199,7 +199,8 @@ struct StartRecord<C> {
     command: C,
 }
 
-fn encode_start(command: &StartCommand) -> Result<Vec<u8>, BusError> {
+/// The value of a start command's record on the executions topic.
+pub fn encode_start(command: &StartCommand) -> Result<Vec<u8>, BusError> {
     serde_json::to_vec(&StartRecord { version: 1, command }).map_err(|e| BusError::Unavailable(e.to_string()))
 }
 

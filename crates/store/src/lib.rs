@@ -127,8 +127,16 @@ pub trait ExecutionStore: Send + Sync {
 
     /// Before a run: the recorded outcome if there is one, else the lease on running it, in
     /// one step, so an outcome recorded by the previous holder just before it let go is
-    /// never missed (the execution would run twice).
-    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError>;
+    /// never missed (the execution would run twice). `first` is known only with `track_first`
+    /// (what remembers the first owner costs a key per execution; only synchronous executions,
+    /// which run at most once, need it); without, it is reported true.
+    async fn begin(
+        &self,
+        execution_arn: &str,
+        owner: &str,
+        lease: Duration,
+        track_first: bool,
+    ) -> Result<Begin, StoreError>;
     /// Take (or extend) the lease on running an execution.
     async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError>;
     /// Give the lease back (only if `owner` still holds it).

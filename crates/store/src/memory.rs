@@ -324,7 +324,13 @@ impl ExecutionStore for MemoryExecutions {
             .ok_or_else(|| not_found(format!("execution '{execution_arn}'")))
     }
 
-    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError> {
+    async fn begin(
+        &self,
+        execution_arn: &str,
+        owner: &str,
+        lease: Duration,
+        _track_first: bool,
+    ) -> Result<Begin, StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
         if e.record.status != ExecutionStatus::Running {

@@ -343,16 +343,16 @@ if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
 return first
 "#;
 
-/// Before a run: {3, record, outcome} when an outcome exists, else the CLAIM codes below;
-/// -1 when there is no such execution.
+/// Before a run: {3, record, outcome} when an outcome exists, else the CLAIM codes below
+/// (the first owner is remembered only when ARGV[4] is '1'); -1 when there is no such execution.
 const BEGIN: &str = r#"
-local rec = redis.call('GET', KEYS[1])
-if not rec then return {-1, false, false} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, false, false} end
 local out = redis.call('GET', KEYS[2])
-if out then return {3, rec, out} end
+if out then return {3, redis.call('GET', KEYS[1]), out} end
 local cur = redis.call('GET', KEYS[3])
 if (not cur) or cur == ARGV[1] then
   redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
+  if ARGV[4] ~= '1' then return {2, false, false} end
   local ran = redis.call('GET', KEYS[4])
   if not ran then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[3]) end
   if (not ran) or ran == ARGV[1] then return {2, false, false} end
@@ -513,7 +513,13 @@ impl ExecutionStore for RedisExecutions {
         raw.iter().map(|r| serde_json::from_str(r).map_err(|e| corrupt("event", e))).collect()
     }
 
-    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError> {
+    async fn begin(
+        &self,
+        execution_arn: &str,
+        owner: &str,
+        lease: Duration,
+        track_first: bool,
+    ) -> Result<Begin, StoreError> {
         let mut c = self.conn.clone();
         let (code, record, outcome): (i64, Option<String>, Option<String>) = script!(BEGIN)
             .key(self.key("ex", execution_arn))
@@ -523,6 +529,7 @@ impl ExecutionStore for RedisExecutions {
             .arg(owner)
             .arg(lease.as_millis().max(1) as u64)
             .arg(self.retention_ms)
+            .arg(if track_first { "1" } else { "0" })
             .invoke_async(&mut c)
             .await
             .map_err(unavailable)?;

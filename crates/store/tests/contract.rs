@@ -83,19 +83,23 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
 
     // Begin: the lease when there is no outcome yet, the outcome (and no lease) once there is.
     s.start(record("c", "{}", "arn:c"), w).await.expect("start");
-    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30)).await, Ok(Begin::Acquired { first: true }));
-    assert_eq!(s.begin("arn:c", "w2", Duration::from_secs(30)).await, Ok(Begin::Busy));
-    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30)).await, Ok(Begin::Acquired { first: true }));
+    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30), true).await, Ok(Begin::Acquired { first: true }));
+    assert_eq!(s.begin("arn:c", "w2", Duration::from_secs(30), true).await, Ok(Begin::Busy));
+    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30), true).await, Ok(Begin::Acquired { first: true }));
     let out =
         Finished { status: ExecutionStatus::Failed, output: None, error: Some("E".into()), cause: None, stop_ms: 3 };
     assert_eq!(s.finish_with_history("arn:c", out, vec![], "w1").await, Ok(true));
-    match s.begin("arn:c", "w2", Duration::from_secs(30)).await {
+    match s.begin("arn:c", "w2", Duration::from_secs(30), true).await {
         Ok(Begin::Finished(r)) => {
             assert_eq!((r.status, r.error.as_deref(), r.stop_ms), (ExecutionStatus::Failed, Some("E"), Some(3)))
         }
         other => panic!("expected the recorded outcome, got {other:?}"),
     }
-    assert!(matches!(s.begin("arn:none", "w1", Duration::from_secs(30)).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(s.begin("arn:none", "w1", Duration::from_secs(30), true).await, Err(StoreError::NotFound { .. })));
+    // Without tracking, a run is taken as the first (asynchronous executions rerun anyway).
+    s.start(record("d", "{}", "arn:d"), w).await.expect("start");
+    assert_eq!(s.begin("arn:d", "w1", Duration::from_millis(50), false).await, Ok(Begin::Acquired { first: true }));
+    assert_eq!(s.begin("arn:d", "w2", Duration::from_secs(30), false).await, Ok(Begin::Busy));
 }
 
 async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {

@@ -292,7 +292,8 @@ impl Worker {
         // Take the lease; while another worker holds a live one, wait for it to finish or expire.
         let mut recreated = false;
         let first = loop {
-            match self.executions.begin(&cmd.execution_arn, &self.config.owner_id, self.config.lease).await {
+            let sync = cmd.reply_to.is_some();
+            match self.executions.begin(&cmd.execution_arn, &self.config.owner_id, self.config.lease, sync).await {
                 Ok(Begin::Acquired { first }) => break first,
                 Ok(Begin::Finished(record)) => {
                     let outcome = OutcomeMessage::from_record(*record, now_ms());
