@@ -15,8 +15,7 @@
 //!   `{"stateMachineArn": …, "name": …, "input": …}` on the executions topic, or any JSON value
 //!   on a topic mapped to a state machine. A [`TriggerStarter`] turns them into executions;
 //!   records that cannot start go to the dead-letter topic with the reason in a header.
-//! - [`KafkaHub`] publishes outcomes and history events to the results topic, several per
-//!   record (newline-delimited JSON, see [`unpack`]), in order per execution.
+//! - [`KafkaHub`] publishes outcomes and history events to the results topic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -215,107 +214,20 @@ impl ExecutionBus for KafkaBus {
     }
 }
 
-/// Outcomes and events on the results topic, packed: each message goes to one of a few slots
-/// (by execution ARN), and a slot's messages leave together, a few milliseconds after the
-/// first, as one record of newline-delimited JSON keyed by the slot. One execution always
-/// uses the same slot, so its messages stay in order on one partition, while the broker
-/// stores one record per batch instead of one per message. Read them with [`unpack`].
+/// Outcomes and events on the results topic, keyed by execution ARN (ordered per execution).
 pub struct KafkaHub {
-    inner: Arc<HubInner>,
-    flusher: tokio::task::JoinHandle<()>,
-}
-
-struct HubInner {
     producer: FutureProducer,
     topic: String,
-    slots: Vec<Mutex<Vec<u8>>>,
-    pending: tokio::sync::Notify,
-}
-
-/// How long the first message of a batch waits for company.
-const HUB_LINGER: Duration = Duration::from_millis(5);
-/// A slot's batch leaves at once when it reaches this size (below Kafka's 1 MB record limit).
-const HUB_BATCH_BYTES: usize = 256 * 1024;
-/// What one slot holds while the broker refuses more; beyond it, messages are dropped (and
-/// logged): outcomes themselves are durable in the execution store.
-const HUB_SLOT_LIMIT: usize = 16 * 1024 * 1024;
-
-/// The messages of one results-topic record.
-pub fn unpack(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
-    payload.split(|b| *b == b'\n').filter(|m| !m.is_empty())
 }
 
 impl KafkaHub {
-    /// Needs a tokio runtime (the batches are sent by a background task).
     pub fn new(cfg: &KafkaConfig) -> Result<Self, BusError> {
         let producer = cfg.producer_config().create().map_err(unavailable)?;
-        let inner = Arc::new(HubInner {
-            producer,
-            topic: cfg.results_topic.clone(),
-            slots: (0..cfg.partitions.max(1)).map(|_| Mutex::new(Vec::new())).collect(),
-            pending: tokio::sync::Notify::new(),
-        });
-        let flusher = {
-            let inner = inner.clone();
-            tokio::spawn(async move {
-                loop {
-                    inner.pending.notified().await;
-                    tokio::time::sleep(HUB_LINGER).await;
-                    inner.send_all();
-                }
-            })
-        };
-        Ok(KafkaHub { inner, flusher })
+        Ok(KafkaHub { producer, topic: cfg.results_topic.clone() })
     }
 
-    /// Send what is batched and wait until every produced record is delivered (shutdown).
     pub fn flush(&self, timeout: Duration) {
-        self.inner.send_all();
-        let _ = self.inner.producer.flush(timeout);
-    }
-}
-
-impl HubInner {
-    fn slot_of(&self, execution_arn: &str) -> usize {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        execution_arn.hash(&mut h);
-        (h.finish() % self.slots.len() as u64) as usize
-    }
-
-    fn send_all(&self) {
-        for slot in 0..self.slots.len() {
-            let mut batch = self.slots[slot].lock().unwrap_or_else(|p| p.into_inner());
-            self.send(slot, &mut batch);
-        }
-    }
-
-    /// Hand a slot's batch to the producer (under the slot's lock, so batches keep their order).
-    fn send(&self, slot: usize, batch: &mut Vec<u8>) {
-        if batch.is_empty() {
-            return;
-        }
-        let key = format!("results-{slot}");
-        match self.producer.send_result(FutureRecord::to(&self.topic).key(&key).payload(batch.as_slice())) {
-            Ok(_) => batch.clear(),
-            Err((e, _)) => {
-                // Kept for the next round; the producer's queue drains as the broker answers.
-                tracing::warn!(topic = %self.topic, error = %e, bytes = batch.len(), "results not handed to the producer yet");
-                if batch.len() > HUB_SLOT_LIMIT {
-                    let dropped = unpack(batch).count();
-                    tracing::error!(topic = %self.topic, messages = dropped, "results dropped: the broker has refused them too long");
-                    batch.clear();
-                } else {
-                    self.pending.notify_one();
-                }
-            }
-        }
-    }
-}
-
-impl Drop for KafkaHub {
-    fn drop(&mut self) {
-        self.flusher.abort();
+        let _ = self.producer.flush(timeout);
     }
 }
 
@@ -330,24 +242,10 @@ impl Subscription for Ended {
 
 impl ResultsHub for KafkaHub {
     fn publish(&self, message: ResultMessage) {
-        let inner = &*self.inner;
-        let slot = inner.slot_of(message.execution_arn());
-        let mut batch = inner.slots[slot].lock().unwrap_or_else(|p| p.into_inner());
-        let was_empty = batch.is_empty();
-        let mark = batch.len();
-        if !was_empty {
-            batch.push(b'\n');
-        }
-        // JSON text holds no raw newline, so one line is one message.
-        if let Err(e) = serde_json::to_writer(&mut *batch, &message) {
-            batch.truncate(mark);
-            tracing::error!(execution_arn = %message.execution_arn(), error = %e, "a result could not be encoded");
-            return;
-        }
-        if batch.len() >= HUB_BATCH_BYTES {
-            inner.send(slot, &mut batch);
-        } else if was_empty {
-            inner.pending.notify_one();
+        let Ok(payload) = serde_json::to_vec(&message) else { return };
+        let record = FutureRecord::to(&self.topic).key(message.execution_arn()).payload(&payload);
+        if let Err((e, _)) = self.producer.send_result(record) {
+            tracing::warn!(topic = %self.topic, error = %e, "a result was not published");
         }
     }
 
@@ -733,17 +631,6 @@ mod tests {
         // The previous format (plain command, marked by a header) still reads.
         let legacy = serde_json::to_vec(&command).expect("legacy");
         assert_eq!(decode_start(&legacy).expect("decode legacy"), command);
-    }
-
-    #[test]
-    fn packed_results_unpack_in_order() {
-        let a = serde_json::json!({"a": "line\nbreak"}).to_string();
-        let b = serde_json::json!({"b": 2}).to_string();
-        let packed = format!("{a}\n{b}");
-        let got: Vec<&[u8]> = unpack(packed.as_bytes()).collect();
-        assert_eq!(got, vec![a.as_bytes(), b.as_bytes()], "a newline inside a string is escaped");
-        // A record from before packing is one message.
-        assert_eq!(unpack(a.as_bytes()).count(), 1);
     }
 
     #[test]

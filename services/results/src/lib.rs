@@ -1,6 +1,6 @@
 //! The results service's ingestion: it consumes the results topic (outcomes and execution
-//! events, published by workers, several per record) in its own consumer group and appends
-//! every message, in partition order, to the retained results stream in Redis ([`RedisResults`]). Offsets are
+//! events, published by workers) in its own consumer group and appends every record, in
+//! partition order, to the retained results stream in Redis ([`RedisResults`]). Offsets are
 //! committed only after the append is durable, so nothing is lost; after a crash or a
 //! rebalance a few records may be appended twice (at least once).
 //!
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use expressway_bus::kafka::{unpack, KafkaConfig};
+use expressway_bus::kafka::KafkaConfig;
 use expressway_bus::redis::RedisResults;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
@@ -76,7 +76,7 @@ impl Ingest {
                 _ = shutdown.wait_for(|s| *s) => break,
             };
             let take = |m: rdkafka::message::BorrowedMessage<'_>, p: &mut Vec<Vec<u8>>, n: &mut HashMap<i32, i64>| {
-                p.extend(unpack(m.payload().unwrap_or_default()).map(<[u8]>::to_vec));
+                p.push(m.payload().unwrap_or_default().to_vec());
                 n.insert(m.partition(), m.offset() + 1);
             };
             match first {
