@@ -275,6 +275,10 @@ impl ResultsHub for RedisResults {
     }
 }
 
+/// How many buffers' worth a live subscriber may be behind the newest entry and still catch
+/// up from Redis; beyond, it skips to the last buffer's worth.
+const LAG_TOLERANCE: usize = 4;
+
 struct RedisSubscription {
     shared: Arc<Shared>,
     rx: broadcast::Receiver<(u64, Arc<ResultMessage>)>,
@@ -338,11 +342,20 @@ impl Subscription for RedisSubscription {
                     self.expect = position + 1;
                     return Some(Delivered::Message { position, message });
                 }
-                Err(broadcast::error::RecvError::Lagged(skipped)) => {
-                    // Too slow: the skipped messages stay retained in Redis for a resume.
-                    let resume_from = self.expect;
-                    self.expect += skipped;
-                    return Some(Delivered::FellBehind { skipped, resume_from });
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // A burst outran this subscriber. What it missed is retained: read it from
+                    // Redis, unless it is so far behind that it must skip (and be told so).
+                    let newest = match self.shared.bounds().await {
+                        Ok((_, newest)) => newest,
+                        Err(e) => return stream_ended(e),
+                    };
+                    self.catching_up = true;
+                    let limit = (self.shared.buffer * LAG_TOLERANCE) as u64;
+                    if newest + 1 > self.expect + limit {
+                        let resume_from = self.expect;
+                        self.expect = newest + 1 - self.shared.buffer as u64;
+                        return Some(Delivered::FellBehind { skipped: self.expect - resume_from, resume_from });
+                    }
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }

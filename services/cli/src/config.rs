@@ -71,8 +71,9 @@ impl Default for FrontendSettings {
 pub struct ResultsSettings {
     /// Consumer group of the results services.
     pub group_id: String,
-    /// How far a live subscriber may fall behind the results stream before it skips messages
-    /// (it is told so, with the position to resume from).
+    /// How far a live subscriber may fall behind the results stream in one go; a subscriber
+    /// further behind catches up from Redis, and one more than four times this behind skips
+    /// messages (it is told so, with the position to resume from).
     pub subscriber_buffer: usize,
     /// Messages queued towards one subscriber's connection.
     pub stream_buffer: usize,

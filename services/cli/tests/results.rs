@@ -110,13 +110,15 @@ async fn subscribers_see_every_event_in_order_resume_and_fall_behind() {
     read_until(&mut resuming, 1, None).await;
     read_until(&mut slow, 1, None).await;
 
+    // The fast subscriber reads all along, whatever the others do; the resuming one reads
+    // 2,000 messages, hangs up, and below resumes from the frontend, another process, at the
+    // position after its last message.
+    let fast = tokio::spawn(async move { read_until(&mut fast, 1000, None).await });
+    let resuming = tokio::spawn(async move { read_until(&mut resuming, 1000, Some(2000)).await });
     let arns = start_grpc(&fch, &arn, "r", 1000).await;
     assert_eq!(arns.len(), 1000);
-    // The resuming subscriber reads 2,000 messages, hangs up and resumes from the frontend,
-    // another process, at the position after its last message.
-    let first_part = read_until(&mut resuming, 1000, Some(2000)).await;
-    drop(resuming);
-    let all = read_until(&mut fast, 1000, None).await;
+    let first_part = resuming.await.expect("resuming subscriber");
+    let all = fast.await.expect("fast subscriber");
     let last = first_part.last().map(|(p, _)| *p).expect("messages");
     let mut resumed = subscribe(&fch, all_events(Some(last + 1))).await;
     let outcomes_before = first_part.iter().filter(|(_, s)| matches!(s, Seen::Outcome { .. })).count();
