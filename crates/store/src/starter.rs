@@ -49,16 +49,31 @@ fn now_ms() -> i64 {
 pub async fn resolve(registry: &dyn Registry, state_machine_arn: &str) -> Result<Revision, StartError> {
     let r =
         arn::parse_state_machine(state_machine_arn).ok_or_else(|| StartError::InvalidArn(state_machine_arn.into()))?;
-    let revision_id = match r.qualifier {
-        Qualifier::Latest => registry.get(&r.name).await?.current.revision_id,
-        Qualifier::Version(n) => registry.version(&r.name, n).await?.revision_id,
-        Qualifier::Alias(a) => {
-            let alias = registry.alias(&r.name, &a).await?;
-            let version = pick_weighted(&alias.routing);
-            registry.version(&r.name, version).await?.revision_id
-        }
+    let rec = registry.get(&r.name).await?;
+    Ok(registry.revision(&revision_id_in(&rec, &r.qualifier)?).await?)
+}
+
+/// The id of the revision a qualifier (latest, version or alias) of a state machine runs now.
+fn revision_id_in(rec: &StateMachineRecord, qualifier: &Qualifier) -> Result<String, StoreError> {
+    let version = |n: u32| {
+        rec.versions
+            .iter()
+            .find(|v| v.number == n)
+            .map(|v| v.revision_id.clone())
+            .ok_or_else(|| StoreError::NotFound { what: format!("version {n} of '{}'", rec.name) })
     };
-    Ok(registry.revision(&revision_id).await?)
+    match qualifier {
+        Qualifier::Latest => Ok(rec.current.revision_id.clone()),
+        Qualifier::Version(n) => version(*n),
+        Qualifier::Alias(a) => {
+            let alias = rec
+                .aliases
+                .iter()
+                .find(|x| x.name == *a)
+                .ok_or_else(|| StoreError::NotFound { what: format!("alias '{a}'") })?;
+            version(pick_weighted(&alias.routing))
+        }
+    }
 }
 
 /// Finds the revision a start runs, remembering each state machine's record for a short
@@ -107,25 +122,7 @@ impl Resolver {
         let r = arn::parse_state_machine(state_machine_arn)
             .ok_or_else(|| StartError::InvalidArn(state_machine_arn.into()))?;
         let rec = self.record(&r.name).await?;
-        let version = |n: u32| {
-            rec.versions
-                .iter()
-                .find(|v| v.number == n)
-                .map(|v| v.revision_id.clone())
-                .ok_or_else(|| StoreError::NotFound { what: format!("version {n} of '{}'", r.name) })
-        };
-        Ok(match r.qualifier {
-            Qualifier::Latest => rec.current.revision_id.clone(),
-            Qualifier::Version(n) => version(n)?,
-            Qualifier::Alias(a) => {
-                let alias = rec
-                    .aliases
-                    .iter()
-                    .find(|x| x.name == a)
-                    .ok_or_else(|| StoreError::NotFound { what: format!("alias '{a}'") })?;
-                version(pick_weighted(&alias.routing))?
-            }
-        })
+        Ok(revision_id_in(&rec, &r.qualifier)?)
     }
 }
 
