@@ -101,7 +101,9 @@ pub enum Begin {
 /// Recent executions: dedupe keys, status, outcome and history.
 #[async_trait]
 pub trait ExecutionStore: Send + Sync {
-    /// Record a new execution, or return the one that already holds its name.
+    /// Record a new execution, or return the one that already holds its name. A zero
+    /// `dedupe_window` records it without keeping its name (a generated name, or a record
+    /// written again).
     async fn start(&self, record: ExecutionRecord, dedupe_window: Duration) -> Result<Started, StoreError>;
     async fn get(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError>;
     /// Remove an execution that could not be queued, so a retry of the same start can succeed.

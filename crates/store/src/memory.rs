@@ -236,8 +236,11 @@ impl ExecutionStore for MemoryExecutions {
         }
         let key = (record.state_machine_arn.clone(), record.name.clone());
         let window = dedupe_window.as_millis() as i64;
-        match self.names.entry(key) {
-            dashmap::Entry::Occupied(mut o) => {
+        // No window, no name to keep: nothing can be deduplicated against it.
+        let names = if dedupe_window.is_zero() { None } else { Some(self.names.entry(key)) };
+        match names {
+            None => {}
+            Some(dashmap::Entry::Occupied(mut o)) => {
                 let (hash, arn, started) = o.get().clone();
                 if record.start_ms - started <= window {
                     if hash == record.input_hash {
@@ -250,7 +253,7 @@ impl ExecutionStore for MemoryExecutions {
                 }
                 o.insert((record.input_hash.clone(), record.execution_arn.clone(), record.start_ms));
             }
-            dashmap::Entry::Vacant(v) => {
+            Some(dashmap::Entry::Vacant(v)) => {
                 v.insert((record.input_hash.clone(), record.execution_arn.clone(), record.start_ms));
             }
         }

@@ -10,8 +10,13 @@
 //!   `hist:{arn}` history events (a list),
 //!   `journal:{arn}` task results by state, attempt and input (a hash).
 //!
-//! Multi-key operations run as Lua scripts, so they are atomic on one Redis server. (On Redis
-//! Cluster the keys of one execution would need a hash tag; not supported yet.)
+//! The steps every execution takes (start, begin, finish) are short pipelines of plain commands
+//! whose order makes them safe without a script: `SET … NX GET` both takes a key and says who
+//! held it (Redis 7.0 or newer). Running a Lua script costs Redis several times more than the
+//! commands inside it, so scripts are kept for the rare steps that need a compare-and-set
+//! (lease renewal and release, forgetting a start, an outcome with its history). Multi-key
+//! scripts are atomic on one Redis server. (On Redis Cluster the keys of one execution would
+//! need a hash tag; not supported yet.)
 
 use std::time::Duration;
 
@@ -308,22 +313,6 @@ pub struct RedisExecutions {
     retention_ms: u64,
 }
 
-const START: &str = r#"
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local sep = string.find(cur, ' ', 1, true)
-  local h = string.sub(cur, 1, sep - 1)
-  local a = string.sub(cur, sep + 1)
-  if h == ARGV[1] then return {1, a} end
-  return {2, a}
-end
-if tonumber(ARGV[3]) > 0 then
-  redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
-end
-redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
-return {0, ARGV[2]}
-"#;
-
 const FORGET: &str = r#"
 redis.call('DEL', KEYS[2])
 local cur = redis.call('GET', KEYS[1])
@@ -341,24 +330,6 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
 end
 if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
 return first
-"#;
-
-/// Before a run: {3, record, outcome} when an outcome exists, else the CLAIM codes below
-/// (the first owner is remembered only when ARGV[4] is '1'); -1 when there is no such execution.
-const BEGIN: &str = r#"
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, false, false} end
-local out = redis.call('GET', KEYS[2])
-if out then return {3, redis.call('GET', KEYS[1]), out} end
-local cur = redis.call('GET', KEYS[3])
-if (not cur) or cur == ARGV[1] then
-  redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[2])
-  if ARGV[4] ~= '1' then return {2, false, false} end
-  local ran = redis.call('GET', KEYS[4])
-  if not ran then redis.call('SET', KEYS[4], ARGV[1], 'PX', ARGV[3]) end
-  if (not ran) or ran == ARGV[1] then return {2, false, false} end
-  return {1, false, false}
-end
-return {0, false, false}
 "#;
 
 /// The lease, and whether another owner ever claimed the execution before (the first owner is
@@ -402,27 +373,43 @@ impl ExecutionStore for RedisExecutions {
     async fn start(&self, record: ExecutionRecord, dedupe_window: Duration) -> Result<Started, StoreError> {
         let mut c = self.conn.clone();
         let json = serde_json::to_string(&record).map_err(|e| corrupt("execution", e))?;
+        let ex_key = self.key("ex", &record.execution_arn);
+        if dedupe_window.is_zero() {
+            let _: () = c.pset_ex(&ex_key, json, self.retention_ms).await.map_err(unavailable)?;
+            return Ok(Started::New(record));
+        }
+        // Take the name and write the record in one round trip. When the name was taken, the
+        // record just written is for an ARN nobody has seen, and goes again at once.
         let name_key = format!("{}name:{}:{}", self.prefix, record.state_machine_arn, record.name);
-        let (code, arn): (i32, String) = script!(START)
-            .key(name_key)
-            .key(self.key("ex", &record.execution_arn))
-            .arg(&record.input_hash)
-            .arg(&record.execution_arn)
-            .arg(dedupe_window.as_millis() as u64)
-            .arg(json)
-            .arg(self.retention_ms)
-            .invoke_async(&mut c)
+        let (holder, ()): (Option<String>, ()) = redis::pipe()
+            .cmd("SET")
+            .arg(&name_key)
+            .arg(format!("{} {}", record.input_hash, record.execution_arn))
+            .arg("NX")
+            .arg("PX")
+            .arg(dedupe_window.as_millis().max(1) as u64)
+            .arg("GET")
+            .pset_ex(&ex_key, json, self.retention_ms)
+            .query_async(&mut c)
             .await
             .map_err(unavailable)?;
-        match code {
-            0 => Ok(Started::New(record)),
-            1 => match self.get(&arn).await {
-                Ok(r) => Ok(Started::Existing(r)),
-                Err(StoreError::NotFound { .. }) => Ok(Started::Existing(record)),
-                Err(e) => Err(e),
-            },
-            _ => Err(StoreError::AlreadyExists { what: format!("execution '{}'", record.name) }),
+        let Some(holder) = holder else { return Ok(Started::New(record)) };
+        let _: () = c.del(&ex_key).await.map_err(unavailable)?;
+        let (hash, arn) = holder.split_once(' ').unwrap_or((holder.as_str(), ""));
+        if hash != record.input_hash {
+            return Err(StoreError::AlreadyExists { what: format!("execution '{}'", record.name) });
         }
+        // The holder writes its record right after taking the name, possibly on another
+        // connection: give that write a moment before answering from what the name says.
+        for wait_ms in [0, 1, 5, 20] {
+            tokio::time::sleep(Duration::from_millis(wait_ms)).await;
+            match self.get(arn).await {
+                Ok(r) => return Ok(Started::Existing(r)),
+                Err(StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Started::Existing(ExecutionRecord { execution_arn: arn.to_string(), ..record }))
     }
 
     async fn get(&self, execution_arn: &str) -> Result<ExecutionRecord, StoreError> {
@@ -477,12 +464,31 @@ impl ExecutionStore for RedisExecutions {
         owner: &str,
     ) -> Result<bool, StoreError> {
         let mut c = self.conn.clone();
+        let outcome = serde_json::to_string(&outcome).map_err(|e| corrupt("outcome", e))?;
+        if history.is_empty() {
+            // The first outcome wins; the lease goes either way. Dropping it without looking
+            // whose it is is safe here: an outcome now exists, and `begin` answers with it
+            // before it looks at any lease.
+            let (set, ()): (Option<String>, ()) = redis::pipe()
+                .cmd("SET")
+                .arg(self.key("out", execution_arn))
+                .arg(outcome)
+                .arg("NX")
+                .arg("PX")
+                .arg(self.retention_ms)
+                .del(self.key("claim", execution_arn))
+                .query_async(&mut c)
+                .await
+                .map_err(unavailable)?;
+            return Ok(set.is_some());
+        }
+        let _ = owner;
         let mut script = script!(FINISH).prepare_invoke();
         script
             .key(self.key("out", execution_arn))
             .key(self.key("hist", execution_arn))
             .key(self.key("claim", execution_arn))
-            .arg(serde_json::to_string(&outcome).map_err(|e| corrupt("outcome", e))?)
+            .arg(outcome)
             .arg(self.retention_ms)
             .arg(owner);
         for e in &history {
@@ -521,25 +527,62 @@ impl ExecutionStore for RedisExecutions {
         track_first: bool,
     ) -> Result<Begin, StoreError> {
         let mut c = self.conn.clone();
-        let (code, record, outcome): (i64, Option<String>, Option<String>) = script!(BEGIN)
-            .key(self.key("ex", execution_arn))
-            .key(self.key("out", execution_arn))
-            .key(self.key("claim", execution_arn))
-            .key(self.key("ran", execution_arn))
+        let claim_key = self.key("claim", execution_arn);
+        let lease_ms = lease.as_millis().max(1) as u64;
+        // In this order: the lease first, then the outcome. A previous holder records its
+        // outcome before it lets go of the lease, so a lease that was free means any outcome
+        // is already visible to the read after it.
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
+            .arg(&claim_key)
             .arg(owner)
-            .arg(lease.as_millis().max(1) as u64)
-            .arg(self.retention_ms)
-            .arg(if track_first { "1" } else { "0" })
-            .invoke_async(&mut c)
-            .await
-            .map_err(unavailable)?;
-        Ok(match (code, record) {
-            (-1, _) => return Err(StoreError::NotFound { what: format!("execution '{execution_arn}'") }),
-            (3, Some(record)) => Begin::Finished(Box::new(with_outcome(&record, outcome.as_deref())?)),
-            (2, _) => Begin::Acquired { first: true },
-            (1, _) => Begin::Acquired { first: false },
-            _ => Begin::Busy,
-        })
+            .arg("NX")
+            .arg("PX")
+            .arg(lease_ms)
+            .arg("GET")
+            .get(self.key("out", execution_arn))
+            .exists(self.key("ex", execution_arn));
+        if track_first {
+            pipe.cmd("SET")
+                .arg(self.key("ran", execution_arn))
+                .arg(owner)
+                .arg("NX")
+                .arg("PX")
+                .arg(self.retention_ms)
+                .arg("GET");
+        }
+        let (holder, outcome, exists, first_owner): (Option<String>, Option<String>, bool, Option<String>) =
+            if track_first {
+                pipe.query_async(&mut c).await.map_err(unavailable)?
+            } else {
+                let (h, o, e): (Option<String>, Option<String>, bool) =
+                    pipe.query_async(&mut c).await.map_err(unavailable)?;
+                (h, o, e, None)
+            };
+        if !exists {
+            return Err(StoreError::NotFound { what: format!("execution '{execution_arn}'") });
+        }
+        if let Some(outcome) = outcome {
+            // A redelivery of a finished execution: give back the lease just taken, if any.
+            let mut pipe = redis::pipe();
+            pipe.get(self.key("ex", execution_arn));
+            if holder.is_none() {
+                pipe.del(&claim_key).ignore();
+            }
+            let (record,): (Option<String>,) = pipe.query_async(&mut c).await.map_err(unavailable)?;
+            let record = record.ok_or_else(|| StoreError::NotFound { what: format!("execution '{execution_arn}'") })?;
+            return Ok(Begin::Finished(Box::new(with_outcome(&record, Some(&outcome))?)));
+        }
+        let ours_already = match holder.as_deref() {
+            None => false,
+            Some(h) if h == owner => true,
+            Some(_) => return Ok(Begin::Busy),
+        };
+        // A retried begin found the lease ours already: extend it, as taking it would have.
+        if ours_already && !self.claim(execution_arn, owner, lease).await?.acquired() {
+            return Ok(Begin::Busy);
+        }
+        Ok(Begin::Acquired { first: first_owner.as_deref().is_none_or(|o| o == owner) })
     }
 
     async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {

@@ -181,7 +181,9 @@ pub async fn prepare(
         start_ms: now_ms(),
         stop_ms: None,
     };
-    Ok(match executions.start(record, policy.dedupe_window).await? {
+    // A generated name is unique: there is nothing to deduplicate against.
+    let window = if req.name.is_empty() { Duration::ZERO } else { policy.dedupe_window };
+    Ok(match executions.start(record, window).await? {
         Started::New(r) => (r, true),
         Started::Existing(r) => (r, false),
     })

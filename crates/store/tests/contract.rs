@@ -34,6 +34,15 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
         other => panic!("expected the existing execution, got {other:?}"),
     }
     assert!(matches!(s.start(record("a", "{\"x\":1}", "arn:3"), w).await, Err(StoreError::AlreadyExists { .. })));
+    // Neither the duplicate nor the conflicting start leaves a record behind.
+    assert!(matches!(s.get("arn:2").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(s.get("arn:3").await, Err(StoreError::NotFound { .. })));
+    // Without a window nothing is deduplicated, and the name stays free.
+    let z = Duration::ZERO;
+    assert!(matches!(s.start(record("z", "{}", "arn:z1"), z).await, Ok(Started::New(_))));
+    assert!(matches!(s.start(record("z", "{\"y\":2}", "arn:z2"), z).await, Ok(Started::New(_))));
+    assert!(matches!(s.start(record("z", "{}", "arn:z3"), w).await, Ok(Started::New(_))));
+    assert_eq!(s.get("arn:z2").await.map(|r| r.input), Ok("{\"y\":2}".to_string()));
 
     // Forgetting frees the name for a retry.
     s.forget("arn:1").await.expect("forget");
@@ -95,6 +104,11 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
         }
         other => panic!("expected the recorded outcome, got {other:?}"),
     }
+    assert_eq!(
+        s.claim("arn:c", "w3", Duration::from_secs(30)).await,
+        again,
+        "a begin that found the outcome holds no lease"
+    );
     assert!(matches!(s.begin("arn:none", "w1", Duration::from_secs(30), true).await, Err(StoreError::NotFound { .. })));
     // Without tracking, a run is taken as the first (asynchronous executions rerun anyway).
     s.start(record("d", "{}", "arn:d"), w).await.expect("start");
