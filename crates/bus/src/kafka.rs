@@ -15,7 +15,8 @@
 //!   `{"stateMachineArn": …, "name": …, "input": …}` on the executions topic, or any JSON value
 //!   on a topic mapped to a state machine. A [`TriggerStarter`] turns them into executions;
 //!   records that cannot start go to the dead-letter topic with the reason in a header.
-//! - [`KafkaHub`] publishes outcomes and history events to the results topic.
+//! - [`KafkaHub`] publishes outcomes and history events to the results topic, several per
+//!   record (newline-delimited JSON, see [`unpack`]), in order per execution.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -33,7 +34,8 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    Ack, BusError, Delivery, ExecutionBus, ExecutionSource, ResultMessage, ResultsHub, StartCommand, Subscription,
+    Ack, BusError, Delivery, ExecutionBus, ExecutionSource, Receipt, ResultMessage, ResultsHub, StartCommand,
+    Subscription,
 };
 
 /// Kafka settings of a deployment.
@@ -214,20 +216,161 @@ impl ExecutionBus for KafkaBus {
     }
 }
 
-/// Outcomes and events on the results topic, keyed by execution ARN (ordered per execution).
+/// Outcomes and events on the results topic, packed: each message goes to one of a few slots
+/// (by execution ARN), and a slot has one record on its way to the broker at a time; what is
+/// published meanwhile leaves together, as one record of newline-delimited JSON keyed by the
+/// slot, when that one is delivered (group commit: the busier the broker, the larger the
+/// records, and an idle one sends each message at once). One execution always uses the same
+/// slot, so its messages stay in order on one partition. Each message's [`Receipt`] resolves
+/// once the broker has its record. Read records with [`unpack`].
 pub struct KafkaHub {
+    inner: Arc<HubInner>,
+    retrier: tokio::task::JoinHandle<()>,
+}
+
+struct HubInner {
     producer: FutureProducer,
     topic: String,
+    slots: Vec<Mutex<Slot>>,
+    /// A batch the producer could not take yet (its queue is full).
+    stalled: tokio::sync::Notify,
+}
+
+/// Messages waiting to leave together, who waits for them to be durable, and how many of the
+/// slot's records are on their way.
+#[derive(Default)]
+struct Slot {
+    bytes: Vec<u8>,
+    done: Option<tokio::sync::watch::Sender<bool>>,
+    in_flight: usize,
+}
+
+/// A record grows to this size at most before it leaves, whatever is in flight (well below
+/// Kafka's 1 MB default; a single larger message still travels alone).
+const HUB_RECORD_BYTES: usize = 256 * 1024;
+
+/// The messages of one results-topic record (a record of one message reads the same).
+pub fn unpack(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
+    payload.split(|b| *b == b'\n').filter(|m| !m.is_empty())
 }
 
 impl KafkaHub {
+    /// Needs a tokio runtime: deliveries are followed by tasks.
     pub fn new(cfg: &KafkaConfig) -> Result<Self, BusError> {
-        let producer = cfg.producer_config().create().map_err(unavailable)?;
-        Ok(KafkaHub { producer, topic: cfg.results_topic.clone() })
+        let mut client = cfg.producer_config();
+        // Retried until the broker takes them (a receipt waits meanwhile, and with it the
+        // worker's offset commit), not given up after a timeout.
+        client.set("message.timeout.ms", "0");
+        for (k, v) in &cfg.properties {
+            client.set(k, v);
+        }
+        let producer = client.create().map_err(unavailable)?;
+        let inner = Arc::new(HubInner {
+            producer,
+            topic: cfg.results_topic.clone(),
+            slots: (0..cfg.partitions.max(1)).map(|_| Mutex::new(Slot::default())).collect(),
+            stalled: tokio::sync::Notify::new(),
+        });
+        let retrier = {
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                loop {
+                    inner.stalled.notified().await;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    for slot in 0..inner.slots.len() {
+                        let mut s = inner.lock(slot);
+                        if s.in_flight == 0 {
+                            inner.send(slot, &mut s);
+                        }
+                    }
+                }
+            })
+        };
+        Ok(KafkaHub { inner, retrier })
     }
 
+    /// Send what is waiting and wait until every produced record is delivered (shutdown).
     pub fn flush(&self, timeout: Duration) {
-        let _ = self.producer.flush(timeout);
+        for slot in 0..self.inner.slots.len() {
+            let mut s = self.inner.lock(slot);
+            self.inner.send(slot, &mut s);
+        }
+        let _ = self.inner.producer.flush(timeout);
+    }
+}
+
+impl HubInner {
+    fn lock(&self, slot: usize) -> std::sync::MutexGuard<'_, Slot> {
+        self.slots[slot].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn slot_of(&self, execution_arn: &str) -> usize {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        execution_arn.hash(&mut h);
+        (h.finish() % self.slots.len() as u64) as usize
+    }
+
+    /// Hand a slot's waiting messages to the producer as one record. Called under the slot's
+    /// lock, so a slot's records reach the producer (and, idempotent, the partition) in the
+    /// order of their messages.
+    fn send(self: &Arc<Self>, slot: usize, s: &mut Slot) {
+        if s.bytes.is_empty() {
+            return;
+        }
+        let key = format!("results-{slot}");
+        let delivery = match self
+            .producer
+            .send_result(FutureRecord::to(&self.topic).key(&key).payload(s.bytes.as_slice()))
+        {
+            Ok(delivery) => delivery,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
+                // Kept for a later try; the producer's queue drains as the broker answers.
+                self.stalled.notify_one();
+                return;
+            }
+            Err((e, _)) => {
+                // Refused for good (too large, say): holding it would hold every later
+                // message of the slot, and the workers' commits with them. The outcomes stay
+                // readable in the execution store.
+                tracing::error!(topic = %self.topic, error = %e, messages = unpack(&s.bytes).count(), "results refused by the producer are lost");
+                s.bytes.clear();
+                if let Some(done) = s.done.take() {
+                    let _ = done.send(true);
+                }
+                return;
+            }
+        };
+        let messages = unpack(&s.bytes).count();
+        s.bytes.clear();
+        s.in_flight += 1;
+        let done = s.done.take();
+        let inner = self.clone();
+        tokio::spawn(async move {
+            match delivery.await {
+                Ok(Ok(_)) => {}
+                // Nothing times out (see `new`): this error will not pass by itself.
+                Ok(Err((e, _))) => {
+                    tracing::error!(topic = %inner.topic, error = %e, messages, "results refused by the broker are lost")
+                }
+                // The producer went away (shutdown): the receipts say the messages were not kept.
+                Err(_) => return,
+            }
+            if let Some(done) = done {
+                let _ = done.send(true);
+            }
+            let mut s = inner.lock(slot);
+            s.in_flight -= 1;
+            if s.in_flight == 0 {
+                inner.send(slot, &mut s);
+            }
+        });
+    }
+}
+
+impl Drop for KafkaHub {
+    fn drop(&mut self) {
+        self.retrier.abort();
     }
 }
 
@@ -241,12 +384,30 @@ impl Subscription for Ended {
 }
 
 impl ResultsHub for KafkaHub {
-    fn publish(&self, message: ResultMessage) {
-        let Ok(payload) = serde_json::to_vec(&message) else { return };
-        let record = FutureRecord::to(&self.topic).key(message.execution_arn()).payload(&payload);
-        if let Err((e, _)) = self.producer.send_result(record) {
-            tracing::warn!(topic = %self.topic, error = %e, "a result was not published");
+    fn publish(&self, message: ResultMessage) -> Receipt {
+        let line = match serde_json::to_vec(&message) {
+            Ok(line) => line,
+            Err(e) => {
+                tracing::error!(execution_arn = %message.execution_arn(), error = %e, "a result could not be encoded");
+                return Receipt::pending(tokio::sync::watch::channel(false).1);
+            }
+        };
+        let inner = &self.inner;
+        let slot = inner.slot_of(message.execution_arn());
+        let mut s = inner.lock(slot);
+        if !s.bytes.is_empty() && s.bytes.len() + 1 + line.len() > HUB_RECORD_BYTES {
+            inner.send(slot, &mut s);
         }
+        // JSON text holds no raw newline, so one line is one message.
+        if !s.bytes.is_empty() {
+            s.bytes.push(b'\n');
+        }
+        s.bytes.extend_from_slice(&line);
+        let receipt = Receipt::pending(s.done.get_or_insert_with(|| tokio::sync::watch::channel(false).0).subscribe());
+        if s.in_flight == 0 {
+            inner.send(slot, &mut s);
+        }
+        receipt
     }
 
     /// Subscriptions are served by the results service, which consumes the results topic.
@@ -631,6 +792,17 @@ mod tests {
         // The previous format (plain command, marked by a header) still reads.
         let legacy = serde_json::to_vec(&command).expect("legacy");
         assert_eq!(decode_start(&legacy).expect("decode legacy"), command);
+    }
+
+    #[test]
+    fn packed_results_unpack_in_order() {
+        let a = serde_json::json!({"a": "line\nbreak"}).to_string();
+        let b = serde_json::json!({"b": 2}).to_string();
+        let packed = format!("{a}\n{b}");
+        let got: Vec<&[u8]> = unpack(packed.as_bytes()).collect();
+        assert_eq!(got, vec![a.as_bytes(), b.as_bytes()], "a newline inside a string is escaped");
+        // A record of one message (as written before packing) is that message.
+        assert_eq!(unpack(a.as_bytes()).collect::<Vec<_>>(), vec![a.as_bytes()]);
     }
 
     #[test]

@@ -171,9 +171,36 @@ pub trait Subscription: Send {
     async fn next(&mut self) -> Option<Delivered>;
 }
 
+/// Says when a published message is durable: on the results stream, or with the broker that
+/// carries it there. A worker acknowledges its delivery only then, so a crash never loses a
+/// message that an acknowledged execution published. Dropping a receipt does not unpublish.
+pub struct Receipt(Option<tokio::sync::watch::Receiver<bool>>);
+
+impl Receipt {
+    /// Durable already (an in-process stream).
+    pub fn done() -> Self {
+        Receipt(None)
+    }
+
+    /// Durable once `true` is sent; a sender dropped before that means the message was not kept.
+    pub fn pending(rx: tokio::sync::watch::Receiver<bool>) -> Self {
+        Receipt(Some(rx))
+    }
+
+    /// Wait until the message is durable.
+    pub async fn durable(self) -> Result<(), BusError> {
+        match self.0 {
+            None => Ok(()),
+            Some(mut rx) => rx.wait_for(|d| *d).await.map(|_| ()).map_err(|_| BusError::Closed),
+        }
+    }
+}
+
 /// The results stream.
 pub trait ResultsHub: Send + Sync {
-    fn publish(&self, message: ResultMessage);
+    /// Publish in order with the earlier messages of the same execution. Its receipt
+    /// resolving means those earlier messages are durable too.
+    fn publish(&self, message: ResultMessage) -> Receipt;
     /// Subscribe live, or from `from` (a position returned earlier) as far back as retained.
     fn subscribe(&self, from: Option<u64>) -> Box<dyn Subscription>;
 }

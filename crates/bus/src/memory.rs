@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{
-    Ack, BusError, Delivered, Delivery, ExecutionBus, ExecutionSource, OutcomeMessage, ReplyRouter, ResultMessage,
-    ResultsHub, StartCommand, Subscription, Waiting,
+    Ack, BusError, Delivered, Delivery, ExecutionBus, ExecutionSource, OutcomeMessage, Receipt, ReplyRouter,
+    ResultMessage, ResultsHub, StartCommand, Subscription, Waiting,
 };
 
 /// A bounded queue: publishing to a full queue fails (the caller reports RESOURCE_EXHAUSTED)
@@ -73,7 +73,7 @@ impl MemoryHub {
 }
 
 impl ResultsHub for MemoryHub {
-    fn publish(&self, message: ResultMessage) {
+    fn publish(&self, message: ResultMessage) -> Receipt {
         let message = Arc::new(message);
         // Positions are assigned under the lock so the ring and the broadcast agree on order.
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -86,6 +86,7 @@ impl ResultsHub for MemoryHub {
         }
         // No subscribers is fine: the message is retained for those who come later.
         let _ = self.tx.send((pos, message));
+        Receipt::done()
     }
 
     fn subscribe(&self, from: Option<u64>) -> Box<dyn Subscription> {

@@ -22,7 +22,9 @@ use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::AsyncConnectionConfig;
 use tokio::sync::{broadcast, oneshot};
 
-use crate::{BusError, Delivered, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, Subscription, Waiting};
+use crate::{
+    BusError, Delivered, OutcomeMessage, Receipt, ReplyRouter, ResultMessage, ResultsHub, Subscription, Waiting,
+};
 
 fn unavailable(e: redis::RedisError) -> BusError {
     BusError::Unavailable(format!("redis: {e}"))
@@ -145,6 +147,29 @@ impl Shared {
 pub struct RedisResults {
     shared: Arc<Shared>,
     tailer: tokio::task::JoinHandle<()>,
+    /// Messages published directly, appended one batch at a time so they keep their order.
+    appender: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<(Vec<u8>, tokio::sync::watch::Sender<bool>)>>,
+}
+
+/// Append what `publish` queued, in order, as much at once as is waiting; a batch that Redis
+/// refuses is tried again (the messages after it wait behind it).
+async fn append_in_order(
+    shared: Arc<Shared>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<(Vec<u8>, tokio::sync::watch::Sender<bool>)>,
+) {
+    let mut queued = Vec::new();
+    while rx.recv_many(&mut queued, 512).await > 0 {
+        let (messages, receipts): (Vec<Vec<u8>>, Vec<_>) = queued.drain(..).unzip();
+        let mut backoff = Duration::from_millis(100);
+        while let Err(e) = shared.append(&messages).await {
+            tracing::warn!(error = %e, messages = messages.len(), "results not appended yet; retrying");
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+        for done in receipts {
+            let _ = done.send(true);
+        }
+    }
 }
 
 impl RedisResults {
@@ -164,7 +189,7 @@ impl RedisResults {
         });
         let (_, last) = shared.bounds().await?;
         let tailer = tokio::spawn(tail(client, shared.clone(), last));
-        Ok(RedisResults { shared, tailer })
+        Ok(RedisResults { shared, tailer, appender: std::sync::OnceLock::new() })
     }
 
     /// Append serialized [`ResultMessage`]s in order; returns the last position assigned.
@@ -251,14 +276,24 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
 
 impl ResultsHub for RedisResults {
     /// Results reach Redis through the results service; a direct publish appends in the background.
-    fn publish(&self, message: ResultMessage) {
-        let Ok(raw) = serde_json::to_vec(&message) else { return };
-        let shared = self.shared.clone();
-        tokio::spawn(async move {
-            if let Err(e) = shared.append(&[raw]).await {
-                tracing::warn!(error = %e, "a result was not appended to the results stream");
+    fn publish(&self, message: ResultMessage) -> Receipt {
+        let raw = match serde_json::to_vec(&message) {
+            Ok(raw) => raw,
+            Err(e) => {
+                tracing::error!(execution_arn = %message.execution_arn(), error = %e, "a result could not be encoded");
+                return Receipt::pending(tokio::sync::watch::channel(false).1);
             }
+        };
+        let (done, receipt) = tokio::sync::watch::channel(false);
+        let appender = self.appender.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(append_in_order(self.shared.clone(), rx));
+            tx
         });
+        if appender.send((raw, done)).is_err() {
+            tracing::warn!(execution_arn = %message.execution_arn(), "the results stream is closed; a result was not appended");
+        }
+        Receipt::pending(receipt)
     }
 
     fn subscribe(&self, from: Option<u64>) -> Box<dyn Subscription> {

@@ -588,7 +588,9 @@ impl pb::executions_server::Executions for Frontend {
         if first {
             let r = self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
             let outcome = convert::outcome_of(&r);
-            self.hub.publish(ResultMessage::Outcome(outcome.clone()));
+            if self.hub.publish(ResultMessage::Outcome(outcome.clone())).durable().await.is_err() {
+                tracing::warn!(execution_arn = %req.execution_arn, "the stop is recorded but its outcome did not reach the results stream");
+            }
             let _ = self.replies.reply(&self.replies.address(), outcome).await;
         }
         Ok(Response::new(pb::StopExecutionResponse { stop_date: Some(timestamp(stop)) }))

@@ -1,6 +1,7 @@
 //! The results service's ingestion: it consumes the results topic (outcomes and execution
-//! events, published by workers) in its own consumer group and appends every record, in
-//! partition order, to the retained results stream in Redis ([`RedisResults`]). Offsets are
+//! events, published by workers, several per record) in its own consumer group and appends
+//! every message, in partition order, to the retained results stream in Redis
+//! ([`RedisResults`]). Offsets are
 //! committed only after the append is durable, so nothing is lost; after a crash or a
 //! rebalance a few records may be appended twice (at least once).
 //!
@@ -11,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use expressway_bus::kafka::KafkaConfig;
+use expressway_bus::kafka::{unpack, KafkaConfig};
 use expressway_bus::redis::RedisResults;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::Message;
@@ -36,7 +37,7 @@ impl ResultsError {
 pub struct IngestConfig {
     /// Consumer group of the results services (not the workers').
     pub group_id: String,
-    /// Records appended to Redis in one step.
+    /// Messages appended to Redis in one step (a record's messages are never split).
     pub batch: usize,
 }
 
@@ -76,7 +77,7 @@ impl Ingest {
                 _ = shutdown.wait_for(|s| *s) => break,
             };
             let take = |m: rdkafka::message::BorrowedMessage<'_>, p: &mut Vec<Vec<u8>>, n: &mut HashMap<i32, i64>| {
-                p.push(m.payload().unwrap_or_default().to_vec());
+                p.extend(unpack(m.payload().unwrap_or_default()).map(<[u8]>::to_vec));
                 n.insert(m.partition(), m.offset() + 1);
             };
             match first {

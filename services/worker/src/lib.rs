@@ -18,7 +18,7 @@ use expressway_asl::{
     Clock, EventSink, ExecutionInfo, HistoryEvent, Interpreter, Limits, MachineType, Outcome, StateMachine, TaskInvoker,
 };
 use expressway_bus::{
-    EventMessage, ExecutionSource, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, StartCommand,
+    EventMessage, ExecutionSource, OutcomeMessage, Receipt, ReplyRouter, ResultMessage, ResultsHub, StartCommand,
 };
 use expressway_store::{
     Begin, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind, Registry,
@@ -148,7 +148,8 @@ impl EventSink for Recorder<'_> {
         if !self.logging.include_execution_data {
             logging::strip_data(&mut event);
         }
-        self.hub.publish(ResultMessage::Event(EventMessage {
+        // Its receipt is covered by the outcome's, published after it.
+        let _ = self.hub.publish(ResultMessage::Event(EventMessage {
             execution_arn: self.execution_arn.to_string(),
             state_machine_arn: self.state_machine_arn.to_string(),
             event: event.clone(),
@@ -279,8 +280,9 @@ impl Worker {
     }
 
     /// Run one start command to its recorded outcome. A command whose outcome is already
-    /// recorded (a redelivery) is not run again; its outcome is re-emitted.
-    pub async fn execute(&self, cmd: &StartCommand) -> Result<OutcomeMessage, WorkerError> {
+    /// recorded (a redelivery) is not run again; its outcome is re-emitted. The receipt says
+    /// when the outcome (and every event before it) is durable on the results stream.
+    pub async fn execute(&self, cmd: &StartCommand) -> Result<(OutcomeMessage, Receipt), WorkerError> {
         let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
         // A second delivery to this process waits for the first to be handled.
         let _running = loop {
@@ -297,8 +299,8 @@ impl Worker {
                 Ok(Begin::Acquired { first }) => break first,
                 Ok(Begin::Finished(record)) => {
                     let outcome = OutcomeMessage::from_record(*record, now_ms());
-                    self.deliver(cmd, &outcome).await;
-                    return Ok(outcome);
+                    let receipt = self.deliver(cmd, &outcome).await;
+                    return Ok((outcome, receipt));
                 }
                 Ok(Begin::Busy) => tokio::time::sleep((self.config.lease / 10).max(Duration::from_millis(50))).await,
                 Err(StoreError::NotFound { .. }) if !recreated => {
@@ -391,15 +393,13 @@ impl Worker {
             let r = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
             OutcomeMessage::from_record(r, stop_ms)
         };
-        if first {
-            self.hub.publish(ResultMessage::Outcome(outcome.clone()));
-        }
+        let receipt = if first { self.hub.publish(ResultMessage::Outcome(outcome.clone())) } else { Receipt::done() };
         if let Some(to) = &cmd.reply_to {
             if let Err(e) = self.replies.reply(to, outcome.clone()).await {
                 tracing::warn!(execution_arn = %cmd.execution_arn, error = %e, "reply to a synchronous caller failed");
             }
         }
-        Ok(outcome)
+        Ok((outcome, receipt))
     }
 
     /// Drive `run` to its end, renewing the lease every third of its length meanwhile (short
@@ -421,7 +421,7 @@ impl Worker {
     }
 
     /// End a synchronous execution whose earlier run was interrupted, without running it again.
-    async fn interrupted(&self, cmd: &StartCommand) -> Result<OutcomeMessage, WorkerError> {
+    async fn interrupted(&self, cmd: &StartCommand) -> Result<(OutcomeMessage, Receipt), WorkerError> {
         let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
         let finished = Finished {
             status: ExecutionStatus::Failed,
@@ -438,25 +438,34 @@ impl Worker {
         let r = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
         let _ = self.executions.release(&cmd.execution_arn, &self.config.owner_id).await;
         let outcome = OutcomeMessage::from_record(r, now_ms());
-        self.deliver(cmd, &outcome).await;
-        Ok(outcome)
+        let receipt = self.deliver(cmd, &outcome).await;
+        Ok((outcome, receipt))
     }
 
-    async fn deliver(&self, cmd: &StartCommand, outcome: &OutcomeMessage) {
-        self.hub.publish(ResultMessage::Outcome(outcome.clone()));
+    async fn deliver(&self, cmd: &StartCommand, outcome: &OutcomeMessage) -> Receipt {
+        let receipt = self.hub.publish(ResultMessage::Outcome(outcome.clone()));
         if let Some(to) = &cmd.reply_to {
             let _ = self.replies.reply(to, outcome.clone()).await;
         }
+        receipt
     }
 
     /// Consume `source` until `shutdown` turns true, running up to `concurrency` executions at
-    /// once; then stop taking work and wait for the executions in flight.
+    /// once; then stop taking work and wait for the executions in flight. A delivery is
+    /// acknowledged once its outcome is recorded and its results are durable; executions
+    /// waiting only for the latter are bounded too (by [`UNSETTLED_PER_SLOT`] times
+    /// `concurrency`), so a results stream that stops taking messages stops this loop.
     pub async fn run<S: ExecutionSource>(self: Arc<Self>, mut source: S, mut shutdown: watch::Receiver<bool>) -> S {
-        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let concurrency = self.config.concurrency.max(1);
+        let running = Arc::new(Semaphore::new(concurrency));
+        let unsettled = Arc::new(Semaphore::new(concurrency * UNSETTLED_PER_SLOT));
         let mut tasks = tokio::task::JoinSet::new();
         loop {
-            let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            let (settle, permit) = tokio::select! {
+                p = async { (unsettled.clone().acquire_owned().await, running.clone().acquire_owned().await) } => match p {
+                    (Ok(s), Ok(p)) => (s, p),
+                    _ => break,
+                },
                 _ = shutdown.wait_for(|s| *s) => break,
             };
             let delivery = tokio::select! {
@@ -467,18 +476,15 @@ impl Worker {
             let mut shutdown = shutdown.clone();
             tasks.spawn(async move {
                 let mut backoff = Duration::from_millis(100);
-                loop {
+                let receipt = loop {
                     match worker.execute(&delivery.command).await {
-                        Ok(_) => {
-                            delivery.ack.ack();
-                            break;
-                        }
+                        Ok((_, receipt)) => break Some(receipt),
                         Err(e) if e.is_retryable() => {
                             tracing::warn!(execution_arn = %delivery.command.execution_arn, error = %e, retry_in_ms = backoff.as_millis() as u64, "execution outcome not recorded yet; retrying");
                             tokio::select! {
                                 _ = tokio::time::sleep(backoff) => {}
                                 // Left unacknowledged: whoever owns the partition next redelivers it.
-                                _ = shutdown.wait_for(|s| *s) => break,
+                                _ = shutdown.wait_for(|s| *s) => break None,
                             }
                             backoff = (backoff * 2).min(Duration::from_secs(5));
                         }
@@ -486,12 +492,20 @@ impl Worker {
                             // Nothing will change by trying again; holding it back would stop
                             // every later offset of its partition from being committed.
                             tracing::error!(execution_arn = %delivery.command.execution_arn, error = %e, "execution cannot be run; it is dropped");
-                            delivery.ack.ack();
-                            break;
+                            break Some(Receipt::done());
                         }
                     }
-                }
+                };
                 drop(permit);
+                if let Some(receipt) = receipt {
+                    match receipt.durable().await {
+                        Ok(()) => delivery.ack.ack(),
+                        // The results stream closed first (shutdown): the next owner of the
+                        // partition redelivers it, and re-emits the recorded outcome.
+                        Err(_) => tracing::warn!(execution_arn = %delivery.command.execution_arn, "results not durable before shutdown; left for redelivery"),
+                    }
+                }
+                drop(settle);
             });
             while tasks.try_join_next().is_some() {}
         }
@@ -500,6 +514,9 @@ impl Worker {
         source
     }
 }
+
+/// Executions whose results are not yet durable, per execution slot (see [`Worker::run`]).
+pub const UNSETTLED_PER_SLOT: usize = 8;
 
 /// Retry a store step while the store is unavailable.
 async fn until_stored<T, F, Fut>(execution_arn: &str, mut step: F) -> Result<T, StoreError>
