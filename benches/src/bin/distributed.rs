@@ -6,7 +6,8 @@
 //!    started through gRPC, timed from the first StartExecution to the Nth recorded outcome.
 //!
 //! Prints both rates and their ratio. `BENCH_SERVICE_CONFIG` names a configuration file for the
-//! services (to try settings). Usage:
+//! services (to try settings). With `BENCH_KAFKA` and `BENCH_REDIS` only one phase runs, on
+//! those servers: Expressway's, or with `BENCH_PHASE=raw` (or `closed`) that one. Usage:
 //!   cargo build --release -p expressway-cli && \
 //!   cargo run --release -p expressway-benches --bin distributed -- [N]
 
@@ -291,10 +292,18 @@ async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20_000);
     // Only the end-to-end phase, on servers of your own (to watch the broker while it runs).
     if let (Ok(kafka), Ok(redis)) = (std::env::var("BENCH_KAFKA"), std::env::var("BENCH_REDIS")) {
-        if std::env::var("BENCH_PHASE").as_deref() == Ok("closed") {
-            let closed = closed_loop_produce(&kafka, n, 2048).await?;
-            println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
-            return Ok(());
+        match std::env::var("BENCH_PHASE").as_deref() {
+            Ok("closed") => {
+                let closed = closed_loop_produce(&kafka, n, 2048).await?;
+                println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
+                return Ok(());
+            }
+            Ok("raw") => {
+                let raw = raw_ceiling(&kafka, &redis, n).await?;
+                println!("raw ceiling (produce -> consume + SET NX): {raw:.0} records/s over {n} records");
+                return Ok(());
+            }
+            _ => {}
         }
         let e2e = expressway(&kafka, &redis, n).await?;
         println!("expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}");
