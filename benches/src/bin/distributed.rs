@@ -5,9 +5,11 @@
 //! 2. Expressway: one frontend and one worker process (release build); N `hello` executions
 //!    started through gRPC, timed from the first StartExecution to the Nth recorded outcome.
 //!
-//! Prints both rates and their ratio. `BENCH_SERVICE_CONFIG` names a configuration file for the
-//! services (to try settings). With `BENCH_KAFKA` and `BENCH_REDIS` only one phase runs, on
-//! those servers: Expressway's, or with `BENCH_PHASE=raw` (or `closed`) that one. Usage:
+//! Both are measured in `BENCH_ROUNDS` alternating rounds (default 3), each phase on a fresh
+//! broker and Redis; prints every round and the ratio of the medians. `BENCH_SERVICE_CONFIG`
+//! names a configuration file for the services (to try settings). With `BENCH_KAFKA` and
+//! `BENCH_REDIS` only one phase runs, on those servers: Expressway's, or with
+//! `BENCH_PHASE=raw` (or `closed`) that one. Usage:
 //!   cargo build --release -p expressway-cli && \
 //!   cargo run --release -p expressway-benches --bin distributed -- [N]
 
@@ -182,6 +184,16 @@ async fn closed_loop_with_live_consumer(bootstrap: &str, n: usize, clients: usiz
     Ok(n as f64 / started.elapsed().as_secs_f64())
 }
 
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let mid = xs.len() / 2;
+    if xs.len() % 2 == 1 {
+        xs[mid]
+    } else {
+        (xs[mid - 1] + xs[mid]) / 2.0
+    }
+}
+
 fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&str]) -> anyhow::Result<Proc> {
     let mut cmd = Command::new(bin);
     cmd.arg(kind);
@@ -317,21 +329,39 @@ async fn main() -> anyhow::Result<()> {
             expressway_testkit::redis().map_err(anyhow::Error::msg)?,
         ))
     };
-    let (kafka, redis) = fresh()?;
-    let raw = raw_ceiling(&kafka.bootstrap(), &redis.redis_url(), n).await?;
-    println!("raw ceiling (produce -> consume + SET NX): {raw:.0} records/s over {n} records");
-    drop((kafka, redis));
-    let (kafka, redis) = fresh()?;
-    let closed = closed_loop_produce(&kafka.bootstrap(), n, 2048).await?;
-    println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
-    drop((kafka, redis));
-    let (kafka, redis) = fresh()?;
-    let live = closed_loop_with_live_consumer(&kafka.bootstrap(), n, 2048).await?;
-    println!("closed-loop produce with a live consumer reading along (no Expressway code): {live:.0} records/s");
-    drop((kafka, redis));
-    let (kafka, redis) = fresh()?;
-    let e2e = expressway(&kafka.bootstrap(), &redis.redis_url(), n).await?;
-    println!("expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}");
+    // The machine's run-to-run noise is as large as the differences worth seeing: the raw
+    // ceiling and Expressway are measured in alternating rounds, and their medians compared.
+    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().map(|s| s.parse()).transpose()?.unwrap_or(3).max(1);
+    let (mut raws, mut e2es) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let (kafka, redis) = fresh()?;
+        let raw = raw_ceiling(&kafka.bootstrap(), &redis.redis_url(), n).await?;
+        println!("round {round}: raw ceiling (produce -> consume + SET NX): {raw:.0} records/s over {n} records");
+        drop((kafka, redis));
+        if round == 1 {
+            let (kafka, redis) = fresh()?;
+            let closed = closed_loop_produce(&kafka.bootstrap(), n, 2048).await?;
+            println!(
+                "round {round}: closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s"
+            );
+            drop((kafka, redis));
+            let (kafka, redis) = fresh()?;
+            let live = closed_loop_with_live_consumer(&kafka.bootstrap(), n, 2048).await?;
+            println!("round {round}: closed-loop produce with a live consumer reading along (no Expressway code): {live:.0} records/s");
+            drop((kafka, redis));
+        }
+        let (kafka, redis) = fresh()?;
+        let e2e = expressway(&kafka.bootstrap(), &redis.redis_url(), n).await?;
+        println!(
+            "round {round}: expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}"
+        );
+        println!("round {round}: ratio {:.1}%", 100.0 * e2e / raw);
+        drop((kafka, redis));
+        raws.push(raw);
+        e2es.push(e2e);
+    }
+    let (raw, e2e) = (median(&mut raws), median(&mut e2es));
+    println!("median of {rounds}: raw ceiling {raw:.0} records/s, expressway {e2e:.0} executions/s");
     println!("ratio: {:.1}% of the raw ceiling", 100.0 * e2e / raw);
     Ok(())
 }
