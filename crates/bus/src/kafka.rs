@@ -385,13 +385,7 @@ impl Subscription for Ended {
 
 impl ResultsHub for KafkaHub {
     fn publish(&self, message: ResultMessage) -> Receipt {
-        let line = match serde_json::to_vec(&message) {
-            Ok(line) => line,
-            Err(e) => {
-                tracing::error!(execution_arn = %message.execution_arn(), error = %e, "a result could not be encoded");
-                return Receipt::pending(tokio::sync::watch::channel(false).1);
-            }
-        };
+        let Some(line) = crate::encode_result(&message) else { return Receipt::done() };
         let inner = &self.inner;
         let slot = inner.slot_of(message.execution_arn());
         let mut s = inner.lock(slot);

@@ -196,6 +196,19 @@ impl Receipt {
     }
 }
 
+/// A message as results streams carry it (one line of JSON), or `None` (logged) when it
+/// cannot be written: then nothing will ever carry it, and a receipt that never resolved would
+/// hold its worker's offset commits for good, so publishers answer [`Receipt::done`].
+pub(crate) fn encode_result(message: &ResultMessage) -> Option<Vec<u8>> {
+    match serde_json::to_vec(message) {
+        Ok(line) => Some(line),
+        Err(e) => {
+            tracing::error!(execution_arn = %message.execution_arn(), error = %e, "a result could not be encoded and is lost");
+            None
+        }
+    }
+}
+
 /// The results stream.
 pub trait ResultsHub: Send + Sync {
     /// Publish in order with the earlier messages of the same execution. Its receipt

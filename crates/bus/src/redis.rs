@@ -277,13 +277,7 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
 impl ResultsHub for RedisResults {
     /// Results reach Redis through the results service; a direct publish appends in the background.
     fn publish(&self, message: ResultMessage) -> Receipt {
-        let raw = match serde_json::to_vec(&message) {
-            Ok(raw) => raw,
-            Err(e) => {
-                tracing::error!(execution_arn = %message.execution_arn(), error = %e, "a result could not be encoded");
-                return Receipt::pending(tokio::sync::watch::channel(false).1);
-            }
-        };
+        let Some(raw) = crate::encode_result(&message) else { return Receipt::done() };
         let (done, receipt) = tokio::sync::watch::channel(false);
         let appender = self.appender.get_or_init(|| {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
