@@ -352,6 +352,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 "#;
 
+/// Add to `pipe`: set `key` to `value` for `px_ms` unless it is held, answering the holder's
+/// value (none: the key is now ours).
+fn take(pipe: &mut redis::Pipeline, key: &str, value: &str, px_ms: u64) {
+    pipe.cmd("SET").arg(key).arg(value).arg("NX").arg("PX").arg(px_ms.max(1)).arg("GET");
+}
+
 impl RedisExecutions {
     pub fn new(conn: ConnectionManager, cfg: &RedisConfig) -> Self {
         RedisExecutions { conn, prefix: cfg.prefix.clone(), retention_ms: cfg.retention.as_millis().max(1) as u64 }
@@ -381,18 +387,11 @@ impl ExecutionStore for RedisExecutions {
         // Take the name and write the record in one round trip. When the name was taken, the
         // record just written is for an ARN nobody has seen, and goes again at once.
         let name_key = format!("{}name:{}:{}", self.prefix, record.state_machine_arn, record.name);
-        let (holder, ()): (Option<String>, ()) = redis::pipe()
-            .cmd("SET")
-            .arg(&name_key)
-            .arg(format!("{} {}", record.input_hash, record.execution_arn))
-            .arg("NX")
-            .arg("PX")
-            .arg(dedupe_window.as_millis().max(1) as u64)
-            .arg("GET")
-            .pset_ex(&ex_key, json, self.retention_ms)
-            .query_async(&mut c)
-            .await
-            .map_err(unavailable)?;
+        let mut pipe = redis::pipe();
+        let name = format!("{} {}", record.input_hash, record.execution_arn);
+        take(&mut pipe, &name_key, &name, dedupe_window.as_millis() as u64);
+        let (holder, ()): (Option<String>, ()) =
+            pipe.pset_ex(&ex_key, json, self.retention_ms).query_async(&mut c).await.map_err(unavailable)?;
         let Some(holder) = holder else { return Ok(Started::New(record)) };
         let _: () = c.del(&ex_key).await.map_err(unavailable)?;
         let (hash, arn) = holder.split_once(' ').unwrap_or((holder.as_str(), ""));
@@ -469,20 +468,12 @@ impl ExecutionStore for RedisExecutions {
             // The first outcome wins; the lease goes either way. Dropping it without looking
             // whose it is is safe here: an outcome now exists, and `begin` answers with it
             // before it looks at any lease.
-            let (set, ()): (Option<String>, ()) = redis::pipe()
-                .cmd("SET")
-                .arg(self.key("out", execution_arn))
-                .arg(outcome)
-                .arg("NX")
-                .arg("PX")
-                .arg(self.retention_ms)
-                .del(self.key("claim", execution_arn))
-                .query_async(&mut c)
-                .await
-                .map_err(unavailable)?;
-            return Ok(set.is_some());
+            let mut pipe = redis::pipe();
+            take(&mut pipe, &self.key("out", execution_arn), &outcome, self.retention_ms);
+            let (earlier, ()): (Option<String>, ()) =
+                pipe.del(self.key("claim", execution_arn)).query_async(&mut c).await.map_err(unavailable)?;
+            return Ok(earlier.is_none());
         }
-        let _ = owner;
         let mut script = script!(FINISH).prepare_invoke();
         script
             .key(self.key("out", execution_arn))
@@ -528,28 +519,14 @@ impl ExecutionStore for RedisExecutions {
     ) -> Result<Begin, StoreError> {
         let mut c = self.conn.clone();
         let claim_key = self.key("claim", execution_arn);
-        let lease_ms = lease.as_millis().max(1) as u64;
         // In this order: the lease first, then the outcome. A previous holder records its
         // outcome before it lets go of the lease, so a lease that was free means any outcome
         // is already visible to the read after it.
         let mut pipe = redis::pipe();
-        pipe.cmd("SET")
-            .arg(&claim_key)
-            .arg(owner)
-            .arg("NX")
-            .arg("PX")
-            .arg(lease_ms)
-            .arg("GET")
-            .get(self.key("out", execution_arn))
-            .exists(self.key("ex", execution_arn));
+        take(&mut pipe, &claim_key, owner, lease.as_millis() as u64);
+        pipe.get(self.key("out", execution_arn)).exists(self.key("ex", execution_arn));
         if track_first {
-            pipe.cmd("SET")
-                .arg(self.key("ran", execution_arn))
-                .arg(owner)
-                .arg("NX")
-                .arg("PX")
-                .arg(self.retention_ms)
-                .arg("GET");
+            take(&mut pipe, &self.key("ran", execution_arn), owner, self.retention_ms);
         }
         let (holder, outcome, exists, first_owner): (Option<String>, Option<String>, bool, Option<String>) =
             if track_first {
