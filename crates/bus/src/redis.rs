@@ -111,6 +111,22 @@ impl Shared {
         Ok(reply.ids.iter().filter_map(decode).collect())
     }
 
+    /// Append, retrying with backoff for as long as Redis refuses: whoever calls it holds what
+    /// depends on the append (receipts, offset commits) until it is done.
+    async fn append_until_stored(&self, messages: &[Vec<u8>]) -> u64 {
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.append(messages).await {
+                Ok(last) => return last,
+                Err(e) => {
+                    tracing::warn!(error = %e, messages = messages.len(), "results not appended yet; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
     async fn append(&self, messages: &[Vec<u8>]) -> Result<u64, BusError> {
         if messages.is_empty() {
             return Ok(0);
@@ -160,12 +176,7 @@ async fn append_in_order(
     let mut queued = Vec::new();
     while rx.recv_many(&mut queued, 512).await > 0 {
         let (messages, receipts): (Vec<Vec<u8>>, Vec<_>) = queued.drain(..).unzip();
-        let mut backoff = Duration::from_millis(100);
-        while let Err(e) = shared.append(&messages).await {
-            tracing::warn!(error = %e, messages = messages.len(), "results not appended yet; retrying");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-        }
+        shared.append_until_stored(&messages).await;
         for done in receipts {
             let _ = done.send(true);
         }
@@ -195,6 +206,11 @@ impl RedisResults {
     /// Append serialized [`ResultMessage`]s in order; returns the last position assigned.
     pub async fn append(&self, messages: &[Vec<u8>]) -> Result<u64, BusError> {
         self.shared.append(messages).await
+    }
+
+    /// [`RedisResults::append`], retried with backoff until Redis takes it.
+    pub async fn append_until_stored(&self, messages: &[Vec<u8>]) -> u64 {
+        self.shared.append_until_stored(messages).await
     }
 
     /// Subscribers currently following this process's tailer.

@@ -94,7 +94,8 @@ impl Ingest {
                     _ => break,
                 }
             }
-            self.append(&payloads).await;
+            // Until Redis takes it: the offsets are not committed before.
+            self.results.append_until_stored(&payloads).await;
             payloads.clear();
             let mut tpl = TopicPartitionList::new();
             for (partition, offset) in next.drain() {
@@ -108,20 +109,5 @@ impl Ingest {
             let _ = self.consumer.commit(&tpl, CommitMode::Sync);
         }
         self.consumer.unsubscribe();
-    }
-
-    /// Append until Redis takes it: the offsets are not committed before.
-    async fn append(&self, payloads: &[Vec<u8>]) {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            match self.results.append(payloads).await {
-                Ok(_) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, records = payloads.len(), "results not appended yet; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
-            }
-        }
     }
 }
