@@ -323,9 +323,9 @@ async fn main() -> anyhow::Result<()> {
     }
     // Each measurement gets a fresh broker and Redis: the test broker's sqlite engine slows down
     // as its tables grow, so sharing one would favour whichever phase runs first.
-    let fresh = || -> anyhow::Result<(expressway_testkit::Server, expressway_testkit::Server)> {
+    let fresh = || -> anyhow::Result<(expressway_testkit::kafka::Kafka, expressway_testkit::Server)> {
         Ok((
-            expressway_testkit::kafka().map_err(anyhow::Error::msg)?,
+            expressway_testkit::kafka::Kafka::single().map_err(anyhow::Error::msg)?,
             expressway_testkit::redis().map_err(anyhow::Error::msg)?,
         ))
     };

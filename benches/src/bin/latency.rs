@@ -2,8 +2,8 @@
 //!
 //! - Embedded (`expressway dev`): the floor is a tonic unary echo (the gRPC health check) on
 //!   the same server, over the same connection.
-//! - Distributed (`expressway frontend` + `expressway worker` on a real Kafka-API broker and
-//!   Redis): the floor is that echo plus a Kafka produce -> consume round trip, with the
+//! - Distributed (`expressway frontend` + `expressway worker` on a real Apache Kafka broker
+//!   and Redis): the floor is that echo plus a Kafka produce -> consume round trip, with the
 //!   producer and consumer settings Expressway itself uses, on the same broker.
 //!
 //! Calls are made one at a time (a caller waiting for each answer). Prints p50/p99 of each and
@@ -22,22 +22,6 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message;
 use tonic::transport::Channel;
-
-/// Client settings for the test broker, given to the floor's clients and to Expressway alike.
-/// Tansu 0.6.0 answers a fetch only when `fetch.wait.max.ms` has passed, even once records
-/// have arrived (Apache Kafka answers on arrival), so the wait bounds every consume's latency.
-const TEST_BROKER_TUNING: &[(&str, &str)] = &[("fetch.wait.max.ms", "10")];
-
-/// A configuration file with [`TEST_BROKER_TUNING`] for the distributed services.
-fn tuning_file() -> anyhow::Result<std::path::PathBuf> {
-    let path = std::env::temp_dir().join(format!("expressway-bench-{}.toml", std::process::id()));
-    let mut toml = String::from("[kafka.properties]\n");
-    for (k, v) in TEST_BROKER_TUNING {
-        toml.push_str(&format!("\"{k}\" = \"{v}\"\n"));
-    }
-    std::fs::write(&path, toml)?;
-    Ok(path)
-}
 
 fn spawn(args: &[&str]) -> anyhow::Result<Proc> {
     let bin = expressway_bin();
@@ -141,20 +125,11 @@ async fn embedded(n: usize) -> anyhow::Result<()> {
 }
 
 async fn distributed(n: usize) -> anyhow::Result<()> {
-    let kafka = expressway_testkit::kafka().map_err(anyhow::Error::msg)?;
+    let kafka = expressway_testkit::kafka::Kafka::single().map_err(anyhow::Error::msg)?;
     let redis = expressway_testkit::redis().map_err(anyhow::Error::msg)?;
     let (bootstrap, redis_url) = (kafka.bootstrap(), redis.redis_url());
     let port = expressway_testkit::free_port();
-    let config = tuning_file()?;
-    let config = config.to_string_lossy().to_string();
-    let common = [
-        "--kafka-bootstrap-servers",
-        bootstrap.as_str(),
-        "--redis-url",
-        redis_url.as_str(),
-        "--config",
-        config.as_str(),
-    ];
+    let common = ["--kafka-bootstrap-servers", bootstrap.as_str(), "--redis-url", redis_url.as_str()];
     let listen = format!("127.0.0.1:{port}");
     let mut fargs = vec!["frontend", "--listen", listen.as_str()];
     fargs.extend(common);
@@ -167,12 +142,8 @@ async fn distributed(n: usize) -> anyhow::Result<()> {
     sync_hello(&ch, &arn).await?; // the group has formed once this returns
 
     // The floor: an echo, then one record produced and consumed, with Expressway's settings.
-    let cfg = KafkaConfig {
-        bootstrap_servers: bootstrap.clone(),
-        group_id: "latency-floor".into(),
-        properties: TEST_BROKER_TUNING.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..Default::default()
-    };
+    let cfg =
+        KafkaConfig { bootstrap_servers: bootstrap.clone(), group_id: "latency-floor".into(), ..Default::default() };
     let topic = "latency-floor";
     expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let producer: FutureProducer = cfg.producer_config().create()?;

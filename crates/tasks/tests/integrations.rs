@@ -269,7 +269,7 @@ async fn http_invoke_uses_connections_and_the_allowlist_and_hides_credentials() 
 async fn kafka_publish_produces_to_a_real_broker() {
     use rdkafka::consumer::{Consumer, StreamConsumer};
     use rdkafka::Message;
-    let broker = expressway_testkit::kafka().expect("a Kafka broker (see .ci/run)");
+    let broker = expressway_testkit::kafka::shared().expect("a Kafka broker (see .ci/run)");
     let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
         rdkafka::ClientConfig::new().set("bootstrap.servers", broker.bootstrap()).create().expect("admin");
     let topic = rdkafka::admin::NewTopic::new("events", 1, rdkafka::admin::TopicReplication::Fixed(1));

@@ -1,11 +1,12 @@
 //! Helpers shared by the suites that run the distributed services as processes against a
-//! real Kafka-API broker and a real redis-server.
+//! real Apache Kafka broker (one per test binary) and a real redis-server (one per test).
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use expressway_proto::v1 as pb;
+use expressway_testkit::kafka::Kafka;
 use expressway_testkit::Server;
 use pb::executions_client::ExecutionsClient;
 use pb::state_machines_client::StateMachinesClient;
@@ -15,8 +16,8 @@ use redis::Commands;
 use serde_json::json;
 use tonic::transport::Channel;
 
-/// These suites start a broker, Redis and several processes each: run them one at a time so
-/// that a 2-core machine does not starve the consumer group's heartbeats.
+/// These suites start Redis and several processes each: run them one at a time so that a
+/// 2-core machine does not starve the consumer group's heartbeats.
 pub static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
@@ -60,7 +61,7 @@ impl Drop for Proc {
 }
 
 pub struct Cluster {
-    pub kafka: Server,
+    pub kafka: &'static Kafka,
     pub redis: Server,
     pub topic: String,
     pub group: String,
@@ -69,9 +70,9 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(tag: &str) -> Cluster {
-        let kafka = expressway_testkit::kafka().expect("a Kafka broker (see .ci/run)");
+        let kafka = expressway_testkit::kafka::shared().expect("a Kafka broker (see .ci/run)");
         let redis = expressway_testkit::redis().expect("redis-server");
-        let logs = kafka.dir.clone();
+        let logs = redis.dir.clone();
         Cluster { kafka, redis, topic: format!("exec-{tag}"), group: format!("workers-{tag}"), logs }
     }
 
@@ -92,6 +93,7 @@ impl Cluster {
             .env("EXPRESSWAY_KAFKA__PARTITIONS", "4")
             .env("EXPRESSWAY_KAFKA__RESULTS_TOPIC", format!("{}-results", self.topic))
             .env("EXPRESSWAY_KAFKA__DEAD_LETTER_TOPIC", format!("{}-dlq", self.topic))
+            .env("EXPRESSWAY_RESULTS__GROUP_ID", format!("results-{}", self.topic))
             .env("EXPRESSWAY_WORKER__LEASE_SECONDS", "3")
             .env("EXPRESSWAY_LOG", "info")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -111,6 +113,12 @@ impl Cluster {
         let mut c = self.redis();
         let keys: Vec<String> = c.keys(pattern).expect("keys");
         keys.len()
+    }
+
+    /// Whether a service's log says it was assigned partitions (not an empty assignment, as
+    /// an incremental rebalance's first round may be).
+    pub fn assigned(&self, log: &str) -> bool {
+        self.log(log).lines().any(|l| l.contains("partitions assigned") && !l.contains("partitions=0"))
     }
 
     pub fn log(&self, name: &str) -> String {
