@@ -122,8 +122,12 @@ impl KafkaConfig {
             .set("partition.assignment.strategy", "cooperative-sticky")
             // Bound what is prefetched: backpressure comes from the worker's concurrency.
             .set("queued.max.messages.kbytes", "16384")
-            // A fetch returns as soon as a record is there (synchronous callers wait on it).
-            .set("fetch.min.bytes", "1");
+            // A fetch is answered once 64 KiB are there or 5 ms have passed: under load the
+            // broker answers few, full fetches instead of one per record that arrives (each
+            // request costs the broker far more than a record does), and an idle consumer
+            // waits at most 5 ms for the next record.
+            .set("fetch.min.bytes", "65536")
+            .set("fetch.wait.max.ms", "5");
         for (k, v) in &self.properties {
             c.set(k, v);
         }
@@ -220,37 +224,40 @@ impl ExecutionBus for KafkaBus {
 }
 
 /// Outcomes and events on the results topic, packed: each message goes to one of a few slots
-/// (by execution ARN), and a slot has one record on its way to the broker at a time; what is
-/// published meanwhile leaves together, as one record of newline-delimited JSON keyed by the
-/// slot, when that one is delivered (group commit: the busier the broker, the larger the
-/// records, and an idle one sends each message at once). One execution always uses the same
-/// slot, so its messages stay in order on one partition. Each message's [`Receipt`] resolves
-/// once the broker has its record. Read records with [`unpack`].
+/// (by execution ARN), and every few milliseconds ([`HUB_LINGER`]) what each slot gathered
+/// leaves as one record of newline-delimited JSON keyed by the slot, so the broker sees a
+/// few produce requests a second and a few records per flush, however many executions end.
+/// One execution always uses the same slot, so its messages stay in order on one partition
+/// (the idempotent producer keeps a partition's records in order). Each message's
+/// [`Receipt`] resolves once the broker has its record. Read records with [`unpack`].
 pub struct KafkaHub {
     inner: Arc<HubInner>,
-    retrier: tokio::task::JoinHandle<()>,
+    flusher: tokio::task::JoinHandle<()>,
 }
 
 struct HubInner {
     producer: FutureProducer,
     topic: String,
     slots: Vec<Mutex<Slot>>,
-    /// A batch the producer could not take yet (its queue is full).
-    stalled: tokio::sync::Notify,
+    /// Something waits in a slot: the flusher sends it after [`HUB_LINGER`].
+    waiting: tokio::sync::Notify,
 }
 
-/// Messages waiting to leave together, who waits for them to be durable, and how many of the
-/// slot's records are on their way.
+/// Messages waiting to leave together, and who waits for them to be durable.
 #[derive(Default)]
 struct Slot {
     bytes: Vec<u8>,
     done: Option<tokio::sync::watch::Sender<bool>>,
-    in_flight: usize,
 }
 
-/// A record grows to this size at most before it leaves, whatever is in flight (well below
+/// A record grows to this size at most before it leaves, whatever the time (well below
 /// Kafka's 1 MB default; a single larger message still travels alone).
 const HUB_RECORD_BYTES: usize = 256 * 1024;
+
+/// How long messages gather before they leave. A worker acknowledges its deliveries only
+/// once their results are durable, so this adds to when offsets are committed, not to what
+/// callers wait for (synchronous replies travel on their own path).
+pub const HUB_LINGER: Duration = Duration::from_millis(5);
 
 /// The messages of one results-topic record (a record of one message reads the same).
 pub fn unpack(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -258,12 +265,13 @@ pub fn unpack(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 impl KafkaHub {
-    /// Needs a tokio runtime: deliveries are followed by tasks.
+    /// Needs a tokio runtime: the flusher and deliveries are tasks.
     pub fn new(cfg: &KafkaConfig) -> Result<Self, BusError> {
         let mut client = cfg.producer_config();
         // Retried until the broker takes them (a receipt waits meanwhile, and with it the
-        // worker's offset commit), not given up after a timeout.
-        client.set("message.timeout.ms", "0");
+        // worker's offset commit), not given up after a timeout. Records are already
+        // gathered here: the producer sends them at once.
+        client.set("message.timeout.ms", "0").set("linger.ms", "0");
         for (k, v) in &cfg.properties {
             client.set(k, v);
         }
@@ -272,32 +280,27 @@ impl KafkaHub {
             producer,
             topic: cfg.results_topic.clone(),
             slots: (0..cfg.partitions.max(1)).map(|_| Mutex::new(Slot::default())).collect(),
-            stalled: tokio::sync::Notify::new(),
+            waiting: tokio::sync::Notify::new(),
         });
-        let retrier = {
+        let flusher = {
             let inner = inner.clone();
             tokio::spawn(async move {
                 loop {
-                    inner.stalled.notified().await;
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    for slot in 0..inner.slots.len() {
-                        let mut s = inner.lock(slot);
-                        if s.in_flight == 0 {
-                            inner.send(slot, &mut s);
-                        }
+                    inner.waiting.notified().await;
+                    tokio::time::sleep(HUB_LINGER).await;
+                    if !inner.send_all() {
+                        // The producer's queue is full: try again after the next linger.
+                        inner.waiting.notify_one();
                     }
                 }
             })
         };
-        Ok(KafkaHub { inner, retrier })
+        Ok(KafkaHub { inner, flusher })
     }
 
     /// Send what is waiting and wait until every produced record is delivered (shutdown).
     pub fn flush(&self, timeout: Duration) {
-        for slot in 0..self.inner.slots.len() {
-            let mut s = self.inner.lock(slot);
-            self.inner.send(slot, &mut s);
-        }
+        self.inner.send_all();
         let _ = self.inner.producer.flush(timeout);
     }
 }
@@ -311,12 +314,22 @@ impl HubInner {
         (stable_hash(execution_arn) % self.slots.len() as u64) as usize
     }
 
+    /// Send every slot's waiting messages; false when the producer could not take them all.
+    fn send_all(self: &Arc<Self>) -> bool {
+        let mut all = true;
+        for slot in 0..self.slots.len() {
+            let mut s = self.lock(slot);
+            all &= self.send(slot, &mut s);
+        }
+        all
+    }
+
     /// Hand a slot's waiting messages to the producer as one record. Called under the slot's
     /// lock, so a slot's records reach the producer (and, idempotent, the partition) in the
-    /// order of their messages.
-    fn send(self: &Arc<Self>, slot: usize, s: &mut Slot) {
+    /// order of their messages. False when the producer's queue is full (the messages stay).
+    fn send(self: &Arc<Self>, slot: usize, s: &mut Slot) -> bool {
         if s.bytes.is_empty() {
-            return;
+            return true;
         }
         let key = format!("results-{slot}");
         let delivery = match self
@@ -324,11 +337,8 @@ impl HubInner {
             .send_result(FutureRecord::to(&self.topic).key(&key).payload(s.bytes.as_slice()))
         {
             Ok(delivery) => delivery,
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => {
-                // Kept for a later try; the producer's queue drains as the broker answers.
-                self.stalled.notify_one();
-                return;
-            }
+            // Kept for a later try; the producer's queue drains as the broker answers.
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), _)) => return false,
             Err((e, _)) => {
                 // Refused for good (too large, say): holding it would hold every later
                 // message of the slot, and the workers' commits with them. The outcomes stay
@@ -338,20 +348,19 @@ impl HubInner {
                 if let Some(done) = s.done.take() {
                     let _ = done.send(true);
                 }
-                return;
+                return true;
             }
         };
         let messages = unpack(&s.bytes).count();
         s.bytes.clear();
-        s.in_flight += 1;
         let done = s.done.take();
-        let inner = self.clone();
+        let topic = self.topic.clone();
         tokio::spawn(async move {
             match delivery.await {
                 Ok(Ok(_)) => {}
                 // Nothing times out (see `new`): this error will not pass by itself.
                 Ok(Err((e, _))) => {
-                    tracing::error!(topic = %inner.topic, error = %e, messages, "results refused by the broker are lost")
+                    tracing::error!(topic = %topic, error = %e, messages, "results refused by the broker are lost")
                 }
                 // The producer went away (shutdown): the receipts say the messages were not kept.
                 Err(_) => return,
@@ -359,18 +368,14 @@ impl HubInner {
             if let Some(done) = done {
                 let _ = done.send(true);
             }
-            let mut s = inner.lock(slot);
-            s.in_flight -= 1;
-            if s.in_flight == 0 {
-                inner.send(slot, &mut s);
-            }
         });
+        true
     }
 }
 
 impl Drop for KafkaHub {
     fn drop(&mut self) {
-        self.retrier.abort();
+        self.flusher.abort();
     }
 }
 
@@ -392,14 +397,15 @@ impl ResultsHub for KafkaHub {
         if !s.bytes.is_empty() && s.bytes.len() + 1 + line.len() > HUB_RECORD_BYTES {
             inner.send(slot, &mut s);
         }
+        let first = s.bytes.is_empty();
         // JSON text holds no raw newline, so one line is one message.
-        if !s.bytes.is_empty() {
+        if !first {
             s.bytes.push(b'\n');
         }
         s.bytes.extend_from_slice(&line);
         let receipt = Receipt::pending(s.done.get_or_insert_with(|| tokio::sync::watch::channel(false).0).subscribe());
-        if s.in_flight == 0 {
-            inner.send(slot, &mut s);
+        if first {
+            inner.waiting.notify_one();
         }
         receipt
     }

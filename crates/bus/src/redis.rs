@@ -22,36 +22,41 @@ use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::AsyncConnectionConfig;
 use tokio::sync::{broadcast, oneshot};
 
+use expressway_store::redis::RedisConfig;
+
 use crate::{
     BusError, Delivered, OutcomeMessage, Receipt, ReplyRouter, ResultMessage, ResultsHub, Subscription, Waiting,
 };
+
+/// A script's text hashed once (redis-rs hashes it on every `Script::new`).
+macro_rules! script {
+    ($text:ident) => {{
+        static SCRIPT: std::sync::LazyLock<redis::Script> = std::sync::LazyLock::new(|| redis::Script::new($text));
+        &*SCRIPT
+    }};
+}
 
 fn unavailable(e: redis::RedisError) -> BusError {
     BusError::Unavailable(format!("redis: {e}"))
 }
 
-/// Appends a batch at contiguous positions and trims what is older than the retention period.
-/// A sorted set maps append times (one a second) to the positions reached by then, which is
+fn store_unavailable(e: expressway_store::StoreError) -> BusError {
+    BusError::Unavailable(format!("redis: {e}"))
+}
+
+/// Trims what is older than the retention period, once a second per appending process. A
+/// sorted set maps append times (one a second) to the positions reached by then, which is
 /// what trimming by age needs.
-const APPEND: &str = r#"
-local count = #ARGV - 2
-local last = redis.call('INCRBY', KEYS[2], count)
-local first = last - count + 1
-for i = 1, count do
-  redis.call('XADD', KEYS[1], '0-' .. (first + i - 1), 'm', ARGV[i + 2])
-end
+const TRIM: &str = r#"
 local now = tonumber(ARGV[1])
-local newest = redis.call('ZREVRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-if (not newest[2]) or now - tonumber(newest[2]) >= 1000 then
-  redis.call('ZADD', KEYS[3], now, last)
-end
+redis.call('ZADD', KEYS[2], now, ARGV[3])
 local cutoff = now - tonumber(ARGV[2])
-local old = redis.call('ZREVRANGEBYSCORE', KEYS[3], cutoff, '-inf', 'LIMIT', 0, 1)
+local old = redis.call('ZREVRANGEBYSCORE', KEYS[2], cutoff, '-inf', 'LIMIT', 0, 1)
 if old[1] then
   redis.call('XTRIM', KEYS[1], 'MINID', '0-' .. (tonumber(old[1]) + 1))
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', cutoff)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', cutoff)
 end
-return last
+return 0
 "#;
 
 fn entry_position(id: &str) -> Option<u64> {
@@ -77,10 +82,9 @@ fn now_ms() -> u64 {
 /// Settings of the Redis results stream.
 #[derive(Debug, Clone)]
 pub struct RedisResultsConfig {
-    pub url: String,
-    pub prefix: String,
-    /// How long entries are kept for resuming subscribers.
-    pub retention: Duration,
+    /// The server, key prefix and retention (how long entries are kept for resuming
+    /// subscribers).
+    pub redis: RedisConfig,
     /// How far a live subscriber may fall behind before it skips messages.
     pub subscriber_buffer: usize,
 }
@@ -88,8 +92,9 @@ pub struct RedisResultsConfig {
 struct Shared {
     conn: ConnectionManager,
     stream: String,
-    counter: String,
     clock: String,
+    /// When this process last trimmed (ms since the epoch).
+    trimmed_ms: std::sync::atomic::AtomicU64,
     retention: Duration,
     buffer: usize,
     tx: broadcast::Sender<(u64, Arc<ResultMessage>)>,
@@ -127,36 +132,74 @@ impl Shared {
         }
     }
 
+    /// Append in order at the next contiguous positions: `XADD {stream} 0-*` takes the next
+    /// sequence number of the stream's id atomically, so appenders on any number of
+    /// processes interleave without a script (the ids are `0-1`, `0-2`…).
     async fn append(&self, messages: &[Vec<u8>]) -> Result<u64, BusError> {
         if messages.is_empty() {
             return Ok(0);
         }
-        let script = redis::Script::new(APPEND);
-        let mut inv = script.prepare_invoke();
-        inv.key(&self.stream).key(&self.counter).key(&self.clock).arg(now_ms()).arg(self.retention.as_millis() as u64);
+        let mut pipe = redis::pipe();
         for m in messages {
-            inv.arg(m.as_slice());
+            pipe.cmd("XADD").arg(&self.stream).arg("0-*").arg("m").arg(m.as_slice());
         }
         let mut c = self.conn.clone();
-        inv.invoke_async(&mut c).await.map_err(unavailable)
+        let ids: Vec<String> = pipe.query_async(&mut c).await.map_err(unavailable)?;
+        let last = ids.last().and_then(|id| entry_position(id)).unwrap_or(0);
+        let now = now_ms();
+        let since = now.saturating_sub(self.trimmed_ms.load(std::sync::atomic::Ordering::Relaxed));
+        if since >= 1000 {
+            self.trimmed_ms.store(now, std::sync::atomic::Ordering::Relaxed);
+            let trimmed: Result<i64, _> = script!(TRIM)
+                .key(&self.stream)
+                .key(&self.clock)
+                .arg(now)
+                .arg(self.retention.as_millis() as u64)
+                .arg(last)
+                .invoke_async(&mut c)
+                .await;
+            if let Err(e) = trimmed {
+                // The next append a second later trims instead.
+                tracing::warn!(error = %e, "results stream not trimmed");
+            }
+        }
+        Ok(last)
     }
 
     /// The oldest retained position and the newest appended one (0 when none).
     async fn bounds(&self) -> Result<(Option<u64>, u64), BusError> {
         let mut c = self.conn.clone();
-        let (first, last): (StreamRangeReply, Option<u64>) = redis::pipe()
+        let (first, info): (StreamRangeReply, redis::Value) = redis::pipe()
             .cmd("XRANGE")
             .arg(&self.stream)
             .arg("-")
             .arg("+")
             .arg("COUNT")
             .arg(1)
-            .get(&self.counter)
+            .cmd("XINFO")
+            .arg("STREAM")
+            .arg(&self.stream)
+            .ignore_errors()
             .query_async(&mut c)
             .await
             .map_err(unavailable)?;
-        Ok((first.ids.first().and_then(|e| entry_position(&e.id)), last.unwrap_or(0)))
+        Ok((first.ids.first().and_then(|e| entry_position(&e.id)), last_generated(&info)))
     }
+}
+
+/// The position of the newest entry ever appended, from `XINFO STREAM` (0 for a stream that
+/// does not exist yet).
+fn last_generated(info: &redis::Value) -> u64 {
+    let redis::Value::Array(fields) = info else { return 0 };
+    let mut it = fields.iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        if matches!(k, redis::Value::BulkString(b) if b == b"last-generated-id") {
+            if let redis::Value::BulkString(id) = v {
+                return entry_position(&String::from_utf8_lossy(id)).unwrap_or(0);
+            }
+        }
+    }
+    0
 }
 
 /// The results stream in Redis: appended to by the results service, read by any process.
@@ -186,15 +229,16 @@ async fn append_in_order(
 impl RedisResults {
     /// Connect and start following the stream.
     pub async fn connect(cfg: &RedisResultsConfig) -> Result<Self, BusError> {
-        let client = redis::Client::open(cfg.url.as_str()).map_err(unavailable)?;
-        let conn = ConnectionManager::new(client.clone()).await.map_err(unavailable)?;
+        let client = cfg.redis.client().map_err(store_unavailable)?;
+        let conn = cfg.redis.connect().await.map_err(store_unavailable)?;
         let (tx, _) = broadcast::channel(cfg.subscriber_buffer.max(1));
+        let prefix = &cfg.redis.prefix;
         let shared = Arc::new(Shared {
             conn,
-            stream: format!("{}results", cfg.prefix),
-            counter: format!("{}results:last", cfg.prefix),
-            clock: format!("{}results:clock", cfg.prefix),
-            retention: cfg.retention,
+            stream: format!("{prefix}results"),
+            clock: format!("{prefix}results:clock"),
+            trimmed_ms: std::sync::atomic::AtomicU64::new(0),
+            retention: cfg.redis.retention,
             buffer: cfg.subscriber_buffer.max(1),
             tx,
         });
@@ -418,10 +462,10 @@ pub struct RedisReplies {
 
 impl RedisReplies {
     /// Listen on a channel of this process's own; returns once the subscription is active.
-    pub async fn start(url: &str, prefix: &str) -> Result<Self, BusError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let conn = ConnectionManager::new(client.clone()).await.map_err(unavailable)?;
-        let channel = format!("{prefix}reply:{}", uuid::Uuid::new_v4().simple());
+    pub async fn start(cfg: &RedisConfig) -> Result<Self, BusError> {
+        let client = cfg.client().map_err(store_unavailable)?;
+        let conn = cfg.connect().await.map_err(store_unavailable)?;
+        let channel = format!("{}reply:{}", cfg.prefix, uuid::Uuid::new_v4().simple());
         let waiting = Arc::new(Waiting::default());
         let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
         pubsub.subscribe(&channel).await.map_err(unavailable)?;
@@ -435,9 +479,8 @@ impl RedisReplies {
     }
 
     /// A worker-side router: it only publishes replies, it receives none.
-    pub async fn sender(url: &str) -> Result<Self, BusError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
-        let conn = ConnectionManager::new(client).await.map_err(unavailable)?;
+    pub async fn sender(cfg: &RedisConfig) -> Result<Self, BusError> {
+        let conn = cfg.connect().await.map_err(store_unavailable)?;
         Ok(RedisReplies { conn, channel: String::new(), waiting: Arc::default(), listener: tokio::spawn(async {}) })
     }
 }

@@ -28,7 +28,15 @@ fn raw(range: std::ops::Range<u64>) -> Vec<Vec<u8>> {
 }
 
 fn config(url: &str, retention: Duration, buffer: usize) -> RedisResultsConfig {
-    RedisResultsConfig { url: url.into(), prefix: "t:".into(), retention, subscriber_buffer: buffer }
+    RedisResultsConfig {
+        redis: expressway_store::redis::RedisConfig {
+            url: url.into(),
+            prefix: "t:".into(),
+            retention,
+            ..Default::default()
+        },
+        subscriber_buffer: buffer,
+    }
 }
 
 /// What a subscription yields next, as text: `pos=output` or `behind:skipped:resume_from`.
@@ -132,10 +140,11 @@ async fn a_slow_subscriber_is_told_it_fell_behind_and_can_resume_while_a_fast_on
 async fn replies_reach_only_the_frontend_that_waits() {
     let redis = expressway_testkit::redis().expect("redis-server");
     let url = redis.redis_url();
-    let a = RedisReplies::start(&url, "t:").await.expect("a");
-    let b = RedisReplies::start(&url, "t:").await.expect("b");
+    let cfg = expressway_store::redis::RedisConfig { url: url.clone(), prefix: "t:".into(), ..Default::default() };
+    let a = RedisReplies::start(&cfg).await.expect("a");
+    let b = RedisReplies::start(&cfg).await.expect("b");
     assert_ne!(a.address(), b.address());
-    let worker = RedisReplies::sender(&url).await.expect("sender");
+    let worker = RedisReplies::sender(&cfg).await.expect("sender");
     // Both wait for the same execution, but the command named a's address.
     let at_a = a.expect("arn:e1");
     let mut at_b = b.expect("arn:e1");

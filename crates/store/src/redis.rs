@@ -36,18 +36,46 @@ macro_rules! script {
     }};
 }
 
-/// Connection settings shared by both stores.
+/// How every part of Expressway reaches Redis: the stores here, and the results stream and
+/// reply routing in `expressway-bus`. [`RedisConfig::connect`] is the one place that builds
+/// a connection.
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
     pub url: String,
     pub prefix: String,
     /// How long finished executions (record, outcome, history, journal) are kept.
     pub retention: Duration,
+    /// How long a command may wait for its answer before it fails as unavailable (and is
+    /// retried by whoever sent it). Longer than a busy server's worst pause.
+    pub response_timeout: Duration,
 }
 
 impl Default for RedisConfig {
     fn default() -> Self {
-        RedisConfig { url: "redis://127.0.0.1:6379".into(), prefix: "xw:".into(), retention: Duration::from_secs(3600) }
+        RedisConfig {
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "xw:".into(),
+            retention: Duration::from_secs(3600),
+            response_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl RedisConfig {
+    /// A client for the configured server (for pub/sub and blocking reads on connections of
+    /// their own).
+    pub fn client(&self) -> Result<redis::Client, StoreError> {
+        redis::Client::open(self.url.as_str()).map_err(|e| StoreError::Invalid(format!("redis url: {e}")))
+    }
+
+    /// A shared, multiplexed connection that reconnects by itself.
+    pub async fn connect(&self) -> Result<ConnectionManager, StoreError> {
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_response_timeout(Some(self.response_timeout))
+            .set_connection_timeout(Some(self.response_timeout));
+        let mut conn = ConnectionManager::new_with_config(self.client()?, config).await.map_err(unavailable)?;
+        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
+        Ok(conn)
     }
 }
 
@@ -61,10 +89,7 @@ fn corrupt(what: &str, e: serde_json::Error) -> StoreError {
 
 /// Connect (with automatic reconnection) and check the server answers.
 pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager, StoreError> {
-    let client = redis::Client::open(cfg.url.as_str()).map_err(|e| StoreError::Invalid(format!("redis url: {e}")))?;
-    let mut conn = ConnectionManager::new(client).await.map_err(unavailable)?;
-    let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
-    Ok(conn)
+    cfg.connect().await
 }
 
 /// The registry in Redis.

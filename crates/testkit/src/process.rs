@@ -41,6 +41,8 @@ pub struct Server {
     /// What the watchdog removes if this process dies first (`dir`, or the directory of a
     /// whole cluster that holds it).
     orphan_dir: PathBuf,
+    /// The command last spawned (program and arguments), for [`Server::restart`].
+    last: Option<(std::ffi::OsString, Vec<std::ffi::OsString>)>,
 }
 
 impl Server {
@@ -53,12 +55,21 @@ impl Server {
 
     /// A server not running yet: [`Server::spawn`] starts it.
     pub(crate) fn unstarted(port: u16, dir: PathBuf, what: &str) -> Server {
-        Server { child: Mutex::new(None), port, orphan_dir: dir.clone(), dir, what: what.to_string(), keep_dir: false }
+        Server {
+            child: Mutex::new(None),
+            port,
+            orphan_dir: dir.clone(),
+            dir,
+            what: what.to_string(),
+            keep_dir: false,
+            last: None,
+        }
     }
 
     /// Spawn (again) in the same directory, appending to the same log.
     pub(crate) fn spawn(&mut self, mut cmd: Command) -> Result<(), String> {
         self.stop();
+        self.last = Some((cmd.get_program().to_owned(), cmd.get_args().map(|a| a.to_owned()).collect()));
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -117,6 +128,28 @@ impl Server {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Start the same command again in the same directory (after [`Server::kill`], or a
+    /// signal that ended it), and wait until its port is open.
+    pub fn restart(&mut self) -> Result<(), String> {
+        let (program, args) = self.last.clone().ok_or_else(|| format!("{} was never started", self.what))?;
+        let mut cmd = Command::new(program);
+        cmd.args(args);
+        self.spawn(cmd)?;
+        self.wait_for_port(Duration::from_secs(30))
+    }
+
+    /// Wait up to `within` for the process to exit by itself (after a SIGTERM, say).
+    pub fn wait_exit(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if !self.is_running() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
     }
 
     /// Stop the process (SIGKILL) and reap it.

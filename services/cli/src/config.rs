@@ -19,11 +19,18 @@ pub struct RedisSettings {
     pub prefix: String,
     /// How long finished executions stay readable (DescribeExecution, history, dedupe).
     pub retention_seconds: u64,
+    /// How long a command waits for Redis's answer before it is retried.
+    pub response_timeout_ms: u64,
 }
 
 impl Default for RedisSettings {
     fn default() -> Self {
-        RedisSettings { url: "redis://127.0.0.1:6379".into(), prefix: "xw:".into(), retention_seconds: 3600 }
+        RedisSettings {
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "xw:".into(),
+            retention_seconds: 3600,
+            response_timeout_ms: 2000,
+        }
     }
 }
 

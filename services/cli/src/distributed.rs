@@ -32,6 +32,7 @@ fn redis_config(cfg: &Config) -> RedisConfig {
         url: cfg.redis.url.clone(),
         prefix: cfg.redis.prefix.clone(),
         retention: Duration::from_secs(cfg.redis.retention_seconds),
+        response_timeout: Duration::from_millis(cfg.redis.response_timeout_ms),
     }
 }
 
@@ -66,12 +67,7 @@ async fn topics(cfg: &Config) -> anyhow::Result<()> {
 }
 
 fn results_config(cfg: &Config) -> RedisResultsConfig {
-    RedisResultsConfig {
-        url: cfg.redis.url.clone(),
-        prefix: cfg.redis.prefix.clone(),
-        retention: Duration::from_secs(cfg.redis.retention_seconds),
-        subscriber_buffer: cfg.results.subscriber_buffer,
-    }
+    RedisResultsConfig { redis: redis_config(cfg), subscriber_buffer: cfg.results.subscriber_buffer }
 }
 
 /// The Results API over the Redis results stream.
@@ -97,8 +93,7 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let (stop_tx, stop_rx) = watch::channel(false);
     let executions = Arc::new(RedisExecutions::new(conn.clone(), &redis_cfg));
     let registry: Arc<dyn Registry> = Arc::new(RedisRegistry::new(conn, &redis_cfg, partition(&cfg)));
-    let replies =
-        with_retries("listening for replies", || RedisReplies::start(&cfg.redis.url, &cfg.redis.prefix)).await?;
+    let replies = with_retries("listening for replies", || RedisReplies::start(&redis_cfg)).await?;
     let results = results_api(&cfg, executions.clone(), stop_rx).await?;
     let frontend = Frontend {
         config: FrontendConfig {
@@ -146,7 +141,7 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
         execution_timeout: Some(Duration::from_secs(cfg.worker.execution_timeout_seconds)),
         ..Limits::default()
     };
-    let replies = with_retries("connecting the reply sender", || RedisReplies::sender(&cfg.redis.url)).await?;
+    let replies = with_retries("connecting the reply sender", || RedisReplies::sender(&redis_cfg)).await?;
     let worker = Arc::new(Worker::new(
         registry,
         executions,

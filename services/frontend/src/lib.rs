@@ -144,9 +144,13 @@ impl Frontend {
             input: req.input.clone(),
         };
         let (r, new) = starter::prepare(&self.resolver, &*self.executions, &self.policy(), &sreq).await?;
-        if !new {
+        if !new && r.status != ExecutionStatus::Running {
             return Ok((r, false));
         }
+        // A repeated start of an execution still running is queued again: the first start may
+        // have been recorded without being queued (its answer timed out, or it failed to queue
+        // and could not be forgotten), and this caller is then told it is accepted. Workers run
+        // a queued execution once however often it is queued.
         let cmd = StartCommand {
             execution_arn: r.execution_arn.clone(),
             execution_name: r.name.clone(),
@@ -158,11 +162,13 @@ impl Frontend {
             trace_header: (!req.trace_header.is_empty()).then(|| req.trace_header.clone()),
         };
         if let Err(e) = self.bus.publish(cmd).await {
-            // Not queued: forget it so that the caller's retry starts it afresh.
-            let _ = self.executions.forget(&r.execution_arn).await;
+            if new {
+                // Not queued: forget it so that the caller's retry starts it afresh.
+                let _ = self.executions.forget(&r.execution_arn).await;
+            }
             return Err(e.into());
         }
-        Ok((r, true))
+        Ok((r, new))
     }
 
     async fn wait_for_outcome(
@@ -486,6 +492,7 @@ impl pb::executions_server::Executions for Frontend {
         let routed = self.replies.routes_replies();
         let reply_to = routed.then(|| self.replies.address());
         let (record, new) = self.start(&req, reply_to).await?;
+        // A repeated start follows the store: the first caller waits for the routed reply.
         let rx = (new && routed).then(|| self.replies.expect(&record.execution_arn));
         let _guard = ReplyGuard { replies: &*self.replies, execution_arn: record.execution_arn.clone() };
         // The worker may have finished before `expect`: it records the outcome before it

@@ -70,10 +70,19 @@ impl Ingest {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut payloads: Vec<Vec<u8>> = Vec::with_capacity(self.batch);
         let mut next: HashMap<i32, i64> = HashMap::new();
+        // Appended but not committed yet: committed every COMMIT_EVERY (a commit is a write
+        // to the broker's offsets log; one per batch would be hundreds a second).
+        let mut appended: HashMap<i32, i64> = HashMap::new();
+        let mut tick = tokio::time::interval(COMMIT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             // Block for the first record, then take what else is ready into the same batch.
             let first = tokio::select! {
                 m = self.consumer.recv() => m,
+                _ = tick.tick() => {
+                    self.commit(&mut appended);
+                    continue;
+                }
                 _ = shutdown.wait_for(|s| *s) => break,
             };
             let take = |m: rdkafka::message::BorrowedMessage<'_>, p: &mut Vec<Vec<u8>>, n: &mut HashMap<i32, i64>| {
@@ -97,17 +106,29 @@ impl Ingest {
             // Until Redis takes it: the offsets are not committed before.
             self.results.append_until_stored(&payloads).await;
             payloads.clear();
-            let mut tpl = TopicPartitionList::new();
-            for (partition, offset) in next.drain() {
-                let _ = tpl.add_partition_offset(&self.topic, partition, Offset::Offset(offset));
-            }
-            if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
-                tracing::warn!(topic = %self.topic, error = %e, "offset commit failed; a later one covers it");
-            }
+            appended.extend(next.drain());
         }
+        // Everything consumed was appended (the loop appends before it reads on).
+        self.commit(&mut appended);
         if let Ok(tpl) = self.consumer.position() {
             let _ = self.consumer.commit(&tpl, CommitMode::Sync);
         }
         self.consumer.unsubscribe();
     }
+
+    fn commit(&self, appended: &mut HashMap<i32, i64>) {
+        if appended.is_empty() {
+            return;
+        }
+        let mut tpl = TopicPartitionList::new();
+        for (partition, offset) in appended.drain() {
+            let _ = tpl.add_partition_offset(&self.topic, partition, Offset::Offset(offset));
+        }
+        if let Err(e) = self.consumer.commit(&tpl, CommitMode::Async) {
+            tracing::warn!(topic = %self.topic, error = %e, "offset commit failed; a later one covers it");
+        }
+    }
 }
+
+/// How often appended offsets are committed.
+const COMMIT_EVERY: Duration = Duration::from_millis(500);
