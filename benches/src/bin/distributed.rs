@@ -1,53 +1,111 @@
-//! Distributed-mode throughput against its raw ceiling, on the same broker and Redis.
+//! Distributed-mode throughput against its raw ceiling, on the same Apache Kafka broker and
+//! Redis, with the CPU each process spends per execution.
 //!
-//! 1. Raw ceiling: produce N keyed records to a topic, consume them in a consumer group, and do
-//!    one Redis SET NX per record: the least work any Kafka + Redis engine must do.
-//! 2. Expressway: one frontend and one worker process (release build); N `hello` executions
-//!    started through gRPC, timed from the first StartExecution to the Nth recorded outcome.
+//! 1. Raw ceiling: produce N keyed start records (as a frontend encodes them) to a topic,
+//!    consume them in a consumer group, and do one Redis `SET NX` per record: the least work
+//!    any Kafka + Redis engine must do, with Expressway's own client settings.
+//! 2. Expressway: one frontend, `BENCH_WORKERS` worker processes (default 1) and the results
+//!    service (release build); N `hello` executions started through gRPC by 2,048 concurrent
+//!    callers, timed from the first StartExecution to the Nth recorded outcome.
 //!
 //! Both are measured in `BENCH_ROUNDS` alternating rounds (default 3), each phase on a fresh
-//! broker and Redis; prints every round and the ratio of the medians. `BENCH_SERVICE_CONFIG`
-//! names a configuration file for the services (to try settings). With `BENCH_KAFKA` and
-//! `BENCH_REDIS` only one phase runs, on those servers: Expressway's, or with
-//! `BENCH_PHASE=raw` (or `closed`) that one. Usage:
+//! broker and Redis; prints every round, the CPU microseconds per execution of every process
+//! (from /proc: frontend, worker, results, Redis, broker, the load client), and on its last
+//! line the ratio of the medians. `distributed scaling [N]` runs the Expressway phase with 1,
+//! 2 and 4 workers instead. `BENCH_SERVICE_CONFIG` names a configuration file for the
+//! services (to try settings); `BENCH_JSON` a file to write every figure to, as JSON;
+//! `BENCH_KAFKA` and `BENCH_REDIS` run one phase (`BENCH_PHASE=raw` for the raw ceiling) on
+//! servers of your own.
+//! Usage:
 //!   cargo build --release -p expressway-cli && \
 //!   cargo run --release -p expressway-benches --bin distributed -- [N]
 
+use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use expressway_benches::{connect, expressway_bin, hello_machine, Proc};
+use expressway_benches::{connect, expressway_bin, hello_machine, median, CpuMeter, Proc};
+use expressway_bus::kafka::KafkaConfig;
 use expressway_proto::v1 as pb;
+use expressway_testkit::kafka::{Kafka, KafkaOptions};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::{ClientConfig, Message};
+use rdkafka::Message;
 use redis::AsyncCommands;
+use serde_json::json;
 
-fn producer(bootstrap: &str) -> anyhow::Result<FutureProducer> {
-    Ok(ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5")
-        .create()?)
+/// Partitions of every topic in both phases.
+const PARTITIONS: i32 = 8;
+
+/// The broker and Redis a phase runs on: fresh ones of its own, or servers given with
+/// `BENCH_KAFKA` and `BENCH_REDIS` (with `BENCH_BROKER_PID` and `BENCH_REDIS_PID` to count
+/// their CPU too).
+struct Servers {
+    bootstrap: String,
+    redis_url: String,
+    broker_pid: Option<u32>,
+    redis_pid: Option<u32>,
+    _own: Option<(Kafka, expressway_testkit::Server)>,
 }
 
-async fn raw_ceiling(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Result<f64> {
+fn external() -> Option<Servers> {
+    let pid = |var: &str| std::env::var(var).ok().and_then(|p| p.parse().ok());
+    Some(Servers {
+        bootstrap: std::env::var("BENCH_KAFKA").ok()?,
+        redis_url: std::env::var("BENCH_REDIS").ok()?,
+        broker_pid: pid("BENCH_BROKER_PID"),
+        redis_pid: pid("BENCH_REDIS_PID"),
+        _own: None,
+    })
+}
+
+fn fresh() -> anyhow::Result<Servers> {
+    if let Some(s) = external() {
+        return Ok(s);
+    }
+    // A broker sized as a small production one would be (the test kit's default heap is less).
+    let kafka = Kafka::start(KafkaOptions { heap_mb: 1024, ..KafkaOptions::default() }).map_err(anyhow::Error::msg)?;
+    let redis = expressway_testkit::redis().map_err(anyhow::Error::msg)?;
+    Ok(Servers {
+        bootstrap: kafka.bootstrap(),
+        redis_url: redis.redis_url(),
+        broker_pid: kafka.pid(0),
+        redis_pid: redis.pid(),
+        _own: Some((kafka, redis)),
+    })
+}
+
+impl Servers {
+    fn meter(&self) -> CpuMeter {
+        let mut m = CpuMeter::default();
+        m.add("broker", self.broker_pid);
+        m.add("redis", self.redis_pid);
+        m.add("load client", Some(std::process::id()));
+        m
+    }
+}
+
+/// Microseconds of CPU per unit of work, by process.
+type CpuPer = BTreeMap<String, f64>;
+
+struct Measured {
+    rate: f64,
+    cpu: CpuPer,
+}
+
+async fn raw_ceiling(s: &Servers, n: usize) -> anyhow::Result<Measured> {
+    let bootstrap = s.bootstrap.clone();
     let topic = "bench-raw";
-    let p = producer(bootstrap)?;
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "bench-raw")
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "6000")
-        .create()?;
-    let client = redis::Client::open(redis_url)?;
-    let conn = redis::aio::ConnectionManager::new(client).await?;
-    // Same partition count as Expressway's executions topic; then wait for the group to form.
-    let cfg =
-        expressway_bus::kafka::KafkaConfig { bootstrap_servers: bootstrap.into(), partitions: 8, ..Default::default() };
+    let cfg = KafkaConfig {
+        bootstrap_servers: bootstrap.clone(),
+        partitions: PARTITIONS,
+        group_id: "bench-raw".into(),
+        ..Default::default()
+    };
+    let p: FutureProducer = cfg.producer_config().create()?;
+    let consumer: StreamConsumer = cfg.consumer_config().create()?;
+    let conn = redis::aio::ConnectionManager::new(redis::Client::open(s.redis_url.as_str())?).await?;
     expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     p.send(FutureRecord::to(topic).key("warm").payload("{}"), Duration::from_secs(30))
         .await
@@ -70,6 +128,8 @@ async fn raw_ceiling(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resu
         trace_header: None,
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let meter = s.meter();
+    let before = meter.sample();
     let started = Instant::now();
     let prod = {
         let p = p.clone();
@@ -118,80 +178,9 @@ async fn raw_ceiling(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resu
     while inflight.join_next().await.is_some() {}
     prod.await??;
     let secs = started.elapsed().as_secs_f64();
+    let cpu = meter.per_unit(&before, &meter.sample(), n);
     let _: () = conn.clone().del("bench:warm").await.unwrap_or(());
-    Ok(n as f64 / secs)
-}
-
-/// Produce `n` records from `clients` concurrent callers that each wait for their ack, the
-/// way a frontend answers StartExecution only once the record is durable.
-async fn closed_loop_produce(bootstrap: &str, n: usize, clients: usize) -> anyhow::Result<f64> {
-    closed_loop_produce_to(bootstrap, "bench-closed", n, clients).await
-}
-
-async fn closed_loop_produce_to(bootstrap: &str, topic: &'static str, n: usize, clients: usize) -> anyhow::Result<f64> {
-    let cfg =
-        expressway_bus::kafka::KafkaConfig { bootstrap_servers: bootstrap.into(), partitions: 8, ..Default::default() };
-    expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let p = producer(bootstrap)?;
-    let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for c in 0..clients {
-        let p = p.clone();
-        tasks.spawn(async move {
-            let mut i = c;
-            while i < n {
-                let key = format!("c-{i}");
-                p.send(FutureRecord::to(topic).key(&key).payload("{\"x\":1}"), Duration::from_secs(30))
-                    .await
-                    .map_err(|(e, _)| anyhow::anyhow!("{e}"))?;
-                i += clients;
-            }
-            Ok::<_, anyhow::Error>(())
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r??;
-    }
-    Ok(n as f64 / started.elapsed().as_secs_f64())
-}
-
-/// The same closed-loop produce while a plain consumer reads the topic as records arrive: the
-/// pattern a live system has (consumers keep up with producers), without any Expressway code.
-async fn closed_loop_with_live_consumer(bootstrap: &str, n: usize, clients: usize) -> anyhow::Result<f64> {
-    let topic = "bench-live";
-    let cfg =
-        expressway_bus::kafka::KafkaConfig { bootstrap_servers: bootstrap.into(), partitions: 8, ..Default::default() };
-    expressway_bus::kafka::ensure_topics(&cfg, &[topic]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let consumer: StreamConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "bench-live")
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()?;
-    consumer.subscribe(&[topic])?;
-    let reader = tokio::spawn(async move {
-        let mut seen = 0usize;
-        while seen < n {
-            if consumer.recv().await.is_ok() {
-                seen += 1;
-            }
-        }
-    });
-    tokio::time::sleep(Duration::from_secs(4)).await; // let the group form
-    let started = Instant::now();
-    closed_loop_produce_to(bootstrap, topic, n, clients).await?;
-    reader.await?;
-    Ok(n as f64 / started.elapsed().as_secs_f64())
-}
-
-fn median(xs: &mut [f64]) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    let mid = xs.len() / 2;
-    if xs.len() % 2 == 1 {
-        xs[mid]
-    } else {
-        (xs[mid - 1] + xs[mid]) / 2.0
-    }
+    Ok(Measured { rate: n as f64 / secs, cpu })
 }
 
 fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&str]) -> anyhow::Result<Proc> {
@@ -205,7 +194,7 @@ fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&st
         .args(["--kafka-bootstrap-servers", bootstrap, "--redis-url", redis_url])
         .args(extra)
         .env("EXPRESSWAY_LOG", "warn")
-        .env("EXPRESSWAY_KAFKA__PARTITIONS", "8")
+        .env("EXPRESSWAY_KAFKA__PARTITIONS", PARTITIONS.to_string())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -213,37 +202,58 @@ fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&st
     Ok(Proc(child))
 }
 
-async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Result<f64> {
+async fn expressway(s: &Servers, n: usize, workers: usize) -> anyhow::Result<Measured> {
+    let (bootstrap, redis_url) = (s.bootstrap.clone(), s.redis_url.clone());
     let bin = expressway_bin();
     let port = expressway_testkit::free_port();
     let listen = format!("127.0.0.1:{port}");
-    let _frontend = service(&bin, "frontend", bootstrap, redis_url, &["--listen", &listen])?;
-    let _worker = service(&bin, "worker", bootstrap, redis_url, &["--concurrency", "512"])?;
+    let results_listen = format!("127.0.0.1:{}", expressway_testkit::free_port());
+    let frontend = service(&bin, "frontend", &bootstrap, &redis_url, &["--listen", &listen])?;
+    let mut pool = Vec::new();
+    for _ in 0..workers {
+        pool.push(service(&bin, "worker", &bootstrap, &redis_url, &["--concurrency", "512"])?);
+    }
+    let results = service(&bin, "results", &bootstrap, &redis_url, &["--listen", &results_listen])?;
     let url = format!("http://{listen}");
     let ch = connect(port).await?;
     let arn = hello_machine(&ch).await?;
-    // Warm up: one execution end to end (topics, group formation).
+    // Warm up: executions end to end (topics, group formation, every worker assigned).
     let mut ex = pb::executions_client::ExecutionsClient::new(ch.clone());
-    ex.start_sync_execution(pb::StartExecutionRequest {
-        state_machine_arn: arn.clone(),
-        input: "{\"name\":\"warm\"}".into(),
-        ..Default::default()
-    })
-    .await?;
-    let client = redis::Client::open(redis_url)?;
+    for i in 0..(20 * workers) {
+        ex.start_sync_execution(pb::StartExecutionRequest {
+            state_machine_arn: arn.clone(),
+            input: format!("{{\"name\":\"warm{i}\"}}"),
+            ..Default::default()
+        })
+        .await?;
+    }
+    let client = redis::Client::open(redis_url.as_str())?;
     let mut conn = redis::aio::ConnectionManager::new(client).await?;
+
+    let mut meter = s.meter();
+    meter.add("frontend", Some(frontend.0.id()));
+    for (i, w) in pool.iter().enumerate() {
+        let name = if workers == 1 { "worker".to_string() } else { format!("worker {}", i + 1) };
+        meter.add(&name, Some(w.0.id()));
+    }
+    meter.add("results", Some(results.0.id()));
 
     // Several connections: one HTTP/2 connection carries at most ~200 concurrent calls.
     let mut channels = Vec::new();
     for _ in 0..16 {
         channels.push(tonic::transport::Channel::from_shared(url.clone())?.connect().await?);
     }
+    let before = meter.sample();
+    // Names unique to this run: a server of your own may hold earlier runs' names, and a
+    // repeated name is a deduplicated start, not a new execution.
+    let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_millis());
     let started = Instant::now();
     let clients = 2048;
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..clients {
         let ch = channels[c % channels.len()].clone();
         let arn = arn.clone();
+        let run = run.clone();
         tasks.spawn(async move {
             let mut ex = pb::executions_client::ExecutionsClient::new(ch);
             let mut arns = Vec::new();
@@ -251,7 +261,7 @@ async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resul
             while i < n {
                 let req = pb::StartExecutionRequest {
                     state_machine_arn: arn.clone(),
-                    name: format!("e{i}"),
+                    name: format!("e{run}-{i}"),
                     input: "{\"name\":\"world\"}".into(),
                     trace_header: String::new(),
                 };
@@ -295,73 +305,169 @@ async fn expressway(bootstrap: &str, redis_url: &str, n: usize) -> anyhow::Resul
         }
     }
     let secs = started.elapsed().as_secs_f64();
+    let cpu = meter.per_unit(&before, &meter.sample(), n);
     println!("expressway: accepted {n} in {accepted:.2}s, all outcomes recorded after {secs:.2}s");
-    Ok(n as f64 / secs)
+    Ok(Measured { rate: n as f64 / secs, cpu })
+}
+
+/// The gRPC floor: `n` health checks (a unary echo) from the same 2,048 callers on 16
+/// connections to a frontend, with nothing behind it.
+async fn echo_floor(s: &Servers, n: usize) -> anyhow::Result<Measured> {
+    let bin = expressway_bin();
+    let port = expressway_testkit::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let frontend = service(&bin, "frontend", &s.bootstrap, &s.redis_url, &["--listen", &listen])?;
+    connect(port).await?;
+    let url = format!("http://{listen}");
+    let mut channels = Vec::new();
+    for _ in 0..16 {
+        channels.push(tonic::transport::Channel::from_shared(url.clone())?.connect().await?);
+    }
+    let mut meter = CpuMeter::default();
+    meter.add("frontend", Some(frontend.0.id()));
+    meter.add("load client", Some(std::process::id()));
+    let before = meter.sample();
+    let started = Instant::now();
+    let clients = 2048;
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let ch = channels[c % channels.len()].clone();
+        tasks.spawn(async move {
+            let mut health = tonic_health::pb::health_client::HealthClient::new(ch);
+            let mut i = c;
+            while i < n {
+                health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await?;
+                i += clients;
+            }
+            Ok::<_, anyhow::Error>(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(Measured { rate: n as f64 / secs, cpu: meter.per_unit(&before, &meter.sample(), n) })
+}
+
+fn print_cpu(title: &str, rows: &[(String, CpuPer)]) {
+    let mut names: Vec<String> = Vec::new();
+    for (_, cpu) in rows {
+        for k in cpu.keys() {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    println!("{title}");
+    for (label, cpu) in rows {
+        let total: f64 = cpu.values().sum();
+        let parts: Vec<String> =
+            names.iter().filter_map(|k| cpu.get(k).map(|v| format!("{k} {v:.1}"))).collect::<Vec<_>>();
+        println!("  {label}: {} | all {total:.1} us", parts.join(", "));
+    }
+}
+
+fn median_cpu(all: &[CpuPer]) -> CpuPer {
+    let mut out = CpuPer::new();
+    if let Some(first) = all.first() {
+        for k in first.keys() {
+            let mut xs: Vec<f64> = all.iter().filter_map(|c| c.get(k).copied()).collect();
+            out.insert(k.clone(), median(&mut xs));
+        }
+    }
+    out
+}
+
+fn write_json(v: serde_json::Value) -> anyhow::Result<()> {
+    if let Ok(path) = std::env::var("BENCH_JSON") {
+        std::fs::write(&path, serde_json::to_string_pretty(&v)?).with_context(|| format!("writing {path}"))?;
+        println!("figures written to {path}");
+    }
+    Ok(())
+}
+
+async fn scaling(n: usize) -> anyhow::Result<()> {
+    let mut rows = Vec::new();
+    let mut figures = Vec::new();
+    for workers in [1usize, 2, 4] {
+        let s = fresh()?;
+        let m = expressway(&s, n, workers).await?;
+        let total: f64 = m.cpu.values().sum();
+        println!("workers {workers}: {:.0} executions/s over {n}, CPU {total:.1} us per execution", m.rate);
+        figures.push(json!({"workers": workers, "executions_per_second": m.rate, "cpu_us_per_execution": m.cpu}));
+        rows.push((format!("{workers} worker(s), {:.0}/s", m.rate), m.cpu));
+    }
+    print_cpu("CPU microseconds per execution, by process:", &rows);
+    write_json(json!({"scaling": figures, "executions": n}))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(20_000);
-    // Only the end-to-end phase, on servers of your own (to watch the broker while it runs).
-    if let (Ok(kafka), Ok(redis)) = (std::env::var("BENCH_KAFKA"), std::env::var("BENCH_REDIS")) {
-        match std::env::var("BENCH_PHASE").as_deref() {
-            Ok("closed") => {
-                let closed = closed_loop_produce(&kafka, n, 2048).await?;
-                println!("closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s");
-                return Ok(());
-            }
-            Ok("raw") => {
-                let raw = raw_ceiling(&kafka, &redis, n).await?;
-                println!("raw ceiling (produce -> consume + SET NX): {raw:.0} records/s over {n} records");
-                return Ok(());
-            }
-            _ => {}
-        }
-        let e2e = expressway(&kafka, &redis, n).await?;
-        println!("expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}");
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let scaling_run = args.first().is_some_and(|a| a == "scaling");
+    if scaling_run {
+        args.remove(0);
+    }
+    let n: usize = args.first().map(|s| s.parse()).transpose()?.unwrap_or(100_000);
+    if scaling_run {
+        return scaling(n).await;
+    }
+    if external().is_some() && std::env::var("BENCH_PHASE").as_deref() != Ok("both") {
+        // Servers of your own: one phase (BENCH_PHASE=raw for the raw ceiling).
+        let s = fresh()?;
+        let workers: usize = std::env::var("BENCH_WORKERS").ok().map(|s| s.parse()).transpose()?.unwrap_or(1);
+        let phase = std::env::var("BENCH_PHASE").unwrap_or_default();
+        let (label, m) = if phase == "raw" {
+            ("raw ceiling", raw_ceiling(&s, n).await?)
+        } else if phase == "echo" {
+            ("grpc echo", echo_floor(&s, n).await?)
+        } else {
+            ("expressway", expressway(&s, n, workers.max(1)).await?)
+        };
+        println!("{label}: {:.0} per second over {n}", m.rate);
+        print_cpu("CPU microseconds per execution:", &[(label.to_string(), m.cpu)]);
         return Ok(());
     }
-    // Each measurement gets a fresh broker and Redis: the test broker's sqlite engine slows down
-    // as its tables grow, so sharing one would favour whichever phase runs first.
-    let fresh = || -> anyhow::Result<(expressway_testkit::kafka::Kafka, expressway_testkit::Server)> {
-        Ok((
-            expressway_testkit::kafka::Kafka::single().map_err(anyhow::Error::msg)?,
-            expressway_testkit::redis().map_err(anyhow::Error::msg)?,
-        ))
-    };
+    let workers: usize = std::env::var("BENCH_WORKERS").ok().map(|s| s.parse()).transpose()?.unwrap_or(1).max(1);
     // The machine's run-to-run noise is as large as the differences worth seeing: the raw
-    // ceiling and Expressway are measured in alternating rounds, and their medians compared.
+    // ceiling and Expressway are measured in alternating rounds, each on a fresh broker and
+    // Redis, and their medians compared.
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().map(|s| s.parse()).transpose()?.unwrap_or(3).max(1);
-    let (mut raws, mut e2es) = (Vec::new(), Vec::new());
+    let (mut raws, mut e2es, mut raw_cpu, mut e2e_cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
-        let (kafka, redis) = fresh()?;
-        let raw = raw_ceiling(&kafka.bootstrap(), &redis.redis_url(), n).await?;
-        println!("round {round}: raw ceiling (produce -> consume + SET NX): {raw:.0} records/s over {n} records");
-        drop((kafka, redis));
-        if round == 1 {
-            let (kafka, redis) = fresh()?;
-            let closed = closed_loop_produce(&kafka.bootstrap(), n, 2048).await?;
-            println!(
-                "round {round}: closed-loop produce (2048 callers, each waiting for its ack): {closed:.0} records/s"
-            );
-            drop((kafka, redis));
-            let (kafka, redis) = fresh()?;
-            let live = closed_loop_with_live_consumer(&kafka.bootstrap(), n, 2048).await?;
-            println!("round {round}: closed-loop produce with a live consumer reading along (no Expressway code): {live:.0} records/s");
-            drop((kafka, redis));
-        }
-        let (kafka, redis) = fresh()?;
-        let e2e = expressway(&kafka.bootstrap(), &redis.redis_url(), n).await?;
+        let s = fresh()?;
+        let raw = raw_ceiling(&s, n).await?;
         println!(
-            "round {round}: expressway end to end (StartExecution -> outcome recorded): {e2e:.0} executions/s over {n}"
+            "round {round}: raw ceiling (produce -> consume + SET NX): {:.0} records/s over {n} records",
+            raw.rate
         );
-        println!("round {round}: ratio {:.1}%", 100.0 * e2e / raw);
-        drop((kafka, redis));
-        raws.push(raw);
-        e2es.push(e2e);
+        drop(s);
+        let s = fresh()?;
+        let e2e = expressway(&s, n, workers).await?;
+        println!(
+            "round {round}: expressway end to end (StartExecution -> outcome recorded): {:.0} executions/s over {n}",
+            e2e.rate
+        );
+        println!("round {round}: ratio {:.1}%", 100.0 * e2e.rate / raw.rate);
+        drop(s);
+        raws.push(raw.rate);
+        e2es.push(e2e.rate);
+        raw_cpu.push(raw.cpu);
+        e2e_cpu.push(e2e.cpu);
     }
-    let (raw, e2e) = (median(&mut raws), median(&mut e2es));
+    let (raw_cpu, e2e_cpu) = (median_cpu(&raw_cpu), median_cpu(&e2e_cpu));
+    print_cpu(
+        "CPU microseconds per execution (per record for the raw ceiling), median of the rounds:",
+        &[("raw ceiling".into(), raw_cpu.clone()), ("expressway".into(), e2e_cpu.clone())],
+    );
+    let (raw, e2e) = (median(&mut raws.clone()), median(&mut e2es.clone()));
     println!("median of {rounds}: raw ceiling {raw:.0} records/s, expressway {e2e:.0} executions/s");
+    write_json(json!({
+        "executions": n, "rounds": rounds, "workers": workers,
+        "raw_records_per_second": raws, "expressway_executions_per_second": e2es,
+        "raw_cpu_us_per_record": raw_cpu, "expressway_cpu_us_per_execution": e2e_cpu,
+        "ratio": e2e / raw,
+    }))?;
     println!("ratio: {:.1}% of the raw ceiling", 100.0 * e2e / raw);
     Ok(())
 }

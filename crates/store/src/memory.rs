@@ -192,6 +192,40 @@ pub struct MemoryExecutions {
 }
 
 impl MemoryExecutions {
+    /// Record the first outcome (with its run's history); `retry_is_first`: the very outcome
+    /// already there counts as recorded by this call (a retry of it).
+    fn record_outcome(
+        &self,
+        execution_arn: &str,
+        outcome: Finished,
+        history: Vec<HistoryEvent>,
+        owner: &str,
+        retry_is_first: bool,
+    ) -> Result<bool, StoreError> {
+        let mut e =
+            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        if e.claim.as_ref().is_some_and(|(h, _)| h == owner) {
+            e.claim = None;
+        }
+        if e.record.status != ExecutionStatus::Running {
+            // Recording the very outcome already there is a retry of this one.
+            let r = &e.record;
+            let same = r.status == outcome.status
+                && r.output == outcome.output
+                && r.error == outcome.error
+                && r.cause == outcome.cause
+                && r.stop_ms == Some(outcome.stop_ms);
+            return Ok(same && retry_is_first);
+        }
+        e.record.status = outcome.status;
+        e.record.output = outcome.output;
+        e.record.error = outcome.error;
+        e.record.cause = outcome.cause;
+        e.record.stop_ms = Some(outcome.stop_ms);
+        e.history.extend(history);
+        Ok(true)
+    }
+
     /// Keep finished executions for `retention`, and at most `max_entries` records.
     pub fn new(retention: Duration, max_entries: usize) -> Self {
         MemoryExecutions {
@@ -286,7 +320,7 @@ impl ExecutionStore for MemoryExecutions {
     }
 
     async fn finish(&self, execution_arn: &str, outcome: Finished) -> Result<bool, StoreError> {
-        self.finish_with_history(execution_arn, outcome, Vec::new(), "").await
+        self.record_outcome(execution_arn, outcome, Vec::new(), "", false)
     }
 
     async fn finish_with_history(
@@ -296,21 +330,7 @@ impl ExecutionStore for MemoryExecutions {
         history: Vec<HistoryEvent>,
         owner: &str,
     ) -> Result<bool, StoreError> {
-        let mut e =
-            self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
-        if e.claim.as_ref().is_some_and(|(h, _)| h == owner) {
-            e.claim = None;
-        }
-        if e.record.status != ExecutionStatus::Running {
-            return Ok(false);
-        }
-        e.record.status = outcome.status;
-        e.record.output = outcome.output;
-        e.record.error = outcome.error;
-        e.record.cause = outcome.cause;
-        e.record.stop_ms = Some(outcome.stop_ms);
-        e.history.extend(history);
-        Ok(true)
+        self.record_outcome(execution_arn, outcome, history, owner, true)
     }
 
     async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {

@@ -352,6 +352,9 @@ if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   first = 1
   for i = 4, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
   if #ARGV >= 4 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+elseif redis.call('GET', KEYS[1]) == ARGV[1] then
+  -- This very outcome: an earlier try whose answer timed out was applied.
+  first = 1
 end
 if redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
 return first
@@ -497,7 +500,9 @@ impl ExecutionStore for RedisExecutions {
             take(&mut pipe, &self.key("out", execution_arn), &outcome, self.retention_ms);
             let (earlier, ()): (Option<String>, ()) =
                 pipe.del(self.key("claim", execution_arn)).query_async(&mut c).await.map_err(unavailable)?;
-            return Ok(earlier.is_none());
+            // The same outcome already there is this one: an earlier try whose answer timed
+            // out (Redis paused, say) was applied, and the caller must still publish it.
+            return Ok(earlier.is_none_or(|e| e == outcome));
         }
         let mut script = script!(FINISH).prepare_invoke();
         script

@@ -87,7 +87,11 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
     let f = Finished { status: ExecutionStatus::Succeeded, output: None, error: None, cause: None, stop_ms: 9 };
     assert_eq!(s.finish_with_history("arn:b", f.clone(), vec![ev.clone()], "w3").await, Ok(true));
     assert_eq!(s.claim("arn:b", "w4", Duration::from_secs(30)).await, again, "finishing gave the lease back");
-    assert_eq!(s.finish_with_history("arn:b", f, vec![ev.clone(), ev], "w4").await, Ok(false));
+    // Another run's outcome does not replace it; the very same outcome again is a retry of
+    // the first (whose answer was lost), reported as recorded, and adds no history.
+    let other = Finished { stop_ms: 10, ..f.clone() };
+    assert_eq!(s.finish_with_history("arn:b", other, vec![ev.clone(), ev.clone()], "w4").await, Ok(false));
+    assert_eq!(s.finish_with_history("arn:b", f, vec![ev.clone(), ev], "w3").await, Ok(true));
     assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(3));
 
     // Begin: the lease when there is no outcome yet, the outcome (and no lease) once there is.
