@@ -9,7 +9,7 @@
 //!    callers, timed from the first StartExecution to the Nth recorded outcome.
 //!
 //! Both are measured in `BENCH_ROUNDS` alternating rounds (default 3), each phase on a fresh
-//! broker and Redis; prints every round, the CPU microseconds per execution of every process
+//! broker (warmed up with 200,000 records first, as a long-running broker is) and Redis; prints every round, the CPU microseconds per execution of every process
 //! (from /proc: frontend, worker, results, Redis, broker, the load client), and on its last
 //! line the ratio of the medians. `distributed scaling [N]` runs the Expressway phase with 1,
 //! 2 and 4 workers instead. `BENCH_SERVICE_CONFIG` names a configuration file for the
@@ -60,13 +60,48 @@ fn external() -> Option<Servers> {
     })
 }
 
-fn fresh() -> anyhow::Result<Servers> {
+/// Produce and consume `n` start-sized records on a topic of their own: a fresh JVM spends
+/// its first seconds compiling the broker's hot paths, which a long-running broker has long
+/// done, so each phase measures a warm broker.
+async fn warm_up(bootstrap: &str, n: usize) -> anyhow::Result<()> {
+    let cfg = KafkaConfig {
+        bootstrap_servers: bootstrap.into(),
+        partitions: PARTITIONS,
+        group_id: "bench-warm".into(),
+        ..Default::default()
+    };
+    expressway_bus::kafka::ensure_topics(&cfg, &["bench-warm"]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let p: FutureProducer = cfg.producer_config().create()?;
+    let consumer: StreamConsumer = cfg.consumer_config().create()?;
+    consumer.subscribe(&["bench-warm"])?;
+    let payload = vec![b'x'; 350];
+    let mut pending = Vec::with_capacity(1000);
+    for i in 0..n {
+        let key = i.to_string();
+        pending.push(p.send_result(FutureRecord::to("bench-warm").key(&key).payload(&payload)).map_err(|(e, _)| e)?);
+        if pending.len() == 1000 {
+            for d in pending.drain(..) {
+                let _ = d.await;
+            }
+        }
+    }
+    for d in pending {
+        let _ = d.await;
+    }
+    for _ in 0..n {
+        consumer.recv().await?;
+    }
+    Ok(())
+}
+
+async fn fresh() -> anyhow::Result<Servers> {
     if let Some(s) = external() {
         return Ok(s);
     }
     // A broker sized as a small production one would be (the test kit's default heap is less).
     let kafka = Kafka::start(KafkaOptions { heap_mb: 1024, ..KafkaOptions::default() }).map_err(anyhow::Error::msg)?;
     let redis = expressway_testkit::redis().map_err(anyhow::Error::msg)?;
+    warm_up(&kafka.bootstrap(), 200_000).await?;
     Ok(Servers {
         bootstrap: kafka.bootstrap(),
         redis_url: redis.redis_url(),
@@ -390,7 +425,7 @@ async fn scaling(n: usize) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let mut figures = Vec::new();
     for workers in [1usize, 2, 4] {
-        let s = fresh()?;
+        let s = fresh().await?;
         let m = expressway(&s, n, workers).await?;
         let total: f64 = m.cpu.values().sum();
         println!("workers {workers}: {:.0} executions/s over {n}, CPU {total:.1} us per execution", m.rate);
@@ -414,7 +449,7 @@ async fn main() -> anyhow::Result<()> {
     }
     if external().is_some() && std::env::var("BENCH_PHASE").as_deref() != Ok("both") {
         // Servers of your own: one phase (BENCH_PHASE=raw for the raw ceiling).
-        let s = fresh()?;
+        let s = fresh().await?;
         let workers: usize = std::env::var("BENCH_WORKERS").ok().map(|s| s.parse()).transpose()?.unwrap_or(1);
         let phase = std::env::var("BENCH_PHASE").unwrap_or_default();
         let (label, m) = if phase == "raw" {
@@ -435,14 +470,14 @@ async fn main() -> anyhow::Result<()> {
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().map(|s| s.parse()).transpose()?.unwrap_or(3).max(1);
     let (mut raws, mut e2es, mut raw_cpu, mut e2e_cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
-        let s = fresh()?;
+        let s = fresh().await?;
         let raw = raw_ceiling(&s, n).await?;
         println!(
             "round {round}: raw ceiling (produce -> consume + SET NX): {:.0} records/s over {n} records",
             raw.rate
         );
         drop(s);
-        let s = fresh()?;
+        let s = fresh().await?;
         let e2e = expressway(&s, n, workers).await?;
         println!(
             "round {round}: expressway end to end (StartExecution -> outcome recorded): {:.0} executions/s over {n}",
