@@ -1,5 +1,5 @@
-//! Executions per second of the shared benchmark workloads (`../shared/workloads`), one core,
-//! in-process, no listener. Compare with the reference numbers in that folder's README.
+//! Executions per second of the benchmark workloads (`examples/`: hello, order, fanout), one core,
+//! in-process, no listener. Compare with the reference numbers in the README's Performance section.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,7 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn workloads_dir() -> PathBuf {
     std::env::var_os("EXPRESSWAY_WORKLOADS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/workloads"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples"))
 }
 
 fn bench(c: &mut Criterion) {
