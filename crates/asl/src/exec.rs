@@ -5,7 +5,7 @@
 //! copying the whole document; only the parts that templates select are cloned.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -61,17 +61,32 @@ pub trait Clock: Send + Sync {
     /// Milliseconds since the Unix epoch.
     fn now_millis(&self) -> i64;
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+    /// Let other work run: an execution that never waits (a loop of Pass or Choice states)
+    /// yields here every few states, so it cannot hold its thread. Pending once, by default.
+    fn pause(&self) -> BoxFuture<'static, ()> {
+        let mut yielded = false;
+        future::poll_fn(move |cx| {
+            if yielded {
+                std::task::Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .boxed()
+    }
 }
 
 /// A clock that never waits and advances only by what is slept (deterministic tests).
 #[derive(Debug, Default)]
 pub struct ManualClock {
-    now: AtomicU64,
+    now: Arc<AtomicU64>,
 }
 
 impl ManualClock {
     pub fn new(start_millis: u64) -> Self {
-        ManualClock { now: AtomicU64::new(start_millis) }
+        ManualClock { now: Arc::new(AtomicU64::new(start_millis)) }
     }
 }
 
@@ -79,8 +94,16 @@ impl Clock for ManualClock {
     fn now_millis(&self) -> i64 {
         self.now.load(Ordering::Relaxed) as i64
     }
+    /// Time passes when the sleep is first polled (a sleep made but never awaited, as the
+    /// losing side of a race, takes no time).
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        self.now.fetch_add(duration.as_millis() as u64, Ordering::Relaxed);
+        let now = self.now.clone();
+        future::lazy(move |_| {
+            now.fetch_add(duration.as_millis() as u64, Ordering::Relaxed);
+        })
+        .boxed()
+    }
+    fn pause(&self) -> BoxFuture<'static, ()> {
         future::ready(()).boxed()
     }
 }
@@ -142,6 +165,8 @@ impl Interpreter {
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
                 .unwrap_or_default();
         }
+        let limit =
+            machine.timeout_seconds().map(Duration::from_secs).into_iter().chain(self.limits.execution_timeout).min();
         let run = Run {
             invoker: &*self.invoker,
             clock: &*self.clock,
@@ -150,26 +175,28 @@ impl Interpreter {
             next_id: AtomicU64::new(0),
             exec: Arc::new(info),
             limits: &self.limits,
+            deadline_ms: limit.map(|l| self.clock.now_millis().saturating_add(l.as_millis() as i64)),
+            transitions: AtomicU64::new(0),
+            expired: AtomicBool::new(false),
         };
         run.emit(EventType::ExecutionStarted, None, || serde_json::json!({ "input": input }));
         if let Err(e) = run.check_size(&input, "the execution input", true) {
             return run.finish(Err(e));
         }
-        let limit =
-            machine.timeout_seconds().map(Duration::from_secs).into_iter().chain(self.limits.execution_timeout).min();
         let in_bound = json_size(&input);
         let body = run.block(&machine.root, input, in_bound, None, None);
         let result = match limit {
             None => body.await,
             Some(limit) => match future::select(body, self.clock.sleep(limit)).await {
                 Either::Left((r, _)) => r,
-                Either::Right(_) => {
-                    let e = StatesError::new(errors::TIMEOUT, "The execution timed out");
-                    run.emit(EventType::ExecutionTimedOut, None, || err_details(&e));
-                    return Outcome::TimedOut(e);
-                }
+                Either::Right(_) => Err(run.expire()),
             },
         };
+        if run.expired.load(Ordering::Relaxed) {
+            let e = StatesError::new(errors::TIMEOUT, "The execution timed out");
+            run.emit(EventType::ExecutionTimedOut, None, || err_details(&e));
+            return Outcome::TimedOut(e);
+        }
         run.finish(result)
     }
 }
@@ -186,7 +213,16 @@ struct Run<'a> {
     next_id: AtomicU64,
     exec: Arc<ExecutionInfo>,
     limits: &'a Limits,
+    /// When the execution's time limit ends, on its clock.
+    deadline_ms: Option<i64>,
+    /// States entered so far (every few, the run yields).
+    transitions: AtomicU64,
+    /// The time limit has passed: the error it raises is caught and retried by nothing.
+    expired: AtomicBool,
 }
+
+/// States entered between two yields of a run that never waits.
+const STATES_PER_YIELD: u64 = 64;
 
 /// A state's outcome: its output and where to go next (`None`: the block ends).
 /// A state's outcome: output, next state (`None`: the block ends), and an upper bound of the
@@ -330,6 +366,28 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// The time limit has passed: mark the run and return the error that unwinds it.
+    fn expire(&self) -> StatesError {
+        self.expired.store(true, Ordering::Relaxed);
+        StatesError::new(errors::TIMEOUT, "The execution timed out")
+    }
+
+    /// Before each state: end the run once its time limit has passed, whatever the states do
+    /// (a loop of Pass states never reaches an await where the timer could win), and yield
+    /// every few states so one execution never holds its thread.
+    async fn transition(&self) -> Result<(), StatesError> {
+        if self.expired.load(Ordering::Relaxed) {
+            return Err(self.expire());
+        }
+        if self.deadline_ms.is_some_and(|d| self.clock.now_millis() >= d) {
+            return Err(self.expire());
+        }
+        if self.transitions.fetch_add(1, Ordering::Relaxed) % STATES_PER_YIELD == STATES_PER_YIELD - 1 {
+            self.clock.pause().await;
+        }
+        Ok(())
+    }
+
     fn now_iso(&self) -> String {
         let ms = self.clock.now_millis();
         chrono::DateTime::from_timestamp_millis(ms)
@@ -357,6 +415,7 @@ impl<'a> Run<'a> {
             let mut input = input;
             let mut bound = in_bound;
             loop {
+                self.transition().await?;
                 let st = &block.states[idx];
                 let entered = self.emit(
                     EventType::entered(st.type_name),
@@ -594,6 +653,8 @@ impl<'a> Run<'a> {
             };
             let err = match r {
                 Ok(step) => return Ok(step),
+                // The execution's time limit is not an error a state can handle.
+                Err(e) if self.expired.load(Ordering::Relaxed) => return Err(e),
                 Err(e) => Self::located(st, entered, e),
             };
             // Retry: the first retrier that matches decides.
@@ -826,7 +887,7 @@ impl<'a> Run<'a> {
                 }
                 Err(e) => {
                     self.emit(EventType::MapIterationFailed, Some(name), || serde_json::json!({ "index": i }));
-                    if !tolerant {
+                    if !tolerant || self.expired.load(Ordering::Relaxed) {
                         self.emit(EventType::MapStateFailed, Some(name), || Value::Null);
                         return Err(e);
                     }

@@ -202,3 +202,39 @@ async fn context_object_is_available() {
         json!({"name": "exec-1", "state": "A", "input": 5, "sm": "sm"})
     );
 }
+
+/// A loop that never waits still ends at its time limit, lets other tasks on its thread run
+/// meanwhile, and no Catch inside the machine can take the timeout (real time, 1 s).
+#[tokio::test(flavor = "current_thread")]
+async fn a_loop_that_never_waits_times_out_and_yields() {
+    let def = json!({"TimeoutSeconds": 1, "StartAt": "Guarded", "States": {
+        "Guarded": {"Type": "Parallel", "End": true,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+            "Branches": [{"StartAt": "A", "States": {
+                "A": {"Type": "Pass", "Next": "B"},
+                "B": {"Type": "Choice", "Choices": [{"Variable": "$.never", "IsPresent": true, "Next": "Out"}],
+                      "Default": "A"},
+                "Out": {"Type": "Succeed"}}}]},
+        "Caught": {"Type": "Pass", "End": true}}});
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        })
+    };
+    let started = std::time::Instant::now();
+    let outcome = run(&def, json!({})).await;
+    counter.abort();
+    match outcome {
+        Outcome::TimedOut(e) => assert_eq!(e.error.as_deref(), Some("States.Timeout")),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(3), "ended {took:?} after its start, limit 1 s");
+    // The other task on this one thread ran while the loop did.
+    assert!(ticks.load(std::sync::atomic::Ordering::Relaxed) >= 20, "{ticks:?} ticks in {took:?}");
+}
