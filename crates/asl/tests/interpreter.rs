@@ -238,3 +238,20 @@ async fn a_loop_that_never_waits_times_out_and_yields() {
     // The other task on this one thread ran while the loop did.
     assert!(ticks.load(std::sync::atomic::Ordering::Relaxed) >= 20, "{ticks:?} ticks in {took:?}");
 }
+
+/// Sizes taken from user data are checked: a huge `$pad` width is an evaluation error, not an
+/// allocation that aborts the process, and a huge `$substring` length is clamped.
+#[tokio::test(start_paused = true)]
+async fn jsonata_sizes_from_user_data_are_bounded() {
+    let pass = |expr: &str| {
+        json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": format!("{{% {expr} %}}"), "End": true}}})
+    };
+    for width in ["6e9", "-1e300", "1e300"] {
+        let e = failed(run(&pass(&format!("$pad('x', {width})")), json!({})).await);
+        assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"), "{width}: {e:?}");
+    }
+    let out = succeeded(run(&pass("$substring('hello', 1, 9223372036854775807)"), json!({})).await);
+    assert_eq!(out, json!("ello"));
+    assert_eq!(succeeded(run(&pass("$pad('x', -3, '#')"), json!({})).await), json!("##x"));
+}

@@ -87,6 +87,9 @@ fn uuid_like() -> String {
 /// The error of a synchronous execution whose run was cut off by a worker failure.
 pub const INTERRUPTED: &str = "Expressway.ExecutionInterrupted";
 
+/// The error of an execution during which the engine itself failed (a defect, caught).
+pub const CRASHED: &str = "Expressway.ExecutionCrashed";
+
 /// Marks an execution as running in this process for as long as it lives.
 struct RunningGuard<'a> {
     running: &'a DashMap<String, ()>,
@@ -349,7 +352,26 @@ impl Worker {
                             start_time: chrono_iso(cmd.start_ms),
                             input: None,
                         };
-                        self.interpreter.execute(&machine, input, info, &recorder).await
+                        // A last line of defence: a defect that panics while running one
+                        // execution fails that execution, not the worker and every other
+                        // execution it runs (nor, redelivered, the next worker).
+                        let run =
+                            std::panic::AssertUnwindSafe(self.interpreter.execute(&machine, input, info, &recorder));
+                        match futures::FutureExt::catch_unwind(run).await {
+                            Ok(outcome) => outcome,
+                            Err(panic) => {
+                                let why = panic
+                                    .downcast_ref::<&str>()
+                                    .map(|s| s.to_string())
+                                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                                    .unwrap_or_else(|| "unknown".into());
+                                tracing::error!(execution_arn = %cmd.execution_arn, panic = %why, "the engine panicked while running an execution; it is failed");
+                                Outcome::Failed(expressway_asl::StatesError::new(
+                                    CRASHED,
+                                    format!("the engine failed while running this execution: {why}"),
+                                ))
+                            }
+                        }
                     }
                 },
             }

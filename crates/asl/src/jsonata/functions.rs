@@ -121,6 +121,17 @@ fn arg(args: &[Val], i: usize) -> &Val {
     args.get(i).unwrap_or(&Val::Undef)
 }
 
+/// The longest string a function builds, in characters: far past any payload a state can
+/// carry (256 KiB), short of what would exhaust a worker's memory.
+const MAX_STRING_CHARS: u64 = 16 * 1024 * 1024;
+
+fn too_long(name: &str, chars: u64) -> JsonataError {
+    err(
+        "D1001",
+        format!("function \"{name}\" would build a string of {chars} characters, more than {MAX_STRING_CHARS}"),
+    )
+}
+
 fn bad(name: &str, i: usize, v: &Val) -> JsonataError {
     err(
         "T0410",
@@ -245,7 +256,7 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             if count <= 0 || start >= len {
                 return s(String::new());
             }
-            let end = (start + count).min(len);
+            let end = start.saturating_add(count).min(len);
             s(chars[start as usize..end as usize].iter().collect())
         }
         "substringBefore" | "substringAfter" => {
@@ -274,9 +285,12 @@ pub fn call(ctx: &Ctx<'_>, name: &str, mut args: Vec<Val>, input: &Val) -> R {
             let pad = s_arg(name, a, 2)?.unwrap_or(" ");
             let pad = if pad.is_empty() { " " } else { pad };
             let len = x.chars().count() as i64;
-            let missing = width.abs() - len;
+            let missing = (width.unsigned_abs().min(i64::MAX as u64) as i64) - len;
             if missing <= 0 {
                 return s(x.to_string());
+            }
+            if missing as u64 > MAX_STRING_CHARS {
+                return Err(too_long(name, missing as u64));
             }
             let filler: String = pad.chars().cycle().take(missing as usize).collect();
             s(if width > 0 { format!("{x}{filler}") } else { format!("{filler}{x}") })
