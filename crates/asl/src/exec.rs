@@ -221,6 +221,9 @@ struct Run<'a> {
     expired: AtomicBool,
 }
 
+/// Iterations an inline Map runs at once when its MaxConcurrency is unset or 0 (AWS's limit).
+const INLINE_MAP_CONCURRENCY: usize = 40;
+
 /// States entered between two yields of a run that never waits.
 const STATES_PER_YIELD: u64 = 64;
 
@@ -868,7 +871,8 @@ impl<'a> Run<'a> {
     ) -> Result<Value, StatesError> {
         let total = inputs.len();
         self.emit(EventType::MapStateStarted, Some(&st.name), || serde_json::json!({ "length": total }));
-        let conc = if max_conc == 0 { total.max(1) } else { max_conc as usize };
+        // No MaxConcurrency (or 0) runs as many at once as AWS's inline Map does: 40.
+        let conc = if max_conc == 0 { INLINE_MAP_CONCURRENCY } else { max_conc as usize };
         let tolerant = tolerated_count.is_some() || tolerated_pct.is_some();
         let name: &str = &st.name;
         let mut stream = futures::stream::iter(inputs.into_iter().enumerate().map(|(i, v)| {

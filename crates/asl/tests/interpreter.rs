@@ -255,3 +255,39 @@ async fn jsonata_sizes_from_user_data_are_bounded() {
     assert_eq!(out, json!("ello"));
     assert_eq!(succeeded(run(&pass("$pad('x', -3, '#')"), json!({})).await), json!("##x"));
 }
+
+/// Counts the tasks running at once.
+#[derive(Default)]
+struct Gauge {
+    now: std::sync::atomic::AtomicUsize,
+    max: std::sync::atomic::AtomicUsize,
+}
+
+impl expressway_asl::TaskInvoker for Gauge {
+    fn invoke<'a>(
+        &'a self,
+        req: expressway_asl::TaskRequest<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<serde_json::Value, expressway_asl::StatesError>> {
+        use std::sync::atomic::Ordering::SeqCst;
+        Box::pin(async move {
+            let n = self.now.fetch_add(1, SeqCst) + 1;
+            self.max.fetch_max(n, SeqCst);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.now.fetch_sub(1, SeqCst);
+            Ok(req.input)
+        })
+    }
+}
+
+/// An inline Map without MaxConcurrency runs 40 iterations at once, as AWS does, not all of
+/// its items (a million items would otherwise all start together).
+#[tokio::test(start_paused = true)]
+async fn inline_map_runs_forty_iterations_at_once_by_default() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemProcessor": {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:f", "End": true}}}}}});
+    let gauge = Arc::new(Gauge::default());
+    let items: Vec<u32> = (0..200).collect();
+    let out = succeeded(run_with(&def, json!(items), gauge.clone(), &NoEvents).await);
+    assert_eq!(out, json!(items), "every item, in order");
+    assert_eq!(gauge.max.load(std::sync::atomic::Ordering::SeqCst), 40);
+}
