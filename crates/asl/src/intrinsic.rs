@@ -296,8 +296,13 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
         ArrayUnique => {
             let arr = as_arr(f, &a[0], "the argument")?;
             let mut out: Vec<Value> = Vec::with_capacity(arr.len());
+            // Linear: values are bucketed by a hash that agrees with `json_eq`, and compared
+            // only within a bucket.
+            let mut seen: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
             for v in arr {
-                if !out.iter().any(|x| json_eq(x, v)) {
+                let bucket = seen.entry(eq_hash(v)).or_default();
+                if !bucket.iter().any(|&i| json_eq(&out[i], v)) {
+                    bucket.push(out.len());
                     out.push(v.clone());
                 }
             }
@@ -385,6 +390,43 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
 }
 
 /// JSON equality with numbers compared by value (1 == 1.0).
+/// A hash under which values equal by [`json_eq`] collide: numbers by their value, objects
+/// whatever their key order.
+fn eq_hash(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed(v: &Value, h: &mut std::collections::hash_map::DefaultHasher) {
+        match v {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, *b).hash(h),
+            Value::Number(n) => {
+                let x = n.as_f64().unwrap_or(0.0);
+                (2u8, if x == 0.0 { 0 } else { x.to_bits() }).hash(h)
+            }
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(a) => {
+                (4u8, a.len()).hash(h);
+                for x in a {
+                    feed(x, h);
+                }
+            }
+            Value::Object(o) => {
+                // Order-independent: the entries' own hashes, summed.
+                let mut sum = 0u64;
+                for (k, x) in o {
+                    let mut e = std::collections::hash_map::DefaultHasher::new();
+                    k.hash(&mut e);
+                    feed(x, &mut e);
+                    sum = sum.wrapping_add(e.finish());
+                }
+                (5u8, o.len(), sum).hash(h)
+            }
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    feed(v, &mut h);
+    h.finish()
+}
+
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
@@ -579,6 +621,9 @@ mod tests {
         assert_eq!(run("States.ArrayGetItem($.a, 4)", i.clone()).ok(), Some(json!(4)));
         assert_eq!(run("States.ArrayLength($.a)", i.clone()).ok(), Some(json!(5)));
         assert_eq!(run("States.ArrayUnique($.a)", i.clone()).ok(), Some(json!([1, 2, 3, 4])));
+        // Equal as JSON: numbers by value, objects whatever their key order; first one kept.
+        let mixed = json!({"m": [{"a": 1, "b": [2]}, 1, {"b": [2.0], "a": 1.0}, 1.0, "1", -0.0, 0, null, null]});
+        assert_eq!(run("States.ArrayUnique($.m)", mixed).ok(), Some(json!([{"a": 1, "b": [2]}, 1, "1", -0.0, null])));
         assert_eq!(run("States.Array('x', $.b, States.ArrayLength($.a))", i).ok(), Some(json!(["x", 2, 5])));
     }
 
