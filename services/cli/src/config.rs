@@ -201,10 +201,19 @@ impl Config {
         for t in [&self.kafka.executions_topic, &self.kafka.results_topic, &self.kafka.dead_letter_topic] {
             ensure!(!t.is_empty() && !t.contains(' '), "topic names must be non-empty without spaces: '{t}'");
         }
+        // Refused here rather than retried forever at start-up: this build has no TLS client.
         ensure!(
-            self.redis.url.starts_with("redis://") || self.redis.url.starts_with("rediss://"),
-            "redis.url must be a redis:// URL"
+            !self.redis.url.starts_with("rediss://"),
+            "redis.url: TLS to Redis (rediss://) is not supported by this build; use redis://"
         );
+        ensure!(self.redis.url.starts_with("redis://"), "redis.url must be a redis:// URL, got '{}'", self.redis.url);
+        ensure!(self.redis.response_timeout_ms >= 1, "redis.response_timeout_ms must be at least 1");
+        if let Some(p) = self.kafka.properties.get("security.protocol") {
+            ensure!(
+                p.eq_ignore_ascii_case("plaintext"),
+                "kafka.properties security.protocol = '{p}': this build's Kafka client has no TLS or SASL support"
+            );
+        }
         ensure!(self.worker.concurrency >= 1, "worker.concurrency must be at least 1");
         ensure!(self.results.subscriber_buffer >= 1, "results.subscriber_buffer must be at least 1");
         ensure!(self.results.stream_buffer >= 1, "results.stream_buffer must be at least 1");
@@ -266,6 +275,16 @@ mod tests {
         assert_eq!(cfg.tasks.functions.get("charge").map(|f| f.url.as_str()), Some("http://127.0.0.1:1/"));
 
         std::fs::write(&file, "[worker]\nconcurrency = 0\n").expect("write");
-        assert!(Config::load(&ServiceArgs { config: Some(file), ..Default::default() }).is_err());
+        assert!(Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).is_err());
+
+        // What this build cannot serve is refused at start-up, with the reason.
+        for (toml, says) in [
+            ("[redis]\nurl = \"rediss://r:6380\"\n", "rediss://"),
+            ("[kafka.properties]\n\"security.protocol\" = \"SASL_SSL\"\n", "SASL_SSL"),
+        ] {
+            std::fs::write(&file, toml).expect("write");
+            let err = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect_err(toml);
+            assert!(format!("{err:#}").contains(says), "{err:#}");
+        }
     }
 }
