@@ -150,3 +150,30 @@ fn run_calls_functions_given_on_the_command_line() {
         .expect("run");
     assert_eq!(last_line(&o), json!({"status": "SUCCEEDED", "output": {"doubled": 42}}));
 }
+
+/// Every example in `examples/` runs as its README says and produces its `.output.json`.
+#[test]
+fn every_example_produces_its_recorded_output() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/") {
+        let path = entry.expect("entry").path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".asl.json")) else {
+            continue;
+        };
+        let o = bin()
+            .args(["run", "--definition"])
+            .arg(&path)
+            .arg("--input")
+            .arg(dir.join(format!("{name}.input.json")))
+            .output()
+            .expect("run");
+        let line = last_line(&o);
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.output.json"))).expect("output"))
+                .expect("the recorded output is JSON");
+        assert_eq!(line, json!({"status": "SUCCEEDED", "output": expected}), "example {name}");
+        ran += 1;
+    }
+    assert!(ran >= 5, "only {ran} examples found in {}", dir.display());
+}
