@@ -280,7 +280,7 @@ impl Kafka {
 impl Drop for Kafka {
     fn drop(&mut self) {
         for n in &mut self.nodes {
-            n.server.stop();
+            n.server.kill();
         }
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);

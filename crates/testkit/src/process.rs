@@ -68,7 +68,7 @@ impl Server {
 
     /// Spawn (again) in the same directory, appending to the same log.
     pub(crate) fn spawn(&mut self, mut cmd: Command) -> Result<(), String> {
-        self.stop();
+        self.kill();
         self.last = Some((cmd.get_program().to_owned(), cmd.get_args().map(|a| a.to_owned()).collect()));
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -152,11 +152,6 @@ impl Server {
         false
     }
 
-    /// Stop the process (SIGKILL) and reap it.
-    pub fn stop(&mut self) {
-        self.kill();
-    }
-
     /// Have the watchdog remove `dir` (which holds this server's) when the test dies first.
     pub(crate) fn orphan_dir(mut self, dir: PathBuf) -> Self {
         self.orphan_dir = dir;
@@ -183,7 +178,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.stop();
+        self.kill();
         if !self.keep_dir && !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
