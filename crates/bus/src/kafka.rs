@@ -11,6 +11,8 @@
 //!   An offset is committed only when every record before it has been acknowledged (its
 //!   outcome is durable). Rebalances are handled explicitly: on revoke, what is complete is
 //!   committed synchronously and the partition's unfinished records are left to the new owner.
+//!   A start command a worker finds poison (see `worker.max_attempts`) is dead-lettered
+//!   through its [`Ack`] before its offset is released.
 //! - Records that do not come from a frontend are *triggers*: a JSON value
 //!   `{"stateMachineArn": …, "name": …, "input": …}` on the executions topic, or any JSON value
 //!   on a topic mapped to a state machine. A [`TriggerStarter`] turns them into executions;
@@ -586,18 +588,31 @@ impl KafkaSource {
     }
 
     async fn dead_letter(&self, topic: &str, partition: i32, offset: i64, key: &[u8], payload: &[u8], why: &str) {
-        let origin = format!("{topic}/{partition}/{offset}");
-        let headers = OwnedHeaders::new()
-            .insert(Header { key: "expressway-error", value: Some(why) })
-            .insert(Header { key: "expressway-origin", value: Some(origin.as_str()) });
-        let key = String::from_utf8_lossy(key).to_string();
-        loop {
-            match produce(&self.dead_letters, &self.dead_letter_topic, &key, payload, Some(headers.clone())).await {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::warn!(error = %e, "dead-letter produce failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
+        dead_letter(&self.dead_letters, &self.dead_letter_topic, (topic, partition, offset), key, payload, why).await
+    }
+}
+
+/// Put a record on the dead-letter topic with why and where it came from, retrying until the
+/// broker has it: the record is acknowledged after this, so it must not be lost on the way.
+async fn dead_letter(
+    producer: &FutureProducer,
+    dead_letter_topic: &str,
+    (topic, partition, offset): (&str, i32, i64),
+    key: &[u8],
+    payload: &[u8],
+    why: &str,
+) {
+    let origin = format!("{topic}/{partition}/{offset}");
+    let headers = OwnedHeaders::new()
+        .insert(Header { key: "expressway-error", value: Some(why) })
+        .insert(Header { key: "expressway-origin", value: Some(origin.as_str()) });
+    let key = String::from_utf8_lossy(key).to_string();
+    loop {
+        match produce(producer, dead_letter_topic, &key, payload, Some(headers.clone())).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, topic = %dead_letter_topic, "dead-letter produce failed; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
     }
@@ -681,7 +696,16 @@ impl ExecutionSource for KafkaSource {
 
             if internal && topic == self.executions_topic {
                 match decode_start(&payload) {
-                    Ok(command) => return Some(Delivery { command, ack }),
+                    Ok(command) => {
+                        let (producer, dl_topic) = (self.dead_letters.clone(), self.dead_letter_topic.clone());
+                        let ack = ack.with_dead_letter(Box::new(move |why: String| {
+                            Box::pin(async move {
+                                let origin = (topic.as_str(), partition, offset);
+                                dead_letter(&producer, &dl_topic, origin, &key, &payload, &why).await
+                            })
+                        }));
+                        return Some(Delivery { command, ack });
+                    }
                     Err(e) => {
                         self.dead_letter(
                             &topic,

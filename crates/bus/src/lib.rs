@@ -56,20 +56,39 @@ pub trait ExecutionBus: Send + Sync {
     async fn publish(&self, command: StartCommand) -> Result<(), BusError>;
 }
 
-/// Acknowledges a delivery once its outcome is durable (a Kafka offset commit, say).
-pub struct Ack(Option<Box<dyn FnOnce() + Send>>);
+/// Acknowledges a delivery once its outcome is durable (a Kafka offset commit, say), or sets
+/// it aside on the dead-letter topic first when it must never be delivered again.
+pub struct Ack {
+    done: Option<Box<dyn FnOnce() + Send>>,
+    dead_letter: Option<DeadLetter>,
+}
+
+/// Puts a delivery's record on the dead-letter topic with the reason; resolves once it is there.
+pub type DeadLetter = Box<dyn FnOnce(String) -> futures::future::BoxFuture<'static, ()> + Send>;
 
 impl Ack {
     pub fn new(f: impl FnOnce() + Send + 'static) -> Self {
-        Ack(Some(Box::new(f)))
+        Ack { done: Some(Box::new(f)), dead_letter: None }
     }
     pub fn none() -> Self {
-        Ack(None)
+        Ack { done: None, dead_letter: None }
+    }
+    /// Where [`Ack::dead_letter`] puts the record (a source without a dead-letter topic has none).
+    pub fn with_dead_letter(mut self, dead_letter: DeadLetter) -> Self {
+        self.dead_letter = Some(dead_letter);
+        self
     }
     pub fn ack(mut self) {
-        if let Some(f) = self.0.take() {
+        if let Some(f) = self.done.take() {
             f();
         }
+    }
+    /// Put the record on the dead-letter topic, with `why`, then acknowledge it.
+    pub async fn dead_letter(mut self, why: String) {
+        if let Some(f) = self.dead_letter.take() {
+            f(why).await;
+        }
+        self.ack();
     }
 }
 

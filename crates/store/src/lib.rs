@@ -92,8 +92,10 @@ impl Claim {
 pub enum Begin {
     /// An outcome is recorded: there is nothing to run (a redelivery). No lease was taken.
     Finished(Box<ExecutionRecord>),
-    /// No outcome yet and the lease is ours (see [`Claim::Acquired`]).
-    Acquired { first: bool },
+    /// No outcome yet and the lease is ours. `attempt` counts the owners that have taken it
+    /// so far, this one included: 1 when no other owner ever ran the execution, more when
+    /// earlier runs were cut off (their worker died, or lost its lease).
+    Acquired { attempt: u32 },
     /// No outcome yet and another owner holds a live lease.
     Busy,
 }
@@ -129,16 +131,10 @@ pub trait ExecutionStore: Send + Sync {
 
     /// Before a run: the recorded outcome if there is one, else the lease on running it, in
     /// one step, so an outcome recorded by the previous holder just before it let go is
-    /// never missed (the execution would run twice). `first` is known only with `track_first`
-    /// (what remembers the first owner costs a key per execution; only synchronous executions,
-    /// which run at most once, need it); without, it is reported true.
-    async fn begin(
-        &self,
-        execution_arn: &str,
-        owner: &str,
-        lease: Duration,
-        track_first: bool,
-    ) -> Result<Begin, StoreError>;
+    /// never missed (the execution would run twice). The attempt number it reports lets a
+    /// synchronous execution run at most once and a poison execution (one that takes down
+    /// every worker that runs it) stop being retried.
+    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError>;
     /// Take (or extend) the lease on running an execution.
     async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError>;
     /// Give the lease back (only if `owner` still holds it).

@@ -164,6 +164,8 @@ struct Entry {
     claim: Option<(String, std::time::Instant)>,
     /// Who claimed the execution first.
     first_owner: Option<String>,
+    /// Leases taken by an owner other than the first (runs that followed a cut-off one).
+    takeovers: u32,
     journal: std::collections::HashMap<String, String>,
 }
 
@@ -298,6 +300,7 @@ impl ExecutionStore for MemoryExecutions {
                 history: Vec::new(),
                 claim: None,
                 first_owner: None,
+                takeovers: 0,
                 journal: Default::default(),
             },
         );
@@ -347,20 +350,21 @@ impl ExecutionStore for MemoryExecutions {
             .ok_or_else(|| not_found(format!("execution '{execution_arn}'")))
     }
 
-    async fn begin(
-        &self,
-        execution_arn: &str,
-        owner: &str,
-        lease: Duration,
-        _track_first: bool,
-    ) -> Result<Begin, StoreError> {
+    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
         if e.record.status != ExecutionStatus::Running {
             return Ok(Begin::Finished(Box::new(e.record.clone())));
         }
+        let ours_already = e.claim.as_ref().is_some_and(|(h, _)| h == owner);
         Ok(match e.claim(owner, lease) {
-            Claim::Acquired { first } => Begin::Acquired { first },
+            Claim::Acquired { first: true } => Begin::Acquired { attempt: 1 },
+            Claim::Acquired { first: false } => {
+                if !ours_already {
+                    e.takeovers += 1;
+                }
+                Begin::Acquired { attempt: e.takeovers.max(1) + 1 }
+            }
             Claim::Busy => Begin::Busy,
         })
     }

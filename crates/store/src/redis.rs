@@ -7,6 +7,7 @@
 //!   `out:{arn}` its outcome, written once with SET NX (the first outcome wins),
 //!   `name:{state machine}:{name}` the dedupe key ("{input hash} {arn}", expires after the window),
 //!   `claim:{arn}` the lease of the worker running it, `ran:{arn}` set by its first claim,
+//!   `tries:{arn}` how many other owners took the lease after the first (rare: crashes),
 //!   `hist:{arn}` history events (a list),
 //!   `journal:{arn}` task results by state, attempt and input (a hash).
 //!
@@ -540,13 +541,7 @@ impl ExecutionStore for RedisExecutions {
         raw.iter().map(|r| serde_json::from_str(r).map_err(|e| corrupt("event", e))).collect()
     }
 
-    async fn begin(
-        &self,
-        execution_arn: &str,
-        owner: &str,
-        lease: Duration,
-        track_first: bool,
-    ) -> Result<Begin, StoreError> {
+    async fn begin(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Begin, StoreError> {
         let mut c = self.conn.clone();
         let claim_key = self.key("claim", execution_arn);
         // In this order: the lease first, then the outcome. A previous holder records its
@@ -555,17 +550,9 @@ impl ExecutionStore for RedisExecutions {
         let mut pipe = redis::pipe();
         take(&mut pipe, &claim_key, owner, lease.as_millis() as u64);
         pipe.get(self.key("out", execution_arn)).exists(self.key("ex", execution_arn));
-        if track_first {
-            take(&mut pipe, &self.key("ran", execution_arn), owner, self.retention_ms);
-        }
+        take(&mut pipe, &self.key("ran", execution_arn), owner, self.retention_ms);
         let (holder, outcome, exists, first_owner): (Option<String>, Option<String>, bool, Option<String>) =
-            if track_first {
-                pipe.query_async(&mut c).await.map_err(unavailable)?
-            } else {
-                let (h, o, e): (Option<String>, Option<String>, bool) =
-                    pipe.query_async(&mut c).await.map_err(unavailable)?;
-                (h, o, e, None)
-            };
+            pipe.query_async(&mut c).await.map_err(unavailable)?;
         if !exists {
             return Err(StoreError::NotFound { what: format!("execution '{execution_arn}'") });
         }
@@ -589,7 +576,25 @@ impl ExecutionStore for RedisExecutions {
         if ours_already && !self.claim(execution_arn, owner, lease).await?.acquired() {
             return Ok(Begin::Busy);
         }
-        Ok(Begin::Acquired { first: first_owner.as_deref().is_none_or(|o| o == owner) })
+        if first_owner.as_deref().is_none_or(|o| o == owner) {
+            return Ok(Begin::Acquired { attempt: 1 });
+        }
+        // Another owner ran it before and did not finish: count this takeover (a retried
+        // begin of the same takeover is not a new one).
+        let tries_key = self.key("tries", execution_arn);
+        let (tries,): (u32,) = if ours_already {
+            let (t,): (Option<u32>,) = redis::pipe().get(&tries_key).query_async(&mut c).await.map_err(unavailable)?;
+            (t.unwrap_or(1),)
+        } else {
+            redis::pipe()
+                .incr(&tries_key, 1)
+                .pexpire(&tries_key, self.retention_ms as i64)
+                .ignore()
+                .query_async(&mut c)
+                .await
+                .map_err(unavailable)?
+        };
+        Ok(Begin::Acquired { attempt: tries.max(1) + 1 })
     }
 
     async fn claim(&self, execution_arn: &str, owner: &str, lease: Duration) -> Result<Claim, StoreError> {

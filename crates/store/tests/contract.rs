@@ -95,29 +95,33 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
     assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(3));
 
     // Begin: the lease when there is no outcome yet, the outcome (and no lease) once there is.
+    let lease = Duration::from_secs(30);
     s.start(record("c", "{}", "arn:c"), w).await.expect("start");
-    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30), true).await, Ok(Begin::Acquired { first: true }));
-    assert_eq!(s.begin("arn:c", "w2", Duration::from_secs(30), true).await, Ok(Begin::Busy));
-    assert_eq!(s.begin("arn:c", "w1", Duration::from_secs(30), true).await, Ok(Begin::Acquired { first: true }));
+    assert_eq!(s.begin("arn:c", "w1", lease).await, Ok(Begin::Acquired { attempt: 1 }));
+    assert_eq!(s.begin("arn:c", "w2", lease).await, Ok(Begin::Busy));
+    assert_eq!(s.begin("arn:c", "w1", lease).await, Ok(Begin::Acquired { attempt: 1 }), "a retried begin");
     let out =
         Finished { status: ExecutionStatus::Failed, output: None, error: Some("E".into()), cause: None, stop_ms: 3 };
     assert_eq!(s.finish_with_history("arn:c", out, vec![], "w1").await, Ok(true));
-    match s.begin("arn:c", "w2", Duration::from_secs(30), true).await {
+    match s.begin("arn:c", "w2", lease).await {
         Ok(Begin::Finished(r)) => {
             assert_eq!((r.status, r.error.as_deref(), r.stop_ms), (ExecutionStatus::Failed, Some("E"), Some(3)))
         }
         other => panic!("expected the recorded outcome, got {other:?}"),
     }
-    assert_eq!(
-        s.claim("arn:c", "w3", Duration::from_secs(30)).await,
-        again,
-        "a begin that found the outcome holds no lease"
-    );
-    assert!(matches!(s.begin("arn:none", "w1", Duration::from_secs(30), true).await, Err(StoreError::NotFound { .. })));
-    // Without tracking, a run is taken as the first (asynchronous executions rerun anyway).
+    assert_eq!(s.claim("arn:c", "w3", lease).await, again, "a begin that found the outcome holds no lease");
+    assert!(matches!(s.begin("arn:none", "w1", lease).await, Err(StoreError::NotFound { .. })));
+
+    // Attempts: each owner that takes over an unfinished run after the first counts once.
     s.start(record("d", "{}", "arn:d"), w).await.expect("start");
-    assert_eq!(s.begin("arn:d", "w1", Duration::from_millis(50), false).await, Ok(Begin::Acquired { first: true }));
-    assert_eq!(s.begin("arn:d", "w2", Duration::from_secs(30), false).await, Ok(Begin::Busy));
+    let short = Duration::from_millis(50);
+    assert_eq!(s.begin("arn:d", "w1", short).await, Ok(Begin::Acquired { attempt: 1 }));
+    assert_eq!(s.begin("arn:d", "w2", lease).await, Ok(Begin::Busy), "a live lease is not taken over");
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(s.begin("arn:d", "w2", short).await, Ok(Begin::Acquired { attempt: 2 }), "w1 died");
+    assert_eq!(s.begin("arn:d", "w2", short).await, Ok(Begin::Acquired { attempt: 2 }), "w2 retried its begin");
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(s.begin("arn:d", "w3", lease).await, Ok(Begin::Acquired { attempt: 3 }), "w2 died");
 }
 
 async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {

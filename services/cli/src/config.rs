@@ -42,11 +42,14 @@ pub struct WorkerSettings {
     /// Lease on a running execution; a crashed worker's executions resume after it expires.
     pub lease_seconds: u64,
     pub execution_timeout_seconds: u64,
+    /// Runs of an asynchronous execution cut off (its worker died) before it counts as
+    /// poison: recorded FAILED (`Expressway.ExecutionCrashed`) and dead-lettered.
+    pub max_attempts: u32,
 }
 
 impl Default for WorkerSettings {
     fn default() -> Self {
-        WorkerSettings { concurrency: 256, lease_seconds: 15, execution_timeout_seconds: 300 }
+        WorkerSettings { concurrency: 256, lease_seconds: 15, execution_timeout_seconds: 300, max_attempts: 3 }
     }
 }
 
@@ -219,6 +222,7 @@ impl Config {
         ensure!(self.results.stream_buffer >= 1, "results.stream_buffer must be at least 1");
         ensure!(!self.results.group_id.is_empty(), "results.group_id must be set");
         ensure!(self.worker.lease_seconds >= 1, "worker.lease_seconds must be at least 1");
+        ensure!(self.worker.max_attempts >= 1, "worker.max_attempts must be at least 1");
         ensure!(self.worker.execution_timeout_seconds >= 1, "worker.execution_timeout_seconds must be at least 1");
         ensure!(
             self.account.len() == 12 && self.account.chars().all(|c| c.is_ascii_digit()),

@@ -152,6 +152,7 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
             concurrency: cfg.worker.concurrency,
             limits,
             lease: Duration::from_secs(cfg.worker.lease_seconds),
+            max_attempts: cfg.worker.max_attempts,
             ..WorkerConfig::default()
         },
     ));

@@ -1,7 +1,8 @@
 //! Distributed mode on a real Apache Kafka broker and a real redis-server: separate frontend
 //! and worker processes, executions started through gRPC and through raw Kafka records,
 //! duplicate starts, a worker killed with SIGKILL (the survivor takes over), a worker shut
-//! down gracefully, and journaled tasks not run again after a crash.
+//! down gracefully, journaled tasks not run again after a crash, and a poison execution (each
+//! worker running it dies) failed and dead-lettered instead of taking down the whole pool.
 
 mod common;
 
@@ -163,4 +164,49 @@ async fn journaled_tasks_are_not_run_again_after_a_crash() {
         "a journaled task ran again: {:?}",
         per_input.values().filter(|n| **n > 1).count()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_that_takes_down_every_worker_is_failed_and_dead_lettered() {
+    let _serial = serial().await;
+    let c = Cluster::new("poison");
+    let port = free_port();
+    let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
+    let env = [("EXPRESSWAY_WORKER__MAX_ATTEMPTS", "2".to_string()), ("EXPRESSWAY_WORKER__LEASE_SECONDS", "1".into())];
+    let ch = channel(port).await;
+    let long = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":240,"End":true}}}"#;
+    let stuck = create_machine(&ch, "stuck", long, pb::LogLevel::Off).await;
+    let arn = start_grpc(&ch, &stuck, "poison-", 1).await.remove(0);
+    // Each worker that takes the execution dies while running it (as one that ran out of
+    // memory would): two runs cut off, with max_attempts = 2.
+    for i in 1..=2 {
+        let log = format!("w{i}.log");
+        let mut w = c.service_env("worker", &["--concurrency", "8"], &log, &env);
+        let owner = format!("worker-{:x}-", w.pid());
+        let claimed = wait_until(Duration::from_secs(60), || {
+            let holder: Option<String> = c.redis().get(format!("xw:claim:{arn}")).unwrap_or(None);
+            holder.is_some_and(|h| h.starts_with(&owner))
+        })
+        .await;
+        assert!(claimed, "worker {i} never took the execution: {}", c.log(&log));
+        w.signal("-KILL");
+        assert!(w.wait(Duration::from_secs(5)));
+    }
+    // The next worker fails it without running it, dead-letters its record and keeps serving.
+    let _w3 = c.service_env("worker", &["--concurrency", "8"], "w3.log", &env);
+    wait_for("the poison outcome", Duration::from_secs(60), || c.count(&format!("xw:out:{arn}")) == 1).await;
+    let out: String = c.redis().get(format!("xw:out:{arn}")).expect("outcome");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["status"], "Failed", "{out}");
+    assert_eq!(v["error"], "Expressway.ExecutionCrashed", "{out}");
+    assert!(v["cause"].as_str().unwrap_or_default().starts_with("2 runs of this execution were cut off"), "{out}");
+    let dead = c.dead_letters();
+    assert_eq!(dead.len(), 1, "one dead letter: {dead:?}");
+    let (key, value, why) = &dead[0];
+    assert_eq!(key, "poison-0", "keyed by execution name");
+    assert!(value.contains(&arn), "the start record itself: {value}");
+    assert!(why.contains("worker.max_attempts = 2"), "{why}");
+    let hello = create_machine(&ch, "hello", HELLO, pb::LogLevel::Off).await;
+    start_grpc(&ch, &hello, "after-", 50).await;
+    wait_for("executions after the poison one", Duration::from_secs(60), || c.count("xw:out:*") == 51).await;
 }

@@ -67,6 +67,10 @@ pub struct WorkerConfig {
     pub owner_id: String,
     /// How long a claim lives without renewal; a crashed worker's executions wait this long.
     pub lease: Duration,
+    /// Runs of one asynchronous execution before it counts as poison: when this many were cut
+    /// off (each worker running it died or lost its lease), the next owner records it FAILED
+    /// with [`CRASHED`] and puts its record on the dead-letter topic instead of running it.
+    pub max_attempts: u32,
 }
 
 impl Default for WorkerConfig {
@@ -76,6 +80,7 @@ impl Default for WorkerConfig {
             limits: Limits::default(),
             owner_id: format!("worker-{}", uuid_like()),
             lease: Duration::from_secs(15),
+            max_attempts: 3,
         }
     }
 }
@@ -89,6 +94,21 @@ pub const INTERRUPTED: &str = "Expressway.ExecutionInterrupted";
 
 /// The error of an execution during which the engine itself failed (a defect, caught).
 pub const CRASHED: &str = "Expressway.ExecutionCrashed";
+
+/// What handling one delivery came to.
+pub struct Handled {
+    pub outcome: OutcomeMessage,
+    /// When the outcome (and every event before it) is durable on the results stream.
+    pub receipt: Receipt,
+    /// Set for a poison execution: why its record belongs on the dead-letter topic.
+    pub dead_letter: Option<String>,
+}
+
+impl Handled {
+    fn new((outcome, receipt): (OutcomeMessage, Receipt)) -> Self {
+        Handled { outcome, receipt, dead_letter: None }
+    }
+}
 
 /// Marks an execution as running in this process for as long as it lives.
 struct RunningGuard<'a> {
@@ -283,9 +303,8 @@ impl Worker {
     }
 
     /// Run one start command to its recorded outcome. A command whose outcome is already
-    /// recorded (a redelivery) is not run again; its outcome is re-emitted. The receipt says
-    /// when the outcome (and every event before it) is durable on the results stream.
-    pub async fn execute(&self, cmd: &StartCommand) -> Result<(OutcomeMessage, Receipt), WorkerError> {
+    /// recorded (a redelivery) is not run again; its outcome is re-emitted.
+    pub async fn execute(&self, cmd: &StartCommand) -> Result<Handled, WorkerError> {
         let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
         // A second delivery to this process waits for the first to be handled.
         let _running = loop {
@@ -296,14 +315,13 @@ impl Worker {
         };
         // Take the lease; while another worker holds a live one, wait for it to finish or expire.
         let mut recreated = false;
-        let first = loop {
-            let sync = cmd.reply_to.is_some();
-            match self.executions.begin(&cmd.execution_arn, &self.config.owner_id, self.config.lease, sync).await {
-                Ok(Begin::Acquired { first }) => break first,
+        let attempt = loop {
+            match self.executions.begin(&cmd.execution_arn, &self.config.owner_id, self.config.lease).await {
+                Ok(Begin::Acquired { attempt }) => break attempt,
                 Ok(Begin::Finished(record)) => {
                     let outcome = OutcomeMessage::from_record(*record, now_ms());
                     let receipt = self.deliver(cmd, &outcome).await;
-                    return Ok((outcome, receipt));
+                    return Ok(Handled::new((outcome, receipt)));
                 }
                 Ok(Begin::Busy) => tokio::time::sleep((self.config.lease / 10).max(Duration::from_millis(50))).await,
                 Err(StoreError::NotFound { .. }) if !recreated => {
@@ -316,10 +334,13 @@ impl Worker {
                 Err(e) => return Err(store_err(e)),
             }
         };
-        if !first && cmd.reply_to.is_some() {
+        if attempt > 1 && cmd.reply_to.is_some() {
             // Synchronous Express runs at most once: an earlier run was cut off (its worker
             // died), so the caller is told so instead of a second run behind its back.
-            return self.interrupted(cmd).await;
+            return self.interrupted(cmd).await.map(Handled::new);
+        }
+        if attempt > self.config.max_attempts {
+            return self.poisoned(cmd, attempt - 1).await;
         }
         let loaded = self.machine(&cmd.revision_id).await;
         let logging = loaded.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
@@ -421,7 +442,7 @@ impl Worker {
                 tracing::warn!(execution_arn = %cmd.execution_arn, error = %e, "reply to a synchronous caller failed");
             }
         }
-        Ok((outcome, receipt))
+        Ok(Handled::new((outcome, receipt)))
     }
 
     /// Drive `run` to its end, renewing the lease every third of its length meanwhile (short
@@ -464,6 +485,36 @@ impl Worker {
         Ok((outcome, receipt))
     }
 
+    /// End an execution whose runs were all cut off without running it again: whatever it
+    /// does takes down (or stalls) the worker that runs it, and redelivered it would take the
+    /// next one, and so the whole pool, one by one.
+    async fn poisoned(&self, cmd: &StartCommand, cut_off: u32) -> Result<Handled, WorkerError> {
+        let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
+        let why = format!(
+            "{cut_off} runs of this execution were cut off before they finished (each worker running it \
+             stopped: a crash, an out-of-memory kill or a lost lease); it is not run again \
+             (worker.max_attempts = {}) and its start record is on the dead-letter topic",
+            self.config.max_attempts
+        );
+        tracing::error!(execution_arn = %cmd.execution_arn, cut_off, "poison execution: failed without running it again");
+        let finished = Finished {
+            status: ExecutionStatus::Failed,
+            output: None,
+            error: Some(CRASHED.to_string()),
+            cause: Some(why.clone()),
+            stop_ms: now_ms(),
+        };
+        until_stored(&cmd.execution_arn, || {
+            self.executions.finish_with_history(&cmd.execution_arn, finished.clone(), Vec::new(), &self.config.owner_id)
+        })
+        .await
+        .map_err(store_err)?;
+        let r = self.executions.get(&cmd.execution_arn).await.map_err(store_err)?;
+        let outcome = OutcomeMessage::from_record(r, now_ms());
+        let receipt = self.deliver(cmd, &outcome).await;
+        Ok(Handled { outcome, receipt, dead_letter: Some(why) })
+    }
+
     async fn deliver(&self, cmd: &StartCommand, outcome: &OutcomeMessage) -> Receipt {
         let receipt = self.hub.publish(ResultMessage::Outcome(outcome.clone()));
         if let Some(to) = &cmd.reply_to {
@@ -498,9 +549,9 @@ impl Worker {
             let mut shutdown = shutdown.clone();
             tasks.spawn(async move {
                 let mut backoff = Duration::from_millis(100);
-                let receipt = loop {
+                let handled = loop {
                     match worker.execute(&delivery.command).await {
-                        Ok((_, receipt)) => break Some(receipt),
+                        Ok(handled) => break Some((handled.receipt, handled.dead_letter)),
                         Err(e) if e.is_retryable() => {
                             tracing::warn!(execution_arn = %delivery.command.execution_arn, error = %e, retry_in_ms = backoff.as_millis() as u64, "execution outcome not recorded yet; retrying");
                             tokio::select! {
@@ -514,14 +565,17 @@ impl Worker {
                             // Nothing will change by trying again; holding it back would stop
                             // every later offset of its partition from being committed.
                             tracing::error!(execution_arn = %delivery.command.execution_arn, error = %e, "execution cannot be run; it is dropped");
-                            break Some(Receipt::done());
+                            break Some((Receipt::done(), None));
                         }
                     }
                 };
                 drop(permit);
-                if let Some(receipt) = receipt {
+                if let Some((receipt, dead_letter)) = handled {
                     match receipt.durable().await {
-                        Ok(()) => delivery.ack.ack(),
+                        Ok(()) => match dead_letter {
+                            Some(why) => delivery.ack.dead_letter(why).await,
+                            None => delivery.ack.ack(),
+                        },
                         // The results stream closed first (shutdown): the next owner of the
                         // partition redelivers it, and re-emits the recorded outcome.
                         Err(_) => tracing::warn!(execution_arn = %delivery.command.execution_arn, "results not durable before shutdown; left for redelivery"),

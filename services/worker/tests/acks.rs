@@ -1,13 +1,14 @@
 //! A delivery is acknowledged (its offset may be committed) only once its outcome is recorded
 //! and its results are durable: a worker that crashed before then would otherwise have lost
-//! the results of an execution nobody will run again.
+//! the results of an execution nobody will run again. A poison delivery (its runs kept being
+//! cut off) is failed without running and dead-lettered before it is acknowledged.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use expressway_asl::NoTasks;
+use expressway_asl::{NoTasks, StatesError, TaskInvoker, TaskRequest};
 use expressway_bus::{
     Ack, Delivery, ExecutionSource, NoReplies, Receipt, ResultMessage, ResultsHub, StartCommand, Subscription,
 };
@@ -151,4 +152,120 @@ async fn deliveries_are_acknowledged_once_their_results_are_durable() {
     }
     let _ = stop.send(true);
     tokio::time::timeout(Duration::from_secs(5), running).await.expect("drained").expect("joined");
+}
+
+/// Counts task calls and answers `{}`.
+#[derive(Default)]
+struct CountingTasks(AtomicUsize);
+
+impl TaskInvoker for CountingTasks {
+    fn invoke<'a>(
+        &'a self,
+        _: TaskRequest<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<serde_json::Value, StatesError>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Box::pin(async { Ok(serde_json::json!({})) })
+    }
+}
+
+#[tokio::test]
+async fn an_execution_whose_runs_keep_being_cut_off_is_failed_and_dead_lettered() {
+    let partition = Partition::default();
+    let registry = Arc::new(MemoryRegistry::new(partition.clone()));
+    let machine = registry
+        .create(NewStateMachine {
+            name: "charge".into(),
+            arn: partition.state_machine("charge"),
+            definition: r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:1:function:f","End":true}}}"#.into(),
+            kind: MachineKind::Express,
+            logging: Logging::default(),
+            tracing: false,
+            tags: Default::default(),
+            now_ms: 1,
+        })
+        .await
+        .expect("create");
+    let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(60), 1000));
+    let dead = Arc::new(Mutex::new(Vec::<String>::new()));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let mut deliveries = Vec::new();
+    // "poison": three earlier runs were cut off (three owners took the lease, none finished);
+    // "survivor": one was, so it runs again.
+    for (name, cut_off) in [("poison", 3), ("survivor", 1)] {
+        let arn = partition.express_execution("charge", name, name);
+        let record = ExecutionRecord {
+            execution_arn: arn.clone(),
+            name: name.into(),
+            state_machine_arn: machine.arn.clone(),
+            revision_id: machine.current.revision_id.clone(),
+            input_hash: expressway_store::input_hash("{}"),
+            input: "{}".into(),
+            status: ExecutionStatus::Running,
+            output: None,
+            error: None,
+            cause: None,
+            start_ms: 1,
+            stop_ms: None,
+        };
+        executions.start(record, Duration::from_secs(60)).await.expect("start");
+        for owner in 0..cut_off {
+            let taken = executions.begin(&arn, &format!("dead-{owner}"), Duration::from_millis(1)).await;
+            assert!(matches!(taken, Ok(expressway_store::Begin::Acquired { .. })), "{taken:?}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let (acked, dead) = (acked.clone(), dead.clone());
+        let ack = Ack::new(move || {
+            acked.fetch_add(1, Ordering::SeqCst);
+        })
+        .with_dead_letter(Box::new(move |why: String| Box::pin(async move { dead.lock().expect("lock").push(why) })));
+        deliveries.push(Delivery {
+            command: StartCommand {
+                execution_arn: arn,
+                execution_name: name.into(),
+                state_machine_arn: machine.arn.clone(),
+                revision_id: machine.current.revision_id.clone(),
+                input: "{}".into(),
+                start_ms: 1,
+                reply_to: None,
+                trace_header: None,
+            },
+            ack,
+        });
+    }
+    let hub = Arc::new(HeldHub::default());
+    hub.make_durable();
+    let tasks = Arc::new(CountingTasks::default());
+    let worker = Arc::new(Worker::new(
+        registry,
+        executions.clone(),
+        hub.clone(),
+        Arc::new(NoReplies),
+        tasks.clone(),
+        WorkerConfig { concurrency: 2, max_attempts: 3, ..WorkerConfig::default() },
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(Source(deliveries), stopped));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while acked.load(Ordering::SeqCst) < 2 {
+        hub.make_durable();
+        assert!(tokio::time::Instant::now() < deadline, "deliveries were not acknowledged");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(true);
+    tokio::time::timeout(Duration::from_secs(5), running).await.expect("drained").expect("joined");
+
+    let poison = executions.get(&partition.express_execution("charge", "poison", "poison")).await.expect("poison");
+    assert_eq!(poison.status, ExecutionStatus::Failed);
+    assert_eq!(poison.error.as_deref(), Some(expressway_worker::CRASHED));
+    assert!(
+        poison.cause.as_deref().unwrap_or_default().starts_with("3 runs of this execution were cut off"),
+        "{poison:?}"
+    );
+    let survivor =
+        executions.get(&partition.express_execution("charge", "survivor", "survivor")).await.expect("survivor");
+    assert_eq!(survivor.status, ExecutionStatus::Succeeded, "a second run is still allowed: {survivor:?}");
+    assert_eq!(tasks.0.load(Ordering::SeqCst), 1, "only the survivor called its task");
+    let dead = dead.lock().expect("lock");
+    assert_eq!(dead.len(), 1, "only the poison execution is dead-lettered: {dead:?}");
+    assert!(dead[0].contains("worker.max_attempts = 3"), "{}", dead[0]);
 }

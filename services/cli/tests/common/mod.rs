@@ -124,6 +124,41 @@ impl Cluster {
     pub fn log(&self, name: &str) -> String {
         std::fs::read_to_string(self.logs.join(name)).unwrap_or_default()
     }
+
+    /// The records on the dead-letter topic so far: (key, value, `expressway-error` header).
+    pub fn dead_letters(&self) -> Vec<(String, String, String)> {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        use rdkafka::message::{Headers, Message};
+        use rdkafka::{Offset, TopicPartitionList};
+        let topic = format!("{}-dlq", self.topic);
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", self.kafka.bootstrap())
+            .set("group.id", "dlq-reader")
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        let timeout = Duration::from_secs(10);
+        let metadata = consumer.fetch_metadata(Some(&topic), timeout).expect("metadata");
+        let mut tpl = TopicPartitionList::new();
+        let mut expected = 0;
+        for p in metadata.topics().iter().flat_map(|t| t.partitions()) {
+            let (low, high) = consumer.fetch_watermarks(&topic, p.id(), timeout).expect("watermarks");
+            expected += high - low;
+            tpl.add_partition_offset(&topic, p.id(), Offset::Beginning).expect("partition");
+        }
+        consumer.assign(&tpl).expect("assign");
+        let text = |b: Option<&[u8]>| String::from_utf8_lossy(b.unwrap_or_default()).to_string();
+        let mut out = Vec::new();
+        let deadline = Instant::now() + timeout;
+        while (out.len() as i64) < expected && Instant::now() < deadline {
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
+                let why =
+                    m.headers().and_then(|h| h.iter().find(|x| x.key == "expressway-error").map(|x| text(x.value)));
+                out.push((text(m.key()), text(m.payload()), why.unwrap_or_default()));
+            }
+        }
+        out
+    }
 }
 
 pub async fn channel(port: u16) -> Channel {
