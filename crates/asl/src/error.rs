@@ -8,6 +8,8 @@ pub mod errors {
     pub const ALL: &str = "States.ALL";
     pub const RUNTIME: &str = "States.Runtime";
     pub const TIMEOUT: &str = "States.Timeout";
+    /// Unwinds a stopped run; never an execution's outcome (StopExecution records that).
+    pub const ABORTED: &str = "States.Aborted";
     pub const HEARTBEAT_TIMEOUT: &str = "States.HeartbeatTimeout";
     pub const TASK_FAILED: &str = "States.TaskFailed";
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";

@@ -5,7 +5,7 @@
 //! copying the whole document; only the parts that templates select are cloned.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -21,7 +21,7 @@ use crate::definition::{
 use crate::env::{ContextSource, Env, ExecutionInfo, Vars};
 use crate::error::{errors, StatesError};
 use crate::events::{EventSink, EventType, HistoryEvent};
-use crate::jsonata::Bindings;
+use crate::jsonata::{Bindings, JsonataError};
 use crate::jsonpath::type_name;
 
 /// What a Task state asks its integration to do.
@@ -115,11 +115,60 @@ pub struct Limits {
     pub max_payload_bytes: usize,
     /// Execution time limit (Express: 5 minutes). `None` for no limit.
     pub execution_timeout: Option<Duration>,
+    /// Steps one JSONata expression may take (a step is one node of the expression evaluated
+    /// once): an evaluation cannot yield, so this bounds how long it holds its thread.
+    pub max_evaluation_steps: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_payload_bytes: 256 * 1024, execution_timeout: Some(Duration::from_secs(300)) }
+        Limits {
+            max_payload_bytes: 256 * 1024,
+            execution_timeout: Some(Duration::from_secs(300)),
+            max_evaluation_steps: 10_000_000,
+        }
+    }
+}
+
+/// Asks a running execution to stop (StopExecution). The run ends at its next state, its next
+/// few thousand JSONata steps, or at once while it waits (a Wait state, a Task in flight: the
+/// request is dropped).
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<CancelInner>);
+
+#[derive(Debug, Default)]
+struct CancelInner {
+    cancelled: AtomicBool,
+    waker: futures::task::AtomicWaker,
+}
+
+impl Cancel {
+    pub fn new() -> Self {
+        Cancel::default()
+    }
+
+    pub fn cancel(&self) {
+        self.0.cancelled.store(true, Ordering::SeqCst);
+        self.0.waker.wake();
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once cancelled (one waiter: the run).
+    fn cancelled(&self) -> impl std::future::Future<Output = ()> + '_ {
+        future::poll_fn(move |cx| {
+            if self.is_cancelled() {
+                return std::task::Poll::Ready(());
+            }
+            self.0.waker.register(cx.waker());
+            if self.is_cancelled() {
+                std::task::Poll::Ready(())
+            } else {
+                std::task::Poll::Pending
+            }
+        })
     }
 }
 
@@ -129,6 +178,8 @@ pub enum Outcome {
     Succeeded(Value),
     Failed(StatesError),
     TimedOut(StatesError),
+    /// Stopped through its [`Cancel`] (StopExecution recorded the outcome).
+    Aborted,
 }
 
 /// Runs executions. Holds the integrations; one instance serves any number of executions.
@@ -156,6 +207,18 @@ impl Interpreter {
         info: ExecutionInfo,
         sink: &dyn EventSink,
     ) -> Outcome {
+        self.execute_with(machine, input, info, sink, None).await
+    }
+
+    /// Run one execution to its end, or until `cancel` is cancelled.
+    pub async fn execute_with(
+        &self,
+        machine: &StateMachine,
+        input: Value,
+        info: ExecutionInfo,
+        sink: &dyn EventSink,
+        cancel: Option<&Cancel>,
+    ) -> Outcome {
         let mut info = info;
         if machine.reads_context && info.input.is_none() {
             info.input = Some(input.clone());
@@ -177,7 +240,8 @@ impl Interpreter {
             limits: &self.limits,
             deadline_ms: limit.map(|l| self.clock.now_millis().saturating_add(l.as_millis() as i64)),
             transitions: AtomicU64::new(0),
-            expired: AtomicBool::new(false),
+            halted: AtomicU8::new(RUNNING),
+            cancel,
         };
         run.emit(EventType::ExecutionStarted, None, || serde_json::json!({ "input": input }));
         if let Err(e) = run.check_size(&input, "the execution input", true) {
@@ -185,19 +249,37 @@ impl Interpreter {
         }
         let in_bound = json_size(&input);
         let body = run.block(&machine.root, input, in_bound, None, None);
+        let stopped = async {
+            match cancel {
+                Some(c) => c.cancelled().await,
+                None => future::pending().await,
+            }
+        };
+        let body = async {
+            match future::select(body, Box::pin(stopped)).await {
+                Either::Left((r, _)) => r,
+                Either::Right(_) => Err(run.halt(ABORTED)),
+            }
+        };
         let result = match limit {
             None => body.await,
-            Some(limit) => match future::select(body, self.clock.sleep(limit)).await {
+            Some(limit) => match future::select(Box::pin(body), self.clock.sleep(limit)).await {
                 Either::Left((r, _)) => r,
-                Either::Right(_) => Err(run.expire()),
+                Either::Right(_) => Err(run.halt(TIMED_OUT)),
             },
         };
-        if run.expired.load(Ordering::Relaxed) {
-            let e = StatesError::new(errors::TIMEOUT, "The execution timed out");
-            run.emit(EventType::ExecutionTimedOut, None, || err_details(&e));
-            return Outcome::TimedOut(e);
+        match run.halted.load(Ordering::Relaxed) {
+            TIMED_OUT => {
+                let e = StatesError::new(errors::TIMEOUT, "The execution timed out");
+                run.emit(EventType::ExecutionTimedOut, None, || err_details(&e));
+                Outcome::TimedOut(e)
+            }
+            ABORTED => {
+                run.emit(EventType::ExecutionAborted, None, || Value::Null);
+                Outcome::Aborted
+            }
+            _ => run.finish(result),
         }
-        run.finish(result)
     }
 }
 
@@ -217,9 +299,15 @@ struct Run<'a> {
     deadline_ms: Option<i64>,
     /// States entered so far (every few, the run yields).
     transitions: AtomicU64,
-    /// The time limit has passed: the error it raises is caught and retried by nothing.
-    expired: AtomicBool,
+    /// [`RUNNING`], or why the run was halted ([`TIMED_OUT`], [`ABORTED`]): the error that
+    /// unwinds a halted run is caught and retried by nothing.
+    halted: AtomicU8,
+    cancel: Option<&'a Cancel>,
 }
+
+const RUNNING: u8 = 0;
+const TIMED_OUT: u8 = 1;
+const ABORTED: u8 = 2;
 
 /// Iterations an inline Map runs at once when its MaxConcurrency is unset or 0 (AWS's limit).
 const INLINE_MAP_CONCURRENCY: usize = 40;
@@ -369,21 +457,39 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
-    /// The time limit has passed: mark the run and return the error that unwinds it.
-    fn expire(&self) -> StatesError {
-        self.expired.store(true, Ordering::Relaxed);
-        StatesError::new(errors::TIMEOUT, "The execution timed out")
+    /// Mark the run halted (the first reason stays) and return the error that unwinds it.
+    fn halt(&self, why: u8) -> StatesError {
+        let _ = self.halted.compare_exchange(RUNNING, why, Ordering::Relaxed, Ordering::Relaxed);
+        match self.halted.load(Ordering::Relaxed) {
+            ABORTED => StatesError::new(errors::ABORTED, "The execution was stopped"),
+            _ => StatesError::new(errors::TIMEOUT, "The execution timed out"),
+        }
     }
 
-    /// Before each state: end the run once its time limit has passed, whatever the states do
-    /// (a loop of Pass states never reaches an await where the timer could win), and yield
-    /// every few states so one execution never holds its thread.
-    async fn transition(&self) -> Result<(), StatesError> {
-        if self.expired.load(Ordering::Relaxed) {
-            return Err(self.expire());
+    fn is_halted(&self) -> bool {
+        self.halted.load(Ordering::Relaxed) != RUNNING
+    }
+
+    /// Whether the run must end now: halted already, stopped, or past its time limit.
+    fn must_halt(&self) -> Option<StatesError> {
+        if self.is_halted() {
+            return Some(self.halt(RUNNING));
+        }
+        if self.cancel.is_some_and(|c| c.is_cancelled()) {
+            return Some(self.halt(ABORTED));
         }
         if self.deadline_ms.is_some_and(|d| self.clock.now_millis() >= d) {
-            return Err(self.expire());
+            return Some(self.halt(TIMED_OUT));
+        }
+        None
+    }
+
+    /// Before each state: end the run once its time limit has passed or it was stopped,
+    /// whatever the states do (a loop of Pass states never reaches an await where the timer
+    /// could win), and yield every few states so one execution never holds its thread.
+    async fn transition(&self) -> Result<(), StatesError> {
+        if let Some(e) = self.must_halt() {
+            return Err(e);
         }
         if self.transitions.fetch_add(1, Ordering::Relaxed) % STATES_PER_YIELD == STATES_PER_YIELD - 1 {
             self.clock.pause().await;
@@ -656,8 +762,8 @@ impl<'a> Run<'a> {
             };
             let err = match r {
                 Ok(step) => return Ok(step),
-                // The execution's time limit is not an error a state can handle.
-                Err(e) if self.expired.load(Ordering::Relaxed) => return Err(e),
+                // The execution's time limit, or its stop, is not an error a state can handle.
+                Err(e) if self.is_halted() => return Err(e),
                 Err(e) => Self::located(st, entered, e),
             };
             // Retry: the first retrier that matches decides.
@@ -691,7 +797,7 @@ impl<'a> Run<'a> {
                     Ok((out, Some(c.next), None))
                 }
                 QueryLanguage::Jsonata => {
-                    let b = AtaEnv::new(&raw, None, Some(&err_out), &ctx, vars);
+                    let b = AtaEnv::new(self, &raw, None, Some(&err_out), &ctx, vars);
                     let out = match &c.output {
                         Some(t) => eval_jt(t, &b, "Output")?,
                         None => err_out.clone(),
@@ -891,7 +997,7 @@ impl<'a> Run<'a> {
                 }
                 Err(e) => {
                     self.emit(EventType::MapIterationFailed, Some(name), || serde_json::json!({ "index": i }));
-                    if !tolerant || self.expired.load(Ordering::Relaxed) {
+                    if !tolerant || self.is_halted() {
                         self.emit(EventType::MapStateFailed, Some(name), || Value::Null);
                         return Err(e);
                     }
@@ -926,7 +1032,7 @@ impl<'a> Run<'a> {
         let ctx = self.ctx(st);
         match &st.kind {
             Kind::Pass { .. } | Kind::Succeed | Kind::Wait(_) => {
-                let b = AtaEnv::new(&raw, None, None, &ctx, vars);
+                let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
                 if let Kind::Wait(spec) = &st.kind {
                     let d = self.wait_duration_ata(spec, &b)?;
                     self.clock.sleep(d).await;
@@ -944,7 +1050,7 @@ impl<'a> Run<'a> {
                 Ok((out.unwrap_or(raw), next, None))
             }
             Kind::Fail { error, cause } => {
-                let b = AtaEnv::new(&raw, None, None, &ctx, vars);
+                let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
                 let f = |d: Option<&Dyn<String>>, field: &str| -> Result<Option<String>, StatesError> {
                     Ok(match d {
                         None => None,
@@ -959,7 +1065,7 @@ impl<'a> Run<'a> {
                 Err(StatesError { error: f(error.as_ref(), "Error")?, cause: f(cause.as_ref(), "Cause")? })
             }
             Kind::Choice { choices, default } => {
-                let b = AtaEnv::new(&raw, None, None, &ctx, vars);
+                let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
                 let mut chosen = None;
                 for c in choices {
                     if let Condition::Ata(t) = &c.cond {
@@ -1031,7 +1137,7 @@ impl<'a> Run<'a> {
         ctx: &ContextSource,
     ) -> Result<Step, StatesError> {
         let result = {
-            let b = AtaEnv::new(&raw, None, None, ctx, vars);
+            let b = AtaEnv::new(self, &raw, None, None, ctx, vars);
             match &st.kind {
                 Kind::Map(spec) => self.map_ata(st, spec, &b, vars).await?,
                 _ => {
@@ -1051,7 +1157,7 @@ impl<'a> Run<'a> {
                 }
             }
         };
-        let b = AtaEnv::new(&raw, Some(&result), None, ctx, vars);
+        let b = AtaEnv::new(self, &raw, Some(&result), None, ctx, vars);
         let out = match &st.output {
             Some(t) => Some(eval_jt(t, &b, "Output")?),
             None => None,
@@ -1118,7 +1224,7 @@ impl<'a> Run<'a> {
                 Some(t) => {
                     let mut ictx = self.ctx(st);
                     ictx.map_item = Some((i, item));
-                    let ib = AtaEnv::new(b.input, None, None, &ictx, vars);
+                    let ib = AtaEnv::new(self, b.input, None, None, &ictx, vars);
                     eval_jt(t, &ib, "ItemSelector")?
                 }
                 None => item,
@@ -1342,8 +1448,32 @@ fn ata_secs(d: Option<&Dyn<u64>>, b: &AtaEnv<'_>, field: &str) -> Result<Option<
     }
 }
 
+/// What an evaluation asks the run it belongs to between steps.
+trait Watch: Sync {
+    fn check_evaluation(&self, steps: u64) -> Result<(), JsonataError>;
+}
+
+impl Watch for Run<'_> {
+    fn check_evaluation(&self, steps: u64) -> Result<(), JsonataError> {
+        if steps > self.limits.max_evaluation_steps {
+            return Err(JsonataError {
+                code: "U1002",
+                message: format!(
+                    "Expression evaluation took more than {} steps: check for a loop that does not end",
+                    self.limits.max_evaluation_steps
+                ),
+            });
+        }
+        match self.must_halt() {
+            Some(e) => Err(JsonataError { code: "U1003", message: e.cause.unwrap_or_default() }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What JSONata expressions of a state see: `$states` and the variables.
 pub(crate) struct AtaEnv<'a> {
+    watch: &'a dyn Watch,
     input: &'a Value,
     result: Option<&'a Value>,
     error_output: Option<&'a Value>,
@@ -1354,17 +1484,22 @@ pub(crate) struct AtaEnv<'a> {
 
 impl<'a> AtaEnv<'a> {
     fn new(
+        watch: &'a dyn Watch,
         input: &'a Value,
         result: Option<&'a Value>,
         error_output: Option<&'a Value>,
         ctx: &'a ContextSource,
         vars: &'a Vars<'a>,
     ) -> Self {
-        AtaEnv { input, result, error_output, ctx, vars, states: OnceLock::new() }
+        AtaEnv { watch, input, result, error_output, ctx, vars, states: OnceLock::new() }
     }
 }
 
 impl Bindings for AtaEnv<'_> {
+    fn check(&self, steps: u64) -> Result<(), JsonataError> {
+        self.watch.check_evaluation(steps)
+    }
+
     fn get(&self, name: &str) -> Option<&Value> {
         if name == "states" {
             return Some(self.states.get_or_init(|| {

@@ -73,6 +73,7 @@ fn run(definition: &Value, input: Value) -> Value {
         Outcome::Succeeded(v) => json!({"status": "SUCCEEDED", "output": v}),
         Outcome::Failed(e) => json!({"status": "FAILED", "error": e.error, "cause": e.cause}),
         Outcome::TimedOut(e) => json!({"status": "TIMED_OUT", "error": e.error, "cause": e.cause}),
+        Outcome::Aborted => json!({"status": "ABORTED"}),
     }
 }
 

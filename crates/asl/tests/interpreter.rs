@@ -291,3 +291,74 @@ async fn inline_map_runs_forty_iterations_at_once_by_default() {
     assert_eq!(out, json!(items), "every item, in order");
     assert_eq!(gauge.max.load(std::sync::atomic::Ordering::SeqCst), 40);
 }
+
+/// A clock that moves on by 100 ms each time it is read and whose timers never fire: only the
+/// interpreter's own checks can notice that the time limit has passed.
+struct TickingClock(std::sync::atomic::AtomicI64);
+
+impl expressway_asl::Clock for TickingClock {
+    fn now_millis(&self) -> i64 {
+        self.0.fetch_add(100, std::sync::atomic::Ordering::Relaxed)
+    }
+    fn sleep(&self, _: Duration) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(futures::future::pending())
+    }
+}
+
+#[tokio::test]
+async fn a_jsonata_evaluation_that_never_ends_is_cut_at_its_step_limit() {
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass",
+        "Output": "{% $reduce([1..1000000], function($a, $b) { $a + $b }) %}", "End": true}}});
+    let limits = Limits { max_evaluation_steps: 50_000, ..Limits::default() };
+    let interp = Interpreter::new(Arc::new(common::Script::default()), Arc::new(common::TokioClock::new()), limits);
+    let e = failed(interp.execute(&common::machine(&def), json!({}), common::info(), &NoEvents).await);
+    assert_eq!(e.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert!(e.cause.as_deref().is_some_and(|c| c.contains("U1002") && c.contains("50000 steps")), "{e:?}");
+}
+
+#[tokio::test]
+async fn the_time_limit_ends_a_jsonata_evaluation_mid_way_and_no_catch_takes_it() {
+    let def = json!({"QueryLanguage": "JSONata", "TimeoutSeconds": 2, "StartAt": "P", "States": {
+        "P": {"Type": "Task", "Resource": "arn:x", "Arguments": "{% $reduce([1..5000000], function($a, $b) { $a + $b }) %}",
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+        "Caught": {"Type": "Succeed"}}});
+    let clock = Arc::new(TickingClock(std::sync::atomic::AtomicI64::new(1_700_000_000_000)));
+    let tasks = Arc::new(common::Script::default().on("arn:x", vec![Step::Echo]));
+    let interp = Interpreter::new(tasks.clone(), clock, Limits::default());
+    match interp.execute(&common::machine(&def), json!({}), common::info(), &NoEvents).await {
+        Outcome::TimedOut(e) => assert_eq!(e.error.as_deref(), Some("States.Timeout")),
+        other => panic!("expected a time-out, got {other:?}"),
+    }
+    assert!(tasks.calls().is_empty(), "the evaluation ran to its end instead of stopping mid-way");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_run_ends_at_once_with_its_task_call_dropped() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:hang", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "After"}], "Next": "After"},
+        "After": {"Type": "Task", "Resource": "arn:after", "End": true}}});
+    let tasks = Arc::new(common::Script::default().on("arn:hang", vec![Step::Hang]).on("arn:after", vec![Step::Echo]));
+    let interp = Interpreter::new(tasks.clone(), Arc::new(common::TokioClock::new()), Limits::default());
+    let cancel = expressway_asl::exec::Cancel::new();
+    let stopper = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            cancel.cancel();
+        })
+    };
+    let log = EventLog::default();
+    let machine = common::machine(&def);
+    let outcome = interp.execute_with(&machine, json!({}), common::info(), &log, Some(&cancel)).await;
+    stopper.await.expect("stopper");
+    assert_eq!(outcome, Outcome::Aborted);
+    let calls: Vec<String> = tasks.calls().into_iter().map(|c| c.0).collect();
+    assert_eq!(calls, vec!["arn:hang".to_string()], "nothing ran after the stop");
+    let last = log.take().last().map(|e| e.event_type);
+    assert_eq!(last, Some(EventType::ExecutionAborted));
+
+    // Stopped before it starts: no state runs.
+    let outcome = interp.execute_with(&machine, json!({}), common::info(), &NoEvents, Some(&cancel)).await;
+    assert_eq!(outcome, Outcome::Aborted);
+    assert_eq!(tasks.calls().len(), 1);
+}

@@ -237,6 +237,15 @@ pub trait ResultsHub: Send + Sync {
     fn subscribe(&self, from: Option<u64>) -> Box<dyn Subscription>;
 }
 
+/// Tells the worker running an execution that StopExecution stopped it, so the run ends
+/// (and its in-flight task calls with it) instead of going on behind an ABORTED outcome.
+#[async_trait]
+pub trait Stops: Send + Sync {
+    async fn send(&self, execution_arn: &str) -> Result<(), BusError>;
+    /// The execution ARNs stopped from now on, by any process.
+    fn listen(&self) -> tokio::sync::broadcast::Receiver<String>;
+}
+
 /// Routes the outcome of a synchronous execution back to the caller that waits for it.
 #[async_trait]
 pub trait ReplyRouter: Send + Sync {

@@ -178,6 +178,27 @@ impl ReplyRouter for LocalReplies {
     }
 }
 
+/// Stops within one process (the embedded mode).
+pub struct MemoryStops(tokio::sync::broadcast::Sender<String>);
+
+impl Default for MemoryStops {
+    fn default() -> Self {
+        MemoryStops(tokio::sync::broadcast::channel(1024).0)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::Stops for MemoryStops {
+    async fn send(&self, execution_arn: &str) -> Result<(), crate::BusError> {
+        let _ = self.0.send(execution_arn.to_string());
+        Ok(())
+    }
+
+    fn listen(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.0.subscribe()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

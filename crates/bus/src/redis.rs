@@ -469,7 +469,15 @@ impl RedisReplies {
         let waiting = Arc::new(Waiting::default());
         let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
         pubsub.subscribe(&channel).await.map_err(unavailable)?;
-        let listener = tokio::spawn(listen(client, pubsub, channel.clone(), waiting.clone()));
+        // Replies lost while disconnected: their callers find the outcomes in the store.
+        let deliver = {
+            let (waiting, channel) = (waiting.clone(), channel.clone());
+            move |payload: &[u8]| match serde_json::from_slice::<OutcomeMessage>(payload) {
+                Ok(outcome) => waiting.deliver(outcome),
+                Err(e) => tracing::warn!(%channel, error = %e, "unreadable reply; ignored"),
+            }
+        };
+        let listener = tokio::spawn(listen(client, pubsub, channel.clone(), deliver));
         Ok(RedisReplies { conn, channel, waiting, listener })
     }
 
@@ -491,28 +499,31 @@ impl Drop for RedisReplies {
     }
 }
 
-async fn listen(client: redis::Client, mut pubsub: redis::aio::PubSub, channel: String, waiting: Arc<Waiting>) {
+/// Hand every message of `channel` to `on_message`, resubscribing when the connection drops.
+async fn listen(
+    client: redis::Client,
+    mut pubsub: redis::aio::PubSub,
+    channel: String,
+    on_message: impl Fn(&[u8]) + Send + 'static,
+) {
     loop {
         {
             let mut messages = pubsub.on_message();
             while let Some(msg) = messages.next().await {
-                match serde_json::from_slice::<OutcomeMessage>(msg.get_payload_bytes()) {
-                    Ok(outcome) => waiting.deliver(outcome),
-                    Err(e) => tracing::warn!(%channel, error = %e, "unreadable reply; ignored"),
-                }
+                on_message(msg.get_payload_bytes());
             }
         }
-        // The connection dropped: replies sent meanwhile are lost, and callers find those
-        // outcomes in the execution store instead.
-        tracing::warn!(%channel, "reply channel disconnected; resubscribing");
+        // The connection dropped: messages sent meanwhile are lost (each user of a channel
+        // says what covers for that).
+        tracing::warn!(%channel, "channel disconnected; resubscribing");
         let mut backoff = Duration::from_millis(100);
         pubsub = loop {
             match client.get_async_pubsub().await {
                 Ok(mut p) => match p.subscribe(&channel).await {
                     Ok(()) => break p,
-                    Err(e) => tracing::warn!(error = %e, "cannot resubscribe to the reply channel"),
+                    Err(e) => tracing::warn!(%channel, error = %e, "cannot resubscribe"),
                 },
-                Err(e) => tracing::warn!(error = %e, "cannot reconnect the reply channel"),
+                Err(e) => tracing::warn!(%channel, error = %e, "cannot reconnect"),
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -546,5 +557,66 @@ impl ReplyRouter for RedisReplies {
             tracing::debug!(%reply_to, execution_arn = %outcome.execution_arn, "no frontend listens for this reply");
         }
         Ok(())
+    }
+}
+
+/// StopExecution's signal to every worker, on one Redis pub/sub channel (`{prefix}stops`).
+/// A stop sent while a worker's subscription is down does not reach it: that run goes on to
+/// its end, and its outcome loses to the ABORTED one already recorded.
+pub struct RedisStops {
+    conn: ConnectionManager,
+    channel: String,
+    tx: tokio::sync::broadcast::Sender<String>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl RedisStops {
+    /// Subscribe; returns once the subscription is active.
+    pub async fn start(cfg: &RedisConfig) -> Result<Self, BusError> {
+        let client = cfg.client().map_err(store_unavailable)?;
+        let conn = cfg.connect().await.map_err(store_unavailable)?;
+        let channel = format!("{}stops", cfg.prefix);
+        let (tx, _) = tokio::sync::broadcast::channel(1024);
+        let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
+        pubsub.subscribe(&channel).await.map_err(unavailable)?;
+        let forward = {
+            let tx = tx.clone();
+            move |payload: &[u8]| {
+                let _ = tx.send(String::from_utf8_lossy(payload).into_owned());
+            }
+        };
+        let listener = tokio::spawn(listen(client, pubsub, channel.clone(), forward));
+        Ok(RedisStops { conn, channel, tx, listener })
+    }
+
+    /// A frontend's side: it only sends stops.
+    pub async fn sender(cfg: &RedisConfig) -> Result<Self, BusError> {
+        let conn = cfg.connect().await.map_err(store_unavailable)?;
+        let (tx, _) = tokio::sync::broadcast::channel(1);
+        Ok(RedisStops { conn, channel: format!("{}stops", cfg.prefix), tx, listener: tokio::spawn(async {}) })
+    }
+}
+
+impl Drop for RedisStops {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+#[async_trait]
+impl crate::Stops for RedisStops {
+    async fn send(&self, execution_arn: &str) -> Result<(), BusError> {
+        let mut c = self.conn.clone();
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg(&self.channel)
+            .arg(execution_arn)
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    fn listen(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.tx.subscribe()
     }
 }

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 
 use crate::grpc;
 use expressway_asl::Limits;
-use expressway_bus::memory::{bus, LocalReplies, MemoryHub};
+use expressway_bus::memory::{bus, LocalReplies, MemoryHub, MemoryStops};
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
 use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
@@ -106,6 +106,8 @@ pub async fn serve(
     // The worker stops when the bus is closed and drained (all frontends gone), never earlier:
     // the in-memory queue is not durable, so accepted executions must run before exit.
     let (_never_tx, never) = watch::channel(false);
+    let stops = Arc::new(MemoryStops::default());
+    let _following = worker.follow_stops(&*stops);
     let workers = tokio::spawn(worker.run(source, never));
 
     let frontend = Frontend {
@@ -121,6 +123,7 @@ pub async fn serve(
         bus: Arc::new(bus),
         hub: hub.clone(),
         replies,
+        stops,
     };
     let results = ResultsApi { hub, executions, stream_buffer: 64, shutdown: stop_rx };
 

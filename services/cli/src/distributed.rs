@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use expressway_asl::Limits;
 use expressway_bus::kafka::{ensure_topics, KafkaBus, KafkaHub, KafkaSource};
-use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig};
+use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig, RedisStops};
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
 use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
@@ -108,6 +108,7 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         bus: bus.clone(),
         hub: hub.clone(),
         replies: Arc::new(replies),
+        stops: Arc::new(with_retries("connecting the stop sender", || RedisStops::sender(&redis_cfg)).await?),
     };
     grpc::serve(Some(frontend), results, listener, "distributed frontend", async move {
         shutdown.await;
@@ -156,6 +157,8 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
             ..WorkerConfig::default()
         },
     ));
+    let stops = with_retries("listening for stopped executions", || RedisStops::start(&redis_cfg)).await?;
+    let _following = worker.follow_stops(&stops);
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;

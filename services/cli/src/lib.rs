@@ -126,6 +126,7 @@ pub fn outcome_json(outcome: &Outcome) -> Value {
         Outcome::Succeeded(v) => json!({"status": "SUCCEEDED", "output": v}),
         Outcome::Failed(e) => json!({"status": "FAILED", "error": e.error, "cause": e.cause}),
         Outcome::TimedOut(e) => json!({"status": "TIMED_OUT", "error": e.error, "cause": e.cause}),
+        Outcome::Aborted => json!({"status": "ABORTED"}),
     }
 }
 

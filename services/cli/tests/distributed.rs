@@ -210,3 +210,37 @@ async fn an_execution_that_takes_down_every_worker_is_failed_and_dead_lettered()
     start_grpc(&ch, &hello, "after-", 50).await;
     wait_for("executions after the poison one", Duration::from_secs(60), || c.count("xw:out:*") == 51).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_execution_ends_the_run_on_the_worker_running_it() {
+    let _serial = serial().await;
+    let c = Cluster::new("stop");
+    let port = free_port();
+    let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
+    let _worker = c.service("worker", &["--concurrency", "8"], "w1.log");
+    let ch = channel(port).await;
+    let long = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#;
+    let arn = create_machine(&ch, "long", long, pb::LogLevel::All).await;
+    let execution = start_grpc(&ch, &arn, "stop-", 1).await.remove(0);
+    let claim = format!("xw:claim:{execution}");
+    wait_for("the run to start", Duration::from_secs(60), || c.count(&claim) == 1).await;
+    let mut ex = pb::executions_client::ExecutionsClient::new(ch.clone());
+    ex.stop_execution(pb::StopExecutionRequest {
+        execution_arn: execution.clone(),
+        error: "Operator.Stop".into(),
+        cause: "no longer needed".into(),
+    })
+    .await
+    .expect("stop");
+    // The run ends and gives its lease back, instead of holding it (and a worker slot) for
+    // the rest of its minute.
+    wait_for("the run to end", Duration::from_secs(5), || c.count(&claim) == 0).await;
+    assert!(c.log("w1.log").contains("stopped execution: its run ends"), "{}", c.log("w1.log"));
+    let d = ex
+        .describe_execution(pb::DescribeExecutionRequest { execution_arn: execution.clone() })
+        .await
+        .expect("describe")
+        .into_inner();
+    assert_eq!(d.status, pb::ExecutionStatus::Aborted as i32);
+    assert_eq!((d.error.as_str(), d.cause.as_str()), ("Operator.Stop", "no longer needed"));
+}

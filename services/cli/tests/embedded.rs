@@ -531,6 +531,73 @@ async fn stop_execution_records_aborted_and_the_run_does_not_overwrite_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_execution_ends_the_run_and_its_task_call_in_flight() {
+    // "slow" never answers in time; "next" would show that the run went on past it.
+    let calls: std::sync::Arc<std::sync::Mutex<Vec<String>>> = Default::default();
+    let seen = calls.clone();
+    let function = expressway_testkit::http_server(std::sync::Arc::new(move |req: &expressway_testkit::Request| {
+        seen.lock().expect("lock").push(req.body.clone());
+        if req.body.contains("slow") {
+            std::thread::sleep(Duration::from_secs(20));
+        }
+        (200, "{}".to_string())
+    }))
+    .expect("function server");
+    let mut a = args(1, 100);
+    a.tasks.functions = vec![format!("f=http://127.0.0.1:{}/", function.port)];
+    let server = start(a).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+    // Without the stop reaching the run, its Catch would take it on to "Next" after 2 s.
+    let def = r#"{"StartAt":"Slow","States":{
+        "Slow":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f","Payload":{"step":"slow"}},
+                "TimeoutSeconds":2,"Catch":[{"ErrorEquals":["States.ALL"],"Next":"Next"}],"Next":"Next"},
+        "Next":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f","Payload":{"step":"next"}},"End":true}}}"#;
+    let arn = sm
+        .create_state_machine(create("stoppable", def, pb::LogLevel::All))
+        .await
+        .expect("create")
+        .into_inner()
+        .state_machine_arn;
+    let started = ex.start_execution(start_req(&arn, "to-stop", json!({}))).await.expect("start").into_inner();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while calls.lock().expect("lock").is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the task was never called");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    ex.stop_execution(pb::StopExecutionRequest {
+        execution_arn: started.execution_arn.clone(),
+        error: "Operator.Stop".into(),
+        cause: "stopped mid-task".into(),
+    })
+    .await
+    .expect("stop");
+    // The only worker slot is free again at once: another execution runs meanwhile.
+    let hello = sm.create_state_machine(create("hello", HELLO, pb::LogLevel::Off)).await.expect("create").into_inner();
+    let after = tokio::time::timeout(
+        Duration::from_secs(1),
+        ex.start_sync_execution(start_req(&hello.state_machine_arn, "after", json!({"name": "x"}))),
+    )
+    .await
+    .expect("the worker was freed by the stop")
+    .expect("sync start")
+    .into_inner();
+    assert_eq!(after.status, pb::ExecutionStatus::Succeeded as i32);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let bodies = calls.lock().expect("lock").clone();
+    assert_eq!(bodies.len(), 1, "the run went on after its stop: {bodies:?}");
+    let d = ex
+        .describe_execution(pb::DescribeExecutionRequest { execution_arn: started.execution_arn.clone() })
+        .await
+        .expect("describe")
+        .into_inner();
+    assert_eq!(d.status, pb::ExecutionStatus::Aborted as i32);
+    assert_eq!((d.error.as_str(), d.cause.as_str()), ("Operator.Stop", "stopped mid-task"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_executions_start_on_the_same_server() {
     let server = start(args(8, 100)).await;
     let ch = server.channel().await;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use expressway_asl::{MachineType, StateMachine};
-use expressway_bus::{ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand};
+use expressway_bus::{ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand, Stops};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Partition, Qualifier};
 use expressway_store::starter::{self, Resolver, StartPolicy, StartRequest};
@@ -63,6 +63,8 @@ pub struct Frontend {
     pub bus: Arc<dyn ExecutionBus>,
     pub hub: Arc<dyn ResultsHub>,
     pub replies: Arc<dyn ReplyRouter>,
+    /// Tells the worker running a stopped execution to end its run.
+    pub stops: Arc<dyn Stops>,
 }
 
 /// How often a synchronous caller waiting for a routed reply also looks at the store.
@@ -593,6 +595,9 @@ impl pb::executions_server::Executions for Frontend {
             .await
             .map_err(FrontendError::from)?;
         if first {
+            if let Err(e) = self.stops.send(&req.execution_arn).await {
+                tracing::warn!(execution_arn = %req.execution_arn, error = %e, "the stop is recorded but its run was not told; it ends on its own, its outcome discarded");
+            }
             let r = self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
             let outcome = convert::outcome_of(&r);
             if self.hub.publish(ResultMessage::Outcome(outcome.clone())).durable().await.is_err() {

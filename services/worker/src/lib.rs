@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dashmap::DashMap;
+use expressway_asl::exec::Cancel;
 use expressway_asl::{
     Clock, EventSink, ExecutionInfo, HistoryEvent, Interpreter, Limits, MachineType, Outcome, StateMachine, TaskInvoker,
 };
@@ -112,18 +113,20 @@ impl Handled {
 
 /// Marks an execution as running in this process for as long as it lives.
 struct RunningGuard<'a> {
-    running: &'a DashMap<String, ()>,
+    running: &'a DashMap<String, Cancel>,
     arn: String,
+    cancel: Cancel,
 }
 
 impl<'a> RunningGuard<'a> {
     /// `None` while another delivery of the same execution is being handled here.
-    fn try_new(running: &'a DashMap<String, ()>, arn: &str) -> Option<Self> {
+    fn try_new(running: &'a DashMap<String, Cancel>, arn: &str) -> Option<Self> {
         match running.entry(arn.to_string()) {
             dashmap::Entry::Occupied(_) => None,
             dashmap::Entry::Vacant(v) => {
-                v.insert(());
-                Some(RunningGuard { running, arn: arn.to_string() })
+                let cancel = Cancel::new();
+                v.insert(cancel.clone());
+                Some(RunningGuard { running, arn: arn.to_string(), cancel })
             }
         }
     }
@@ -145,9 +148,10 @@ pub struct Worker {
     config: WorkerConfig,
     /// Compiled definitions and their logging settings by revision id (revisions never change).
     cache: DashMap<String, (Arc<StateMachine>, Logging)>,
-    /// Executions running in this process: a redelivery to the same process (a partition
-    /// revoked and assigned back) waits for the run in progress instead of starting another.
-    running: DashMap<String, ()>,
+    /// Executions running in this process, with what stops each: a redelivery to the same
+    /// process (a partition revoked and assigned back) waits for the run in progress instead
+    /// of starting another.
+    running: DashMap<String, Cancel>,
 }
 
 /// Collects the events a logging configuration keeps and streams them live.
@@ -288,6 +292,41 @@ impl Worker {
         }
     }
 
+    /// End the run of a stopped execution if it runs here (StopExecution recorded ABORTED).
+    pub fn stop(&self, execution_arn: &str) -> bool {
+        match self.running.get(execution_arn) {
+            Some(c) => {
+                c.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stop the runs that `stops` names, for as long as the worker lives.
+    pub fn follow_stops(self: &Arc<Self>, stops: &dyn expressway_bus::Stops) -> tokio::task::JoinHandle<()> {
+        let mut rx = stops.listen();
+        let worker = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(arn) => match worker.upgrade() {
+                        Some(w) => {
+                            if w.stop(&arn) {
+                                tracing::info!(execution_arn = %arn, "stopped execution: its run ends");
+                            }
+                        }
+                        None => return,
+                    },
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "stop signals missed; those runs go on to their end");
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        })
+    }
+
     async fn machine(&self, revision_id: &str) -> Result<(Arc<StateMachine>, Logging), String> {
         if let Some(m) = self.cache.get(revision_id) {
             return Ok(m.clone());
@@ -307,7 +346,7 @@ impl Worker {
     pub async fn execute(&self, cmd: &StartCommand) -> Result<Handled, WorkerError> {
         let store_err = |source| WorkerError::Store { execution_arn: cmd.execution_arn.clone(), source };
         // A second delivery to this process waits for the first to be handled.
-        let _running = loop {
+        let running = loop {
             match RunningGuard::try_new(&self.running, &cmd.execution_arn) {
                 Some(g) => break g,
                 None => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -376,8 +415,13 @@ impl Worker {
                         // A last line of defence: a defect that panics while running one
                         // execution fails that execution, not the worker and every other
                         // execution it runs (nor, redelivered, the next worker).
-                        let run =
-                            std::panic::AssertUnwindSafe(self.interpreter.execute(&machine, input, info, &recorder));
+                        let run = std::panic::AssertUnwindSafe(self.interpreter.execute_with(
+                            &machine,
+                            input,
+                            info,
+                            &recorder,
+                            Some(&running.cancel),
+                        ));
                         match futures::FutureExt::catch_unwind(run).await {
                             Ok(outcome) => outcome,
                             Err(panic) => {
@@ -403,6 +447,7 @@ impl Worker {
             Outcome::Succeeded(v) => (ExecutionStatus::Succeeded, Some(v.to_string()), None, None),
             Outcome::Failed(e) => (ExecutionStatus::Failed, None, e.error, e.cause),
             Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, e.error, e.cause),
+            Outcome::Aborted => (ExecutionStatus::Aborted, None, None, None),
         };
         let history = recorder.kept.into_inner().unwrap_or_else(|p| p.into_inner());
         let finished = Finished { status, output: output.clone(), error: error.clone(), cause: cause.clone(), stop_ms };

@@ -14,13 +14,14 @@ pub fn keeps(level: LogLevel, ty: EventType) -> bool {
             ty,
             ExecutionFailed
                 | ExecutionTimedOut
+                | ExecutionAborted
                 | TaskFailed
                 | TaskTimedOut
                 | MapStateFailed
                 | MapIterationFailed
                 | ParallelStateFailed
         ),
-        LogLevel::Fatal => matches!(ty, ExecutionFailed | ExecutionTimedOut),
+        LogLevel::Fatal => matches!(ty, ExecutionFailed | ExecutionTimedOut | ExecutionAborted),
     }
 }
 

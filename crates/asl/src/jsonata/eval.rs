@@ -67,6 +67,7 @@ pub struct Ctx<'h> {
     pub host: &'h dyn Bindings,
     pub root: Val,
     depth: Cell<usize>,
+    steps: Cell<u64>,
 }
 
 pub type R = Result<Val, JsonataError>;
@@ -129,10 +130,15 @@ fn to_seq(v: Val) -> Vec<Val> {
 
 impl<'h> Ctx<'h> {
     pub fn new(host: &'h dyn Bindings, root: Val) -> Self {
-        Ctx { host, root, depth: Cell::new(0) }
+        Ctx { host, root, depth: Cell::new(0), steps: Cell::new(0) }
     }
 
     pub fn eval(&self, node: &Node, input: &Val, scope: &Rc<Scope>) -> R {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps % super::STEPS_PER_CHECK == 0 {
+            self.host.check(steps)?;
+        }
         let d = self.depth.get() + 1;
         if d > MAX_DEPTH {
             return Err(err("U1001", "Stack overflow error: the expression recursed too deeply"));

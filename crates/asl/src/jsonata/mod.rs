@@ -18,7 +18,15 @@ use eval::{Ctx, Scope, Val};
 /// Names an expression can read besides its input: `$states` and workflow variables.
 pub trait Bindings {
     fn get(&self, name: &str) -> Option<&Value>;
+    /// Asked every [`STEPS_PER_CHECK`] evaluation steps with the count so far: an error ends
+    /// the evaluation (too many steps, or the run it belongs to must stop).
+    fn check(&self, _steps: u64) -> Result<(), JsonataError> {
+        Ok(())
+    }
 }
+
+/// Evaluation steps between two [`Bindings::check`] calls.
+pub const STEPS_PER_CHECK: u64 = 4096;
 
 /// A JSONata error with its code (e.g. `T1006`) as the reference implementation names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
