@@ -334,3 +334,136 @@ async fn oauth_client_credentials_fetch_a_token_first() {
     assert_eq!(out, Outcome::Succeeded(json!({"ok": true})));
     assert_eq!(api.seen.lock().expect("lock").len(), 2, "one token request, one API call");
 }
+
+fn http_task(endpoint: String, connection: Option<&str>) -> Value {
+    let mut params = json!({"ApiEndpoint": endpoint, "Method": "GET"});
+    if let Some(c) = connection {
+        params["Authentication"] = json!({"ConnectionArn": c});
+    }
+    json!({"StartAt": "H", "States": {"H": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+        "Parameters": params, "End": true}}})
+}
+
+fn failure(o: Outcome) -> (String, String) {
+    match o {
+        Outcome::Failed(e) => (e.error.unwrap_or_default(), e.cause.unwrap_or_default()),
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_to_hosts_outside_the_allowlist() {
+    let elsewhere = server(Arc::new(|_: &Seen, _| (200, vec![], "{}".into(), Duration::ZERO))).await;
+    let to = format!("http://localhost:{}/steal", elsewhere.port);
+    let api =
+        server(Arc::new(move |_: &Seen, _| (302, vec![("location", to.clone())], String::new(), Duration::ZERO))).await;
+    let mut cfg = TasksConfig { http_allowlist: vec!["127.0.0.1".into()], ..TasksConfig::default() };
+    cfg.connections
+        .insert("api".into(), Authentication::ApiKey { header: "x-api-key".into(), value: "s3cret-key".into() });
+    let (error, cause) =
+        failure(run(cfg, http_task(format!("http://127.0.0.1:{}/orders", api.port), Some("api")), json!({})).await);
+    assert_eq!(error, "States.Http.StatusCode.302", "{cause}");
+    assert!(elsewhere.seen.lock().expect("lock").is_empty(), "the redirect was followed with the connection's key");
+}
+
+#[tokio::test]
+async fn secrets_an_endpoint_echoes_back_are_redacted() {
+    let api = server(Arc::new(|req: &Seen, _| {
+        let key = req.headers.iter().find(|(k, _)| k == "x-api-key").map(|(_, v)| v.clone()).unwrap_or_default();
+        let status = if req.path.starts_with("/fail") { 500 } else { 200 };
+        (status, vec![("x-echo", key.clone())], json!({"you_sent": key, key.clone(): 1}).to_string(), Duration::ZERO)
+    }))
+    .await;
+    let mut cfg = TasksConfig { http_allowlist: vec!["127.0.0.1".into()], ..TasksConfig::default() };
+    cfg.connections
+        .insert("api".into(), Authentication::ApiKey { header: "x-api-key".into(), value: "s3cret-key".into() });
+    let ok = run(cfg.clone(), http_task(format!("http://127.0.0.1:{}/ok", api.port), Some("api")), json!({})).await;
+    let Outcome::Succeeded(v) = ok else { panic!("{ok:?}") };
+    assert!(!v.to_string().contains("s3cret-key"), "{v}");
+    assert_eq!(v["ResponseBody"]["you_sent"], "***");
+    assert_eq!(v["Headers"]["x-echo"], "***");
+    let (error, cause) =
+        failure(run(cfg, http_task(format!("http://127.0.0.1:{}/fail", api.port), Some("api")), json!({})).await);
+    assert_eq!(error, "States.Http.StatusCode.500");
+    assert!(!cause.contains("s3cret-key") && cause.contains("***"), "{cause}");
+}
+
+#[tokio::test]
+async fn a_wildcard_admits_public_hosts_only_unless_private_networks_are_allowed() {
+    let api = server(Arc::new(|_: &Seen, _| (200, vec![], "{\"ok\":true}".into(), Duration::ZERO))).await;
+    let any = TasksConfig { http_allowlist: vec!["*".into()], ..TasksConfig::default() };
+    // Metadata services: never through `*`, and no request is made.
+    let (error, cause) =
+        failure(run(any.clone(), http_task("http://169.254.169.254/latest/meta-data/".into(), None), json!({})).await);
+    assert_eq!(error, "States.Permissions");
+    assert!(cause.contains("link-local"), "{cause}");
+    // A name that resolves to loopback: refused where it resolves, not by its spelling.
+    let local = format!("http://localhost:{}/", api.port);
+    let (error, cause) = failure(run(any.clone(), http_task(local.clone(), None), json!({})).await);
+    assert_eq!(error, "States.Permissions", "{cause}");
+    assert!(cause.contains("loopback or private"), "{cause}");
+    assert!(api.seen.lock().expect("lock").is_empty());
+    // Opted in: the same call goes through.
+    let private = TasksConfig { http_allow_private_networks: true, ..any };
+    let out = run(private, http_task(local, None), json!({})).await;
+    let Outcome::Succeeded(v) = out else { panic!("{out:?}") };
+    assert_eq!(v["ResponseBody"], json!({"ok": true}));
+}
+
+#[tokio::test]
+async fn response_bodies_are_read_up_to_the_payload_limit() {
+    let big =
+        server(Arc::new(|_: &Seen, _| (200, vec![], format!("\"{}\"", "x".repeat(300 * 1024)), Duration::ZERO))).await;
+    let mut cfg = functions(&[("big", format!("http://127.0.0.1:{}/", big.port))]);
+    cfg.http_allowlist = vec!["127.0.0.1".into()];
+    let lambda = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:big", "End": true}}});
+    let (error, cause) = failure(run(cfg.clone(), lambda, json!({})).await);
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(cause.contains("262144 bytes"), "{cause}");
+    let (error, _) = failure(run(cfg, http_task(format!("http://127.0.0.1:{}/", big.port), None), json!({})).await);
+    assert_eq!(error, "States.DataLimitExceeded");
+}
+
+#[tokio::test]
+async fn an_oauth_token_is_reused_until_shortly_before_it_expires() {
+    let api = server(Arc::new(|req: &Seen, n| {
+        if req.path == "/token" {
+            // The second token lives less than the one-minute margin: it is never reused.
+            let expires = if n == 1 { 3600 } else { 30 };
+            return (
+                200,
+                vec![],
+                json!({"access_token": format!("tok-{n}"), "expires_in": expires}).to_string(),
+                Duration::ZERO,
+            );
+        }
+        (200, vec![], "{}".into(), Duration::ZERO)
+    }))
+    .await;
+    let mut cfg = TasksConfig { http_allowlist: vec!["127.0.0.1".into()], ..TasksConfig::default() };
+    let oauth = |port: u16| Authentication::OauthClientCredentials {
+        token_url: format!("http://127.0.0.1:{port}/token"),
+        client_id: "id".into(),
+        client_secret: "very-secret".into(),
+        scope: None,
+    };
+    cfg.connections.insert("long".into(), oauth(api.port));
+    let integrations = Arc::new(Integrations::new(cfg).expect("client"));
+    let interp = Interpreter::new(integrations, Arc::new(TokioClock), Limits::default());
+    let machine = StateMachine::from_value(
+        &http_task(format!("http://127.0.0.1:{}/orders", api.port), Some("long")),
+        MachineType::Express,
+    )
+    .expect("valid definition");
+    for _ in 0..3 {
+        let out = interp.execute(&machine, json!({}), ExecutionInfo::default(), &NoEvents).await;
+        assert!(matches!(out, Outcome::Succeeded(_)), "{out:?}");
+    }
+    let seen = api.seen.lock().expect("lock").clone();
+    let tokens = seen.iter().filter(|r| r.path == "/token").count();
+    assert_eq!(tokens, 1, "one token for three calls");
+    assert!(seen
+        .iter()
+        .filter(|r| r.path == "/orders")
+        .all(|r| r.headers.iter().any(|(k, v)| k == "authorization" && v == "Bearer tok-1")));
+}
