@@ -179,6 +179,9 @@ pub struct TaskArgs {
     /// A host HTTP tasks may call (repeatable; `*.example.com` or `*`).
     #[arg(long = "http-allow", value_name = "HOST")]
     pub http_allow: Vec<String>,
+    /// Let allowed names resolve to loopback and private addresses (`localhost`, 10.x…).
+    #[arg(long)]
+    pub http_allow_private_networks: bool,
     /// A TOML file with task integration settings (functions, connections, allowlist).
     #[arg(long, env = "EXPRESSWAY_TASKS_CONFIG")]
     pub tasks_config: Option<std::path::PathBuf>,
@@ -203,6 +206,7 @@ impl TaskArgs {
             cfg.functions.insert(name.to_string(), FunctionTarget { url: url.to_string() });
         }
         cfg.http_allowlist.extend(self.http_allow.iter().cloned());
+        cfg.http_allow_private_networks |= self.http_allow_private_networks;
         Ok(cfg)
     }
 }
