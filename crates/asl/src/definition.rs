@@ -183,6 +183,9 @@ impl StateMachine {
     }
 
     pub fn from_json_with(text: &str, ty: MachineType) -> Result<StateMachine, DefinitionError> {
+        if text.len() > MAX_DEFINITION_BYTES {
+            return Err(DefinitionError::TooLarge { size: text.len(), limit: MAX_DEFINITION_BYTES });
+        }
         let value: Value = parse_json(text).map_err(DefinitionError::Json)?;
         Self::from_value(&value, ty)
     }
@@ -222,10 +225,13 @@ impl StateMachine {
     }
 }
 
+/// Largest definition accepted (AWS's limit: 1 MiB).
+pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+
 /// Parse JSON with a nesting limit so hostile documents get an error rather than a stack overflow.
 pub fn parse_json(text: &str) -> Result<Value, String> {
-    // serde_json itself refuses nesting deeper than 128 levels.
-    serde_json::from_str(text).map_err(|e| e.to_string())
+    // serde_json itself refuses nesting more than 127 levels deep.
+    serde_json::from_str(text).map_err(|e| crate::error::json_error(&e))
 }
 
 fn diag(code: &'static str, message: String, location: &str) -> Diagnostic {

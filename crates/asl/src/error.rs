@@ -85,11 +85,16 @@ pub enum DefinitionError {
     Json(String),
     #[error("{}", fmt_diagnostics(.0))]
     Invalid(Vec<Diagnostic>),
+    #[error("the definition is {size} bytes, more than the limit of {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
 }
+
+/// Diagnostics a message (or an error status) names one by one; the rest are counted.
+pub const DIAGNOSTICS_SHOWN: usize = 10;
 
 fn fmt_diagnostics(d: &[Diagnostic]) -> String {
     let mut s = String::from("Invalid State Machine Definition: ");
-    for (i, x) in d.iter().enumerate() {
+    for (i, x) in d.iter().take(DIAGNOSTICS_SHOWN).enumerate() {
         if i > 0 {
             s.push_str(", ");
         }
@@ -97,7 +102,53 @@ fn fmt_diagnostics(d: &[Diagnostic]) -> String {
         s.push_str(&x.to_string());
         s.push('\'');
     }
+    if d.len() > DIAGNOSTICS_SHOWN {
+        s.push_str(&format!(
+            " and {} more (ValidateStateMachineDefinition lists them all)",
+            d.len() - DIAGNOSTICS_SHOWN
+        ));
+    }
     s
+}
+
+/// Deepest nesting of arrays and objects a JSON document may have (serde_json's limit).
+pub const MAX_JSON_DEPTH: usize = 127;
+
+/// Deepest nesting of arrays and objects in JSON text (strings skipped), counted without
+/// parsing: what a syntax-only check (which does not nest) leaves to find out.
+pub fn json_depth(text: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in text.as_bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// What is wrong with a JSON document, in words: serde_json's nesting limit reads as such.
+pub fn json_error(e: &serde_json::Error) -> String {
+    if e.to_string().starts_with("recursion limit exceeded") {
+        // serde_json's limit, which the interpreter's parse of an input meets too.
+        format!("nested more than {MAX_JSON_DEPTH} levels deep (at line {} column {})", e.line(), e.column())
+    } else {
+        e.to_string()
+    }
 }
 
 impl DefinitionError {
@@ -107,6 +158,23 @@ impl DefinitionError {
                 vec![Diagnostic { code: "INVALID_JSON_DESCRIPTION", message: m.clone(), location: String::new() }]
             }
             DefinitionError::Invalid(d) => d.clone(),
+            DefinitionError::TooLarge { .. } => {
+                vec![Diagnostic { code: "DEFINITION_TOO_LARGE", message: self.to_string(), location: String::new() }]
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn json_depth_agrees_with_what_serde_json_parses() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        for n in [1, 127, 128, 129, 200] {
+            let text = nested(n);
+            let parsed = serde_json::from_str::<serde_json::Value>(&text).is_ok();
+            assert_eq!(super::json_depth(&text) <= super::MAX_JSON_DEPTH, parsed, "depth {n}");
+        }
+        assert_eq!(super::json_depth(r#"{"a": "[[[{{\"]]", "b": [{"c": []}]}"#), 4);
     }
 }

@@ -99,7 +99,27 @@ fn nested_blocks_are_validated_in_place() {
 fn hostile_input_gets_errors_not_panics() {
     // Deep nesting.
     let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert!(matches!(StateMachine::from_json(&deep), Err(DefinitionError::Json(_))));
+    match StateMachine::from_json(&deep) {
+        Err(DefinitionError::Json(m)) => assert!(m.starts_with("nested more than 127 levels deep"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // AWS's size limit, before anything is parsed.
+    let huge =
+        format!(r#"{{"Comment":"{}","StartAt":"A","States":{{"A":{{"Type":"Succeed"}}}}}}"#, "x".repeat(1 << 20));
+    match StateMachine::from_json(&huge) {
+        Err(e @ DefinitionError::TooLarge { limit: 1_048_576, .. }) => {
+            assert_eq!(e.diagnostics()[0].code, "DEFINITION_TOO_LARGE")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Many faults: the message names ten and counts the rest.
+    let states: serde_json::Map<String, serde_json::Value> =
+        (0..40).map(|i| (format!("S{i}"), json!({"Type": "Pass", "Next": "Gone"}))).collect();
+    let many = json!({"StartAt": "S0", "States": states}).to_string();
+    let e = StateMachine::from_json(&many).expect_err("invalid");
+    assert!(e.diagnostics().len() >= 40);
+    let m = e.to_string();
+    assert!(m.contains("more (ValidateStateMachineDefinition lists them all)") && m.len() < 2000, "{m}");
     // Malformed JSON and wrong types.
     assert!(matches!(StateMachine::from_json("{\"StartAt\": "), Err(DefinitionError::Json(_))));
     assert!(StateMachine::from_json("[]").is_err());

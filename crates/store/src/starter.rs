@@ -156,7 +156,12 @@ pub async fn prepare(
     }
     // Checked, not kept: the worker parses it when it runs.
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&input) {
-        return Err(StartError::InvalidInput(e.to_string()));
+        return Err(StartError::InvalidInput(expressway_asl::error::json_error(&e)));
+    }
+    // The syntax check above does not nest; the run's parse would refuse it later.
+    let deepest = expressway_asl::error::MAX_JSON_DEPTH;
+    if expressway_asl::error::json_depth(&input) > deepest {
+        return Err(StartError::InvalidInput(format!("nested more than {deepest} levels deep")));
     }
     let revision_id = resolver.revision_id(&req.state_machine_arn).await?;
     let sm_name = arn::parse_state_machine(&req.state_machine_arn)

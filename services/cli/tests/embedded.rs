@@ -290,6 +290,14 @@ async fn error_paths_have_precise_statuses() {
     let fields: Vec<String> =
         e.get_details_bad_request().expect("details").field_violations.into_iter().map(|v| v.field).collect();
     assert!(fields.contains(&"/States/A/Next".to_string()) && fields.contains(&"/States/B".to_string()), "{fields:?}");
+    // Hundreds of faults: a status that fits in its headers, the count in the message.
+    let states: serde_json::Map<String, Value> =
+        (0..300).map(|i| (format!("S{i}"), json!({"Type": "Pass", "Next": format!("Gone{i}")}))).collect();
+    let many = json!({"StartAt": "S0", "States": states}).to_string();
+    let e = sm.create_state_machine(create("many", &many, pb::LogLevel::Off)).await.expect_err("invalid");
+    assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+    assert!(e.message().contains("more (ValidateStateMachineDefinition lists them all)"), "{}", e.message());
+    assert_eq!(e.get_details_bad_request().expect("details").field_violations.len(), 10);
 
     let v = sm
         .validate_state_machine_definition(pb::ValidateStateMachineDefinitionRequest {
@@ -345,7 +353,10 @@ async fn error_paths_have_precise_statuses() {
     // Inputs: not JSON, or over 256 KiB, are refused before anything is queued.
     let mut r = start_req(&arn, "", json!({}));
     r.input = "{not json".into();
-    assert_eq!(ex.start_execution(r).await.expect_err("json").code(), Code::InvalidArgument);
+    assert_eq!(ex.start_execution(r.clone()).await.expect_err("json").code(), Code::InvalidArgument);
+    r.input = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    let e = ex.start_execution(r).await.expect_err("deep");
+    assert!(e.code() == Code::InvalidArgument && e.message().contains("nested more than 127 levels deep"), "{e:?}");
     let big = json!({"s": "x".repeat(300 * 1024)});
     assert_eq!(ex.start_execution(start_req(&arn, "", big)).await.expect_err("size").code(), Code::InvalidArgument);
 

@@ -70,8 +70,10 @@ impl From<FrontendError> for Status {
         let message = e.to_string();
         match &e {
             FrontendError::Definition(d) => {
+                // Bounded: the details travel in a header. All of them are in the body of
+                // ValidateStateMachineDefinition's answer.
                 let mut details = ErrorDetails::new();
-                for diag in d.diagnostics() {
+                for diag in d.diagnostics().into_iter().take(expressway_asl::error::DIAGNOSTICS_SHOWN) {
                     let field = if diag.location.is_empty() { "/".to_string() } else { diag.location.clone() };
                     details.add_bad_request_violation(field, format!("{}: {}", diag.code, diag.message));
                 }
