@@ -255,6 +255,12 @@ fn machines() -> &'static Machines {
     })
 }
 
+/// `EXPRESSWAY_FUZZ_DEBUG=1` prints each outcome (to check what a corpus input reaches).
+fn debug() -> bool {
+    static D: OnceLock<bool> = OnceLock::new();
+    *D.get_or_init(|| std::env::var_os("EXPRESSWAY_FUZZ_DEBUG").is_some())
+}
+
 fn run(machine: &StateMachine, input: Value) {
     let interp = Interpreter::new(
         Arc::new(NoTasks),
@@ -270,6 +276,9 @@ fn run(machine: &StateMachine, input: Value) {
     };
     let events = EventLog::default();
     let outcome = futures::executor::block_on(interp.execute(machine, input, info, &events));
+    if debug() {
+        eprintln!("outcome: {outcome:?}");
+    }
     match outcome {
         Outcome::Succeeded(v) => {
             let _ = v.to_string();

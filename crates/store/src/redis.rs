@@ -49,6 +49,14 @@ pub struct RedisConfig {
     /// How long a command may wait for its answer before it fails as unavailable (and is
     /// retried by whoever sent it). Longer than a busy server's worst pause.
     pub response_timeout: Duration,
+    /// ACL user and password (they may also be in the URL: `redis://user:password@host`).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// For `rediss://`: the CA that signed the server's certificate (PEM; default: the
+    /// system's roots), and a client certificate and key when the server asks for one.
+    pub tls_ca_file: Option<std::path::PathBuf>,
+    pub tls_cert_file: Option<std::path::PathBuf>,
+    pub tls_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for RedisConfig {
@@ -58,6 +66,11 @@ impl Default for RedisConfig {
             prefix: "xw:".into(),
             retention: Duration::from_secs(3600),
             response_timeout: Duration::from_secs(2),
+            username: None,
+            password: None,
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -66,12 +79,43 @@ impl RedisConfig {
     /// A client for the configured server (for pub/sub and blocking reads on connections of
     /// their own).
     pub fn client(&self) -> Result<redis::Client, StoreError> {
-        redis::Client::open(self.url.as_str()).map_err(|e| StoreError::Invalid(format!("redis url: {e}")))
+        use redis::IntoConnectionInfo;
+        let invalid = |what: &str, e: &dyn std::fmt::Display| StoreError::Invalid(format!("{what}: {e}"));
+        let mut info = self.url.as_str().into_connection_info().map_err(|e| invalid("redis url", &e))?;
+        if self.username.is_some() || self.password.is_some() {
+            let mut settings = info.redis_settings().clone();
+            if let Some(u) = &self.username {
+                settings = settings.set_username(u);
+            }
+            if let Some(p) = &self.password {
+                settings = settings.set_password(p);
+            }
+            info = info.set_redis_settings(settings);
+        }
+        if self.tls_ca_file.is_none() && self.tls_cert_file.is_none() {
+            return redis::Client::open(info).map_err(|e| invalid("redis url", &e));
+        }
+        let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| invalid(&format!("reading {}", p.display()), &e));
+        let client_tls = match (&self.tls_cert_file, &self.tls_key_file) {
+            (Some(c), Some(k)) => Some(redis::ClientTlsConfig { client_cert: read(c)?, client_key: read(k)? }),
+            (None, None) => None,
+            _ => {
+                return Err(StoreError::Invalid(
+                    "redis: a client certificate needs its key, and the other way round".into(),
+                ))
+            }
+        };
+        let root_cert = self.tls_ca_file.as_deref().map(read).transpose()?;
+        redis::Client::build_with_tls(info, redis::TlsCertificates { client_tls, root_cert })
+            .map_err(|e| invalid("redis TLS settings", &e))
     }
 
     /// A shared, multiplexed connection that reconnects by itself.
     pub async fn connect(&self) -> Result<ConnectionManager, StoreError> {
         let config = redis::aio::ConnectionManagerConfig::new()
+            // Reconnects back off to at most a second apart: a restarted server is found
+            // again within a second of its return.
+            .set_max_delay(Duration::from_secs(1))
             .set_response_timeout(Some(self.response_timeout))
             .set_connection_timeout(Some(self.response_timeout));
         let mut conn = ConnectionManager::new_with_config(self.client()?, config).await.map_err(unavailable)?;

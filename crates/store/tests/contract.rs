@@ -197,3 +197,64 @@ async fn redis_down_is_unavailable_not_a_hang() {
     assert!(err.is_retryable());
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn redis_over_tls_with_an_acl_user_keeps_the_contract() {
+    let certs = expressway_testkit::tls::Certs::generate().expect("certificates");
+    let tls_port = expressway_testkit::free_port();
+    let path = |p: &std::path::Path| p.display().to_string();
+    let (cert, key, ca) = (path(&certs.server_cert), path(&certs.server_key), path(&certs.ca));
+    let tls_args = |clients: &'static str| {
+        let mut a = vec![
+            "--tls-port".to_string(),
+            tls_port.to_string(),
+            "--tls-cert-file".into(),
+            cert.clone(),
+            "--tls-key-file".into(),
+            key.clone(),
+            "--tls-ca-cert-file".into(),
+            ca.clone(),
+            "--tls-auth-clients".into(),
+            clients.into(),
+        ];
+        // Only an ACL user: the default user is off.
+        a.extend(
+            ["--user", "default", "off", "--user", "alice", "on", ">alice-pw-1", "~*", "&*", "+@all"].map(String::from),
+        );
+        a
+    };
+    let args = tls_args("no");
+    let server =
+        expressway_testkit::redis_with(&args.iter().map(String::as_str).collect::<Vec<_>>()).expect("redis-server");
+    let url = format!("rediss://127.0.0.1:{tls_port}");
+    let cfg = RedisConfig {
+        url: url.clone(),
+        username: Some("alice".into()),
+        password: Some("alice-pw-1".into()),
+        tls_ca_file: Some(certs.ca.clone()),
+        ..RedisConfig::default()
+    };
+    let conn = connect(&cfg).await.expect("connect over TLS as alice");
+    executions_contract(Arc::new(RedisExecutions::new(conn, &cfg))).await;
+    // The wrong password, no user, or a CA that did not sign the server: refused, clearly.
+    let wrong = RedisConfig { password: Some("nope".into()), ..cfg.clone() };
+    let e = connect(&wrong).await.expect_err("wrong password");
+    assert!(e.to_string().to_lowercase().contains("authentication failed"), "{e}");
+    let anonymous = RedisConfig { username: None, password: None, ..cfg.clone() };
+    assert!(connect(&anonymous).await.is_err(), "the default user is off");
+    let untrusted = RedisConfig { tls_ca_file: None, ..cfg.clone() };
+    assert!(connect(&untrusted).await.is_err(), "the system roots do not know the test CA");
+    drop(server);
+
+    // A server that asks for client certificates.
+    let args = tls_args("yes");
+    let _server =
+        expressway_testkit::redis_with(&args.iter().map(String::as_str).collect::<Vec<_>>()).expect("redis-server");
+    assert!(connect(&cfg).await.is_err(), "no client certificate");
+    let mtls = RedisConfig {
+        tls_cert_file: Some(certs.client_cert.clone()),
+        tls_key_file: Some(certs.client_key.clone()),
+        ..cfg
+    };
+    connect(&mtls).await.expect("connect with a client certificate");
+}

@@ -6,10 +6,12 @@
 //! - [`kafka`]: Apache Kafka in KRaft mode, one node ([`kafka::Kafka::single`], or the one
 //!   [`kafka::shared`] per test binary) or a cluster of three for replication and broker faults;
 //!   its jars come from Maven Central through `deploy/local/stack.sh jars`;
-//! - [`http_server`]: a small HTTP server that records what it receives (Task functions).
+//! - [`http_server`]: a small HTTP server that records what it receives (Task functions);
+//! - [`tls::Certs`]: a CA with server and client certificates for TLS tests.
 
 pub mod kafka;
 mod process;
+pub mod tls;
 
 use std::process::Command;
 use std::time::Duration;

@@ -21,6 +21,14 @@ pub struct RedisSettings {
     pub retention_seconds: u64,
     /// How long a command waits for Redis's answer before it is retried.
     pub response_timeout_ms: u64,
+    /// ACL user and password (`EXPRESSWAY_REDIS__PASSWORD` keeps it out of files).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// For `rediss://` URLs: the server's CA (PEM; default: the system's roots), and a client
+    /// certificate and key for servers that ask for one (`tls-auth-clients yes`).
+    pub tls_ca_file: Option<PathBuf>,
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for RedisSettings {
@@ -30,6 +38,11 @@ impl Default for RedisSettings {
             prefix: "xw:".into(),
             retention_seconds: 3600,
             response_timeout_ms: 2000,
+            username: None,
+            password: None,
+            tls_ca_file: None,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -204,12 +217,23 @@ impl Config {
         for t in [&self.kafka.executions_topic, &self.kafka.results_topic, &self.kafka.dead_letter_topic] {
             ensure!(!t.is_empty() && !t.contains(' '), "topic names must be non-empty without spaces: '{t}'");
         }
-        // Refused here rather than retried forever at start-up: this build has no TLS client.
+        let tls = self.redis.url.starts_with("rediss://");
         ensure!(
-            !self.redis.url.starts_with("rediss://"),
-            "redis.url: TLS to Redis (rediss://) is not supported by this build; use redis://"
+            tls || self.redis.url.starts_with("redis://"),
+            "redis.url must be a redis:// or rediss:// URL, got '{}'",
+            self.redis.url
         );
-        ensure!(self.redis.url.starts_with("redis://"), "redis.url must be a redis:// URL, got '{}'", self.redis.url);
+        ensure!(
+            tls || (self.redis.tls_ca_file.is_none() && self.redis.tls_cert_file.is_none()),
+            "redis.tls_* settings need a rediss:// URL"
+        );
+        ensure!(
+            self.redis.tls_cert_file.is_some() == self.redis.tls_key_file.is_some(),
+            "redis.tls_cert_file and redis.tls_key_file go together"
+        );
+        for f in [&self.redis.tls_ca_file, &self.redis.tls_cert_file, &self.redis.tls_key_file].into_iter().flatten() {
+            ensure!(f.is_file(), "redis: {} is not a readable file", f.display());
+        }
         ensure!(self.redis.response_timeout_ms >= 1, "redis.response_timeout_ms must be at least 1");
         if let Some(p) = self.kafka.properties.get("security.protocol") {
             ensure!(
@@ -283,7 +307,7 @@ mod tests {
 
         // What this build cannot serve is refused at start-up, with the reason.
         for (toml, says) in [
-            ("[redis]\nurl = \"rediss://r:6380\"\n", "rediss://"),
+            ("[redis]\nurl = \"redis://r:6380\"\ntls_ca_file = \"/ca.pem\"\n", "need a rediss:// URL"),
             ("[kafka.properties]\n\"security.protocol\" = \"SASL_SSL\"\n", "SASL_SSL"),
         ] {
             std::fs::write(&file, toml).expect("write");

@@ -33,6 +33,11 @@ fn redis_config(cfg: &Config) -> RedisConfig {
         prefix: cfg.redis.prefix.clone(),
         retention: Duration::from_secs(cfg.redis.retention_seconds),
         response_timeout: Duration::from_millis(cfg.redis.response_timeout_ms),
+        username: cfg.redis.username.clone(),
+        password: cfg.redis.password.clone(),
+        tls_ca_file: cfg.redis.tls_ca_file.clone(),
+        tls_cert_file: cfg.redis.tls_cert_file.clone(),
+        tls_key_file: cfg.redis.tls_key_file.clone(),
     }
 }
 
