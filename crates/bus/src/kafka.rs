@@ -26,7 +26,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -55,6 +54,10 @@ pub struct KafkaConfig {
     pub group_id: String,
     /// Extra librdkafka settings (security, tuning), applied last.
     pub properties: BTreeMap<String, String>,
+    /// `sasl.password`, apart so that it can come from `EXPRESSWAY_KAFKA__SASL_PASSWORD`
+    /// instead of a file (an environment variable cannot name a key with a dot).
+    #[serde(skip_serializing)]
+    pub sasl_password: Option<String>,
 }
 
 impl Default for KafkaConfig {
@@ -68,6 +71,7 @@ impl Default for KafkaConfig {
             replication_factor: 1,
             group_id: "expressway-workers".into(),
             properties: BTreeMap::new(),
+            sasl_password: None,
         }
     }
 }
@@ -92,6 +96,9 @@ impl KafkaConfig {
         c.set("client.id", "expressway");
         for (k, v) in &self.properties {
             c.set(k, v);
+        }
+        if let Some(p) = &self.sasl_password {
+            c.set("sasl.password", p);
         }
         c
     }
@@ -138,8 +145,57 @@ impl KafkaConfig {
 }
 
 /// Create the topics that are missing, with the configured partition count.
+/// Notes why the broker refused this client (failed authentication or TLS handshake), which
+/// librdkafka reports only to this callback while the request itself waits for its timeout.
+#[derive(Default)]
+struct RefusalWatch(Mutex<Option<String>>);
+
+impl ClientContext for RefusalWatch {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if matches!(error.rdkafka_error_code(), Some(RDKafkaErrorCode::Authentication | RDKafkaErrorCode::SSL)) {
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason.to_string());
+        }
+        tracing::warn!(error = %error, reason, "kafka client error");
+    }
+}
+
+impl rdkafka::producer::ProducerContext for RefusalWatch {
+    type DeliveryOpaque = ();
+    fn delivery(&self, _: &rdkafka::message::DeliveryResult<'_>, _: Self::DeliveryOpaque) {}
+}
+
+/// Whether the brokers accept this client, within `within`: refused credentials or
+/// certificates are [`BusError::Refused`] at once (librdkafka reports them only to the error
+/// callback, served by polling, while requests wait out their timeouts).
+fn probe(cfg: &KafkaConfig, within: Duration) -> Result<(), BusError> {
+    use rdkafka::producer::BaseProducer;
+    let client: BaseProducer<RefusalWatch> =
+        cfg.client_config().create_with_context(RefusalWatch::default()).map_err(unavailable)?;
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let answered = client.client().fetch_metadata(None, Duration::from_millis(500));
+        client.poll(Duration::from_millis(50));
+        if let Some(why) = client.context().0.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+            return Err(BusError::Refused(why));
+        }
+        match answered {
+            Ok(_) => return Ok(()),
+            Err(e) if std::time::Instant::now() >= deadline => return Err(unavailable(e)),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Create the topics that are missing, with the configured partition count. Being the first
+/// call a service makes, it first tells refused credentials or certificates apart from a
+/// broker that is not there yet.
 pub async fn ensure_topics(cfg: &KafkaConfig, topics: &[&str]) -> Result<(), BusError> {
-    let admin: AdminClient<DefaultClientContext> = cfg.client_config().create().map_err(unavailable)?;
+    let probed = cfg.clone();
+    tokio::task::spawn_blocking(move || probe(&probed, Duration::from_secs(10)))
+        .await
+        .map_err(|e| BusError::Unavailable(e.to_string()))??;
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> =
+        cfg.client_config().create().map_err(unavailable)?;
     let new: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|t| NewTopic::new(t, cfg.partitions, TopicReplication::Fixed(cfg.replication_factor)))

@@ -41,11 +41,14 @@ pub enum BusError {
     Closed,
     #[error("bus unavailable: {0}")]
     Unavailable(String),
+    /// The broker refused this client (credentials, certificates): retrying will not help.
+    #[error("the broker refused the connection: {0}")]
+    Refused(String),
 }
 
 impl BusError {
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, BusError::Closed)
+        !matches!(self, BusError::Closed | BusError::Refused(_))
     }
 }
 

@@ -125,6 +125,10 @@ impl RedisConfig {
 }
 
 fn unavailable(e: redis::RedisError) -> StoreError {
+    if e.kind() == redis::ErrorKind::AuthenticationFailed {
+        // Retrying the same credentials will not help.
+        return StoreError::Invalid(format!("redis refused the credentials: {e}"));
+    }
     StoreError::Unavailable(e.to_string())
 }
 

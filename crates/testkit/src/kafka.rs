@@ -31,11 +31,16 @@ pub struct KafkaOptions {
     pub heap_mb: u32,
     /// Extra `server.properties` lines, applied after the defaults.
     pub properties: Vec<(String, String)>,
+    /// Two more listeners beside PLAINTEXT, with these certificates: SSL, and SASL_SSL with
+    /// the mechanisms PLAIN and SCRAM-SHA-512 for [`KafkaOptions::users`].
+    pub tls: Option<crate::tls::Certs>,
+    /// SASL users (name, password), known to both mechanisms.
+    pub users: Vec<(String, String)>,
 }
 
 impl Default for KafkaOptions {
     fn default() -> Self {
-        KafkaOptions { nodes: 1, heap_mb: 512, properties: Vec::new() }
+        KafkaOptions { nodes: 1, heap_mb: 512, properties: Vec::new(), tls: None, users: Vec::new() }
     }
 }
 
@@ -43,6 +48,8 @@ struct Node {
     id: usize,
     port: u16,
     controller_port: u16,
+    /// The SSL and SASL_SSL listeners, when the cluster has them.
+    secure_ports: Option<(u16, u16)>,
     server: Server,
 }
 
@@ -118,14 +125,27 @@ impl Kafka {
         for (i, (port, ctl)) in ports.iter().copied().enumerate() {
             let node_dir = dir.join(format!("node-{}", i + 1));
             std::fs::create_dir_all(&node_dir).map_err(|e| format!("{}: {e}", node_dir.display()))?;
+            let secure_ports = opts.tls.as_ref().map(|_| (free_port(), free_port()));
+            let (mut listeners, mut advertised) = (
+                format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctl}"),
+                format!("PLAINTEXT://127.0.0.1:{port}"),
+            );
+            if let Some((ssl, sasl)) = secure_ports {
+                let extra = format!(",SSL://127.0.0.1:{ssl},SASL_SSL://127.0.0.1:{sasl}");
+                listeners.push_str(&extra);
+                advertised.push_str(&extra);
+            }
             let mut props = vec![
                 ("process.roles".to_string(), "broker,controller".to_string()),
                 ("node.id".into(), (i + 1).to_string()),
                 ("controller.quorum.voters".into(), voters.join(",")),
-                ("listeners".into(), format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{ctl}")),
-                ("advertised.listeners".into(), format!("PLAINTEXT://127.0.0.1:{port}")),
+                ("listeners".into(), listeners),
+                ("advertised.listeners".into(), advertised),
                 ("controller.listener.names".into(), "CONTROLLER".into()),
-                ("listener.security.protocol.map".into(), "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT".into()),
+                (
+                    "listener.security.protocol.map".into(),
+                    "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL".into(),
+                ),
                 ("inter.broker.listener.name".into(), "PLAINTEXT".into()),
                 ("log.dirs".into(), node_dir.join("data").display().to_string()),
                 ("num.partitions".into(), "8".into()),
@@ -147,6 +167,30 @@ impl Kafka {
                 props.push(("broker.session.timeout.ms".into(), "6000".into()));
                 props.push(("broker.heartbeat.interval.ms".into(), "1000".into()));
             }
+            if let Some(certs) = &opts.tls {
+                // One PEM file holds the key and the certificate (Kafka's PEM keystore).
+                let keystore = node_dir.join("keystore.pem");
+                let read =
+                    |p: &std::path::Path| std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()));
+                std::fs::write(&keystore, read(&certs.server_key)? + &read(&certs.server_cert)?)
+                    .map_err(|e| format!("{}: {e}", keystore.display()))?;
+                let plain_users: String = opts.users.iter().map(|(u, p)| format!(" user_{u}=\"{p}\"")).collect();
+                props.extend([
+                    ("ssl.keystore.type".to_string(), "PEM".to_string()),
+                    ("ssl.keystore.location".into(), keystore.display().to_string()),
+                    ("ssl.truststore.type".into(), "PEM".into()),
+                    ("ssl.truststore.location".into(), certs.ca.display().to_string()),
+                    ("sasl.enabled.mechanisms".into(), "PLAIN,SCRAM-SHA-512".into()),
+                    (
+                        "listener.name.sasl_ssl.plain.sasl.jaas.config".into(),
+                        format!("org.apache.kafka.common.security.plain.PlainLoginModule required{plain_users};"),
+                    ),
+                    (
+                        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config".into(),
+                        "org.apache.kafka.common.security.scram.ScramLoginModule required;".into(),
+                    ),
+                ]);
+            }
             props.extend(opts.properties.iter().cloned());
             let text: String = props.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
             let file = node_dir.join("server.properties");
@@ -157,12 +201,15 @@ impl Kafka {
                 .arg("-cp")
                 .arg(libs.join("*"))
                 .args(["kafka.tools.StorageTool", "format", "-t", &id, "-c"])
-                .arg(&file)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
+                .arg(&file);
+            // SCRAM credentials live in the cluster metadata, written at format time.
+            for (u, p) in &opts.users {
+                format.arg("--add-scram").arg(format!("SCRAM-SHA-512=[name={u},password={p}]"));
+            }
+            format.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
             formats.push(format.spawn().map_err(|e| format!("cannot run java (Java 17 is needed): {e}"))?);
             let server = Server::unstarted(port, node_dir, &format!("Kafka node {}", i + 1)).orphan_dir(dir.clone());
-            nodes.push(Node { id: i + 1, port, controller_port: ctl, server });
+            nodes.push(Node { id: i + 1, port, controller_port: ctl, secure_ports, server });
         }
         for f in formats {
             let out = f.wait_with_output().map_err(|e| e.to_string())?;
@@ -232,6 +279,22 @@ impl Kafka {
 
     pub fn nodes(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The SSL listeners (`security.protocol=SSL`), when started with [`KafkaOptions::tls`].
+    pub fn ssl_bootstrap(&self) -> Option<String> {
+        self.secure_bootstrap(|(ssl, _)| ssl)
+    }
+
+    /// The SASL_SSL listeners (PLAIN or SCRAM-SHA-512 over TLS).
+    pub fn sasl_ssl_bootstrap(&self) -> Option<String> {
+        self.secure_bootstrap(|(_, sasl)| sasl)
+    }
+
+    fn secure_bootstrap(&self, pick: impl Fn((u16, u16)) -> u16) -> Option<String> {
+        let ports: Option<Vec<String>> =
+            self.nodes.iter().map(|n| n.secure_ports.map(|p| format!("127.0.0.1:{}", pick(p)))).collect();
+        ports.map(|p| p.join(","))
     }
 
     /// The replication factor topics should use on this cluster.

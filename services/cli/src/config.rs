@@ -237,8 +237,15 @@ impl Config {
         ensure!(self.redis.response_timeout_ms >= 1, "redis.response_timeout_ms must be at least 1");
         if let Some(p) = self.kafka.properties.get("security.protocol") {
             ensure!(
-                p.eq_ignore_ascii_case("plaintext"),
-                "kafka.properties security.protocol = '{p}': this build's Kafka client has no TLS or SASL support"
+                ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(&p.to_ascii_lowercase().as_str()),
+                "kafka.properties security.protocol = '{p}': expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
+            );
+        }
+        if let Some(m) = self.kafka.properties.get("sasl.mechanism").or(self.kafka.properties.get("sasl.mechanisms")) {
+            // Refused here rather than retried forever: GSSAPI needs Cyrus SASL, not in this build.
+            ensure!(
+                ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"].contains(&m.to_ascii_uppercase().as_str()),
+                "kafka.properties sasl.mechanism = '{m}': this build supports PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER"
             );
         }
         ensure!(self.worker.concurrency >= 1, "worker.concurrency must be at least 1");
@@ -308,7 +315,8 @@ mod tests {
         // What this build cannot serve is refused at start-up, with the reason.
         for (toml, says) in [
             ("[redis]\nurl = \"redis://r:6380\"\ntls_ca_file = \"/ca.pem\"\n", "need a rediss:// URL"),
-            ("[kafka.properties]\n\"security.protocol\" = \"SASL_SSL\"\n", "SASL_SSL"),
+            ("[kafka.properties]\n\"security.protocol\" = \"TLS\"\n", "expected PLAINTEXT, SSL"),
+            ("[kafka.properties]\n\"sasl.mechanism\" = \"GSSAPI\"\n", "GSSAPI"),
         ] {
             std::fs::write(&file, toml).expect("write");
             let err = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect_err(toml);

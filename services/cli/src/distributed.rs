@@ -41,8 +41,26 @@ fn redis_config(cfg: &Config) -> RedisConfig {
     }
 }
 
+/// Whether an error at start-up may pass by itself (a service still coming up) or not (bad
+/// credentials): only the first kind is retried.
+trait Transient {
+    fn transient(&self) -> bool;
+}
+
+impl Transient for expressway_bus::BusError {
+    fn transient(&self) -> bool {
+        self.is_retryable()
+    }
+}
+
+impl Transient for expressway_store::StoreError {
+    fn transient(&self) -> bool {
+        self.is_retryable()
+    }
+}
+
 /// Retry a start-up step while a backing service comes up, then give up with its error.
-async fn with_retries<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>(
+async fn with_retries<T, E: std::fmt::Display + Transient, F: Future<Output = Result<T, E>>>(
     what: &str,
     mut f: impl FnMut() -> F,
 ) -> anyhow::Result<T> {
@@ -50,7 +68,7 @@ async fn with_retries<T, E: std::fmt::Display, F: Future<Output = Result<T, E>>>
     for attempt in 1..=10 {
         match f().await {
             Ok(v) => return Ok(v),
-            Err(e) if attempt < 10 => {
+            Err(e) if attempt < 10 && e.transient() => {
                 tracing::warn!(attempt, error = %e, "{what} failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
