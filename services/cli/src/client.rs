@@ -6,12 +6,39 @@ use expressway_proto::v1 as pb;
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct Endpoint {
-    /// The Expressway server.
+    /// The Expressway server (`https://…` for TLS).
     #[arg(long, env = "EXPRESSWAY_ENDPOINT", default_value = "http://127.0.0.1:50051", global = true)]
     pub endpoint: String,
+    /// A bearer token for a server that authenticates its callers.
+    #[arg(long, env = "EXPRESSWAY_TOKEN", global = true, hide_env_values = true)]
+    pub token: Option<String>,
+    /// The CA that signed the server's certificate (PEM; default: the system's roots).
+    #[arg(long, env = "EXPRESSWAY_CA_FILE", global = true)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A client certificate and key (PEM), for servers that require them (mutual TLS).
+    #[arg(long, env = "EXPRESSWAY_CLIENT_CERT", global = true)]
+    pub client_cert: Option<std::path::PathBuf>,
+    #[arg(long, env = "EXPRESSWAY_CLIENT_KEY", global = true)]
+    pub client_key: Option<std::path::PathBuf>,
 }
+
+/// Adds the bearer token to every call.
+#[derive(Clone)]
+pub struct Bearer(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(&mut self, mut req: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            req.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(req)
+    }
+}
+
+/// A connection to the API, as the flags describe it.
+pub type Api = tonic::service::interceptor::InterceptedService<Channel, Bearer>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogLevelArg {
@@ -105,12 +132,30 @@ fn iso(ts: Option<&prost_types::Timestamp>) -> Value {
     }
 }
 
-async fn connect(endpoint: &str) -> anyhow::Result<Channel> {
-    Channel::from_shared(endpoint.to_string())
-        .map_err(|e| anyhow!("invalid endpoint {endpoint}: {e}"))?
-        .connect()
-        .await
-        .with_context(|| format!("cannot connect to {endpoint}"))
+pub async fn connect(ep: &Endpoint) -> anyhow::Result<Api> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let endpoint = &ep.endpoint;
+    let mut channel =
+        Channel::from_shared(endpoint.to_string()).map_err(|e| anyhow!("invalid endpoint {endpoint}: {e}"))?;
+    if endpoint.starts_with("https://") {
+        let read = |p: &std::path::PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+        let mut tls = match &ep.ca_file {
+            Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(ca)?)),
+            None => ClientTlsConfig::new().with_native_roots(),
+        };
+        match (&ep.client_cert, &ep.client_key) {
+            (Some(c), Some(k)) => tls = tls.identity(Identity::from_pem(read(c)?, read(k)?)),
+            (None, None) => {}
+            _ => bail!("--client-cert and --client-key go together"),
+        }
+        channel = channel.tls_config(tls).context("the TLS settings")?;
+    }
+    let channel = channel.connect().await.with_context(|| format!("cannot connect to {endpoint}"))?;
+    let token = match &ep.token {
+        Some(t) => Some(format!("Bearer {t}").parse().map_err(|_| anyhow!("the token must be printable ASCII"))?),
+        None => None,
+    };
+    Ok(tonic::service::interceptor::InterceptedService::new(channel, Bearer(token)))
 }
 
 /// A gRPC error as the user should read it, with field violations (validation diagnostics).
@@ -157,7 +202,7 @@ fn st(s: tonic::Status) -> anyhow::Error {
 
 pub async fn create_state_machine(ep: &Endpoint, a: &CreateArgs) -> anyhow::Result<Value> {
     let definition = text_arg(&a.definition, true)?;
-    let mut c = pb::state_machines_client::StateMachinesClient::new(connect(&ep.endpoint).await?);
+    let mut c = pb::state_machines_client::StateMachinesClient::new(connect(ep).await?);
     let level = match a.logging_level {
         LogLevelArg::Off => pb::LogLevel::Off,
         LogLevelArg::All => pb::LogLevel::All,
@@ -209,14 +254,14 @@ fn start_request(a: &StartArgs) -> anyhow::Result<pb::StartExecutionRequest> {
 
 pub async fn start_execution(ep: &Endpoint, a: &StartArgs) -> anyhow::Result<Value> {
     let req = start_request(a)?;
-    let mut c = pb::executions_client::ExecutionsClient::new(connect(&ep.endpoint).await?);
+    let mut c = pb::executions_client::ExecutionsClient::new(connect(ep).await?);
     let r = c.start_execution(req).await.map_err(st)?.into_inner();
     Ok(json!({"executionArn": r.execution_arn, "startDate": iso(r.start_date.as_ref())}))
 }
 
 pub async fn start_sync_execution(ep: &Endpoint, a: &StartArgs) -> anyhow::Result<Value> {
     let req = start_request(a)?;
-    let mut c = pb::executions_client::ExecutionsClient::new(connect(&ep.endpoint).await?);
+    let mut c = pb::executions_client::ExecutionsClient::new(connect(ep).await?);
     let r = c.start_sync_execution(req).await.map_err(st)?.into_inner();
     Ok(json!({
         "executionArn": r.execution_arn,
@@ -237,7 +282,7 @@ pub async fn start_sync_execution(ep: &Endpoint, a: &StartArgs) -> anyhow::Resul
 }
 
 pub async fn describe_execution(ep: &Endpoint, a: &DescribeExecutionArgs) -> anyhow::Result<Value> {
-    let mut c = pb::executions_client::ExecutionsClient::new(connect(&ep.endpoint).await?);
+    let mut c = pb::executions_client::ExecutionsClient::new(connect(ep).await?);
     let r = c
         .describe_execution(pb::DescribeExecutionRequest { execution_arn: a.execution_arn.clone() })
         .await
@@ -259,7 +304,7 @@ pub async fn describe_execution(ep: &Endpoint, a: &DescribeExecutionArgs) -> any
 }
 
 pub async fn list_state_machines(ep: &Endpoint, a: &ListArgs) -> anyhow::Result<Value> {
-    let mut c = pb::state_machines_client::StateMachinesClient::new(connect(&ep.endpoint).await?);
+    let mut c = pb::state_machines_client::StateMachinesClient::new(connect(ep).await?);
     let r = c
         .list_state_machines(pb::ListStateMachinesRequest {
             max_results: a.max_results.unwrap_or(0),
@@ -281,7 +326,7 @@ pub async fn list_state_machines(ep: &Endpoint, a: &ListArgs) -> anyhow::Result<
 
 /// Follow the results stream, printing one JSON line per message.
 pub async fn watch(ep: &Endpoint, a: &WatchArgs, mut out: impl std::io::Write) -> anyhow::Result<()> {
-    let mut c = pb::results_client::ResultsClient::new(connect(&ep.endpoint).await?);
+    let mut c = pb::results_client::ResultsClient::new(connect(ep).await?);
     let mut stream = c
         .subscribe(pb::SubscribeRequest {
             state_machine_arn: a.state_machine_arn.clone().unwrap_or_default(),

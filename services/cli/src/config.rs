@@ -124,6 +124,10 @@ pub struct Config {
     pub triggers: Vec<TriggerMapping>,
     /// Task integrations: functions, HTTP connections, allowlist.
     pub tasks: expressway_tasks::TasksConfig,
+    /// TLS of the gRPC listener (frontend, results).
+    pub tls: crate::grpc::TlsSettings,
+    /// Who may call the API and what they may do.
+    pub auth: expressway_frontend::auth::AuthConfig,
 }
 
 impl Default for Config {
@@ -139,6 +143,8 @@ impl Default for Config {
             results: ResultsSettings::default(),
             triggers: Vec::new(),
             tasks: expressway_tasks::TasksConfig::default(),
+            tls: Default::default(),
+            auth: Default::default(),
         }
     }
 }
@@ -167,10 +173,14 @@ pub struct ServiceArgs {
     /// Name of the executions topic.
     #[arg(long)]
     pub executions_topic: Option<String>,
+    #[command(flatten)]
+    pub tls: crate::grpc::TlsSettings,
 }
 
-const TOP_LEVEL: &[&str] =
-    &["listen", "region", "account", "kafka", "redis", "worker", "frontend", "results", "triggers", "tasks"];
+const TOP_LEVEL: &[&str] = &[
+    "listen", "region", "account", "kafka", "redis", "worker", "frontend", "results", "triggers", "tasks", "tls",
+    "auth",
+];
 
 impl Config {
     pub fn load(args: &ServiceArgs) -> anyhow::Result<Config> {
@@ -204,6 +214,15 @@ impl Config {
         }
         if let Some(v) = &args.executions_topic {
             f = f.merge(Serialized::default("kafka.executions_topic", v));
+        }
+        for (key, v) in [
+            ("tls.cert_file", &args.tls.cert_file),
+            ("tls.key_file", &args.tls.key_file),
+            ("tls.client_ca_file", &args.tls.client_ca_file),
+        ] {
+            if let Some(v) = v {
+                f = f.merge(Serialized::default(key, v));
+            }
         }
         let cfg: Config = f.extract().context("invalid configuration")?;
         cfg.validate()?;

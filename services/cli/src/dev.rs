@@ -56,6 +56,11 @@ pub struct DevArgs {
     pub account: String,
     #[command(flatten)]
     pub tasks: TaskArgs,
+    #[command(flatten)]
+    pub tls: crate::grpc::TlsSettings,
+    /// A TOML file with `[auth]`-style settings: tokens_file, jwks_file, policies.
+    #[arg(long, env = "EXPRESSWAY_AUTH_CONFIG", value_name = "TOML")]
+    pub auth_config: Option<std::path::PathBuf>,
 }
 
 impl DevArgs {
@@ -80,6 +85,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     args.validate()?;
+    let auth = match &args.auth_config {
+        None => Default::default(),
+        Some(p) => {
+            use figment::providers::{Format, Toml};
+            figment::Figment::from(Toml::file(p))
+                .extract::<expressway_frontend::auth::AuthConfig>()
+                .with_context(|| format!("invalid auth settings in {}", p.display()))?
+        }
+    };
+    let security = crate::grpc::Security::load(&args.tls, &auth)?;
     let partition = Partition { region: args.region.clone(), account: args.account.clone() };
     let registry: Arc<dyn expressway_store::Registry> = Arc::new(MemoryRegistry::new(partition.clone()));
     let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(args.retention_seconds), args.max_executions));
@@ -124,10 +139,12 @@ pub async fn serve(
         hub: hub.clone(),
         replies,
         stops,
+        auth: security.auth.clone(),
     };
-    let results = ResultsApi { hub, executions, stream_buffer: 64, shutdown: stop_rx };
+    let results = ResultsApi { hub, executions, stream_buffer: 64, shutdown: stop_rx, auth: security.auth.clone() };
 
-    grpc::serve(Some(frontend), results, listener, "embedded mode: in-memory bus and stores", async move {
+    let mode = "embedded mode: in-memory bus and stores";
+    grpc::serve(Some(frontend), results, listener, mode, security, async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })

@@ -101,11 +101,13 @@ async fn results_api(
 ) -> anyhow::Result<ResultsApi> {
     let rc = results_config(cfg);
     let stream = with_retries("following the results stream", || RedisResults::connect(&rc)).await?;
-    Ok(ResultsApi { hub: Arc::new(stream), executions, stream_buffer: cfg.results.stream_buffer, shutdown })
+    let auth = expressway_frontend::auth::Auth::from_config(&cfg.auth).context("invalid auth settings")?;
+    Ok(ResultsApi { hub: Arc::new(stream), executions, stream_buffer: cfg.results.stream_buffer, shutdown, auth })
 }
 
 /// Run a frontend until `shutdown` resolves.
 pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let security = grpc::Security::load(&cfg.tls, &cfg.auth)?;
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
     topics(&cfg).await?;
@@ -132,8 +134,9 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         hub: hub.clone(),
         replies: Arc::new(replies),
         stops: Arc::new(with_retries("connecting the stop sender", || RedisStops::sender(&redis_cfg)).await?),
+        auth: security.auth.clone(),
     };
-    grpc::serve(Some(frontend), results, listener, "distributed frontend", async move {
+    grpc::serve(Some(frontend), results, listener, "distributed frontend", security, async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })
@@ -199,6 +202,7 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
 /// Run a results service until `shutdown` resolves: ingest the results topic into Redis and
 /// serve the Results API.
 pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    let security = grpc::Security::load(&cfg.tls, &cfg.auth)?;
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
     topics(&cfg).await?;
@@ -219,9 +223,10 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send)
         executions: Arc::new(RedisExecutions::new(conn, &redis_cfg)),
         stream_buffer: cfg.results.stream_buffer,
         shutdown: stop_rx,
+        auth: security.auth.clone(),
     };
     tracing::info!(topic = %cfg.kafka.results_topic, group = %cfg.results.group_id, "results service started");
-    grpc::serve(None, results, listener, "results service", async move {
+    grpc::serve(None, results, listener, "results service", security, async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })

@@ -1,13 +1,66 @@
-//! Serving the API: the Expressway services a process offers, plus health checking and reflection.
+//! Serving the API: the Expressway services a process offers, plus health checking and
+//! reflection, over TLS (and mutual TLS) when configured, with every API call authenticated
+//! when [`expressway_frontend::auth`] is on (health and reflection stay open, as load
+//! balancers and tools expect).
 
 use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context as _;
+use expressway_frontend::auth::{Auth, AuthConfig};
 use expressway_frontend::{Frontend, ResultsApi};
 use expressway_proto::v1::{
     executions_server::ExecutionsServer, results_server::ResultsServer, state_machines_server::StateMachinesServer,
 };
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
+
+/// TLS for the gRPC listener (`[tls]`, `--tls-cert`, `--tls-key`, `--client-ca`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The server's certificate chain (PEM); with `key_file`, the listener speaks TLS only.
+    #[arg(long = "tls-cert", value_name = "PEM")]
+    pub cert_file: Option<PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(long = "tls-key", value_name = "PEM")]
+    pub key_file: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM): mutual TLS.
+    #[arg(long = "client-ca", value_name = "PEM")]
+    pub client_ca_file: Option<PathBuf>,
+}
+
+/// How a listener is protected: TLS, and who may call.
+#[derive(Clone, Default)]
+pub struct Security {
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    pub auth: Option<Arc<Auth>>,
+}
+
+impl Security {
+    /// Read and check the files now, so a bad one stops start-up with its name.
+    pub fn load(tls: &TlsSettings, auth: &AuthConfig) -> anyhow::Result<Security> {
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let read = |p: &PathBuf| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+        let tls = match (&tls.cert_file, &tls.key_file) {
+            (None, None) => {
+                anyhow::ensure!(tls.client_ca_file.is_none(), "--client-ca needs --tls-cert and --tls-key");
+                None
+            }
+            (Some(cert), Some(key)) => {
+                let mut config = ServerTlsConfig::new().identity(Identity::from_pem(read(cert)?, read(key)?));
+                if let Some(ca) = &tls.client_ca_file {
+                    config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+                }
+                Some(config)
+            }
+            _ => anyhow::bail!("tls: a certificate needs its key (--tls-cert with --tls-key)"),
+        };
+        let auth = Auth::from_config(auth).context("invalid auth settings")?;
+        Ok(Security { tls, auth })
+    }
+}
 
 /// Serve `results` and, when given, `frontend` on `listener` until `shutdown` resolves, then
 /// drain in-flight calls.
@@ -16,6 +69,7 @@ pub async fn serve(
     results: ResultsApi,
     listener: TcpListener,
     mode: &str,
+    security: Security,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -30,7 +84,7 @@ pub async fn serve(
         .build_v1()
         .context("building the reflection service")?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, mode, "expressway is serving gRPC");
+    tracing::info!(%addr, mode, tls = security.tls.is_some(), auth = security.auth.is_some(), "expressway is serving gRPC");
     // Answers go out at once: with Nagle's algorithm a reply written in pieces waits for the
     // caller's delayed ACK (~40 ms). Server::tcp_nodelay does not apply to our own listener.
     let incoming = tokio_stream::StreamExt::map(tokio_stream::wrappers::TcpListenerStream::new(listener), |s| {
@@ -38,12 +92,17 @@ pub async fn serve(
             let _ = s.set_nodelay(true);
         })
     });
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = security.tls {
+        builder = builder.tls_config(tls).context("the TLS settings")?;
+    }
+    let check = || Auth::interceptor(security.auth.clone());
+    let server = builder
         .add_service(health)
         .add_service(reflection)
-        .add_optional_service(frontend.clone().map(StateMachinesServer::new))
-        .add_optional_service(frontend.map(ExecutionsServer::new))
-        .add_service(ResultsServer::new(results))
+        .add_optional_service(frontend.clone().map(|f| StateMachinesServer::with_interceptor(f, check())))
+        .add_optional_service(frontend.map(|f| ExecutionsServer::with_interceptor(f, check())))
+        .add_service(ResultsServer::with_interceptor(results, check()))
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;
             tracing::info!("shutting down: no new calls");

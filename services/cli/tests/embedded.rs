@@ -36,6 +36,8 @@ fn args(workers: usize, queue: usize) -> DevArgs {
         region: "eu-west-1".into(),
         account: "123456789012".into(),
         tasks: Default::default(),
+        tls: Default::default(),
+        auth_config: None,
     }
 }
 

@@ -2,10 +2,12 @@
 //! the execution bus, the results stream and reply routing.
 //!
 //! Layout: [`Frontend`] holds the parts and implements `StateMachines` and `Executions`;
+//! [`auth`] says who calls and what they may do;
 //! [`results::ResultsApi`] implements `Results` (served by frontends and by the results
 //! service); [`error`] maps every failure to a precise gRPC status; [`convert`] translates
 //! between API messages and store records.
 
+pub mod auth;
 pub mod convert;
 pub mod error;
 pub mod results;
@@ -65,6 +67,8 @@ pub struct Frontend {
     pub replies: Arc<dyn ReplyRouter>,
     /// Tells the worker running a stopped execution to end its run.
     pub stops: Arc<dyn Stops>,
+    /// Who may do what; `None`: authentication is off.
+    pub auth: Option<Arc<auth::Auth>>,
 }
 
 /// How often a synchronous caller waiting for a routed reply also looks at the store.
@@ -220,6 +224,12 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::CreateStateMachineRequest>,
     ) -> Result<Response<pb::CreateStateMachineResponse>, Status> {
+        auth::authorize(
+            &self.auth,
+            &request,
+            "states:CreateStateMachine",
+            &self.config.partition.state_machine(&request.get_ref().name),
+        )?;
         let req = request.into_inner();
         if !arn::valid_name(&req.name) {
             return Err(FrontendError::InvalidName(req.name).into());
@@ -262,6 +272,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::UpdateStateMachineRequest>,
     ) -> Result<Response<pb::UpdateStateMachineResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:UpdateStateMachine", &request.get_ref().state_machine_arn)?;
         let req = request.into_inner();
         let (name, q) = self.name_of(&req.state_machine_arn)?;
         if q != Qualifier::Latest {
@@ -301,6 +312,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::DescribeStateMachineRequest>,
     ) -> Result<Response<pb::DescribeStateMachineResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:DescribeStateMachine", &request.get_ref().state_machine_arn)?;
         let req = request.into_inner();
         let (name, q) = self.name_of(&req.state_machine_arn)?;
         let rec = self.registry.get(&name).await.map_err(FrontendError::from)?;
@@ -332,6 +344,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::ListStateMachinesRequest>,
     ) -> Result<Response<pb::ListStateMachinesResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:ListStateMachines", "*")?;
         let req = request.into_inner();
         let limit = match req.max_results {
             0 => 100,
@@ -364,6 +377,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::DeleteStateMachineRequest>,
     ) -> Result<Response<pb::DeleteStateMachineResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:DeleteStateMachine", &request.get_ref().state_machine_arn)?;
         let (name, _) = self.name_of(&request.get_ref().state_machine_arn)?;
         self.registry.delete(&name).await.map_err(FrontendError::from)?;
         self.resolver.forget(&name);
@@ -374,6 +388,12 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::PublishStateMachineVersionRequest>,
     ) -> Result<Response<pb::PublishStateMachineVersionResponse>, Status> {
+        auth::authorize(
+            &self.auth,
+            &request,
+            "states:PublishStateMachineVersion",
+            &request.get_ref().state_machine_arn,
+        )?;
         let req = request.into_inner();
         let (name, _) = self.name_of(&req.state_machine_arn)?;
         let expect = (!req.revision_id.is_empty()).then_some(req.revision_id.as_str());
@@ -389,6 +409,12 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::CreateStateMachineAliasRequest>,
     ) -> Result<Response<pb::CreateStateMachineAliasResponse>, Status> {
+        auth::authorize(
+            &self.auth,
+            &request,
+            "states:CreateStateMachineAlias",
+            request.get_ref().routing_configuration.first().map_or("*", |r| r.state_machine_version_arn.as_str()),
+        )?;
         let req = request.into_inner();
         if !arn::valid_name(&req.name) || req.name.parse::<u32>().is_ok() {
             return Err(FrontendError::InvalidName(req.name).into());
@@ -443,6 +469,7 @@ impl pb::state_machines_server::StateMachines for Frontend {
         &self,
         request: Request<pb::ValidateStateMachineDefinitionRequest>,
     ) -> Result<Response<pb::ValidateStateMachineDefinitionResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:ValidateStateMachineDefinition", "*")?;
         let req = request.into_inner();
         let kind = kind_from_pb(req.r#type);
         let diagnostics = match StateMachine::from_json_with(&req.definition, Self::machine_type(kind)) {
@@ -470,6 +497,7 @@ impl pb::executions_server::Executions for Frontend {
         &self,
         request: Request<pb::StartExecutionRequest>,
     ) -> Result<Response<pb::StartExecutionResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:StartExecution", &request.get_ref().state_machine_arn)?;
         let (record, _) = self.start(request.get_ref(), None).await?;
         Ok(Response::new(pb::StartExecutionResponse {
             execution_arn: record.execution_arn,
@@ -481,6 +509,7 @@ impl pb::executions_server::Executions for Frontend {
         &self,
         request: Request<pb::StartExecutionRequest>,
     ) -> Result<Response<pb::StartSyncExecutionResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:StartSyncExecution", &request.get_ref().state_machine_arn)?;
         // The execution's own time limit ends it as TIMED_OUT (the interpreter enforces it);
         // a shorter caller deadline only ends this call, and the execution keeps running.
         let own_limit = self.config.sync_timeout + Duration::from_secs(5);
@@ -570,6 +599,7 @@ impl pb::executions_server::Executions for Frontend {
         &self,
         request: Request<pb::DescribeExecutionRequest>,
     ) -> Result<Response<pb::DescribeExecutionResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:DescribeExecution", &request.get_ref().execution_arn)?;
         let r = self.executions.get(&request.get_ref().execution_arn).await.map_err(FrontendError::from)?;
         Ok(Response::new(convert::describe(r)))
     }
@@ -578,6 +608,7 @@ impl pb::executions_server::Executions for Frontend {
         &self,
         request: Request<pb::StopExecutionRequest>,
     ) -> Result<Response<pb::StopExecutionResponse>, Status> {
+        auth::authorize(&self.auth, &request, "states:StopExecution", &request.get_ref().execution_arn)?;
         let req = request.into_inner();
         let stop = now_ms();
         let first = self

@@ -22,6 +22,8 @@ pub struct ResultsApi {
     pub stream_buffer: usize,
     /// Turns true when the server shuts down: open result streams end so the server can drain.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Who may do what; `None`: authentication is off.
+    pub auth: Option<Arc<crate::auth::Auth>>,
 }
 
 type SubscribeStream = Pin<Box<dyn Stream<Item = Result<pb::SubscribeResponse, Status>> + Send>>;
@@ -31,6 +33,12 @@ impl pb::results_server::Results for ResultsApi {
     type SubscribeStream = SubscribeStream;
 
     async fn subscribe(&self, request: Request<pb::SubscribeRequest>) -> Result<Response<SubscribeStream>, Status> {
+        let resource = match (&request.get_ref().execution_arn, &request.get_ref().state_machine_arn) {
+            (e, _) if !e.is_empty() => e.clone(),
+            (_, m) if !m.is_empty() => m.clone(),
+            _ => "*".to_string(),
+        };
+        crate::auth::authorize(&self.auth, &request, "expressway:Subscribe", &resource)?;
         let req = request.into_inner();
         let filter = convert::Filter::new(&req).map_err(FrontendError::Invalid)?;
         let mut sub = self.hub.subscribe(req.from_position);
@@ -66,6 +74,7 @@ impl pb::results_server::Results for ResultsApi {
         &self,
         request: Request<pb::GetExecutionHistoryRequest>,
     ) -> Result<Response<pb::GetExecutionHistoryResponse>, Status> {
+        crate::auth::authorize(&self.auth, &request, "states:GetExecutionHistory", &request.get_ref().execution_arn)?;
         let req = request.into_inner();
         self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
         let mut events = self.executions.history(&req.execution_arn).await.map_err(FrontendError::from)?;
