@@ -1,7 +1,7 @@
 //! In-process bus, results stream and reply routing for the embedded mode.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -16,16 +16,36 @@ use crate::{
 /// instead of growing without limit.
 pub struct MemoryBus {
     tx: mpsc::Sender<StartCommand>,
+    queued: Arc<AtomicUsize>,
 }
 
 pub struct MemorySource {
     rx: mpsc::Receiver<StartCommand>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl MemoryBus {
+    /// Counts the executions queued and not yet taken by a worker, without keeping the queue
+    /// open (the workers stop once every bus is gone and the queue is empty).
+    pub fn gauge(&self) -> QueueGauge {
+        QueueGauge(self.queued.clone())
+    }
+}
+
+/// How many executions wait in a [`MemoryBus`].
+pub struct QueueGauge(Arc<AtomicUsize>);
+
+impl QueueGauge {
+    pub fn queued(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// A bus with room for `capacity` queued executions, and the source workers read from.
 pub fn bus(capacity: usize) -> (MemoryBus, MemorySource) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    (MemoryBus { tx }, MemorySource { rx })
+    let queued = Arc::new(AtomicUsize::new(0));
+    (MemoryBus { tx, queued: queued.clone() }, MemorySource { rx, queued })
 }
 
 #[async_trait]
@@ -34,14 +54,19 @@ impl ExecutionBus for MemoryBus {
         self.tx.try_send(command).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => BusError::Full,
             mpsc::error::TrySendError::Closed(_) => BusError::Closed,
-        })
+        })?;
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 
 #[async_trait]
 impl ExecutionSource for MemorySource {
     async fn next(&mut self) -> Option<Delivery> {
-        self.rx.recv().await.map(|command| Delivery { command, ack: Ack::none() })
+        let command = self.rx.recv().await?;
+        // Saturating: a publish counts itself just after its command is in the queue.
+        let _ = self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
+        Some(Delivery { command, ack: Ack::none() })
     }
 }
 

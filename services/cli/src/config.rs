@@ -124,6 +124,9 @@ pub struct Config {
     pub triggers: Vec<TriggerMapping>,
     /// Task integrations: functions, HTTP connections, allowlist.
     pub tasks: expressway_tasks::TasksConfig,
+    /// On shutdown, how long open calls and executions in flight may take to finish; then a
+    /// worker hands what still runs back to the group, and a listener closes what is open.
+    pub drain_timeout_seconds: u64,
     /// TLS of the gRPC listener (frontend, results).
     pub tls: crate::grpc::TlsSettings,
     /// Who may call the API and what they may do.
@@ -143,6 +146,7 @@ impl Default for Config {
             results: ResultsSettings::default(),
             triggers: Vec::new(),
             tasks: expressway_tasks::TasksConfig::default(),
+            drain_timeout_seconds: 30,
             tls: Default::default(),
             auth: Default::default(),
         }

@@ -58,6 +58,10 @@ pub struct DevArgs {
     pub tasks: TaskArgs,
     #[command(flatten)]
     pub tls: crate::grpc::TlsSettings,
+    /// On shutdown, how long open calls and accepted executions may take to finish; what is
+    /// still running or queued then is cut off (and reported).
+    #[arg(long, env = "EXPRESSWAY_DRAIN_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub drain_timeout_seconds: u64,
     /// A TOML file with `[auth]`-style settings: tokens_file, jwks_file, policies.
     #[arg(long, env = "EXPRESSWAY_AUTH_CONFIG", value_name = "TOML")]
     pub auth_config: Option<std::path::PathBuf>,
@@ -99,6 +103,7 @@ pub async fn serve(
     let registry: Arc<dyn expressway_store::Registry> = Arc::new(MemoryRegistry::new(partition.clone()));
     let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(args.retention_seconds), args.max_executions));
     let (bus, source) = bus(args.queue_capacity);
+    let queue = bus.gauge();
     let hub = Arc::new(MemoryHub::new(4096, args.results_retained));
     let replies = Arc::new(LocalReplies::default());
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -123,7 +128,7 @@ pub async fn serve(
     let (_never_tx, never) = watch::channel(false);
     let stops = Arc::new(MemoryStops::default());
     let _following = worker.follow_stops(&*stops);
-    let workers = tokio::spawn(worker.run(source, never));
+    let workers = tokio::spawn(worker.clone().run(source, never));
 
     let frontend = Frontend {
         config: FrontendConfig {
@@ -144,14 +149,34 @@ pub async fn serve(
     let results = ResultsApi { hub, executions, stream_buffer: 64, shutdown: stop_rx, auth: security.auth.clone() };
 
     let mode = "embedded mode: in-memory bus and stores";
-    grpc::serve(Some(frontend), results, listener, mode, security, async move {
+    let drain = Duration::from_secs(args.drain_timeout_seconds);
+    let began = Arc::new(std::sync::OnceLock::new());
+    let began_at = began.clone();
+    grpc::serve(Some(frontend), results, listener, mode, security, drain, async move {
         shutdown.await;
+        let _ = began_at.set(tokio::time::Instant::now());
         let _ = stop_tx.send(true);
     })
     .await?;
     tracing::info!("gRPC server stopped; finishing accepted executions");
-    workers.await.context("the worker pool failed")?;
-    tracing::info!("all accepted executions finished");
+    let spent = began.get().map(|t: &tokio::time::Instant| t.elapsed()).unwrap_or_default();
+    let left = drain.saturating_sub(spent).max(Duration::from_millis(100));
+    match tokio::time::timeout(left, workers).await {
+        Ok(done) => {
+            done.context("the worker pool failed")?;
+            tracing::info!("all accepted executions finished");
+        }
+        Err(_) => {
+            // In memory, nothing survives the process: say exactly what is cut off.
+            let running = worker.running();
+            tracing::error!(
+                running = running.len(),
+                queued = queue.queued(),
+                executions = ?running.iter().take(50).collect::<Vec<_>>(),
+                "drain deadline passed: these accepted executions are cut off without an outcome"
+            );
+        }
+    }
     Ok(())
 }
 

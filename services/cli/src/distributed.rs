@@ -136,7 +136,8 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         stops: Arc::new(with_retries("connecting the stop sender", || RedisStops::sender(&redis_cfg)).await?),
         auth: security.auth.clone(),
     };
-    grpc::serve(Some(frontend), results, listener, "distributed frontend", security, async move {
+    let drain = Duration::from_secs(cfg.drain_timeout_seconds);
+    grpc::serve(Some(frontend), results, listener, "distributed frontend", security, drain, async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })
@@ -180,6 +181,7 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
             limits,
             lease: Duration::from_secs(cfg.worker.lease_seconds),
             max_attempts: cfg.worker.max_attempts,
+            drain_timeout: Duration::from_secs(cfg.drain_timeout_seconds),
             ..WorkerConfig::default()
         },
     ));
@@ -226,7 +228,8 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send)
         auth: security.auth.clone(),
     };
     tracing::info!(topic = %cfg.kafka.results_topic, group = %cfg.results.group_id, "results service started");
-    grpc::serve(None, results, listener, "results service", security, async move {
+    let drain = Duration::from_secs(cfg.drain_timeout_seconds);
+    grpc::serve(None, results, listener, "results service", security, drain, async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })

@@ -63,13 +63,15 @@ impl Security {
 }
 
 /// Serve `results` and, when given, `frontend` on `listener` until `shutdown` resolves, then
-/// drain in-flight calls.
+/// drain in-flight calls for at most `drain`: a connection that stays open past it (an idle
+/// client that never sends anything, a call that does not end) does not hold the process.
 pub async fn serve(
     frontend: Option<Frontend>,
     results: ResultsApi,
     listener: TcpListener,
     mode: &str,
     security: Security,
+    drain: std::time::Duration,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let (health_reporter, health) = tonic_health::server::health_reporter();
@@ -97,6 +99,7 @@ pub async fn serve(
         builder = builder.tls_config(tls).context("the TLS settings")?;
     }
     let check = || Auth::interceptor(security.auth.clone());
+    let (draining_tx, draining_rx) = tokio::sync::oneshot::channel::<()>();
     let server = builder
         .add_service(health)
         .add_service(reflection)
@@ -105,7 +108,19 @@ pub async fn serve(
         .add_service(ResultsServer::with_interceptor(results, check()))
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;
-            tracing::info!("shutting down: no new calls");
+            tracing::info!(drain_ms = drain.as_millis() as u64, "shutting down: no new calls");
+            let _ = draining_tx.send(());
         });
-    server.await.context("serving the gRPC API")
+    tokio::select! {
+        served = server => served.context("serving the gRPC API"),
+        _ = async {
+            if draining_rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(drain).await;
+        } => {
+            tracing::warn!("drain deadline passed: the connections still open are closed");
+            Ok(())
+        }
+    }
 }

@@ -38,6 +38,7 @@ fn args(workers: usize, queue: usize) -> DevArgs {
         tasks: Default::default(),
         tls: Default::default(),
         auth_config: None,
+        drain_timeout_seconds: 30,
     }
 }
 
@@ -382,6 +383,30 @@ async fn error_paths_have_precise_statuses() {
     assert_eq!(e.code(), Code::DeadlineExceeded);
 
     server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_is_bounded_by_the_drain_deadline() {
+    let server = start(DevArgs { drain_timeout_seconds: 1, ..args(2, 100) }).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+    let def = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":120,"End":true}}}"#;
+    let arn = sm
+        .create_state_machine(create("long", def, pb::LogLevel::Off))
+        .await
+        .expect("create")
+        .into_inner()
+        .state_machine_arn;
+    ex.start_execution(start_req(&arn, "long-1", json!({}))).await.expect("start");
+    // A client that connects and never says anything, and a call that will not end.
+    let _idle = tokio::net::TcpStream::connect(server.addr).await.expect("idle connection");
+    let mut waiting = ExecutionsClient::new(ch.clone());
+    let _sync = tokio::spawn(async move { waiting.start_sync_execution(start_req(&arn, "long-2", json!({}))).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let began = std::time::Instant::now();
+    server.shutdown().await;
+    assert!(began.elapsed() < Duration::from_secs(5), "shutdown took {:?}", began.elapsed());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,6 +34,7 @@ fn args(certs: &Certs, client_ca: bool, auth: Option<std::path::PathBuf>) -> Dev
             client_ca_file: client_ca.then(|| certs.ca.clone()),
         },
         auth_config: auth,
+        drain_timeout_seconds: 5,
     }
 }
 

@@ -72,6 +72,9 @@ pub struct WorkerConfig {
     /// off (each worker running it died or lost its lease), the next owner records it FAILED
     /// with [`CRASHED`] and puts its record on the dead-letter topic instead of running it.
     pub max_attempts: u32,
+    /// How long a shutdown waits for the executions in flight; those still running then are
+    /// cut off and left unacknowledged, so the next owner of their partition runs them.
+    pub drain_timeout: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -82,6 +85,7 @@ impl Default for WorkerConfig {
             owner_id: format!("worker-{}", uuid_like()),
             lease: Duration::from_secs(15),
             max_attempts: 3,
+            drain_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -630,9 +634,33 @@ impl Worker {
             });
             while tasks.try_join_next().is_some() {}
         }
-        tracing::info!(in_flight = tasks.len(), "worker draining");
-        while tasks.join_next().await.is_some() {}
+        tracing::info!(
+            in_flight = tasks.len(),
+            drain_timeout_ms = self.config.drain_timeout.as_millis() as u64,
+            "worker draining"
+        );
+        let drained =
+            tokio::time::timeout(self.config.drain_timeout, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            let cut: Vec<String> = self.running.iter().map(|e| e.key().clone()).collect();
+            tracing::warn!(
+                cut_off = tasks.len(),
+                executions = ?cut.iter().take(20).collect::<Vec<_>>(),
+                "drain deadline passed: the executions still running are left unacknowledged for the next owner"
+            );
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+            // Their leases go now, so that the next owner need not wait for them to expire.
+            for arn in &cut {
+                let _ = self.executions.release(arn, &self.config.owner_id).await;
+            }
+        }
         source
+    }
+
+    /// Executions running in this process now.
+    pub fn running(&self) -> Vec<String> {
+        self.running.iter().map(|e| e.key().clone()).collect()
     }
 }
 

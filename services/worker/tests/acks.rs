@@ -269,3 +269,81 @@ async fn an_execution_whose_runs_keep_being_cut_off_is_failed_and_dead_lettered(
     assert_eq!(dead.len(), 1, "only the poison execution is dead-lettered: {dead:?}");
     assert!(dead[0].contains("worker.max_attempts = 3"), "{}", dead[0]);
 }
+
+#[tokio::test]
+async fn a_drain_that_outlasts_its_deadline_hands_the_runs_back_unacknowledged() {
+    let partition = Partition::default();
+    let registry = Arc::new(MemoryRegistry::new(partition.clone()));
+    let machine = registry
+        .create(NewStateMachine {
+            name: "long".into(),
+            arn: partition.state_machine("long"),
+            definition: r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":600,"End":true}}}"#.into(),
+            kind: MachineKind::Express,
+            logging: Logging::default(),
+            tracing: false,
+            tags: Default::default(),
+            now_ms: 1,
+        })
+        .await
+        .expect("create");
+    let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(60), 1000));
+    let arn = partition.express_execution("long", "l1", "u1");
+    let record = ExecutionRecord {
+        execution_arn: arn.clone(),
+        name: "l1".into(),
+        state_machine_arn: machine.arn.clone(),
+        revision_id: machine.current.revision_id.clone(),
+        input_hash: expressway_store::input_hash("{}"),
+        input: "{}".into(),
+        status: ExecutionStatus::Running,
+        output: None,
+        error: None,
+        cause: None,
+        start_ms: 1,
+        stop_ms: None,
+    };
+    executions.start(record, Duration::from_secs(60)).await.expect("start");
+    let acked = Arc::new(AtomicUsize::new(0));
+    let counted = acked.clone();
+    let delivery = Delivery {
+        command: StartCommand {
+            execution_arn: arn.clone(),
+            execution_name: "l1".into(),
+            state_machine_arn: machine.arn.clone(),
+            revision_id: machine.current.revision_id.clone(),
+            input: "{}".into(),
+            start_ms: 1,
+            reply_to: None,
+            trace_header: None,
+        },
+        ack: Ack::new(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }),
+    };
+    let worker = Arc::new(Worker::new(
+        registry,
+        executions.clone(),
+        Arc::new(HeldHub::default()),
+        Arc::new(NoReplies),
+        Arc::new(NoTasks),
+        WorkerConfig { drain_timeout: Duration::from_millis(300), ..WorkerConfig::default() },
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.clone().run(Source(vec![delivery]), stopped));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while worker.running().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "the execution did not start");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let _ = stop.send(true);
+    tokio::time::timeout(Duration::from_secs(3), running)
+        .await
+        .expect("the drain ended at its deadline")
+        .expect("joined");
+    assert_eq!(acked.load(Ordering::SeqCst), 0, "a run cut off must be redelivered, not acknowledged");
+    assert!(worker.running().is_empty());
+    // Its lease was given back: the next owner takes it over at once.
+    let next = executions.begin(&arn, "next-owner", Duration::from_secs(30)).await;
+    assert_eq!(next, Ok(expressway_store::Begin::Acquired { attempt: 2 }));
+}
