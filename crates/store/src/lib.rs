@@ -31,12 +31,15 @@ pub enum StoreError {
     Invalid(String),
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// At its configured bounds: room comes back as executions finish.
+    #[error("store full: {0}")]
+    Full(String),
 }
 
 impl StoreError {
     /// Whether the same call may succeed later.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::Full(_))
     }
 }
 

@@ -1,8 +1,8 @@
 //! In-memory stores for the embedded mode and tests. Bounded: finished executions are kept
 //! for a retention period and up to a maximum count.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -167,6 +167,27 @@ struct Entry {
     /// Leases taken by an owner other than the first (runs that followed a cut-off one).
     takeovers: u32,
     journal: std::collections::HashMap<String, String>,
+    /// What this entry counts against the byte budget.
+    bytes: usize,
+}
+
+/// About what an execution record holds in memory (text, plus the map's and record's own
+/// overhead).
+fn record_bytes(r: &ExecutionRecord) -> usize {
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    256 + r.execution_arn.len() * 2
+        + r.name.len() * 2
+        + r.state_machine_arn.len() * 2
+        + r.revision_id.len()
+        + r.input.len()
+        + r.input_hash.len() * 2
+        + opt(&r.output)
+        + opt(&r.error)
+        + opt(&r.cause)
+}
+
+fn event_bytes(e: &HistoryEvent) -> usize {
+    64 + serde_json::to_string(&e.details).map_or(0, |t| t.len())
 }
 
 impl Entry {
@@ -183,14 +204,22 @@ impl Entry {
     }
 }
 
-/// Recent executions held in memory.
+/// Recent executions held in memory, bounded in count and in bytes. Finished executions go
+/// first, oldest first, in constant time per start (a queue in finishing order, not a sweep);
+/// when only running ones are left, a start is refused ([`StoreError::Full`]).
 pub struct MemoryExecutions {
     entries: DashMap<String, Entry>,
     /// (state machine ARN, name) → (input hash, execution ARN, start time).
     names: DashMap<(String, String), (String, String, i64)>,
     retention: Duration,
     max_entries: usize,
-    inserts: AtomicU64,
+    max_bytes: usize,
+    bytes: AtomicUsize,
+    /// Finished executions in the order they finished (stop time, ARN).
+    finished: Mutex<VecDeque<(i64, String)>>,
+    /// Names kept for deduplication, in the order they were taken (when, key, start time):
+    /// each is kept for the retention period from when it was taken, as Redis expires it.
+    name_order: Mutex<VecDeque<(i64, (String, String), i64)>>,
 }
 
 impl MemoryExecutions {
@@ -225,7 +254,78 @@ impl MemoryExecutions {
         e.record.cause = outcome.cause;
         e.record.stop_ms = Some(outcome.stop_ms);
         e.history.extend(history);
+        let bytes = record_bytes(&e.record) + e.history.iter().map(event_bytes).sum::<usize>() + e.journal_bytes();
+        let before = std::mem::replace(&mut e.bytes, bytes);
+        drop(e);
+        self.resize(before, bytes);
+        self.finished.lock().unwrap_or_else(|p| p.into_inner()).push_back((outcome.stop_ms, execution_arn.to_string()));
         Ok(true)
+    }
+
+    fn resize(&self, before: usize, after: usize) {
+        if after >= before {
+            self.bytes.fetch_add(after - before, Ordering::Relaxed);
+        } else {
+            self.bytes.fetch_sub(before - after, Ordering::Relaxed);
+        }
+    }
+
+    fn remove(&self, execution_arn: &str) {
+        if let Some((_, e)) = self.entries.remove(execution_arn) {
+            self.bytes.fetch_sub(e.bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes the entries are counted at now.
+    pub fn bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Bound the store in bytes too (default: 1 GiB).
+    pub fn with_max_bytes(mut self, max_bytes: usize) -> Self {
+        self.max_bytes = max_bytes.max(1);
+        self
+    }
+
+    /// Drop what retention has passed, then finished executions oldest first until `incoming`
+    /// more bytes and one more entry fit; refuse when only running executions are left.
+    fn make_room(&self, incoming: usize) -> Result<(), StoreError> {
+        let cutoff = now_ms() - self.retention.as_millis() as i64;
+        {
+            let mut order = self.name_order.lock().unwrap_or_else(|p| p.into_inner());
+            while order.front().is_some_and(|(taken, _, _)| *taken < cutoff) {
+                if let Some((_, key, started)) = order.pop_front() {
+                    self.names.remove_if(&key, |_, (_, _, s)| *s == started);
+                }
+            }
+        }
+        let mut finished = self.finished.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let full = self.entries.len() >= self.max_entries
+                || self.bytes.load(Ordering::Relaxed).saturating_add(incoming) > self.max_bytes;
+            let expired = finished.front().is_some_and(|(stopped, _)| *stopped < cutoff);
+            if !full && !expired {
+                return Ok(());
+            }
+            match finished.pop_front() {
+                Some((stopped, arn)) => {
+                    let current = self.entries.get(&arn).is_some_and(|e| e.record.stop_ms == Some(stopped));
+                    if current {
+                        self.remove(&arn);
+                    }
+                }
+                None if full => {
+                    return Err(StoreError::Full(format!(
+                        "the in-memory store holds {} running executions ({} bytes; limits {} executions, {} bytes)",
+                        self.entries.len(),
+                        self.bytes.load(Ordering::Relaxed),
+                        self.max_entries,
+                        self.max_bytes
+                    )))
+                }
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Keep finished executions for `retention`, and at most `max_entries` records.
@@ -235,7 +335,10 @@ impl MemoryExecutions {
             names: DashMap::new(),
             retention,
             max_entries: max_entries.max(1),
-            inserts: AtomicU64::new(0),
+            max_bytes: 1 << 30,
+            bytes: AtomicUsize::new(0),
+            finished: Mutex::new(VecDeque::new()),
+            name_order: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -246,30 +349,19 @@ impl MemoryExecutions {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
 
-    fn sweep(&self) {
-        let cutoff = now_ms() - self.retention.as_millis() as i64;
-        self.entries.retain(|_, e| e.record.stop_ms.is_none_or(|s| s >= cutoff));
-        self.names.retain(|_, (_, _, started)| *started >= cutoff);
-        if self.entries.len() > self.max_entries {
-            // Drop the oldest finished executions first.
-            let mut finished: Vec<(i64, String)> =
-                self.entries.iter().filter_map(|e| e.record.stop_ms.map(|s| (s, e.key().clone()))).collect();
-            finished.sort();
-            let excess = self.entries.len() - self.max_entries;
-            for (_, k) in finished.into_iter().take(excess) {
-                self.entries.remove(&k);
-            }
-        }
+impl Entry {
+    fn journal_bytes(&self) -> usize {
+        self.journal.iter().map(|(k, v)| 32 + k.len() + v.len()).sum()
     }
 }
 
 #[async_trait]
 impl ExecutionStore for MemoryExecutions {
     async fn start(&self, record: ExecutionRecord, dedupe_window: Duration) -> Result<Started, StoreError> {
-        if self.inserts.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 || self.entries.len() >= self.max_entries {
-            self.sweep();
-        }
+        let bytes = record_bytes(&record);
+        self.make_room(bytes)?;
         let key = (record.state_machine_arn.clone(), record.name.clone());
         let window = dedupe_window.as_millis() as i64;
         // No window, no name to keep: nothing can be deduplicated against it.
@@ -288,9 +380,16 @@ impl ExecutionStore for MemoryExecutions {
                     }
                 }
                 o.insert((record.input_hash.clone(), record.execution_arn.clone(), record.start_ms));
+                self.name_order.lock().unwrap_or_else(|p| p.into_inner()).push_back((
+                    now_ms(),
+                    o.key().clone(),
+                    record.start_ms,
+                ));
             }
             Some(dashmap::Entry::Vacant(v)) => {
+                let key = v.key().clone();
                 v.insert((record.input_hash.clone(), record.execution_arn.clone(), record.start_ms));
+                self.name_order.lock().unwrap_or_else(|p| p.into_inner()).push_back((now_ms(), key, record.start_ms));
             }
         }
         self.entries.insert(
@@ -302,8 +401,10 @@ impl ExecutionStore for MemoryExecutions {
                 first_owner: None,
                 takeovers: 0,
                 journal: Default::default(),
+                bytes,
             },
         );
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(Started::New(record))
     }
 
@@ -316,6 +417,7 @@ impl ExecutionStore for MemoryExecutions {
 
     async fn forget(&self, execution_arn: &str) -> Result<(), StoreError> {
         if let Some((_, e)) = self.entries.remove(execution_arn) {
+            self.bytes.fetch_sub(e.bytes, Ordering::Relaxed);
             let key = (e.record.state_machine_arn.clone(), e.record.name.clone());
             self.names.remove_if(&key, |_, (_, arn, _)| arn == execution_arn);
         }
@@ -339,7 +441,10 @@ impl ExecutionStore for MemoryExecutions {
     async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        let added: usize = events.iter().map(event_bytes).sum();
         e.history.extend(events);
+        e.bytes += added;
+        self.bytes.fetch_add(added, Ordering::Relaxed);
         Ok(())
     }
 
@@ -391,7 +496,10 @@ impl ExecutionStore for MemoryExecutions {
     async fn journal_put(&self, execution_arn: &str, key: &str, value: &str) -> Result<(), StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
+        let added = 32 + key.len() + value.len();
         e.journal.insert(key.to_string(), value.to_string());
+        e.bytes += added;
+        self.bytes.fetch_add(added, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -421,13 +529,72 @@ mod tests {
     async fn dedupe_by_name_and_input_within_the_window() {
         let s = MemoryExecutions::new(Duration::from_secs(3600), 100);
         let w = Duration::from_secs(60);
-        assert!(matches!(s.start(rec("a", "{}", 1000), w).await, Ok(Started::New(_))));
-        match s.start(rec("a", "{}", 2000), w).await {
-            Ok(Started::Existing(r)) => assert_eq!(r.execution_arn, "arn:a:1000"),
+        let t = now_ms();
+        assert!(matches!(s.start(rec("a", "{}", t), w).await, Ok(Started::New(_))));
+        match s.start(rec("a", "{}", t + 1000), w).await {
+            Ok(Started::Existing(r)) => assert_eq!(r.execution_arn, format!("arn:a:{t}")),
             other => panic!("expected the existing execution, got {other:?}"),
         }
-        assert!(matches!(s.start(rec("a", "{\"x\":1}", 3000), w).await, Err(StoreError::AlreadyExists { .. })));
-        assert!(matches!(s.start(rec("a", "{\"x\":1}", 100_000), w).await, Ok(Started::New(_))));
+        assert!(matches!(s.start(rec("a", "{\"x\":1}", t + 2000), w).await, Err(StoreError::AlreadyExists { .. })));
+        assert!(matches!(s.start(rec("a", "{\"x\":1}", t + 100_000), w).await, Ok(Started::New(_))));
+    }
+
+    fn done(stop_ms: i64) -> Finished {
+        Finished { status: ExecutionStatus::Succeeded, output: Some("1".into()), error: None, cause: None, stop_ms }
+    }
+
+    #[tokio::test]
+    async fn at_capacity_the_oldest_finished_go_first_and_running_ones_never() {
+        let s = MemoryExecutions::new(Duration::from_secs(3600), 100);
+        let now = now_ms();
+        for i in 0..100 {
+            let r = rec(&format!("e{i}"), "{}", now);
+            let arn = r.execution_arn.clone();
+            s.start(r, Duration::ZERO).await.expect("start");
+            if i < 50 {
+                assert_eq!(s.finish(&arn, done(now + i)).await, Ok(true));
+            }
+        }
+        // Fifty more starts make room by dropping the fifty finished, oldest first.
+        for i in 100..150 {
+            s.start(rec(&format!("e{i}"), "{}", now), Duration::ZERO).await.expect("room");
+            assert_eq!(s.len(), 100);
+            let oldest_left = (i - 99..50).next().map(|j| format!("arn:e{j}:{now}"));
+            if let Some(a) = oldest_left {
+                assert!(s.get(&a).await.is_ok(), "{a} went before older ones");
+            }
+        }
+        // Only running executions now: a start is refused, retryably, instead of evicting them.
+        let e = s.start(rec("e150", "{}", now), Duration::ZERO).await.expect_err("full");
+        assert!(matches!(e, StoreError::Full(_)) && e.is_retryable(), "{e:?}");
+        assert!(s.get(&format!("arn:e50:{now}")).await.is_ok(), "running executions stay");
+        // One finishes: room for one more.
+        assert_eq!(s.finish(&format!("arn:e50:{now}"), done(now + 100)).await, Ok(true));
+        s.start(rec("e150", "{}", now), Duration::ZERO).await.expect("room again");
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_bounds_the_store() {
+        let s = MemoryExecutions::new(Duration::from_secs(3600), 1_000_000).with_max_bytes(200_000);
+        let now = now_ms();
+        let big = format!("{{\"s\":\"{}\"}}", "x".repeat(20_000));
+        let mut refused = 0;
+        for i in 0..100 {
+            let r = rec(&format!("b{i}"), &big, now);
+            let arn = r.execution_arn.clone();
+            match s.start(r, Duration::ZERO).await {
+                Ok(_) => {
+                    if i % 2 == 0 {
+                        s.finish(&arn, done(now + i)).await.expect("finish");
+                    }
+                }
+                Err(StoreError::Full(_)) => refused += 1,
+                Err(e) => panic!("{e:?}"),
+            }
+            assert!(s.bytes() <= 200_000 + 25_000, "over budget: {}", s.bytes());
+        }
+        assert!(refused > 0, "running executions filled the budget at some point");
+        assert!(s.len() < 15, "{} entries of 20 KB in 200 KB", s.len());
     }
 
     #[tokio::test]

@@ -42,6 +42,10 @@ pub struct DevArgs {
     /// Most executions kept in memory.
     #[arg(long, env = "EXPRESSWAY_MAX_EXECUTIONS", default_value_t = 100_000)]
     pub max_executions: usize,
+    /// Bytes the in-memory execution store may hold (inputs, outputs, history); finished
+    /// executions go first, and a full store refuses starts with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "EXPRESSWAY_MAX_STORE_BYTES", default_value_t = 1 << 30)]
+    pub max_store_bytes: usize,
     /// Results kept for subscribers that resume from a position.
     #[arg(long, env = "EXPRESSWAY_RESULTS_RETAINED", default_value_t = 10_000)]
     pub results_retained: usize,
@@ -101,7 +105,10 @@ pub async fn serve(
     let security = crate::grpc::Security::load(&args.tls, &auth)?;
     let partition = Partition { region: args.region.clone(), account: args.account.clone() };
     let registry: Arc<dyn expressway_store::Registry> = Arc::new(MemoryRegistry::new(partition.clone()));
-    let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(args.retention_seconds), args.max_executions));
+    let executions = Arc::new(
+        MemoryExecutions::new(Duration::from_secs(args.retention_seconds), args.max_executions)
+            .with_max_bytes(args.max_store_bytes),
+    );
     let (bus, source) = bus(args.queue_capacity);
     let queue = bus.gauge();
     let hub = Arc::new(MemoryHub::new(4096, args.results_retained));

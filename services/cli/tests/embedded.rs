@@ -32,6 +32,7 @@ fn args(workers: usize, queue: usize) -> DevArgs {
         retention_seconds: 3600,
         max_executions: 10_000,
         results_retained: 10_000,
+        max_store_bytes: 1 << 30,
         execution_timeout_seconds: 300,
         region: "eu-west-1".into(),
         account: "123456789012".into(),

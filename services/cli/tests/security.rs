@@ -24,6 +24,7 @@ fn args(certs: &Certs, client_ca: bool, auth: Option<std::path::PathBuf>) -> Dev
         retention_seconds: 3600,
         max_executions: 1000,
         results_retained: 100,
+        max_store_bytes: 1 << 30,
         execution_timeout_seconds: 300,
         region: "eu-west-1".into(),
         account: "123456789012".into(),

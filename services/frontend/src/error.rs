@@ -51,6 +51,7 @@ impl FrontendError {
             FrontendError::Store(StoreError::Conflict(_)) => Code::FailedPrecondition,
             FrontendError::Store(StoreError::Invalid(_)) => Code::InvalidArgument,
             FrontendError::Store(StoreError::Unavailable(_)) => Code::Unavailable,
+            FrontendError::Store(StoreError::Full(_)) => Code::ResourceExhausted,
             FrontendError::Bus(BusError::Full) => Code::ResourceExhausted,
             FrontendError::Bus(_) => Code::Unavailable,
             FrontendError::ReplyLost(_) => Code::Internal,
