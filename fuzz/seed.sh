@@ -59,7 +59,7 @@ for path in sorted(glob.glob(os.path.join(root, "examples/*.asl.json"))):
 
 # A document shaped like what the execution target's machine reads.
 shaped = {
-    "orderId": "o-1001", "customer": {"id": "c-42", "tier": "gold", "country": "US"},
+    "orderId": "o-1001", "count": 3, "customer": {"id": "c-42", "tier": "gold", "country": "US"},
     "items": [{"sku": "a", "qty": 1, "price": 3.5}, {"sku": "b", "qty": 12, "price": 1.25},
               {"sku": "a", "qty": 1, "price": 3.5}],
     "needle": {"sku": "b", "qty": 12, "price": 1.25}, "size": 2, "index": 1,

@@ -1,16 +1,16 @@
-//! The interpreter end to end: two fixed state machines run on a fuzzed JSON input (bytes
-//! that are not JSON are skipped).
-//!
-//! - A JSONPath machine built from the order example (examples/order.asl.json): a chain of
-//!   stages, each a one-branch Parallel with a `States.ALL` Catch so that a stage that fails
-//!   on a malformed input does not hide the stages after it. The stages use Pass with
-//!   Parameters and intrinsic functions (all 18 but UUID/MathRandom without seed), Choice
-//!   rules of every kind, a Map over `$.items`, InputPath/ResultPath/OutputPath, Assign and
-//!   a Wait with SecondsPath.
-//! - A JSONata machine from examples/orders-jsonata.asl.json (Output, Assign, Condition).
+//! The interpreter end to end: fixed state machines run on a fuzzed JSON input (bytes that
+//! are not JSON are skipped). Each input runs through:
+//! - the order example (examples/order.asl.json): Pass with Parameters and intrinsics, a Map
+//!   with an inner Choice, a Choice with And and StringMatches;
+//! - a JSONata pipeline (examples/orders-jsonata.asl.json plus a Map): Output, Assign,
+//!   Condition, `$states.context`;
+//! - small one-purpose JSONPath machines, each on its own (an intrinsic failure is an
+//!   uncatchable States.Runtime that would end a longer chain): every intrinsic function on
+//!   fields of the input, Wait with SecondsPath/TimestampPath, a Map with ItemSelector,
+//!   ResultSelector and Catch, a Choice with every kind of rule and a Parallel behind it.
 //!
 //! Runs use `NoTasks`, a `ManualClock` (Wait costs nothing) and a JSONata step budget of
-//! 200 000; history events are recorded to exercise their construction.
+//! 200 000; history events are recorded (EventLog) to exercise their construction.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -21,65 +21,116 @@ use expressway_asl::{
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 
-/// One stage: `state` run inside a Parallel whose result lands at `$.stages.<name>`, and
-/// whose failure lands at `$.errors.<name>`; either way the next stage runs.
-fn stage(name: &str, state: Value, next: &str) -> (String, Value) {
-    let mut inner = state;
-    inner["End"] = json!(true);
-    (
-        name.to_string(),
-        json!({
-            "Type": "Parallel",
-            "Branches": [{"StartAt": name, "States": {name: inner}}],
-            "ResultPath": format!("$.stages.{name}"),
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": format!("$.errors.{name}"), "Next": next}],
-            "Next": next,
-        }),
-    )
-}
+/// The order example (examples/order.asl.json) verbatim: Pass with Parameters and
+/// intrinsics, a Map with an inner Choice, a Choice with And and StringMatches.
+const ORDER_MACHINE: &str = r#"{
+  "Comment": "Order routing: Pass + Choice + Map + intrinsics, no external tasks",
+  "StartAt": "Normalize",
+  "States": {
+    "Normalize": {
+      "Type": "Pass",
+      "Parameters": {
+        "orderId.$": "$.orderId",
+        "customer.$": "$.customer",
+        "items.$": "$.items",
+        "count.$": "States.ArrayLength($.items)",
+        "key.$": "States.Format('order-{}-{}', $.customer.id, $.orderId)"
+      },
+      "Next": "PriceItems"
+    },
+    "PriceItems": {
+      "Type": "Map",
+      "ItemsPath": "$.items",
+      "MaxConcurrency": 0,
+      "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "INLINE"},
+        "StartAt": "Price",
+        "States": {
+          "Price": {
+            "Type": "Pass",
+            "Parameters": {"sku.$": "$.sku", "qty.$": "$.qty", "unit.$": "$.price"},
+            "Next": "IsBulk"
+          },
+          "IsBulk": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.qty", "NumericGreaterThanEquals": 10, "Next": "Bulk"}],
+            "Default": "Single"
+          },
+          "Bulk": {"Type": "Pass", "Result": "bulk", "ResultPath": "$.tier", "End": true},
+          "Single": {"Type": "Pass", "Result": "single", "ResultPath": "$.tier", "End": true}
+        }
+      },
+      "ResultPath": "$.priced",
+      "Next": "Route"
+    },
+    "Route": {
+      "Type": "Choice",
+      "Choices": [
+        {"And": [{"Variable": "$.customer.tier", "StringEquals": "gold"}, {"Variable": "$.count", "NumericGreaterThan": 2}], "Next": "Priority"},
+        {"Variable": "$.customer.country", "StringMatches": "U*", "Next": "Domestic"}
+      ],
+      "Default": "International"
+    },
+    "Priority": {"Type": "Pass", "Result": {"lane": "priority"}, "ResultPath": "$.routing", "Next": "Done"},
+    "Domestic": {"Type": "Pass", "Result": {"lane": "domestic"}, "ResultPath": "$.routing", "Next": "Done"},
+    "International": {"Type": "Pass", "Result": {"lane": "intl"}, "ResultPath": "$.routing", "Next": "Done"},
+    "Done": {
+      "Type": "Pass",
+      "Parameters": {"key.$": "$.key", "lane.$": "$.routing.lane", "priced.$": "$.priced", "id.$": "States.Hash($.key, 'SHA-256')"},
+      "End": true
+    }
+  }
+}"#;
 
 fn pass(parameters: Value) -> Value {
-    json!({"Type": "Pass", "Parameters": parameters})
+    json!({"Type": "Pass", "Parameters": parameters, "End": true})
 }
 
-fn jsonpath_machine() -> String {
-    let stages: Vec<(&str, Value)> = vec![
-        (
-            "Normalize",
-            pass(json!({
-                "orderId.$": "$.orderId",
-                "customer.$": "$.customer",
-                "count.$": "States.ArrayLength($.items)",
-                "key.$": "States.Format('order-{}-{}', $.customer.id, $.orderId)",
-            })),
-        ),
-        ("Hash", pass(json!({"sha.$": "States.Hash($.orderId, 'SHA-256')", "md5.$": "States.Hash($.customer, 'MD5')"}))),
-        ("Hash2", pass(json!({"h.$": "States.Hash($.data, $.algorithm)"}))),
-        ("Unique", pass(json!({"u.$": "States.ArrayUnique($.items)", "c.$": "States.ArrayContains($.items, $.needle)"}))),
-        ("Partition", pass(json!({"p.$": "States.ArrayPartition($.items, $.size)"}))),
-        ("GetItem", pass(json!({"i.$": "States.ArrayGetItem($.items, $.index)"}))),
-        ("Range", pass(json!({"r.$": "States.ArrayRange($.start, $.end, $.step)"}))),
-        ("Add", pass(json!({"sum.$": "States.MathAdd($.a, $.b)"}))),
-        ("Random", pass(json!({"r.$": "States.MathRandom($.start, $.end, $.seed)"}))),
-        ("Split", pass(json!({"parts.$": "States.StringSplit($.text, $.delimiter)"}))),
-        ("Base64", pass(json!({"d.$": "States.Base64Decode(States.Base64Encode($.text))"}))),
-        ("Base64Raw", pass(json!({"d.$": "States.Base64Decode($.b64)"}))),
-        ("Json", pass(json!({"j.$": "States.StringToJson($.json)", "s.$": "States.JsonToString($)"}))),
-        ("Merge", pass(json!({"m.$": "States.JsonMerge($.customer, $.extra, false)"}))),
-        ("Format", pass(json!({"f.$": "States.Format($.template, $.a, $.b, $.text)"}))),
-        (
+/// Small one-purpose machines, each run on its own so that an input that fails one (an
+/// intrinsic failure is an uncatchable States.Runtime) still reaches the others.
+fn stage_machines() -> Vec<String> {
+    let single = |name: &str, state: Value| json!({"StartAt": name, "States": {name: state}});
+    let mut out = vec![
+        single("Hash", pass(json!({"sha.$": "States.Hash($.orderId, 'SHA-256')", "md5.$": "States.Hash($.customer, 'MD5')"}))),
+        single("Hash2", pass(json!({"h.$": "States.Hash($.data, $.algorithm)"}))),
+        single("Unique", pass(json!({"u.$": "States.ArrayUnique($.items)", "c.$": "States.ArrayContains($.items, $.needle)"}))),
+        single("Partition", pass(json!({"p.$": "States.ArrayPartition($.items, $.size)"}))),
+        single("GetItem", pass(json!({"i.$": "States.ArrayGetItem($.items, $.index)"}))),
+        single("Range", pass(json!({"r.$": "States.ArrayRange($.start, $.end, $.step)"}))),
+        single("Add", pass(json!({"sum.$": "States.MathAdd($.a, $.b)"}))),
+        single("Random", pass(json!({"r.$": "States.MathRandom($.start, $.end, $.seed)"}))),
+        single("Split", pass(json!({"parts.$": "States.StringSplit($.text, $.delimiter)"}))),
+        single("Base64", pass(json!({"d.$": "States.Base64Decode(States.Base64Encode($.text))"}))),
+        single("Base64Raw", pass(json!({"d.$": "States.Base64Decode($.b64)"}))),
+        single("Json", pass(json!({"j.$": "States.StringToJson($.json)", "s.$": "States.JsonToString($)"}))),
+        single("Merge", pass(json!({"m.$": "States.JsonMerge($.customer, $.extra, false)"}))),
+        single("Format", pass(json!({"f.$": "States.Format($.template, $.a, $.b, $.text)"}))),
+        single(
             "Nested",
-            pass(json!({
-                "region.$": "States.ArrayGetItem(States.StringSplit($.ip, '.'), 0)",
-                "arr.$": "States.Array($.a, States.Array($.b), 'lit', 1, null, true)",
-                "len.$": "States.ArrayLength(States.ArrayPartition(States.ArrayRange(1, 9, 2), 2))",
-                "ctx.$": "$$.Execution.Name",
-                "state.$": "$$.State.Name",
-            })),
-        ),
-        (
-            "PriceItems",
             json!({
+                "Type": "Pass",
+                "InputPath": "$",
+                "Parameters": {
+                    "region.$": "States.ArrayGetItem(States.StringSplit($.ip, '.'), 0)",
+                    "arr.$": "States.Array($.a, States.Array($.b), 'lit', 1, null, true)",
+                    "len.$": "States.ArrayLength(States.ArrayPartition(States.ArrayRange(1, 9, 2), 2))",
+                    "ctx.$": "$$.Execution.Name",
+                    "state.$": "$$.State.Name"
+                },
+                "ResultPath": "$.nested",
+                "OutputPath": "$.nested",
+                "End": true
+            }),
+        ),
+        single("Wait", json!({"Type": "Wait", "SecondsPath": "$.wait", "End": true})),
+        single("WaitUntil", json!({"Type": "Wait", "TimestampPath": "$.when", "End": true})),
+    ];
+    // A Map whose items may fail (Fail state), caught by the Map's Catch; an item selector
+    // reading the Context object; a result selector.
+    out.push(json!({
+        "StartAt": "PriceItems",
+        "States": {
+            "PriceItems": {
                 "Type": "Map",
                 "ItemsPath": "$.items",
                 "MaxConcurrency": 0,
@@ -91,18 +142,19 @@ fn jsonpath_machine() -> String {
                         "Price": {
                             "Type": "Pass",
                             "InputPath": "$.item",
-                            "Parameters": {"sku.$": "$.sku", "qty.$": "$.qty", "unit.$": "$.price",
-                                           "total.$": "States.MathAdd($.qty, $.price)"},
+                            "Parameters": {"sku.$": "$.sku", "qty.$": "$.qty", "unit.$": "$.price"},
                             "Next": "IsBulk"
                         },
                         "IsBulk": {
                             "Type": "Choice",
                             "Choices": [
+                                {"Variable": "$.qty", "NumericLessThan": 0, "Next": "Negative"},
                                 {"Variable": "$.qty", "NumericGreaterThanEquals": 10, "Next": "Bulk"},
                                 {"Variable": "$.qty", "NumericLessThanPath": "$.unit", "Next": "Cheap"}
                             ],
                             "Default": "Single"
                         },
+                        "Negative": {"Type": "Fail", "Error": "Fuzz.Negative", "Cause": "negative quantity"},
                         "Bulk": {"Type": "Pass", "Result": "bulk", "ResultPath": "$.tier", "End": true},
                         "Cheap": {"Type": "Pass", "Result": "cheap", "ResultPath": "$.tier", "End": true},
                         "Single": {"Type": "Pass", "Result": "single", "ResultPath": "$.tier", "End": true}
@@ -110,12 +162,18 @@ fn jsonpath_machine() -> String {
                 },
                 "ResultSelector": {"priced.$": "$", "n.$": "States.ArrayLength($)"},
                 "ResultPath": "$.priced",
-                "OutputPath": "$.priced"
-            }),
-        ),
-        (
-            "Route",
-            json!({
+                "Catch": [{"ErrorEquals": ["Fuzz.Negative"], "ResultPath": "$.error", "Next": "Caught"}],
+                "End": true
+            },
+            "Caught": {"Type": "Pass", "Parameters": {"why.$": "$.error.Cause"}, "End": true}
+        }
+    }));
+    // Every kind of Choice rule, with Parallel branches behind it.
+    let lane = |l: &str| json!({"Type": "Pass", "Result": {"lane": l}, "End": true});
+    out.push(json!({
+        "StartAt": "Route",
+        "States": {
+            "Route": {
                 "Type": "Choice",
                 "Choices": [
                     {"And": [{"Variable": "$.customer.tier", "StringEquals": "gold"},
@@ -135,57 +193,22 @@ fn jsonpath_machine() -> String {
                     {"Variable": "$.text", "IsString": true, "Next": "International"}
                 ],
                 "Default": "International"
-            }),
-        ),
-        (
-            "Wait",
-            json!({"Type": "Wait", "SecondsPath": "$.wait"}),
-        ),
-    ];
-
-    // Chain: each stage's Next (and Catch) is the stage after it; the last goes to Done.
-    let mut states = serde_json::Map::new();
-    let names: Vec<&str> = stages.iter().map(|(n, _)| *n).collect();
-    for (i, (name, state)) in stages.into_iter().enumerate() {
-        let next = names.get(i + 1).copied().unwrap_or("Done");
-        if name == "Route" {
-            // A Choice cannot end a branch: give it its own targets inside the Parallel.
-            let mut branch = serde_json::Map::new();
-            branch.insert("Route".into(), state);
-            for (target, lane) in [("Priority", "priority"), ("Domestic", "domestic"), ("International", "intl")] {
-                branch.insert(target.into(), json!({"Type": "Pass", "Result": {"lane": lane}, "End": true}));
-            }
-            states.insert(
-                name.into(),
-                json!({
-                    "Type": "Parallel",
-                    "Branches": [{"StartAt": "Route", "States": branch}],
-                    "ResultPath": "$.routing",
-                    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.errors.Route", "Next": next}],
-                    "Next": next,
-                }),
-            );
-            continue;
+            },
+            "Priority": lane("priority"),
+            "Domestic": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"c.$": "$.customer"}, "End": true}}},
+                    {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "Fuzz.Branch", "Cause": "b"}}}
+                ],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Intl2"}],
+                "End": true
+            },
+            "Intl2": lane("intl"),
+            "International": lane("intl")
         }
-        let (n, s) = stage(name, state, next);
-        states.insert(n, s);
-    }
-    states.insert(
-        "Done".into(),
-        json!({
-            "Type": "Pass",
-            "Parameters": {"stages.$": "$.stages", "errors.$": "$.errors", "id.$": "States.Hash(States.JsonToString($), 'SHA-1')"},
-            "Assign": {"last.$": "$.stages"},
-            "OutputPath": "$",
-            "End": true
-        }),
-    );
-    let mut root = serde_json::Map::new();
-    root.insert("Comment".into(), json!("fuzz: Choice + Pass/Parameters + intrinsics + Map"));
-    root.insert("StartAt".into(), json!(names[0]));
-    root.insert("TimeoutSeconds".into(), json!(60));
-    root.insert("States".into(), Value::Object(states));
-    Value::Object(root).to_string()
+    }));
+    out.into_iter().map(|v| v.to_string()).collect()
 }
 
 const JSONATA_MACHINE: &str = r#"{
@@ -240,18 +263,18 @@ const JSONATA_MACHINE: &str = r#"{
   }
 }"#;
 
-struct Machines {
-    jsonpath: StateMachine,
-    jsonata: StateMachine,
-}
-
-fn machines() -> &'static Machines {
-    static M: OnceLock<Machines> = OnceLock::new();
-    M.get_or_init(|| Machines {
-        jsonpath: StateMachine::from_json_with(&jsonpath_machine(), MachineType::Express)
-            .unwrap_or_else(|e| panic!("the fuzz JSONPath machine is invalid: {e:?}")),
-        jsonata: StateMachine::from_json_with(JSONATA_MACHINE, MachineType::Express)
-            .unwrap_or_else(|e| panic!("the fuzz JSONata machine is invalid: {e:?}")),
+fn machines() -> &'static [StateMachine] {
+    static M: OnceLock<Vec<StateMachine>> = OnceLock::new();
+    M.get_or_init(|| {
+        let mut texts = vec![ORDER_MACHINE.to_string(), JSONATA_MACHINE.to_string()];
+        texts.extend(stage_machines());
+        texts
+            .iter()
+            .map(|t| {
+                StateMachine::from_json_with(t, MachineType::Express)
+                    .unwrap_or_else(|e| panic!("a fuzz machine is invalid: {e:?}\n{t}"))
+            })
+            .collect()
     })
 }
 
@@ -298,7 +321,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let Ok(input) = serde_json::from_slice::<Value>(data) else { return };
-    let m = machines();
-    run(&m.jsonpath, input.clone());
-    run(&m.jsonata, input);
+    for m in machines() {
+        run(m, input.clone());
+    }
 });

@@ -204,13 +204,16 @@ impl Entry {
     }
 }
 
+/// A deduplication key: (state machine ARN, execution name).
+type NameKey = (String, String);
+
 /// Recent executions held in memory, bounded in count and in bytes. Finished executions go
 /// first, oldest first, in constant time per start (a queue in finishing order, not a sweep);
 /// when only running ones are left, a start is refused ([`StoreError::Full`]).
 pub struct MemoryExecutions {
     entries: DashMap<String, Entry>,
     /// (state machine ARN, name) → (input hash, execution ARN, start time).
-    names: DashMap<(String, String), (String, String, i64)>,
+    names: DashMap<NameKey, (String, String, i64)>,
     retention: Duration,
     max_entries: usize,
     max_bytes: usize,
@@ -219,7 +222,7 @@ pub struct MemoryExecutions {
     finished: Mutex<VecDeque<(i64, String)>>,
     /// Names kept for deduplication, in the order they were taken (when, key, start time):
     /// each is kept for the retention period from when it was taken, as Redis expires it.
-    name_order: Mutex<VecDeque<(i64, (String, String), i64)>>,
+    name_order: Mutex<VecDeque<(i64, NameKey, i64)>>,
 }
 
 impl MemoryExecutions {
