@@ -161,6 +161,7 @@ async fn raw_ceiling(s: &Servers, n: usize) -> anyhow::Result<Measured> {
         start_ms: 1_700_000_000_000,
         reply_to: None,
         trace_header: None,
+        depth: 0,
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let meter = s.meter();

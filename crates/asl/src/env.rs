@@ -18,6 +18,8 @@ pub struct ExecutionInfo {
     pub start_time: String,
     /// The execution input, kept only when the definition reads `$$.Execution.Input`.
     pub input: Option<Value>,
+    /// How many nested-execution tasks led to this execution (0: a caller started it).
+    pub depth: u32,
 }
 
 /// The per-state part of the Context object, built into a JSON value only when read.

@@ -35,6 +35,8 @@ pub struct TaskRequest<'a> {
     pub attempt: u32,
     pub timeout: Option<Duration>,
     pub heartbeat: Option<Duration>,
+    /// How many nested-execution tasks led to this execution (a nested start passes it on).
+    pub depth: u32,
 }
 
 /// Performs Task states. Errors use AWS's names so Retry/Catch blocks match them.
@@ -878,6 +880,7 @@ impl<'a> Run<'a> {
             attempt,
             timeout: timeout.map(Duration::from_secs),
             heartbeat: heartbeat.map(Duration::from_secs),
+            depth: self.exec.depth,
         };
         let call = self.invoker.invoke(req);
         let r = match timeout {

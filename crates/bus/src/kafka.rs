@@ -864,6 +864,7 @@ mod tests {
             start_ms: 7,
             reply_to: Some("reply:x".into()),
             trace_header: Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into()),
+            depth: 2,
         };
         let bytes = encode_start(&command).expect("encode");
         assert!(bytes.starts_with(START_PREFIX), "{}", String::from_utf8_lossy(&bytes));

@@ -30,6 +30,13 @@ pub struct StartCommand {
     /// Where the outcome of a synchronous call must be sent; `None` for asynchronous starts.
     pub reply_to: Option<String>,
     pub trace_header: Option<String>,
+    /// How many nested-execution tasks led to this execution (0: a caller started it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub depth: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Errors at the bus boundary.

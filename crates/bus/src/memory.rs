@@ -294,6 +294,7 @@ mod tests {
             start_ms: 0,
             reply_to: None,
             trace_header: None,
+            depth: 0,
         };
         assert_eq!(bus.publish(cmd.clone()).await, Ok(()));
         assert_eq!(bus.publish(cmd.clone()).await, Err(BusError::Full));

@@ -29,6 +29,7 @@ fn command(name: &str) -> StartCommand {
         start_ms: 1,
         reply_to: None,
         trace_header: None,
+        depth: 0,
     }
 }
 

@@ -565,7 +565,7 @@ impl Integrations {
         }
     }
 
-    async fn nested(&self, input: &Value, sync: bool) -> Result<Value, StatesError> {
+    async fn nested(&self, input: &Value, sync: bool, depth: u32) -> Result<Value, StatesError> {
         use expressway_proto::v1 as pb;
         let channel = self
             .nested
@@ -586,12 +586,23 @@ impl Integrations {
             trace_header: String::new(),
         };
         let mut client = pb::executions_client::ExecutionsClient::new(channel);
+        // The started execution is one level deeper than this one; the frontend refuses a
+        // chain deeper than its limit.
+        let request = |req: pb::StartExecutionRequest| {
+            let mut r = tonic::Request::new(req);
+            if let Ok(v) = (depth + 1).to_string().parse() {
+                r.metadata_mut().insert("x-expressway-nesting-depth", v);
+            }
+            r
+        };
         let to_err = |s: tonic::Status| {
             let name = match s.code() {
                 tonic::Code::NotFound => "StepFunctions.StateMachineDoesNotExistException",
                 tonic::Code::AlreadyExists => "StepFunctions.ExecutionAlreadyExistsException",
                 tonic::Code::InvalidArgument => "StepFunctions.InvalidExecutionInputException",
-                tonic::Code::ResourceExhausted => "StepFunctions.ExecutionLimitExceededException",
+                tonic::Code::ResourceExhausted | tonic::Code::FailedPrecondition => {
+                    "StepFunctions.ExecutionLimitExceededException"
+                }
                 _ => "StepFunctions.ServiceException",
             };
             err(name, s.message().to_string())
@@ -600,10 +611,10 @@ impl Integrations {
             t.map(|t| Value::from(t.seconds as f64 + f64::from(t.nanos) / 1e9)).unwrap_or(Value::Null)
         };
         if !sync {
-            let r = client.start_execution(req).await.map_err(to_err)?.into_inner();
+            let r = client.start_execution(request(req)).await.map_err(to_err)?.into_inner();
             return Ok(json!({"ExecutionArn": r.execution_arn, "StartDate": date(r.start_date)}));
         }
-        let r = client.start_sync_execution(req).await.map_err(to_err)?.into_inner();
+        let r = client.start_sync_execution(request(req)).await.map_err(to_err)?.into_inner();
         let status = match pb::ExecutionStatus::try_from(r.status) {
             Ok(pb::ExecutionStatus::Succeeded) => "SUCCEEDED",
             Ok(pb::ExecutionStatus::Failed) => "FAILED",
@@ -662,12 +673,12 @@ impl TaskInvoker for Integrations {
                 return self.kafka_publish(&req.input).await;
             }
             if resource == "arn:aws:states:::states:startExecution" {
-                return self.nested(&req.input, false).await;
+                return self.nested(&req.input, false, req.depth).await;
             }
             if resource == "arn:aws:states:::states:startSyncExecution"
                 || resource == "arn:aws:states:::aws-sdk:sfn:startSyncExecution"
             {
-                return self.nested(&req.input, true).await;
+                return self.nested(&req.input, true, req.depth).await;
             }
             if resource.starts_with("arn:aws:lambda:") && resource.contains(":function:") {
                 return self.call_function(resource, &req.input).await.map(|(_, v)| v);

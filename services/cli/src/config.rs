@@ -72,6 +72,9 @@ pub struct FrontendSettings {
     pub dedupe_window_seconds: u64,
     pub max_input_bytes: usize,
     pub sync_timeout_seconds: u64,
+    /// How deep executions started by nested-execution tasks may go (each synchronous level
+    /// holds a worker slot while it waits).
+    pub max_nesting_depth: u32,
     /// How long a start may use a state machine as it was read before (0: read it on every
     /// start). Changes made through the same frontend are seen at once; through another, after
     /// at most this long, like AWS's eventually consistent updates.
@@ -84,6 +87,7 @@ impl Default for FrontendSettings {
             dedupe_window_seconds: 300,
             max_input_bytes: 256 * 1024,
             sync_timeout_seconds: 300,
+            max_nesting_depth: 5,
             registry_cache_ms: 1000,
         }
     }

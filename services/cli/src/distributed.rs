@@ -126,6 +126,7 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
             dedupe_window: Duration::from_secs(cfg.frontend.dedupe_window_seconds),
             max_input_bytes: cfg.frontend.max_input_bytes,
             sync_timeout: Duration::from_secs(cfg.frontend.sync_timeout_seconds),
+            max_nesting_depth: cfg.frontend.max_nesting_depth,
         },
         registry: registry.clone(),
         resolver: Arc::new(Resolver::new(registry, Duration::from_millis(cfg.frontend.registry_cache_ms))),

@@ -685,3 +685,35 @@ async fn nested_executions_start_on_the_same_server() {
     assert_eq!(status, pb::ExecutionStatus::Succeeded as i32);
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_that_starts_itself_stops_at_the_nesting_limit() {
+    // Eight worker slots: without the limit the chain would take them all and wait forever.
+    let server = start(args(8, 100)).await;
+    let ch = server.channel().await;
+    let mut sm = StateMachinesClient::new(ch.clone());
+    let mut ex = ExecutionsClient::new(ch.clone());
+    let arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:again";
+    let def = json!({"StartAt": "Again", "States": {
+        "Again": {"Type": "Task", "Resource": "arn:aws:states:::states:startSyncExecution",
+                  "Parameters": {"StateMachineArn": arn, "Input": {}}, "End": true}}});
+    sm.create_state_machine(create("again", &def.to_string(), pb::LogLevel::Off)).await.expect("create");
+    let r = tokio::time::timeout(Duration::from_secs(30), ex.start_sync_execution(start_req(arn, "", json!({}))))
+        .await
+        .expect("the chain ends")
+        .expect("run")
+        .into_inner();
+    // The deepest allowed level failed to start its child; each level above reports the one
+    // below it (a synchronous start's result carries the child's status).
+    assert_eq!(r.status, pb::ExecutionStatus::Succeeded as i32, "{} {}", r.error, r.cause);
+    let mut levels = 0;
+    let mut out: Value = serde_json::from_str(&r.output).expect("json");
+    while out["Status"] == "SUCCEEDED" {
+        levels += 1;
+        out = serde_json::from_str(out["Output"].as_str().expect("output")).expect("json");
+    }
+    assert_eq!(out["Status"], "FAILED", "{out}");
+    assert_eq!(out["Error"], "StepFunctions.ExecutionLimitExceededException", "{out}");
+    assert_eq!(levels, 4, "levels below the first: {out}");
+    server.shutdown().await;
+}

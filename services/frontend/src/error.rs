@@ -33,6 +33,8 @@ pub enum FrontendError {
     ReplyLost(String),
     #[error("the caller's deadline passed before execution {0} finished; it keeps running")]
     Deadline(String),
+    #[error("executions started by nested-execution tasks may nest at most {limit} deep")]
+    TooDeep { limit: u32 },
 }
 
 impl FrontendError {
@@ -56,6 +58,7 @@ impl FrontendError {
             FrontendError::Bus(_) => Code::Unavailable,
             FrontendError::ReplyLost(_) => Code::Internal,
             FrontendError::Deadline(_) => Code::DeadlineExceeded,
+            FrontendError::TooDeep { .. } => Code::FailedPrecondition,
         }
     }
 

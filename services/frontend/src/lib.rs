@@ -41,7 +41,12 @@ pub struct FrontendConfig {
     pub max_input_bytes: usize,
     /// Longest a StartSyncExecution waits (Express: 5 minutes), before the caller's deadline.
     pub sync_timeout: Duration,
+    /// How deep executions started by nested-execution tasks may go.
+    pub max_nesting_depth: u32,
 }
+
+/// The gRPC header with which a nested-execution task says how deep its execution is.
+pub const NESTING_HEADER: &str = "x-expressway-nesting-depth";
 
 impl Default for FrontendConfig {
     fn default() -> Self {
@@ -50,6 +55,7 @@ impl Default for FrontendConfig {
             dedupe_window: Duration::from_secs(300),
             max_input_bytes: 256 * 1024,
             sync_timeout: Duration::from_secs(300),
+            max_nesting_depth: 5,
         }
     }
 }
@@ -141,9 +147,21 @@ impl Frontend {
     /// Validate, record and queue an execution. Returns the record and whether it is new.
     async fn start(
         &self,
-        req: &pb::StartExecutionRequest,
+        request: &Request<pb::StartExecutionRequest>,
         reply_to: Option<String>,
     ) -> Result<(ExecutionRecord, bool), FrontendError> {
+        let req = request.get_ref();
+        // A start from a nested-execution task says how deep it is; each level holds a worker
+        // slot while it waits (a synchronous call), so a chain that calls itself must end.
+        let depth = request
+            .metadata()
+            .get(NESTING_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0);
+        if depth > self.config.max_nesting_depth {
+            return Err(FrontendError::TooDeep { limit: self.config.max_nesting_depth });
+        }
         let sreq = StartRequest {
             state_machine_arn: req.state_machine_arn.clone(),
             name: req.name.clone(),
@@ -166,6 +184,7 @@ impl Frontend {
             start_ms: r.start_ms,
             reply_to,
             trace_header: (!req.trace_header.is_empty()).then(|| req.trace_header.clone()),
+            depth,
         };
         if let Err(e) = self.bus.publish(cmd).await {
             if new {
@@ -498,7 +517,7 @@ impl pb::executions_server::Executions for Frontend {
         request: Request<pb::StartExecutionRequest>,
     ) -> Result<Response<pb::StartExecutionResponse>, Status> {
         auth::authorize(&self.auth, &request, "states:StartExecution", &request.get_ref().state_machine_arn)?;
-        let (record, _) = self.start(request.get_ref(), None).await?;
+        let (record, _) = self.start(&request, None).await?;
         Ok(Response::new(pb::StartExecutionResponse {
             execution_arn: record.execution_arn,
             start_date: Some(timestamp(record.start_ms)),
@@ -519,10 +538,9 @@ impl pb::executions_server::Executions for Frontend {
             .filter(|d| *d < own_limit)
             .map(|d| d.saturating_sub(Duration::from_millis(20).min(d / 10)));
         let limit = caller.unwrap_or(own_limit);
-        let req = request.into_inner();
         let routed = self.replies.routes_replies();
         let reply_to = routed.then(|| self.replies.address());
-        let (record, new) = self.start(&req, reply_to).await?;
+        let (record, new) = self.start(&request, reply_to).await?;
         // A repeated start follows the store: the first caller waits for the routed reply.
         let rx = (new && routed).then(|| self.replies.expect(&record.execution_arn));
         let _guard = ReplyGuard { replies: &*self.replies, execution_arn: record.execution_arn.clone() };

@@ -266,6 +266,7 @@ impl expressway_bus::kafka::TriggerStarter for StoreStarter {
                 start_ms: r.start_ms,
                 reply_to: None,
                 trace_header: None,
+                depth: 0,
             }),
             Err(StartError::Store(e)) if e.is_retryable() => Err(TriggerError::Unavailable(e.to_string())),
             Err(e) => Err(TriggerError::Rejected(e.to_string())),
@@ -415,6 +416,7 @@ impl Worker {
                             role_arn: String::new(),
                             start_time: chrono_iso(cmd.start_ms),
                             input: None,
+                            depth: cmd.depth,
                         };
                         // A last line of defence: a defect that panics while running one
                         // execution fails that execution, not the worker and every other

@@ -118,6 +118,7 @@ async fn deliveries_are_acknowledged_once_their_results_are_durable() {
                 start_ms: 1,
                 reply_to: None,
                 trace_header: None,
+                depth: 0,
             },
             ack: Ack::new(move || {
                 acked.fetch_add(1, Ordering::SeqCst);
@@ -228,6 +229,7 @@ async fn an_execution_whose_runs_keep_being_cut_off_is_failed_and_dead_lettered(
                 start_ms: 1,
                 reply_to: None,
                 trace_header: None,
+                depth: 0,
             },
             ack,
         });
@@ -316,6 +318,7 @@ async fn a_drain_that_outlasts_its_deadline_hands_the_runs_back_unacknowledged()
             start_ms: 1,
             reply_to: None,
             trace_header: None,
+            depth: 0,
         },
         ack: Ack::new(move || {
             counted.fetch_add(1, Ordering::SeqCst);
