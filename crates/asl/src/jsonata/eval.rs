@@ -42,14 +42,35 @@ impl Val {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Scope {
     vars: RefCell<HashMap<String, Val>>,
     parent: Option<Rc<Scope>>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Scopes alive on this thread (a leak check for tests).
+    pub static LIVE_SCOPES: Cell<isize> = const { Cell::new(0) };
+}
+
+#[cfg(test)]
+impl Drop for Scope {
+    fn drop(&mut self) {
+        LIVE_SCOPES.with(|n| n.set(n.get() - 1));
+    }
+}
+
 impl Scope {
+    pub fn new() -> Rc<Scope> {
+        #[cfg(test)]
+        LIVE_SCOPES.with(|n| n.set(n.get() + 1));
+        Rc::new(Scope { vars: RefCell::default(), parent: None })
+    }
+
     pub fn child(parent: &Rc<Scope>) -> Rc<Scope> {
+        #[cfg(test)]
+        LIVE_SCOPES.with(|n| n.set(n.get() + 1));
         Rc::new(Scope { vars: RefCell::default(), parent: Some(parent.clone()) })
     }
     fn get(&self, name: &str) -> Option<Val> {
@@ -68,6 +89,9 @@ pub struct Ctx<'h> {
     pub root: Val,
     depth: Cell<usize>,
     steps: Cell<u64>,
+    /// Scopes that were given a function: a function keeps the scope it was made in, so a
+    /// scope holding one can hold itself. [`Ctx::release`] breaks those cycles at the end.
+    holders: RefCell<Vec<std::rc::Weak<Scope>>>,
 }
 
 pub type R = Result<Val, JsonataError>;
@@ -130,7 +154,25 @@ fn to_seq(v: Val) -> Vec<Val> {
 
 impl<'h> Ctx<'h> {
     pub fn new(host: &'h dyn Bindings, root: Val) -> Self {
-        Ctx { host, root, depth: Cell::new(0), steps: Cell::new(0) }
+        Ctx { host, root, depth: Cell::new(0), steps: Cell::new(0), holders: RefCell::default() }
+    }
+
+    /// Bind `name` in `scope`, noting scopes that come to hold a function.
+    fn bind(&self, scope: &Rc<Scope>, name: &str, v: Val) {
+        if matches!(v, Val::F(_)) {
+            self.holders.borrow_mut().push(Rc::downgrade(scope));
+        }
+        scope.set(name, v);
+    }
+
+    /// Once the evaluation is over: empty every scope that held a function, so that no
+    /// function ↔ scope cycle outlives it (each would leak its values).
+    pub fn release(&self) {
+        for scope in self.holders.borrow_mut().drain(..) {
+            if let Some(s) = scope.upgrade() {
+                s.vars.borrow_mut().clear();
+            }
+        }
     }
 
     pub fn eval(&self, node: &Node, input: &Val, scope: &Rc<Scope>) -> R {
@@ -309,7 +351,7 @@ impl<'h> Ctx<'h> {
             }
             Node::Bind(name, e) => {
                 let v = self.eval(e, input, scope)?;
-                scope.set(name, v.clone());
+                self.bind(scope, name, v.clone());
                 v
             }
             Node::Lambda(def) => {
@@ -553,7 +595,7 @@ impl<'h> Ctx<'h> {
             Func::Lambda { def, scope, input: captured } => {
                 let inner = Scope::child(scope);
                 for (i, p) in def.params.iter().enumerate() {
-                    inner.set(p, args.get(i).cloned().unwrap_or(Val::Undef));
+                    self.bind(&inner, p, args.get(i).cloned().unwrap_or(Val::Undef));
                 }
                 self.eval(&def.body, captured, &inner)
             }

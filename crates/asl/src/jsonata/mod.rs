@@ -9,8 +9,6 @@ mod eval;
 mod functions;
 pub mod parser;
 
-use std::rc::Rc;
-
 use serde_json::Value;
 
 use eval::{Ctx, Scope, Val};
@@ -71,8 +69,10 @@ impl Expr {
     pub fn evaluate(&self, bindings: &dyn Bindings) -> Result<Option<Value>, JsonataError> {
         let input = bindings.get("states").and_then(|s| s.get("input")).cloned().map(Val::J).unwrap_or(Val::Undef);
         let ctx = Ctx::new(bindings, input.clone());
-        let scope = Rc::new(Scope::default());
-        match ctx.eval(&self.root, &input, &scope)? {
+        let scope = Scope::new();
+        let result = ctx.eval(&self.root, &input, &scope);
+        ctx.release();
+        match result? {
             Val::J(v) => Ok(Some(v)),
             Val::Undef => Ok(None),
             Val::F(_) => Ok(None),
@@ -129,6 +129,20 @@ mod tests {
         assert_eq!(ev("$string({'a': 1.5})", json!({})), Some(json!("{\"a\":1.5}")));
         assert_eq!(ev("$round(2.5)", json!({})), Some(json!(2)));
         assert_eq!(ev("$keys({'a': 1, 'b': 2})", json!({})), Some(json!(["a", "b"])));
+    }
+
+    #[test]
+    fn functions_bound_in_scopes_do_not_keep_them_alive() {
+        let live = || eval::LIVE_SCOPES.with(|n| n.get());
+        let before = live();
+        for src in [
+            "($f := function($n) { $n < 1 ? 0 : $f($n - 1) }; $f(3))",
+            "($add := function($x) { function($y) { $x + $y } }; $inc := $add(1); $inc(2))",
+            "$map([1, 2], function($v) { ($g := function() { $v }; $g()) })",
+        ] {
+            assert!(ev(src, json!({})).is_some(), "{src}");
+            assert_eq!(live(), before, "scopes leaked by {src}");
+        }
     }
 
     #[test]
