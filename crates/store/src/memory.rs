@@ -33,7 +33,14 @@ pub struct MemoryRegistry {
     machines: Mutex<BTreeMap<String, StateMachineRecord>>,
     /// Every revision ever made: running executions may still need a replaced one.
     revisions: DashMap<String, Revision>,
+    /// Revisions of deleted state machines, freed once executions queued before the delete
+    /// have had time to load them (when, revision ids).
+    retired: Mutex<VecDeque<(i64, Vec<String>)>>,
 }
+
+/// How long a deleted state machine's revisions stay loadable: longer than an Express
+/// execution (5 minutes) plus a generous wait in the queue.
+pub const DELETED_REVISIONS_KEPT: Duration = Duration::from_secs(15 * 60);
 
 impl MemoryRegistry {
     pub fn new(partition: Partition) -> Self {
@@ -43,11 +50,34 @@ impl MemoryRegistry {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, StateMachineRecord>> {
         self.machines.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// Free the revisions of machines deleted long enough ago.
+    fn purge(&self, now: i64) {
+        let mut retired = self.retired.lock().unwrap_or_else(|p| p.into_inner());
+        while retired.front().is_some_and(|(due, _)| *due <= now) {
+            if let Some((_, ids)) = retired.pop_front() {
+                for id in ids {
+                    self.revisions.remove(&id);
+                }
+            }
+        }
+    }
+
+    /// Revisions held now (a check for tests).
+    pub fn revision_count(&self) -> usize {
+        self.revisions.len()
+    }
+
+    /// Free what deletions retired up to `now` (for tests; the registry does it as it goes).
+    pub fn purge_until(&self, now_ms: i64) {
+        self.purge(now_ms)
+    }
 }
 
 #[async_trait]
 impl Registry for MemoryRegistry {
     async fn create(&self, new: NewStateMachine) -> Result<StateMachineRecord, StoreError> {
+        self.purge(now_ms());
         let mut m = self.lock();
         if let Some(existing) = m.get(&new.name) {
             // AWS: creating the same machine again with identical settings is idempotent.
@@ -121,7 +151,14 @@ impl Registry for MemoryRegistry {
     }
 
     async fn delete(&self, name: &str) -> Result<(), StoreError> {
-        self.lock().remove(name).map(|_| ()).ok_or_else(|| not_found(format!("state machine '{name}'")))
+        let now = now_ms();
+        self.purge(now);
+        let rec = self.lock().remove(name).ok_or_else(|| not_found(format!("state machine '{name}'")))?;
+        let ids: Vec<String> =
+            self.revisions.iter().filter(|r| r.state_machine_arn == rec.arn).map(|r| r.key().clone()).collect();
+        let due = now + DELETED_REVISIONS_KEPT.as_millis() as i64;
+        self.retired.lock().unwrap_or_else(|p| p.into_inner()).push_back((due, ids));
+        Ok(())
     }
 
     async fn publish_version(
@@ -614,6 +651,32 @@ mod tests {
         assert_eq!(s.finish("arn:a:1", f.clone()).await, Ok(true));
         assert_eq!(s.finish("arn:a:1", f).await, Ok(false));
         assert_eq!(s.get("arn:a:1").await.map(|r| r.status), Ok(ExecutionStatus::Succeeded));
+    }
+
+    #[tokio::test]
+    async fn a_deleted_machines_revisions_are_freed_after_the_grace_period() {
+        let p = Partition::default();
+        let r = MemoryRegistry::new(p.clone());
+        let new = |name: &str, def: &str| NewStateMachine {
+            name: name.into(),
+            arn: p.state_machine(name),
+            definition: def.into(),
+            kind: MachineKind::Express,
+            logging: Logging::default(),
+            tracing: false,
+            tags: Default::default(),
+            now_ms: 1,
+        };
+        let gone = r.create(new("gone", "d1")).await.expect("create");
+        let kept = r.create(new("kept", "d1")).await.expect("create");
+        assert_eq!(r.revision_count(), 2);
+        r.delete("gone").await.expect("delete");
+        // Still loadable by executions queued before the delete.
+        assert!(r.revision(&gone.current.revision_id).await.is_ok());
+        r.purge_until(now_ms() + DELETED_REVISIONS_KEPT.as_millis() as i64 + 1);
+        assert!(r.revision(&gone.current.revision_id).await.is_err(), "freed");
+        assert!(r.revision(&kept.current.revision_id).await.is_ok(), "another machine's stays");
+        assert_eq!(r.revision_count(), 1);
     }
 
     #[tokio::test]

@@ -198,10 +198,26 @@ impl RedisRegistry {
         Err(StoreError::Conflict(format!("state machine '{name}' is being changed concurrently; retry")))
     }
 
+    fn revs_key(&self, state_machine_arn: &str) -> String {
+        format!("{}revs:{state_machine_arn}", self.prefix)
+    }
+
+    /// Store a revision and index it under its machine (which a delete retires as a whole).
     async fn put_revision(&self, r: &Revision) -> Result<(), StoreError> {
         let mut c = self.conn.clone();
         let json = serde_json::to_string(r).map_err(|e| corrupt("revision", e))?;
-        let _: () = c.set(format!("{}rev:{}", self.prefix, r.revision_id), json).await.map_err(unavailable)?;
+        let index = self.revs_key(&r.state_machine_arn);
+        let _: () = redis::pipe()
+            .set(format!("{}rev:{}", self.prefix, r.revision_id), json)
+            .ignore()
+            .sadd(&index, &r.revision_id)
+            .ignore()
+            // A machine made again under a deleted one's name keeps its index.
+            .persist(&index)
+            .ignore()
+            .query_async(&mut c)
+            .await
+            .map_err(unavailable)?;
         Ok(())
     }
 }
@@ -320,11 +336,22 @@ impl Registry for RedisRegistry {
 
     async fn delete(&self, name: &str) -> Result<(), StoreError> {
         let mut c = self.conn.clone();
+        let arn = self.partition.state_machine(name);
         let n: i32 = c.del(self.sm_key(name)).await.map_err(unavailable)?;
         let _: () = c.zrem(format!("{}sms", self.prefix), name).await.map_err(unavailable)?;
         if n == 0 {
             return Err(StoreError::NotFound { what: format!("state machine '{name}'") });
         }
+        // Its revisions stay loadable for executions queued before the delete, then expire.
+        let index = self.revs_key(&arn);
+        let ids: Vec<String> = c.smembers(&index).await.map_err(unavailable)?;
+        let keep = crate::memory::DELETED_REVISIONS_KEPT.as_millis() as i64;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.pexpire(format!("{}rev:{id}", self.prefix), keep).ignore();
+        }
+        pipe.pexpire(&index, keep).ignore();
+        let _: () = pipe.query_async(&mut c).await.map_err(unavailable)?;
         Ok(())
     }
 

@@ -184,7 +184,31 @@ async fn redis_stores_keep_the_contract() {
     let conn = connect(&cfg).await.expect("connect");
     executions_contract(Arc::new(RedisExecutions::new(conn.clone(), &cfg))).await;
     let p = Partition::default();
-    registry_contract(Arc::new(RedisRegistry::new(conn, &cfg, p.clone())), &p).await;
+    let registry = Arc::new(RedisRegistry::new(conn.clone(), &cfg, p.clone()));
+    registry_contract(registry.clone(), &p).await;
+    // A deleted machine's revisions (current and replaced) expire after the grace period.
+    let new = NewStateMachine {
+        name: "short-lived".into(),
+        arn: p.state_machine("short-lived"),
+        definition: r#"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#.into(),
+        kind: MachineKind::Express,
+        logging: Logging::default(),
+        tracing: false,
+        tags: Default::default(),
+        now_ms: 1,
+    };
+    let first = registry.create(new).await.expect("create").current.revision_id;
+    let update = StateMachineUpdate {
+        definition: Some(r#"{"StartAt":"B","States":{"B":{"Type":"Succeed"}}}"#.into()),
+        ..Default::default()
+    };
+    let second = registry.update("short-lived", update).await.expect("update").current.revision_id;
+    registry.delete("short-lived").await.expect("delete");
+    let mut c = conn;
+    for id in [first, second] {
+        let ttl: i64 = ::redis::cmd("PTTL").arg(format!("xw:rev:{id}")).query_async(&mut c).await.expect("pttl");
+        assert!(ttl > 0 && ttl <= expressway_store::memory::DELETED_REVISIONS_KEPT.as_millis() as i64, "{id}: {ttl}");
+    }
 }
 
 #[tokio::test]

@@ -342,6 +342,11 @@ impl Worker {
             MachineKind::Standard => MachineType::Standard,
         };
         let m = Arc::new(StateMachine::from_json_with(&rev.definition, ty).map_err(|e| e.to_string())?);
+        // Bounded: revisions of deleted or updated machines stop being used, and compiling one
+        // again costs one load.
+        if self.cache.len() >= MAX_CACHED_MACHINES {
+            self.cache.clear();
+        }
         self.cache.insert(revision_id.to_string(), (m.clone(), rev.logging.clone()));
         Ok((m, rev.logging))
     }
@@ -665,6 +670,9 @@ impl Worker {
         self.running.iter().map(|e| e.key().clone()).collect()
     }
 }
+
+/// Compiled definitions a worker keeps (see [`Worker::machine`]).
+const MAX_CACHED_MACHINES: usize = 1024;
 
 /// Executions whose results are not yet durable, per execution slot (see [`Worker::run`]).
 pub const UNSETTLED_PER_SLOT: usize = 8;
