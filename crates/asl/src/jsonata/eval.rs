@@ -157,6 +157,13 @@ impl<'h> Ctx<'h> {
         Ctx { host, root, depth: Cell::new(0), steps: Cell::new(0), holders: RefCell::default() }
     }
 
+    /// Count `n` steps of work at once (building a large value), checking the budget first.
+    fn charge(&self, n: u64) -> Result<(), JsonataError> {
+        let steps = self.steps.get().saturating_add(n);
+        self.steps.set(steps);
+        self.host.check(steps)
+    }
+
     /// Bind `name` in `scope`, noting scopes that come to hold a function.
     fn bind(&self, scope: &Rc<Scope>, name: &str, v: Val) {
         if matches!(v, Val::F(_)) {
@@ -338,6 +345,10 @@ impl<'h> Ctx<'h> {
                         "D2014",
                         "The size of the sequence allocated by the range operator (..) must not exceed 1e7",
                     ));
+                }
+                // Making n items is n steps of work (and memory): charged before it is done.
+                if y >= x {
+                    self.charge((y - x + 1) as u64)?;
                 }
                 Val::J(Value::Array((x..=y).map(Value::from).collect()))
             }
