@@ -30,7 +30,7 @@ impl Drop for Dev {
 impl Dev {
     async fn start(extra: &[&str]) -> Dev {
         let port = expressway_testkit::free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_expressway"))
             .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--workers", "8"])
             .args(extra)
             .env("EXPRESSWAY_LOG", "warn")
@@ -46,6 +46,8 @@ impl Dev {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("expressway dev did not come up");
     }
 
