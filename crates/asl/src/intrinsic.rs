@@ -476,8 +476,9 @@ impl P<'_> {
     }
 
     fn ws(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.i += 1;
+        while let Some(c) = self.peek().filter(|c| c.is_whitespace()) {
+            // By the character's width: Unicode whitespace is more than one byte.
+            self.i += c.len_utf8();
         }
     }
 
@@ -579,8 +580,8 @@ impl P<'_> {
             Some('S') => Ok(Arg::Call(Box::new(self.call()?))),
             _ => {
                 let start = self.i;
-                while self.peek().is_some_and(|c| c != ',' && c != ')') {
-                    self.i += 1;
+                while let Some(c) = self.peek().filter(|c| *c != ',' && *c != ')') {
+                    self.i += c.len_utf8();
                 }
                 let t = self.s[start..self.i].trim();
                 match serde_json::from_str::<Value>(t) {
@@ -601,6 +602,15 @@ mod tests {
         let call = Call::parse(expr).map_err(StatesError::runtime)?;
         let env = Env::for_tests(&input);
         call.eval(&env)
+    }
+
+    #[test]
+    fn characters_wider_than_a_byte_outside_quotes_are_errors_not_panics() {
+        // Unicode whitespace between arguments is whitespace; a bare non-ASCII word is not an
+        // argument.
+        assert_eq!(run("States.Array(1,\u{3000}2)", json!({})), Ok(json!([1, 2])));
+        assert!(run("States.Array(é)", json!({})).is_err());
+        assert!(run("States.Format('{}',\u{2028}é)", json!({})).is_err());
     }
 
     #[test]

@@ -109,6 +109,10 @@ impl JsonPath {
             Root::Input
         };
         let segs = p.segments(false).map_err(|r| err(&r))?;
+        if segs.iter().rev().skip(1).any(|s| matches!(s, Seg::Length)) {
+            // A function of the value reached so far: nothing can follow it (as in Jayway).
+            return Err(err("length() must end the path"));
+        }
         if p.i != p.s.len() {
             return Err(err(&format!("unexpected character at offset {}", p.i)));
         }
@@ -679,6 +683,8 @@ mod tests {
         assert_eq!(q("$.a.b[2].c", &v), Some(json!("x")));
         assert_eq!(q("$['a']['b'][-1]['c']", &v), Some(json!("x")));
         assert_eq!(q("$.a.b.length()", &v), Some(json!(3)));
+        assert!(JsonPath::parse("$.a.length().b").is_err(), "length() ends a path");
+        assert!(JsonPath::parse("$.length().length()").is_err());
         assert_eq!(q("$.a.x", &v), None);
         assert_eq!(q("$.k e", &v), Some(json!(1)));
     }

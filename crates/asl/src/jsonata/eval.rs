@@ -340,7 +340,8 @@ impl<'h> Ctx<'h> {
                         "The left and right sides of the range operator (..) must evaluate to integers",
                     ));
                 };
-                if y >= x && y - x >= 10_000_000 {
+                // In i128: bounds near i64's ends must not overflow the size.
+                if y >= x && (y as i128 - x as i128) >= 10_000_000 {
                     return Err(err(
                         "D2014",
                         "The size of the sequence allocated by the range operator (..) must not exceed 1e7",

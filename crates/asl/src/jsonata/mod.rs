@@ -155,5 +155,10 @@ mod tests {
         let deep = Expr::parse("($f := function($n) { $f($n + 1) }; $f(0))").expect("parse");
         assert_eq!(deep.evaluate(&b).expect_err("recursion").code, "U1001");
         assert!(Expr::parse("'a' + 1").expect("parse").evaluate(&b).is_err());
+        // Range bounds at i64's ends: a size error, not an overflow.
+        for src in ["[-1..1e19]", "[-1e19..1e19]", "[-9223372036854775808..9223372036854775807]"] {
+            let e = Expr::parse(src).expect("parse").evaluate(&b).expect_err(src);
+            assert_eq!(e.code, "D2014", "{src}");
+        }
     }
 }
