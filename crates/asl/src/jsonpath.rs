@@ -470,6 +470,9 @@ impl Parser<'_> {
 
     fn quoted(&mut self) -> Result<String, String> {
         let q = self.peek().ok_or("unterminated string")?;
+        if q != b'\'' && q != b'"' {
+            return Err("expected a quoted name".into());
+        }
         self.i += 1;
         let mut out = String::new();
         loop {
@@ -685,6 +688,10 @@ mod tests {
         assert_eq!(q("$.a.b.length()", &v), Some(json!(3)));
         assert!(JsonPath::parse("$.a.length().b").is_err(), "length() ends a path");
         assert!(JsonPath::parse("$.length().length()").is_err());
+        // Characters wider than a byte where the parser expects punctuation.
+        for p in ["$['customer',\u{743}|  se$.e", "$[\u{e9}]", "$.a[?(@.b \u{2028}== 1)]", "$[1:\u{e9}]"] {
+            let _ = JsonPath::parse(p);
+        }
         assert_eq!(q("$.a.x", &v), None);
         assert_eq!(q("$.k e", &v), Some(json!(1)));
     }
