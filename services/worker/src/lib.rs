@@ -179,13 +179,19 @@ impl EventSink for Recorder<'_> {
         if !self.logging.include_execution_data {
             logging::strip_data(&mut event);
         }
+        // Bounded like AWS's execution history: past the limit events still count (ids
+        // stay in order) but are neither kept nor streamed.
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= MAX_HISTORY_EVENTS {
+            return;
+        }
         // Its receipt is covered by the outcome's, published after it.
         let _ = self.hub.publish(ResultMessage::Event(EventMessage {
             execution_arn: self.execution_arn.to_string(),
             state_machine_arn: self.state_machine_arn.to_string(),
             event: event.clone(),
         }));
-        self.kept.lock().unwrap_or_else(|p| p.into_inner()).push(event);
+        kept.push(event);
     }
 }
 
@@ -670,6 +676,9 @@ impl Worker {
         self.running.iter().map(|e| e.key().clone()).collect()
     }
 }
+
+/// History events kept per execution (AWS's limit for a Standard execution's history).
+pub const MAX_HISTORY_EVENTS: usize = 25_000;
 
 /// Compiled definitions a worker keeps (see [`Worker::machine`]).
 const MAX_CACHED_MACHINES: usize = 1024;

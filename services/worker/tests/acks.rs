@@ -350,3 +350,67 @@ async fn a_drain_that_outlasts_its_deadline_hands_the_runs_back_unacknowledged()
     let next = executions.begin(&arn, "next-owner", Duration::from_secs(30)).await;
     assert_eq!(next, Ok(expressway_store::Begin::Acquired { attempt: 2 }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_executions_history_is_bounded() {
+    let partition = Partition::default();
+    let registry = Arc::new(MemoryRegistry::new(partition.clone()));
+    let machine = registry
+        .create(NewStateMachine {
+            name: "many".into(),
+            arn: partition.state_machine("many"),
+            definition: r#"{"StartAt":"M","States":{"M":{"Type":"Map","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"ResultPath":null,"End":true}}}"#.into(),
+            kind: MachineKind::Express,
+            logging: Logging { level: expressway_store::LogLevel::All, include_execution_data: false },
+            tracing: false,
+            tags: Default::default(),
+            now_ms: 1,
+        })
+        .await
+        .expect("create");
+    let executions = Arc::new(MemoryExecutions::new(Duration::from_secs(60), 1000));
+    let arn = partition.express_execution("many", "m1", "u1");
+    let input = serde_json::to_string(&(0..10_000).collect::<Vec<u32>>()).expect("json");
+    let record = ExecutionRecord {
+        execution_arn: arn.clone(),
+        name: "m1".into(),
+        state_machine_arn: machine.arn.clone(),
+        revision_id: machine.current.revision_id.clone(),
+        input_hash: expressway_store::input_hash(&input),
+        input: input.clone(),
+        status: ExecutionStatus::Running,
+        output: None,
+        error: None,
+        cause: None,
+        start_ms: 1,
+        stop_ms: None,
+    };
+    executions.start(record, Duration::from_secs(60)).await.expect("start");
+    let hub = Arc::new(HeldHub::default());
+    let worker = Worker::new(
+        registry,
+        executions.clone(),
+        hub.clone(),
+        Arc::new(NoReplies),
+        Arc::new(NoTasks),
+        WorkerConfig::default(),
+    );
+    let command = StartCommand {
+        execution_arn: arn.clone(),
+        execution_name: "m1".into(),
+        state_machine_arn: machine.arn.clone(),
+        revision_id: machine.current.revision_id.clone(),
+        input,
+        start_ms: 1,
+        reply_to: None,
+        trace_header: None,
+        depth: 0,
+    };
+    let handled = worker.execute(&command).await.expect("run");
+    assert_eq!(handled.outcome.status, ExecutionStatus::Succeeded);
+    // Ten thousand iterations make over forty thousand events; the history keeps the limit.
+    let history = executions.history(&arn).await.expect("history");
+    assert_eq!(history.len(), expressway_worker::MAX_HISTORY_EVENTS);
+    let streamed = hub.held.lock().expect("lock").iter().filter(|(m, _)| matches!(m, ResultMessage::Event(_))).count();
+    assert_eq!(streamed, expressway_worker::MAX_HISTORY_EVENTS);
+}
