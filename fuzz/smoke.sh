@@ -34,11 +34,11 @@ for t in "${TARGETS[@]}"; do
   log="$(mktemp)"
   cargo +nightly fuzz run "$t" -- -max_total_time="$SECONDS_EACH" -rss_limit_mb=4096 -timeout=10 >"$log" 2>&1
   rc=$?
-  grep -E '^#[0-9]+ +DONE|^Done [0-9]+ runs' "$log" | tail -2
+  grep -aE '^#[0-9]+[[:space:]]+DONE|^Done [0-9]+ runs' "$log" | tail -2
   if [ $rc -ne 0 ]; then
     failed+=("$t")
     echo "!! $t failed (exit $rc):"
-    grep -E 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written|^ +[0-9]+: .*crates/' "$log" | head -40
+    grep -aE 'panicked|ERROR: libFuzzer|SUMMARY|Test unit written|at .*/crates/' "$log" | head -40
   fi
   rm -f "$log"
 done

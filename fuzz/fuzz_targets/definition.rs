@@ -6,16 +6,11 @@ use expressway_asl::definition::parse_json;
 use expressway_asl::{DefinitionError, MachineType, StateMachine};
 use libfuzzer_sys::fuzz_target;
 
-mod known_bugs;
-
 fuzz_target!(|data: &[u8]| {
     if data.len() > 65536 {
         return;
     }
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if known_bugs::enabled() && parse_json(text).is_ok_and(|v| known_bugs::in_definition(&v)) {
-        return;
-    }
 
     // Parse + validate + compile as an Express machine (what CreateStateMachine does).
     match StateMachine::from_json_with(text, MachineType::Express) {

@@ -91,9 +91,15 @@ fn pass(parameters: Value) -> Value {
 fn stage_machines() -> Vec<String> {
     let single = |name: &str, state: Value| json!({"StartAt": name, "States": {name: state}});
     let mut out = vec![
-        single("Hash", pass(json!({"sha.$": "States.Hash($.orderId, 'SHA-256')", "md5.$": "States.Hash($.customer, 'MD5')"}))),
+        single(
+            "Hash",
+            pass(json!({"sha.$": "States.Hash($.orderId, 'SHA-256')", "md5.$": "States.Hash($.customer, 'MD5')"})),
+        ),
         single("Hash2", pass(json!({"h.$": "States.Hash($.data, $.algorithm)"}))),
-        single("Unique", pass(json!({"u.$": "States.ArrayUnique($.items)", "c.$": "States.ArrayContains($.items, $.needle)"}))),
+        single(
+            "Unique",
+            pass(json!({"u.$": "States.ArrayUnique($.items)", "c.$": "States.ArrayContains($.items, $.needle)"})),
+        ),
         single("Partition", pass(json!({"p.$": "States.ArrayPartition($.items, $.size)"}))),
         single("GetItem", pass(json!({"i.$": "States.ArrayGetItem($.items, $.index)"}))),
         single("Range", pass(json!({"r.$": "States.ArrayRange($.start, $.end, $.step)"}))),

@@ -54,7 +54,11 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(command) = decode_start(data) {
         let encoded = encode_start(&command).expect("a decoded command must encode");
-        assert!(encoded.starts_with(START_PREFIX), "encode_start lost the start prefix: {:?}", String::from_utf8_lossy(&encoded));
+        assert!(
+            encoded.starts_with(START_PREFIX),
+            "encode_start lost the start prefix: {:?}",
+            String::from_utf8_lossy(&encoded)
+        );
         let again = decode_start(&encoded).expect("an encoded command must decode");
         assert_eq!(again, command, "start command does not survive encode/decode");
         // The input travels as JSON text; the worker parses it later.
