@@ -129,6 +129,14 @@ pub struct HistoryEvent {
     pub details: Value,
 }
 
+impl HistoryEvent {
+    /// About what this event holds in memory: its details' serialized size (a cheap upper
+    /// bound) plus the fixed fields. Byte budgets of stores and buffers count events by it.
+    pub fn approx_bytes(&self) -> usize {
+        64 + self.state_name.as_ref().map_or(0, String::len) + crate::exec::size_bound(&self.details)
+    }
+}
+
 /// Receives history events. Implementations must be cheap when `enabled` is false.
 pub trait EventSink: Send + Sync {
     /// Whether events should be built at all.

@@ -35,6 +35,20 @@ pub struct StartCommand {
     pub depth: u32,
 }
 
+impl StartCommand {
+    /// About what this command holds in memory; the embedded queue's byte budget counts it.
+    pub fn approx_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        128 + self.execution_arn.len()
+            + self.execution_name.len()
+            + self.state_machine_arn.len()
+            + self.revision_id.len()
+            + self.input.len()
+            + opt(&self.reply_to)
+            + opt(&self.trace_header)
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -173,6 +187,22 @@ impl ResultMessage {
         match self {
             ResultMessage::Outcome(o) => &o.state_machine_arn,
             ResultMessage::Event(e) => &e.state_machine_arn,
+        }
+    }
+    /// About what this message holds in memory; retention byte budgets count it.
+    pub fn approx_bytes(&self) -> usize {
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        match self {
+            ResultMessage::Outcome(o) => {
+                128 + o.execution_arn.len()
+                    + o.execution_name.len()
+                    + o.state_machine_arn.len()
+                    + opt(&o.input)
+                    + opt(&o.output)
+                    + opt(&o.error)
+                    + opt(&o.cause)
+            }
+            ResultMessage::Event(e) => 64 + e.execution_arn.len() + e.state_machine_arn.len() + e.event.approx_bytes(),
         }
     }
 }

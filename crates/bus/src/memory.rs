@@ -1,27 +1,34 @@
 //! In-process bus, results stream and reply routing for the embedded mode.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::{
     Ack, BusError, Delivered, Delivery, ExecutionBus, ExecutionSource, OutcomeMessage, Receipt, ReplyRouter,
     ResultMessage, ResultsHub, StartCommand, Subscription, Waiting,
 };
 
-/// A bounded queue: publishing to a full queue fails (the caller reports RESOURCE_EXHAUSTED)
-/// instead of growing without limit.
+/// A queue bounded in executions and in bytes: publishing to a full queue fails (the caller
+/// reports RESOURCE_EXHAUSTED) instead of growing without limit.
 pub struct MemoryBus {
     tx: mpsc::Sender<StartCommand>,
-    queued: Arc<AtomicUsize>,
+    queued: Arc<Queued>,
+    max_bytes: usize,
 }
 
 pub struct MemorySource {
     rx: mpsc::Receiver<StartCommand>,
-    queued: Arc<AtomicUsize>,
+    queued: Arc<Queued>,
+}
+
+#[derive(Default)]
+struct Queued {
+    commands: AtomicUsize,
+    bytes: AtomicUsize,
 }
 
 impl MemoryBus {
@@ -32,30 +39,46 @@ impl MemoryBus {
     }
 }
 
-/// How many executions wait in a [`MemoryBus`].
-pub struct QueueGauge(Arc<AtomicUsize>);
+/// How many executions (and bytes) wait in a [`MemoryBus`].
+pub struct QueueGauge(Arc<Queued>);
 
 impl QueueGauge {
     pub fn queued(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
+        self.0.commands.load(Ordering::Relaxed)
+    }
+
+    pub fn queued_bytes(&self) -> usize {
+        self.0.bytes.load(Ordering::Relaxed)
     }
 }
 
-/// A bus with room for `capacity` queued executions, and the source workers read from.
-pub fn bus(capacity: usize) -> (MemoryBus, MemorySource) {
+/// A bus with room for `capacity` queued executions holding at most `max_bytes` (inputs and
+/// names, as [`StartCommand::approx_bytes`] counts them), and the source workers read from.
+pub fn bus(capacity: usize, max_bytes: usize) -> (MemoryBus, MemorySource) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
-    let queued = Arc::new(AtomicUsize::new(0));
-    (MemoryBus { tx, queued: queued.clone() }, MemorySource { rx, queued })
+    let queued = Arc::new(Queued::default());
+    (MemoryBus { tx, queued: queued.clone(), max_bytes }, MemorySource { rx, queued })
 }
 
 #[async_trait]
 impl ExecutionBus for MemoryBus {
     async fn publish(&self, command: StartCommand) -> Result<(), BusError> {
-        self.tx.try_send(command).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => BusError::Full,
-            mpsc::error::TrySendError::Closed(_) => BusError::Closed,
-        })?;
-        self.queued.fetch_add(1, Ordering::Relaxed);
+        let bytes = command.approx_bytes();
+        // Reserve the bytes first so concurrent publishers cannot overshoot the budget together.
+        let reserved = self.queued.bytes.fetch_update(Ordering::AcqRel, Ordering::Acquire, |held| {
+            held.checked_add(bytes).filter(|&total| total <= self.max_bytes || held == 0)
+        });
+        if reserved.is_err() {
+            return Err(BusError::Full);
+        }
+        if let Err(e) = self.tx.try_send(command) {
+            self.queued.bytes.fetch_sub(bytes, Ordering::AcqRel);
+            return Err(match e {
+                mpsc::error::TrySendError::Full(_) => BusError::Full,
+                mpsc::error::TrySendError::Closed(_) => BusError::Closed,
+            });
+        }
+        self.queued.commands.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -64,8 +87,9 @@ impl ExecutionBus for MemoryBus {
 impl ExecutionSource for MemorySource {
     async fn next(&mut self) -> Option<Delivery> {
         let command = self.rx.recv().await?;
+        self.queued.bytes.fetch_sub(command.approx_bytes(), Ordering::AcqRel);
         // Saturating: a publish counts itself just after its command is in the queue.
-        let _ = self.queued.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
+        let _ = self.queued.commands.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| Some(n.saturating_sub(1)));
         Some(Delivery { command, ack: Ack::none() })
     }
 }
@@ -77,95 +101,118 @@ impl MemorySource {
     }
 }
 
-struct HubInner {
-    retained: VecDeque<(u64, Arc<ResultMessage>)>,
-    retain: usize,
+/// The retained results: positions `front.0 ..` in order, within both budgets.
+struct Ring {
+    messages: VecDeque<(u64, Arc<ResultMessage>)>,
+    bytes: usize,
+    /// The position the next published message gets.
+    next: u64,
 }
 
-/// Results kept in a ring for resuming, and broadcast live to subscribers.
+struct Retention {
+    ring: Mutex<Ring>,
+    max_messages: usize,
+    max_bytes: usize,
+}
+
+impl Retention {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Results kept in a ring bounded in messages and bytes, which is both what resuming
+/// subscribers replay and what live subscribers read from: one copy of each message, however
+/// many subscribers there are, and a subscriber that falls further behind than the ring is told
+/// so ([`Delivered::FellBehind`]) instead of holding memory.
 pub struct MemoryHub {
-    tx: broadcast::Sender<(u64, Arc<ResultMessage>)>,
-    next: AtomicU64,
-    inner: Mutex<HubInner>,
+    retention: Arc<Retention>,
+    /// Carries the newest position; subscribers wait on it.
+    published: watch::Sender<u64>,
 }
 
 impl MemoryHub {
-    /// `buffer`: how far a live subscriber may fall behind; `retain`: messages kept for resuming.
-    pub fn new(buffer: usize, retain: usize) -> Self {
-        let (tx, _) = broadcast::channel(buffer.max(1));
-        MemoryHub { tx, next: AtomicU64::new(1), inner: Mutex::new(HubInner { retained: VecDeque::new(), retain }) }
+    /// Keeps the newest `max_messages` results, fewer when they hold more than `max_bytes`
+    /// (as [`ResultMessage::approx_bytes`] counts them; the newest one is always kept).
+    pub fn new(max_messages: usize, max_bytes: usize) -> Self {
+        let ring = Ring { messages: VecDeque::new(), bytes: 0, next: 1 };
+        let retention = Arc::new(Retention { ring: Mutex::new(ring), max_messages: max_messages.max(1), max_bytes });
+        MemoryHub { retention, published: watch::channel(0).0 }
+    }
+
+    /// Messages and bytes retained now.
+    pub fn retained(&self) -> (usize, usize) {
+        let ring = self.retention.lock();
+        (ring.messages.len(), ring.bytes)
     }
 }
 
 impl ResultsHub for MemoryHub {
     fn publish(&self, message: ResultMessage) -> Receipt {
-        let message = Arc::new(message);
-        // Positions are assigned under the lock so the ring and the broadcast agree on order.
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let pos = self.next.fetch_add(1, Ordering::Relaxed);
-        if inner.retain > 0 {
-            if inner.retained.len() == inner.retain {
-                inner.retained.pop_front();
+        let bytes = message.approx_bytes();
+        let pos = {
+            let mut ring = self.retention.lock();
+            let pos = ring.next;
+            ring.next += 1;
+            ring.messages.push_back((pos, Arc::new(message)));
+            ring.bytes += bytes;
+            while ring.messages.len() > 1
+                && (ring.messages.len() > self.retention.max_messages || ring.bytes > self.retention.max_bytes)
+            {
+                if let Some((_, old)) = ring.messages.pop_front() {
+                    ring.bytes -= old.approx_bytes();
+                }
             }
-            inner.retained.push_back((pos, message.clone()));
-        }
+            pos
+        };
         // No subscribers is fine: the message is retained for those who come later.
-        let _ = self.tx.send((pos, message));
+        self.published.send_replace(pos);
         Receipt::done()
     }
 
     fn subscribe(&self, from: Option<u64>) -> Box<dyn Subscription> {
-        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let rx = self.tx.subscribe();
-        let next_live = self.next.load(Ordering::Relaxed);
-        let (backlog, gap) = match from {
-            Some(from) if from < next_live => {
-                let oldest = inner.retained.front().map(|(p, _)| *p).unwrap_or(next_live);
-                let backlog: VecDeque<_> = inner.retained.iter().filter(|(p, _)| *p >= from).cloned().collect();
-                let gap = (oldest > from).then(|| (oldest - from, oldest));
-                (backlog, gap)
-            }
-            _ => (VecDeque::new(), None),
-        };
-        Box::new(MemorySubscription { rx, backlog, gap, expect: from.unwrap_or(next_live).max(1) })
+        let next = self.retention.lock().next;
+        let expect = from.unwrap_or(next).max(1);
+        Box::new(MemorySubscription {
+            retention: self.retention.clone(),
+            published: self.published.subscribe(),
+            expect,
+        })
     }
 }
 
 struct MemorySubscription {
-    rx: broadcast::Receiver<(u64, Arc<ResultMessage>)>,
-    backlog: VecDeque<(u64, Arc<ResultMessage>)>,
-    gap: Option<(u64, u64)>,
-    /// The next position this subscriber should see (filters duplicates between ring and live).
+    retention: Arc<Retention>,
+    published: watch::Receiver<u64>,
+    /// The next position this subscriber should see.
     expect: u64,
+}
+
+impl MemorySubscription {
+    fn take(&mut self) -> Option<Delivered> {
+        let ring = self.retention.lock();
+        let oldest = ring.messages.front().map_or(ring.next, |(p, _)| *p);
+        if self.expect < oldest.min(ring.next) {
+            let skipped = oldest - self.expect;
+            self.expect = oldest;
+            return Some(Delivered::FellBehind { skipped, resume_from: oldest });
+        }
+        let (position, message) = ring.messages.get(usize::try_from(self.expect - oldest).ok()?)?.clone();
+        self.expect = position + 1;
+        Some(Delivered::Message { position, message })
+    }
 }
 
 #[async_trait]
 impl Subscription for MemorySubscription {
     async fn next(&mut self) -> Option<Delivered> {
-        if let Some((skipped, resume_from)) = self.gap.take() {
-            self.expect = resume_from;
-            return Some(Delivered::FellBehind { skipped, resume_from });
-        }
-        if let Some((position, message)) = self.backlog.pop_front() {
-            self.expect = position + 1;
-            return Some(Delivered::Message { position, message });
-        }
         loop {
-            match self.rx.recv().await {
-                Ok((position, message)) => {
-                    if position < self.expect {
-                        continue;
-                    }
-                    self.expect = position + 1;
-                    return Some(Delivered::Message { position, message });
-                }
-                Err(broadcast::error::RecvError::Lagged(skipped)) => {
-                    let resume_from = self.expect;
-                    self.expect += skipped;
-                    return Some(Delivered::FellBehind { skipped, resume_from });
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+            // Mark the current position seen before looking, so a publish after the look wakes us.
+            self.published.borrow_and_update();
+            if let Some(d) = self.take() {
+                return Some(d);
             }
+            self.published.changed().await.ok()?;
         }
     }
 }
@@ -261,7 +308,7 @@ mod tests {
 
     #[tokio::test]
     async fn resume_replays_retained_then_follows_live() {
-        let hub = MemoryHub::new(16, 100);
+        let hub = MemoryHub::new(100, usize::MAX);
         for i in 0..5 {
             hub.publish(outcome(i));
         }
@@ -272,33 +319,96 @@ mod tests {
 
     #[tokio::test]
     async fn slow_subscriber_is_told_it_fell_behind() {
-        let hub = MemoryHub::new(4, 0);
+        let hub = MemoryHub::new(4, usize::MAX);
         let mut slow = hub.subscribe(None);
         for i in 0..10 {
             hub.publish(outcome(i));
         }
-        assert_eq!(positions(&mut slow, 2).await, vec!["behind:6:1", "7"]);
+        assert_eq!(positions(&mut slow, 2).await, vec!["behind:6:7", "7"]);
         let mut late = hub.subscribe(Some(1));
-        assert_eq!(positions(&mut late, 1).await, vec!["behind:10:11"]);
+        assert_eq!(positions(&mut late, 2).await, vec!["behind:6:7", "7"]);
+        let mut future = hub.subscribe(Some(12));
+        hub.publish(outcome(10));
+        hub.publish(outcome(11));
+        assert_eq!(positions(&mut future, 1).await, vec!["12"]);
+    }
+
+    fn big(i: u64, kib: usize) -> ResultMessage {
+        let mut m = outcome(i);
+        if let ResultMessage::Outcome(o) = &mut m {
+            o.output = Some("x".repeat(kib << 10));
+        }
+        m
     }
 
     #[tokio::test]
-    async fn full_bus_refuses_instead_of_growing() {
-        let (bus, mut source) = bus(1);
-        let cmd = StartCommand {
+    async fn retention_stays_within_its_byte_budget() {
+        let hub = MemoryHub::new(1000, 100 << 10);
+        for i in 0..50 {
+            hub.publish(big(i, 10));
+        }
+        let (messages, bytes) = hub.retained();
+        assert!(bytes <= 100 << 10, "{bytes} bytes retained");
+        assert_eq!(messages, 9, "ten 10 KiB messages and their overhead exceed 100 KiB");
+        let mut sub = hub.subscribe(Some(1));
+        assert_eq!(positions(&mut sub, 2).await, vec!["behind:41:42", "42"]);
+        // A message larger than the whole budget is still delivered to live subscribers.
+        let mut live = hub.subscribe(None);
+        hub.publish(big(50, 200));
+        assert_eq!(positions(&mut live, 1).await, vec!["51"]);
+        assert_eq!(hub.retained().0, 1);
+    }
+
+    #[tokio::test]
+    async fn subscription_ends_with_the_hub_after_its_backlog() {
+        let hub = MemoryHub::new(10, usize::MAX);
+        let mut sub = hub.subscribe(Some(1));
+        hub.publish(outcome(0));
+        drop(hub);
+        assert_eq!(positions(&mut sub, 2).await, vec!["1", "end"]);
+    }
+
+    fn command(input: String) -> StartCommand {
+        StartCommand {
             execution_arn: "a".into(),
             execution_name: "a".into(),
             state_machine_arn: "sm".into(),
             revision_id: "r".into(),
-            input: "{}".into(),
+            input,
             start_ms: 0,
             reply_to: None,
             trace_header: None,
             depth: 0,
-        };
+        }
+    }
+
+    #[tokio::test]
+    async fn full_bus_refuses_instead_of_growing() {
+        let (bus, mut source) = bus(1, usize::MAX);
+        let cmd = command("{}".into());
         assert_eq!(bus.publish(cmd.clone()).await, Ok(()));
         assert_eq!(bus.publish(cmd.clone()).await, Err(BusError::Full));
         assert_eq!(source.next().await.map(|d| d.command.execution_arn), Some("a".to_string()));
         assert_eq!(bus.publish(cmd).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn bus_refuses_past_its_byte_budget_and_frees_what_workers_take() {
+        let (bus, mut source) = bus(1000, 64 << 10);
+        let gauge = bus.gauge();
+        let cmd = command(format!("\"{}\"", "x".repeat(20 << 10)));
+        for _ in 0..3 {
+            assert_eq!(bus.publish(cmd.clone()).await, Ok(()));
+        }
+        assert_eq!(bus.publish(cmd.clone()).await, Err(BusError::Full));
+        assert_eq!((gauge.queued(), gauge.queued_bytes()), (3, 3 * cmd.approx_bytes()));
+        source.next().await.expect("a queued command");
+        assert_eq!(bus.publish(cmd.clone()).await, Ok(()));
+        for _ in 0..3 {
+            source.next().await.expect("a queued command");
+        }
+        assert_eq!((gauge.queued(), gauge.queued_bytes()), (0, 0));
+        // One command larger than the whole budget still fits an empty queue.
+        assert_eq!(bus.publish(command("x".repeat(100 << 10))).await, Ok(()));
     }
 }

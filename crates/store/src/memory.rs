@@ -223,10 +223,6 @@ fn record_bytes(r: &ExecutionRecord) -> usize {
         + opt(&r.cause)
 }
 
-fn event_bytes(e: &HistoryEvent) -> usize {
-    64 + serde_json::to_string(&e.details).map_or(0, |t| t.len())
-}
-
 impl Entry {
     fn claim(&mut self, owner: &str, lease: Duration) -> Claim {
         let now = std::time::Instant::now();
@@ -294,7 +290,9 @@ impl MemoryExecutions {
         e.record.cause = outcome.cause;
         e.record.stop_ms = Some(outcome.stop_ms);
         e.history.extend(history);
-        let bytes = record_bytes(&e.record) + e.history.iter().map(event_bytes).sum::<usize>() + e.journal_bytes();
+        let bytes = record_bytes(&e.record)
+            + e.history.iter().map(HistoryEvent::approx_bytes).sum::<usize>()
+            + e.journal_bytes();
         let before = std::mem::replace(&mut e.bytes, bytes);
         drop(e);
         self.resize(before, bytes);
@@ -481,7 +479,7 @@ impl ExecutionStore for MemoryExecutions {
     async fn append_history(&self, execution_arn: &str, events: Vec<HistoryEvent>) -> Result<(), StoreError> {
         let mut e =
             self.entries.get_mut(execution_arn).ok_or_else(|| not_found(format!("execution '{execution_arn}'")))?;
-        let added: usize = events.iter().map(event_bytes).sum();
+        let added: usize = events.iter().map(HistoryEvent::approx_bytes).sum();
         e.history.extend(events);
         e.bytes += added;
         self.bytes.fetch_add(added, Ordering::Relaxed);

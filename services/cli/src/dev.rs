@@ -33,6 +33,10 @@ pub struct DevArgs {
     /// Executions that may wait in the queue; beyond it StartExecution answers RESOURCE_EXHAUSTED.
     #[arg(long, env = "EXPRESSWAY_QUEUE_CAPACITY", default_value_t = 100_000)]
     pub queue_capacity: usize,
+    /// Bytes the queued executions may hold (inputs and names); beyond it StartExecution
+    /// answers RESOURCE_EXHAUSTED.
+    #[arg(long, env = "EXPRESSWAY_MAX_QUEUE_BYTES", default_value_t = 256 << 20)]
+    pub max_queue_bytes: usize,
     /// How long a named StartExecution is deduplicated, in seconds.
     #[arg(long, env = "EXPRESSWAY_DEDUPE_WINDOW_SECONDS", default_value_t = 300)]
     pub dedupe_window_seconds: u64,
@@ -49,6 +53,10 @@ pub struct DevArgs {
     /// Results kept for subscribers that resume from a position.
     #[arg(long, env = "EXPRESSWAY_RESULTS_RETAINED", default_value_t = 10_000)]
     pub results_retained: usize,
+    /// Bytes the retained results may hold; the oldest go first. Live subscribers read from
+    /// the same retention, so one that falls further behind is told it fell behind.
+    #[arg(long, env = "EXPRESSWAY_MAX_RESULTS_BYTES", default_value_t = 256 << 20)]
+    pub max_results_bytes: usize,
     /// Execution time limit in seconds (Express: 300).
     #[arg(long, env = "EXPRESSWAY_EXECUTION_TIMEOUT_SECONDS", default_value_t = 300)]
     pub execution_timeout_seconds: u64,
@@ -75,6 +83,7 @@ impl DevArgs {
     pub fn validate(&self) -> anyhow::Result<()> {
         anyhow::ensure!(self.workers > 0, "--workers must be at least 1");
         anyhow::ensure!(self.queue_capacity > 0, "--queue-capacity must be at least 1");
+        anyhow::ensure!(self.results_retained > 0, "--results-retained must be at least 1");
         anyhow::ensure!(self.execution_timeout_seconds > 0, "--execution-timeout-seconds must be at least 1");
         anyhow::ensure!(
             self.account.len() == 12 && self.account.chars().all(|c| c.is_ascii_digit()),
@@ -109,9 +118,9 @@ pub async fn serve(
         MemoryExecutions::new(Duration::from_secs(args.retention_seconds), args.max_executions)
             .with_max_bytes(args.max_store_bytes),
     );
-    let (bus, source) = bus(args.queue_capacity);
+    let (bus, source) = bus(args.queue_capacity, args.max_queue_bytes);
     let queue = bus.gauge();
-    let hub = Arc::new(MemoryHub::new(4096, args.results_retained));
+    let hub = Arc::new(MemoryHub::new(args.results_retained, args.max_results_bytes));
     let replies = Arc::new(LocalReplies::default());
     let (stop_tx, stop_rx) = watch::channel(false);
 

@@ -31,8 +31,9 @@ impl Dev {
     async fn start(extra: &[&str]) -> Dev {
         let port = expressway_testkit::free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_expressway"))
-            .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--workers", "8"])
+            .args(["dev", "--listen", &format!("127.0.0.1:{port}")])
             .args(extra)
+            .env("EXPRESSWAY_WORKERS", "8")
             .env("EXPRESSWAY_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -203,4 +204,41 @@ async fn a_full_store_refuses_starts_and_recovers() {
     // Once they finish, their room is taken by new executions.
     tokio::time::sleep(Duration::from_secs(3)).await;
     dev.still_serving("a full store").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_full_in_bytes_refuses_starts_and_recovers() {
+    // One worker busy for a second per execution, and room for about five 200 KB inputs.
+    let dev = Dev::start(&["--workers", "1", "--max-queue-bytes", "1048576"]).await;
+    let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+    let arn = dev.create("wait", wait).await.expect("create");
+    let mut ex = ExecutionsClient::new(dev.channel.clone());
+    let input = json!({ "blob": "x".repeat(200_000) }).to_string();
+    let mut refused = None;
+    for i in 0..20 {
+        let req = pb::StartExecutionRequest {
+            state_machine_arn: arn.clone(),
+            name: format!("big{i}"),
+            input: input.clone(),
+            ..Default::default()
+        };
+        if let Err(e) = ex.start_execution(req).await {
+            refused = Some((i, e));
+            break;
+        }
+    }
+    let (at, e) = refused.expect("a start past the queue's byte budget is refused");
+    assert_eq!(e.code(), Code::ResourceExhausted, "{e:?}");
+    assert!(e.message().contains("queue is full"), "{}", e.message());
+    assert!((5..=7).contains(&at), "refused at start {at}: 1 running and about 5 queued fit in 1 MiB");
+    // The refused start left nothing behind: its name can be used again once there is room.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    dev.still_serving("a queue full in bytes").await;
+    let again = pb::StartExecutionRequest {
+        state_machine_arn: arn.clone(),
+        name: format!("big{at}"),
+        input,
+        ..Default::default()
+    };
+    ex.start_execution(again).await.expect("the refused name starts once the queue has room");
 }
