@@ -1,0 +1,247 @@
+//! Parallel and Map: branches and iterations run concurrently (inline Map at most 40 at a
+//! time unless MaxConcurrency says otherwise), ItemBatcher batches, and failure tolerance.
+
+use super::*;
+
+impl Run<'_> {
+    pub(super) async fn parallel(
+        &self,
+        branches: &[Block],
+        input: Value,
+        vars: &Vars<'_>,
+    ) -> Result<Value, StatesError> {
+        let vars: &Vars<'_> = vars;
+        let mut futs = Vec::with_capacity(branches.len());
+        let n = branches.len();
+        let bound = size_bound(&input);
+        let mut input = Some(input);
+        for (i, b) in branches.iter().enumerate() {
+            let inp =
+                if i + 1 == n { input.take().unwrap_or(Value::Null) } else { input.clone().unwrap_or(Value::Null) };
+            futs.push(self.block(b, inp, bound, Some(vars), None));
+        }
+        let outs = future::try_join_all(futs).await?;
+        Ok(Value::Array(outs))
+    }
+
+    pub(super) async fn map_jp(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        eff: &Value,
+        ctx: &ContextSource,
+        vars: &Vars<'_>,
+    ) -> Result<Value, StatesError> {
+        let env = Env { input: eff, ctx, vars };
+        let items: Cow<'_, Value> = match &spec.items_path {
+            Some(p) => env.path(p).ok_or_else(|| {
+                StatesError::runtime(format!("Invalid path '{p}' : No results for path: {}", p.normalized()))
+            })?,
+            None => Cow::Borrowed(eff),
+        };
+        let Some(items) = items.as_array() else {
+            return Err(StatesError::runtime(format!("Map state input must be an array but was: {}", items)));
+        };
+        let max_conc =
+            dyn_u64_field(spec.max_concurrency.as_ref(), &env, "MaxConcurrencyPath", "integer")?.unwrap_or(0);
+        let tolerated_count =
+            dyn_u64_field(spec.tolerated_count.as_ref(), &env, "ToleratedFailureCountPath", "integer")?;
+        let tolerated_pct = dyn_pct(spec.tolerated_pct.as_ref(), &env)?;
+        // Build each iteration's input.
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let v = match &spec.item_selector {
+                Some(t) => {
+                    let mut ictx = self.ctx(st);
+                    ictx.map_item = Some((i, item.clone()));
+                    t.eval(&Env { input: eff, ctx: &ictx, vars })?
+                }
+                None => item.clone(),
+            };
+            inputs.push(v);
+        }
+        let inputs = match &spec.batcher {
+            Some(b) => {
+                let max_items = dyn_u64_field(b.max_items.as_ref(), &env, "MaxItemsPerBatchPath", "integer")?;
+                let max_bytes = dyn_u64_field(b.max_bytes.as_ref(), &env, "MaxInputBytesPerBatchPath", "integer")?;
+                let batch_input = match &b.batch_input {
+                    Some(t) => Some(t.eval(&env)?),
+                    None => None,
+                };
+                batch(inputs, max_items, max_bytes, batch_input)
+            }
+            None => inputs,
+        };
+        self.run_iterations(st, &spec.processor, inputs, max_conc, tolerated_count, tolerated_pct, vars).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn run_iterations(
+        &self,
+        st: &State,
+        processor: &Block,
+        inputs: Vec<Value>,
+        max_conc: u64,
+        tolerated_count: Option<u64>,
+        tolerated_pct: Option<f64>,
+        vars: &Vars<'_>,
+    ) -> Result<Value, StatesError> {
+        let total = inputs.len();
+        self.emit(EventType::MapStateStarted, Some(&st.name), || serde_json::json!({ "length": total }));
+        // No MaxConcurrency (or 0) runs as many at once as AWS's inline Map does: 40.
+        let conc = if max_conc == 0 { INLINE_MAP_CONCURRENCY } else { max_conc as usize };
+        let tolerant = tolerated_count.is_some() || tolerated_pct.is_some();
+        let name: &str = &st.name;
+        let mut stream = futures::stream::iter(inputs.into_iter().enumerate().map(|(i, v)| {
+            self.emit(EventType::MapIterationStarted, Some(name), || serde_json::json!({ "index": i }));
+            let bound = size_bound(&v);
+            self.block(processor, v, bound, Some(vars), None).map(move |r| (i, r))
+        }))
+        .buffered(conc);
+        let mut outs = Vec::with_capacity(total);
+        let mut failed = 0u64;
+        while let Some((i, r)) = stream.next().await {
+            match r {
+                Ok(v) => {
+                    self.emit(EventType::MapIterationSucceeded, Some(name), || serde_json::json!({ "index": i }));
+                    outs.push(v);
+                }
+                Err(e) => {
+                    self.emit(EventType::MapIterationFailed, Some(name), || serde_json::json!({ "index": i }));
+                    if !tolerant || self.is_halted() {
+                        self.emit(EventType::MapStateFailed, Some(name), || Value::Null);
+                        return Err(e);
+                    }
+                    failed += 1;
+                    let over_count = tolerated_count.is_none_or(|c| failed > c);
+                    let over_pct = tolerated_pct.is_none_or(|p| (failed as f64) * 100.0 / (total as f64) > p);
+                    if over_count && over_pct {
+                        self.emit(EventType::MapStateFailed, Some(name), || Value::Null);
+                        return Err(StatesError::new(
+                            errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                            "The specified tolerated failure threshold was exceeded",
+                        ));
+                    }
+                    outs.push(serde_json::json!({"Error": e.error, "Cause": e.cause}));
+                }
+            }
+        }
+        self.emit(EventType::MapStateSucceeded, Some(name), || Value::Null);
+        Ok(Value::Array(outs))
+    }
+
+    pub(super) async fn map_ata(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        b: &AtaEnv<'_>,
+        vars: &Vars<'_>,
+    ) -> Result<Value, StatesError> {
+        let items = match &spec.items {
+            Some(t) => {
+                let v = eval_jt(t, b, "Items")?;
+                if !v.is_array() {
+                    let src = match t {
+                        JTemplate::Expr(e) => e.source().to_string(),
+                        _ => v.to_string(),
+                    };
+                    return Err(StatesError::query(format!(
+                        "The JSONata expression '{src}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {v}",
+                        type_name(&v)
+                    )));
+                }
+                v
+            }
+            None => {
+                if !b.input.is_array() {
+                    return Err(StatesError::query(format!("Map state input must be an array but was: {}", b.input)));
+                }
+                b.input.clone()
+            }
+        };
+        let Value::Array(items) = items else { unreachable!("checked above") };
+        let num = |d: Option<&Dyn<u64>>, field: &str| -> Result<Option<u64>, StatesError> {
+            match d {
+                None => Ok(None),
+                Some(Dyn::Lit(n)) => Ok(Some(*n)),
+                Some(Dyn::Ata(t)) => match eval_jt(t, b, field)? {
+                    Value::Number(n) if n.as_u64().is_some() => Ok(n.as_u64()),
+                    other => Err(StatesError::query(format!(
+                        "The {field} field must evaluate to a non-negative integer, but was: {other}"
+                    ))),
+                },
+                Some(_) => Ok(None),
+            }
+        };
+        let max_conc = num(spec.max_concurrency.as_ref(), "MaxConcurrency")?.unwrap_or(0);
+        let tolerated_count = num(spec.tolerated_count.as_ref(), "ToleratedFailureCount")?;
+        let tolerated_pct = match &spec.tolerated_pct {
+            None => None,
+            Some(Dyn::Lit(x)) => Some(*x),
+            Some(Dyn::Ata(t)) => match eval_jt(t, b, "ToleratedFailurePercentage")?.as_f64() {
+                Some(x) if (0.0..=100.0).contains(&x) => Some(x),
+                _ => return Err(StatesError::query("ToleratedFailurePercentage must be between 0 and 100.")),
+            },
+            Some(_) => None,
+        };
+        let mut inputs = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let v = match &spec.item_selector_ata {
+                Some(t) => {
+                    let mut ictx = self.ctx(st);
+                    ictx.map_item = Some((i, item));
+                    let ib = AtaEnv::new(self, b.input, None, None, &ictx, vars);
+                    eval_jt(t, &ib, "ItemSelector")?
+                }
+                None => item,
+            };
+            inputs.push(v);
+        }
+        let inputs = match &spec.batcher {
+            Some(bt) => {
+                let max_items = num(bt.max_items.as_ref(), "MaxItemsPerBatch")?;
+                let max_bytes = num(bt.max_bytes.as_ref(), "MaxInputBytesPerBatch")?;
+                let batch_input = match &bt.batch_input_ata {
+                    Some(t) => Some(eval_jt(t, b, "BatchInput")?),
+                    None => None,
+                };
+                batch(inputs, max_items, max_bytes, batch_input)
+            }
+            None => inputs,
+        };
+        self.run_iterations(st, &spec.processor, inputs, max_conc, tolerated_count, tolerated_pct, vars).await
+    }
+}
+
+/// Group iteration inputs into ItemBatcher batches, bounded by item count and by size.
+pub(super) fn batch(
+    inputs: Vec<Value>,
+    max_items: Option<u64>,
+    max_bytes: Option<u64>,
+    batch_input: Option<Value>,
+) -> Vec<Value> {
+    let size = max_items.filter(|n| *n > 0).map(|n| n as usize).unwrap_or(inputs.len().max(1));
+    let max_bytes = max_bytes.filter(|n| *n > 0).map(|n| n as usize).unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    let mut it = inputs.into_iter().peekable();
+    while it.peek().is_some() {
+        let mut chunk: Vec<Value> = Vec::new();
+        let mut bytes = 0usize;
+        while chunk.len() < size {
+            let Some(next) = it.peek() else { break };
+            let n = json_size(next);
+            if !chunk.is_empty() && bytes + n > max_bytes {
+                break;
+            }
+            bytes += n;
+            chunk.extend(it.next());
+        }
+        let mut m = Map::new();
+        if let Some(bi) = &batch_input {
+            m.insert("BatchInput".into(), bi.clone());
+        }
+        m.insert("Items".into(), Value::Array(chunk));
+        out.push(Value::Object(m));
+    }
+    out
+}

@@ -1,0 +1,332 @@
+//! JSONPath states: InputPath, Parameters, ResultSelector, ResultPath and OutputPath, and
+//! the fields (`…Path`, `….$`) that take their value from the input or the Context object.
+
+use super::*;
+
+impl Run<'_> {
+    pub(super) async fn state_jp(
+        &self,
+        st: &State,
+        raw: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+        entered: u64,
+    ) -> Result<Step, StatesError> {
+        let ctx = self.ctx(st);
+        match &st.kind {
+            Kind::Pass { result } => {
+                let env_input = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
+                let res = match (result, &st.parameters) {
+                    (Some(r), _) => r.clone(),
+                    (None, Some(p)) => p.eval(&Env { input: &env_input, ctx: &ctx, vars })?,
+                    (None, None) => env_input.into_owned(),
+                };
+                // A result made from the input alone is no bigger than the input.
+                let rb = if result.is_none() && st.parameters.is_none() { in_bound } else { size_bound(&res) };
+                let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
+                let out = merge_result(&st.result_path, raw, res)?;
+                let out = apply_output_path(&st.output_path, out, &ctx, vars)?;
+                set_all(vars, assigned);
+                Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
+            }
+            Kind::Succeed => {
+                let v = apply_input_path(&st.input_path, &raw, &ctx, vars)?.into_owned();
+                let out = apply_output_path(&st.output_path, v, &ctx, vars)?;
+                Ok((out, None, Some(in_bound)))
+            }
+            Kind::Fail { error, cause } => {
+                let env = Env { input: &raw, ctx: &ctx, vars };
+                let error = eval_dyn_str(error.as_ref(), &env, "ErrorPath")?;
+                let cause = eval_dyn_str(cause.as_ref(), &env, "CausePath")?;
+                Err(StatesError { error, cause })
+            }
+            Kind::Choice { choices, default } => {
+                let eff = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
+                let env = Env { input: &eff, ctx: &ctx, vars };
+                let mut chosen: Option<&ChoiceBranch> = None;
+                for c in choices {
+                    if let Condition::Path(rule) = &c.cond {
+                        if rule.eval(&env)? {
+                            chosen = Some(c);
+                            break;
+                        }
+                    }
+                }
+                let next = match (chosen, default) {
+                    (Some(c), _) => c.next,
+                    (None, Some(d)) => *d,
+                    (None, None) => return Err(StatesError::new(errors::NO_CHOICE_MATCHED, "No Matches!")),
+                };
+                let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
+                let assigned = self.assign_jp(assign, &eff, &ctx, vars)?;
+                let eff = eff.into_owned();
+                let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
+                set_all(vars, assigned);
+                Ok((out, Some(next), Some(in_bound)))
+            }
+            Kind::Wait(spec) => {
+                let eff = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
+                let dur = self.wait_duration_jp(spec, &Env { input: &eff, ctx: &ctx, vars })?;
+                self.clock.sleep(dur).await;
+                let assigned = self.assign_jp(st.assign.as_ref(), &eff, &ctx, vars)?;
+                let eff = eff.into_owned();
+                let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
+                set_all(vars, assigned);
+                Ok((out, st.next, Some(in_bound)))
+            }
+            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                self.with_retry(st, raw, in_bound, vars, entered, ctx).await
+            }
+        }
+    }
+
+    /// Evaluate a JSONPath `Assign`; the caller applies the values once the state's output is
+    /// known, so every field of the state sees the variables as they were on entry.
+    pub(super) fn assign_jp(
+        &self,
+        assign: Option<&Assign>,
+        input: &Value,
+        ctx: &ContextSource,
+        vars: &Vars<'_>,
+    ) -> Result<Vec<(String, Value)>, StatesError> {
+        let Some(Assign::Path(t)) = assign else {
+            return Ok(Vec::new());
+        };
+        match t.eval(&Env { input, ctx, vars })? {
+            Value::Object(m) => Ok(m.into_iter().collect()),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    pub(super) fn wait_duration_jp(&self, spec: &WaitSpec, env: &Env<'_>) -> Result<Duration, StatesError> {
+        match spec {
+            WaitSpec::Seconds(Dyn::Lit(n)) => Ok(Duration::from_secs(*n)),
+            WaitSpec::Seconds(Dyn::Path(p)) => {
+                let v = env.path(p).ok_or_else(|| {
+                    StatesError::runtime(format!("The SecondsPath parameter does not reference an input value: {p}"))
+                })?;
+                match v.as_ref() {
+                    Value::Number(n) if n.as_i64().is_some() => {
+                        let s = n.as_i64().unwrap_or(0);
+                        if s < 0 {
+                            return Err(StatesError::runtime(format!(
+                                "The SecondsPath parameter references a negative value: {p} == {s}"
+                            )));
+                        }
+                        Ok(Duration::from_secs(s as u64))
+                    }
+                    other => Err(StatesError::runtime(format!(
+                        "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
+                        plain(other)
+                    ))),
+                }
+            }
+            WaitSpec::Timestamp(Dyn::Lit(s)) => Ok(self.until(s)),
+            WaitSpec::Timestamp(Dyn::Path(p)) => {
+                let v = env.path(p).ok_or_else(|| {
+                    StatesError::runtime(format!("The TimestampPath parameter does not reference an input value: {p}"))
+                })?;
+                match v.as_str() {
+                    Some(s) if parse_timestamp(s).is_some() => Ok(self.until(s)),
+                    _ => Err(StatesError::runtime(format!(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}",
+                        plain(&v)
+                    ))),
+                }
+            }
+            _ => Ok(Duration::ZERO),
+        }
+    }
+
+    pub(super) fn until(&self, ts: &str) -> Duration {
+        let target = parse_timestamp(ts).map(|t| t.timestamp_millis()).unwrap_or(0);
+        let now = self.clock.now_millis();
+        Duration::from_millis((target - now).max(0) as u64)
+    }
+
+    pub(super) async fn attempt_jp(
+        &self,
+        st: &State,
+        raw: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+        attempt: u32,
+        ctx: &ContextSource,
+    ) -> Result<Step, StatesError> {
+        let eff = apply_input_path(&st.input_path, &raw, ctx, vars)?;
+        let result = match &st.kind {
+            Kind::Map(spec) => self.map_jp(st, spec, &eff, ctx, vars).await?,
+            _ => {
+                let params = match &st.parameters {
+                    Some(p) => p.eval(&Env { input: &eff, ctx, vars })?,
+                    None => eff.clone().into_owned(),
+                };
+                match &st.kind {
+                    Kind::Task(spec) => {
+                        let env = Env { input: &eff, ctx, vars };
+                        let timeout = dyn_secs(spec.timeout.as_ref(), &env, "TimeoutSecondsPath")?;
+                        let heartbeat = dyn_secs(spec.heartbeat.as_ref(), &env, "HeartbeatSecondsPath")?;
+                        self.task(st, &spec.resource, params, attempt, timeout, heartbeat).await?
+                    }
+                    Kind::Parallel { branches } => self.parallel(branches, params, vars).await?,
+                    _ => unreachable!("only Task, Parallel and Map retry"),
+                }
+            }
+        };
+        drop(eff);
+        let result = match &st.result_selector {
+            Some(t) => t.eval(&Env { input: &result, ctx, vars })?,
+            None => result,
+        };
+        let rb = size_bound(&result);
+        let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
+        let out = merge_result(&st.result_path, raw, result)?;
+        let out = apply_output_path(&st.output_path, out, ctx, vars)?;
+        set_all(vars, assigned);
+        Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
+    }
+}
+
+pub(super) fn apply_input_path<'v>(
+    p: &PathOpt,
+    raw: &'v Value,
+    ctx: &ContextSource,
+    vars: &Vars<'_>,
+) -> Result<Cow<'v, Value>, StatesError> {
+    match p {
+        PathOpt::Default => Ok(Cow::Borrowed(raw)),
+        PathOpt::Null => Ok(Cow::Owned(Value::Object(Map::new()))),
+        PathOpt::Path(p) if p.is_root_only() && matches!(p.root(), crate::jsonpath::Root::Input) => {
+            Ok(Cow::Borrowed(raw))
+        }
+        PathOpt::Path(p) => {
+            let env = Env { input: raw, ctx, vars };
+            match env.path(p) {
+                Some(v) => Ok(Cow::Owned(v.into_owned())),
+                None => Err(StatesError::runtime(format!(
+                    "Invalid input path '{p}' : No results for path: {}",
+                    p.normalized()
+                ))),
+            }
+        }
+    }
+}
+
+pub(super) fn apply_output_path(
+    p: &PathOpt,
+    out: Value,
+    ctx: &ContextSource,
+    vars: &Vars<'_>,
+) -> Result<Value, StatesError> {
+    match p {
+        PathOpt::Default => Ok(out),
+        PathOpt::Null => Ok(Value::Object(Map::new())),
+        PathOpt::Path(p) if p.is_root_only() && matches!(p.root(), crate::jsonpath::Root::Input) => Ok(out),
+        PathOpt::Path(p) => {
+            let env = Env { input: &out, ctx, vars };
+            match env.path(p) {
+                Some(v) => Ok(v.into_owned()),
+                None => Err(StatesError::runtime(format!(
+                    "Invalid output path '{p}' : No results for path: {}",
+                    p.normalized()
+                ))),
+            }
+        }
+    }
+}
+
+pub(super) fn merge_result(p: &PathOpt, raw: Value, result: Value) -> Result<Value, StatesError> {
+    match p {
+        PathOpt::Default => Ok(result),
+        PathOpt::Null => Ok(raw),
+        PathOpt::Path(p) if p.is_root_only() => Ok(result),
+        PathOpt::Path(p) => {
+            let mut raw = raw;
+            p.set(&mut raw, result).map_err(|why| {
+                StatesError::new(
+                    errors::RESULT_PATH_MATCH_FAILURE,
+                    format!("Unable to apply ResultPath '{p}' to the state input: {why}"),
+                )
+            })?;
+            Ok(raw)
+        }
+    }
+}
+
+pub(super) fn eval_dyn_str(d: Option<&Dyn<String>>, env: &Env<'_>, field: &str) -> Result<Option<String>, StatesError> {
+    let v = match d {
+        None => return Ok(None),
+        Some(Dyn::Lit(s)) => return Ok(Some(s.clone())),
+        Some(Dyn::Path(p)) => env.path(p).map(Cow::into_owned).ok_or_else(|| {
+            StatesError::runtime(format!("The {field} parameter does not reference an input value: {p}"))
+        })?,
+        Some(Dyn::Call(c)) => c.eval(env)?,
+        Some(Dyn::Ata(_)) => return Ok(None),
+    };
+    Ok(Some(match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }))
+}
+
+pub(super) fn dyn_secs(d: Option<&Dyn<u64>>, env: &Env<'_>, field: &str) -> Result<Option<u64>, StatesError> {
+    dyn_u64_field(d, env, field, "integer")
+}
+
+pub(super) fn dyn_u64_field(
+    d: Option<&Dyn<u64>>,
+    env: &Env<'_>,
+    field: &str,
+    what: &str,
+) -> Result<Option<u64>, StatesError> {
+    match d {
+        None => Ok(None),
+        Some(Dyn::Lit(n)) => Ok(Some(*n)),
+        Some(Dyn::Path(p)) => {
+            let v = env.path(p).ok_or_else(|| {
+                StatesError::runtime(format!("The {field} field refers to a path that does not exist: {p}"))
+            })?;
+            let parsed = match v.as_ref() {
+                Value::Number(n) => n.as_u64(),
+                Value::String(s) => s.trim().parse::<u64>().ok(),
+                _ => None,
+            };
+            match parsed {
+                Some(n) => Ok(Some(n)),
+                None => Err(StatesError::runtime(format!(
+                    "The {field} field refers to value \"{}\" which is not a valid {what}: {p}",
+                    plain(&v)
+                ))),
+            }
+        }
+        Some(_) => Ok(None),
+    }
+}
+
+pub(super) fn dyn_pct(d: Option<&Dyn<f64>>, env: &Env<'_>) -> Result<Option<f64>, StatesError> {
+    match d {
+        None => Ok(None),
+        Some(Dyn::Lit(x)) => Ok(Some(*x)),
+        Some(Dyn::Path(p)) => {
+            let v = env.path(p).ok_or_else(|| {
+                StatesError::runtime(format!(
+                    "The ToleratedFailurePercentagePath field refers to a path that does not exist: {p}"
+                ))
+            })?;
+            let parsed = match v.as_ref() {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match parsed {
+                Some(x) if (0.0..=100.0).contains(&x) => Ok(Some(x)),
+                Some(_) => Err(StatesError::runtime("ToleratedFailurePercentage must be between 0 and 100.")),
+                None => Err(StatesError::runtime(format!(
+                    "The ToleratedFailurePercentagePath field refers to value \"{}\" which is not a valid float: {p}",
+                    plain(&v)
+                ))),
+            }
+        }
+        Some(_) => Ok(None),
+    }
+}

@@ -1,0 +1,186 @@
+//! The state loop: entering states in order, the time limit and stop checks between them,
+//! history events, and the payload limit on every state's output.
+
+use super::*;
+
+impl Run<'_> {
+    pub(super) fn finish(&self, result: Result<Value, StatesError>) -> Outcome {
+        match result {
+            Ok(v) => {
+                self.emit(EventType::ExecutionSucceeded, None, || serde_json::json!({ "output": v }));
+                Outcome::Succeeded(v)
+            }
+            Err(e) => {
+                self.emit(EventType::ExecutionFailed, None, || err_details(&e));
+                Outcome::Failed(e)
+            }
+        }
+    }
+
+    pub(super) fn emit(&self, ty: EventType, state: Option<&str>, details: impl FnOnce() -> Value) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.events {
+            self.sink.record(HistoryEvent {
+                id,
+                timestamp_ms: self.clock.now_millis(),
+                event_type: ty,
+                state_name: state.map(str::to_string),
+                details: details(),
+            });
+        }
+        id
+    }
+
+    pub(super) fn check_size(&self, v: &Value, what: &str, execution: bool) -> Result<(), StatesError> {
+        if json_size_upto(v, self.limits.max_payload_bytes) > self.limits.max_payload_bytes {
+            let cause = if execution {
+                format!("The size of {what} exceeds the maximum number of bytes service limit.")
+            } else {
+                format!("The state/task '{what}' returned a result with a size exceeding the maximum number of bytes service limit.")
+            };
+            return Err(StatesError::new(errors::DATA_LIMIT_EXCEEDED, cause));
+        }
+        Ok(())
+    }
+
+    /// Mark the run halted (the first reason stays) and return the error that unwinds it.
+    pub(super) fn halt(&self, why: u8) -> StatesError {
+        let _ = self.halted.compare_exchange(RUNNING, why, Ordering::Relaxed, Ordering::Relaxed);
+        match self.halted.load(Ordering::Relaxed) {
+            ABORTED => StatesError::new(errors::ABORTED, "The execution was stopped"),
+            _ => StatesError::new(errors::TIMEOUT, "The execution timed out"),
+        }
+    }
+
+    pub(super) fn is_halted(&self) -> bool {
+        self.halted.load(Ordering::Relaxed) != RUNNING
+    }
+
+    /// Whether the run must end now: halted already, stopped, or past its time limit.
+    pub(super) fn must_halt(&self) -> Option<StatesError> {
+        if self.is_halted() {
+            return Some(self.halt(RUNNING));
+        }
+        if self.cancel.is_some_and(|c| c.is_cancelled()) {
+            return Some(self.halt(ABORTED));
+        }
+        if self.deadline_ms.is_some_and(|d| self.clock.now_millis() >= d) {
+            return Some(self.halt(TIMED_OUT));
+        }
+        None
+    }
+
+    /// Before each state: end the run once its time limit has passed or it was stopped,
+    /// whatever the states do (a loop of Pass states never reaches an await where the timer
+    /// could win), and yield every few states so one execution never holds its thread.
+    pub(super) async fn transition(&self) -> Result<(), StatesError> {
+        if let Some(e) = self.must_halt() {
+            return Err(e);
+        }
+        if self.transitions.fetch_add(1, Ordering::Relaxed) % STATES_PER_YIELD == STATES_PER_YIELD - 1 {
+            self.clock.pause().await;
+        }
+        Ok(())
+    }
+
+    pub(super) fn now_iso(&self) -> String {
+        let ms = self.clock.now_millis();
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+            .unwrap_or_default()
+    }
+
+    pub(super) fn block<'s>(
+        &'s self,
+        block: &'s Block,
+        input: Value,
+        in_bound: usize,
+        parent: Option<&'s Vars<'s>>,
+        inherited: Option<Vec<(String, Value)>>,
+    ) -> BoxFuture<'s, Result<Value, StatesError>> {
+        async move {
+            let mut vars = match parent {
+                Some(p) => Vars::child(p),
+                None => Vars::new(),
+            };
+            for (k, v) in inherited.into_iter().flatten() {
+                vars.set(k, v);
+            }
+            let mut idx = block.start;
+            let mut input = input;
+            let mut bound = in_bound;
+            loop {
+                self.transition().await?;
+                let st = &block.states[idx];
+                let entered = self.emit(
+                    EventType::entered(st.type_name),
+                    Some(&st.name),
+                    || serde_json::json!({ "input": input }),
+                );
+                let (output, next, out_bound) = self.state(st, input, bound, &mut vars, entered).await?;
+                if let Some(ty) = EventType::exited(st.type_name) {
+                    self.emit(ty, Some(&st.name), || serde_json::json!({ "output": output }));
+                }
+                match next {
+                    Some(n) => {
+                        idx = n;
+                        input = output;
+                        bound = out_bound;
+                    }
+                    None => return Ok(output),
+                }
+            }
+        }
+        .boxed()
+    }
+
+    pub(super) fn ctx(&self, st: &State) -> ContextSource {
+        ContextSource::new(
+            self.exec.clone(),
+            st.name.clone(),
+            if self.exec.input.is_some() { self.now_iso() } else { String::new() },
+        )
+    }
+
+    /// Prefix engine-raised errors with the state and its entered event, as AWS does.
+    pub(super) fn located(st: &State, entered: u64, e: StatesError) -> StatesError {
+        const PREFIX: &str = "An error occurred while executing the state";
+        if e.cause.as_deref().is_some_and(|c| c.starts_with(PREFIX)) {
+            return e;
+        }
+        match e.error.as_deref() {
+            Some(errors::RUNTIME | errors::QUERY_EVALUATION_ERROR) => StatesError {
+                error: e.error,
+                cause: Some(format!(
+                    "An error occurred while executing the state '{}' (entered at the event id #{entered}). {}",
+                    st.name,
+                    e.cause.unwrap_or_default()
+                )),
+            },
+            _ => e,
+        }
+    }
+
+    /// Run one state; returns its output, the next state and a bound of the output's size.
+    pub(super) async fn state(
+        &self,
+        st: &State,
+        input: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+        entered: u64,
+    ) -> Result<(Value, Option<usize>, usize), StatesError> {
+        let r = match st.ql {
+            QueryLanguage::JsonPath => self.state_jp(st, input, in_bound, vars, entered).await,
+            QueryLanguage::Jsonata => self.state_ata(st, input, in_bound, vars, entered).await,
+        };
+        let (out, next, known) = r.map_err(|e| Self::located(st, entered, e))?;
+        // Sizes are tracked as upper bounds; the exact size is computed only near the limit.
+        let mut bound = known.unwrap_or_else(|| size_bound(&out));
+        if bound > self.limits.max_payload_bytes {
+            self.check_size(&out, &st.name, false)?;
+            bound = json_size(&out);
+        }
+        Ok((out, next, bound))
+    }
+}
