@@ -25,7 +25,7 @@ pub enum Val {
 #[derive(Debug)]
 pub enum Func {
     Lambda { def: Arc<LambdaDef>, scope: Rc<Scope>, input: Val },
-    Builtin(String),
+    Builtin(&'static functions::Builtin),
     Partial { f: Rc<Func>, args: Vec<Option<Val>> },
     Regex(Arc<regex::Regex>),
 }
@@ -211,8 +211,8 @@ impl<'h> Ctx<'h> {
         if let Some(v) = self.host.get(name) {
             return Val::J(v.clone());
         }
-        if functions::exists(name) {
-            return Val::F(Rc::new(Func::Builtin(name.to_string())));
+        if let Some(f) = functions::lookup(name) {
+            return Val::F(Rc::new(Func::Builtin(f)));
         }
         Val::Undef
     }
@@ -611,7 +611,7 @@ impl<'h> Ctx<'h> {
                 }
                 self.eval(&def.body, captured, &inner)
             }
-            Func::Builtin(name) => functions::call(self, name, args, input),
+            Func::Builtin(f) => functions::call(self, f, args, input),
             Func::Partial { f, args: fixed } => {
                 let mut supplied = args.into_iter();
                 let full: Vec<Val> =
