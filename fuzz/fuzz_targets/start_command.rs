@@ -1,51 +1,13 @@
-//! The bus's record decoders, as a worker meets them on Kafka.
-//!
-//! `expressway_bus::kafka`'s own `decode_start` and `TriggerRecord` are private, so this target
-//! mirrors them exactly (same serde shapes, same prefix test) and checks them against the
-//! public encoder `kafka::encode_start`: whatever decodes as a start command must encode to a
-//! record that carries the start prefix and decodes back to the same command. It also splits
-//! the input with the public `kafka::unpack` (results-topic records) and decodes each message
-//! as a `ResultMessage`, and hashes the text with `kafka::stable_hash`.
+//! The bus's record decoders, as a worker meets them on Kafka: start commands
+//! (`kafka::decode_start`, checked against `kafka::encode_start`: whatever decodes must encode
+//! to a record with the start prefix that decodes back to the same command), trigger records
+//! (`kafka::read_trigger`, on the executions topic and on a mapped topic), and results-topic
+//! records (`kafka::unpack`, each message decoded as a `ResultMessage` and encoded back).
 #![no_main]
 
-use expressway_bus::kafka::{encode_start, stable_hash, unpack};
-use expressway_bus::{ResultMessage, StartCommand};
+use expressway_bus::kafka::{decode_start, encode_start, read_trigger, stable_hash, unpack, START_PREFIX};
+use expressway_bus::ResultMessage;
 use libfuzzer_sys::fuzz_target;
-use serde::Deserialize;
-
-/// Mirrors `START_PREFIX` in crates/bus/src/kafka.rs.
-const START_PREFIX: &[u8] = b"{\"expresswayStart\":1,";
-
-/// Mirrors `StartRecord<C>` in crates/bus/src/kafka.rs.
-#[derive(Deserialize)]
-struct StartRecord {
-    #[serde(rename = "expresswayStart")]
-    #[allow(dead_code)]
-    version: u32,
-    #[serde(flatten)]
-    command: StartCommand,
-}
-
-/// Mirrors `TriggerRecord` in crates/bus/src/kafka.rs.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
-struct TriggerRecord {
-    state_machine_arn: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    input: Option<serde_json::Value>,
-}
-
-/// Mirrors the private `decode_start` in crates/bus/src/kafka.rs.
-fn decode_start(payload: &[u8]) -> Result<StartCommand, serde_json::Error> {
-    if payload.starts_with(START_PREFIX) {
-        serde_json::from_slice::<StartRecord>(payload).map(|r| r.command)
-    } else {
-        serde_json::from_slice(payload)
-    }
-}
 
 fuzz_target!(|data: &[u8]| {
     if data.len() > 65536 {
@@ -61,18 +23,16 @@ fuzz_target!(|data: &[u8]| {
         );
         let again = decode_start(&encoded).expect("an encoded command must decode");
         assert_eq!(again, command, "start command does not survive encode/decode");
-        // The input travels as JSON text; the worker parses it later.
-        let _ = serde_json::from_str::<serde_json::Value>(&command.input);
     }
 
-    // A trigger record on the executions topic.
-    if let Ok(r) = serde_json::from_slice::<TriggerRecord>(data) {
-        let input = match r.input {
-            None => "{}".to_string(),
-            Some(serde_json::Value::String(s)) => s,
-            Some(v) => v.to_string(),
-        };
-        let _ = stable_hash(&input);
+    // A trigger record, on the executions topic and on a topic mapped to a state machine.
+    for mapped in [None, Some("arn:aws:states:us-east-1:000000000000:stateMachine:t")] {
+        let Ok((arn, name, input)) = read_trigger(mapped, ("orders.v1", 3, 42), data) else { continue };
+        if let Some(m) = mapped {
+            // The whole value is the input, and the name comes from where the record is.
+            assert_eq!((arn.as_str(), name.as_str()), (m, "kafka-orders-v1-3-42"));
+            serde_json::from_str::<serde_json::Value>(&input).expect("a mapped record's input is JSON");
+        }
     }
 
     // A results-topic record: newline-delimited messages.
