@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::grpc;
+use crate::shutdown::Shutdown;
 use expressway_asl::Limits;
 use expressway_bus::memory::{bus, LocalReplies, MemoryHub, MemoryStops};
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
@@ -99,7 +100,7 @@ impl DevArgs {
 pub async fn serve(
     args: DevArgs,
     listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send,
+    shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     args.validate()?;
     let auth = match &args.auth_config {
@@ -122,7 +123,7 @@ pub async fn serve(
     let queue = bus.gauge();
     let hub = Arc::new(MemoryHub::new(args.results_retained, args.max_results_bytes));
     let replies = Arc::new(LocalReplies::default());
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let shutdown = Shutdown::on(shutdown);
 
     let mut tasks = args.tasks.load()?;
     if tasks.expressway_endpoint.is_empty() {
@@ -162,21 +163,15 @@ pub async fn serve(
         stops,
         auth: security.auth.clone(),
     };
-    let results = ResultsApi { hub, executions, stream_buffer: 64, shutdown: stop_rx, auth: security.auth.clone() };
+    let results =
+        ResultsApi { hub, executions, stream_buffer: 64, shutdown: shutdown.flag(), auth: security.auth.clone() };
 
     let mode = "embedded mode: in-memory bus and stores";
     let drain = Duration::from_secs(args.drain_timeout_seconds);
-    let began = Arc::new(std::sync::OnceLock::new());
-    let began_at = began.clone();
-    grpc::serve(Some(frontend), results, listener, mode, security, drain, async move {
-        shutdown.await;
-        let _ = began_at.set(tokio::time::Instant::now());
-        let _ = stop_tx.send(true);
-    })
-    .await?;
+    let begun = shutdown.clone();
+    grpc::serve(Some(frontend), results, listener, mode, security, drain, async move { begun.begun().await }).await?;
     tracing::info!("gRPC server stopped; finishing accepted executions");
-    let spent = began.get().map(|t: &tokio::time::Instant| t.elapsed()).unwrap_or_default();
-    let left = drain.saturating_sub(spent).max(Duration::from_millis(100));
+    let left = shutdown.left_of(drain);
     match tokio::time::timeout(left, workers).await {
         Ok(done) => {
             done.context("the worker pool failed")?;
@@ -194,37 +189,6 @@ pub async fn serve(
         }
     }
     Ok(())
-}
-
-/// Resolves at the first Ctrl-C or SIGTERM; a second one exits the process at once.
-pub async fn shutdown_signal() {
-    wait_signal().await;
-    tokio::spawn(async {
-        wait_signal().await;
-        eprintln!("second signal: exiting now");
-        std::process::exit(130);
-    });
-}
-
-async fn wait_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// Task integration flags shared by `run` and `dev`.

@@ -22,6 +22,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::grpc;
+use crate::shutdown::Shutdown;
 
 fn partition(cfg: &Config) -> Partition {
     Partition { region: cfg.region.clone(), account: cfg.account.clone() }
@@ -106,7 +107,7 @@ async fn results_api(
 }
 
 /// Run a frontend until `shutdown` resolves.
-pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let security = grpc::Security::load(&cfg.tls, &cfg.auth)?;
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
@@ -115,11 +116,11 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let hub = Arc::new(KafkaHub::new(&cfg.kafka).context("creating the results producer")?);
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let shutdown = Shutdown::on(shutdown);
     let executions = Arc::new(RedisExecutions::new(conn.clone(), &redis_cfg));
     let registry: Arc<dyn Registry> = Arc::new(RedisRegistry::new(conn, &redis_cfg, partition(&cfg)));
     let replies = with_retries("listening for replies", || RedisReplies::start(&redis_cfg)).await?;
-    let results = results_api(&cfg, executions.clone(), stop_rx).await?;
+    let results = results_api(&cfg, executions.clone(), shutdown.flag()).await?;
     let frontend = Frontend {
         config: FrontendConfig {
             partition: partition(&cfg),
@@ -139,8 +140,7 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     };
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
     grpc::serve(Some(frontend), results, listener, "distributed frontend", security, drain, async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
+        shutdown.begun().await
     })
     .await?;
     bus.flush(Duration::from_secs(10));
@@ -188,14 +188,12 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
     ));
     let stops = with_retries("listening for stopped executions", || RedisStops::start(&redis_cfg)).await?;
     let _following = worker.follow_stops(&stops);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
+    let shutdown = Shutdown::on(async move {
         shutdown.await;
         tracing::info!("shutting down: no new executions; finishing those in flight");
-        let _ = stop_tx.send(true);
     });
     tracing::info!(group = %cfg.kafka.group_id, topic = %cfg.kafka.executions_topic, "worker started");
-    let source = worker.run(source, stop_rx).await;
+    let source = worker.run(source, shutdown.flag()).await;
     source.close();
     hub.flush(Duration::from_secs(10));
     tracing::info!("worker stopped");
@@ -204,7 +202,7 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
 
 /// Run a results service until `shutdown` resolves: ingest the results topic into Redis and
 /// serve the Results API.
-pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let security = grpc::Security::load(&cfg.tls, &cfg.auth)?;
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
@@ -219,22 +217,19 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send)
     .context("creating the results consumer")?;
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let ingesting = tokio::spawn(ingest.run(stop_rx.clone()));
+    let shutdown = Shutdown::on(shutdown);
+    let ingesting = tokio::spawn(ingest.run(shutdown.flag()));
     let results = ResultsApi {
         hub: stream,
         executions: Arc::new(RedisExecutions::new(conn, &redis_cfg)),
         stream_buffer: cfg.results.stream_buffer,
-        shutdown: stop_rx,
+        shutdown: shutdown.flag(),
         auth: security.auth.clone(),
     };
     tracing::info!(topic = %cfg.kafka.results_topic, group = %cfg.results.group_id, "results service started");
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
-    grpc::serve(None, results, listener, "results service", security, drain, async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    })
-    .await?;
+    grpc::serve(None, results, listener, "results service", security, drain, async move { shutdown.begun().await })
+        .await?;
     ingesting.await.context("the results consumer failed")?;
     tracing::info!("results service stopped");
     Ok(())

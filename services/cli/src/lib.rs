@@ -2,14 +2,16 @@
 //! (`validate`), serve everything in one process (`dev`, in [`dev`]), and call a server in the
 //! habits of the AWS CLI ([`client`]).
 //!
-//! `main.rs` only parses arguments, starts telemetry and maps errors to exit codes; the logic
-//! is here so that tests can call it.
+//! `main.rs` only parses arguments, starts telemetry and maps errors to exit codes;
+//! [`execute`] runs a command on one runtime, and the logic is here so that tests can call it.
+//! [`shutdown`] is how every serving command (`dev`, `frontend`, `worker`, `results`) stops.
 
 pub mod client;
 pub mod config;
 pub mod dev;
 pub mod distributed;
 pub mod grpc;
+pub mod shutdown;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -57,6 +59,55 @@ pub enum Command {
     ListStateMachines(client::ListArgs),
     /// Follow outcomes (and with --events, history events) live, one JSON line each.
     Watch(client::WatchArgs),
+}
+
+impl Command {
+    /// Whether the command serves until a signal (and logs while it does).
+    pub fn serves(&self) -> bool {
+        matches!(self, Command::Dev(_) | Command::Frontend(_) | Command::Worker(_) | Command::Results(_))
+    }
+}
+
+/// Run `cli`'s command to its end. `Ok(false)`: it ran and its answer is negative (an invalid
+/// definition); errors from a server's answer are [`client::ClientError`].
+pub fn execute(cli: Cli) -> anyhow::Result<bool> {
+    let runtime = if cli.command.serves() {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()?
+    };
+    let ep = cli.endpoint;
+    runtime.block_on(async move {
+        use distributed::{run_frontend, run_results, run_worker};
+        match cli.command {
+            Command::Run(a) => run(&a).await.map(|line| println!("{line}")),
+            Command::Validate(a) => {
+                let (text, ok) = validate(&a)?;
+                println!("{text}");
+                return Ok(ok);
+            }
+            Command::Dev(a) => {
+                let listener = tokio::net::TcpListener::bind(a.listen)
+                    .await
+                    .map_err(|e| anyhow!("cannot listen on {}: {e}", a.listen))?;
+                dev::serve(a, listener, shutdown::signal()).await
+            }
+            Command::Frontend(a) => run_frontend(config::Config::load(&a)?, shutdown::signal()).await,
+            Command::Worker(a) => run_worker(config::Config::load(&a)?, shutdown::signal()).await,
+            Command::Results(a) => run_results(config::Config::load(&a)?, shutdown::signal()).await,
+            Command::CreateStateMachine(a) => client::create_state_machine(&ep, &a).await.map(print),
+            Command::StartExecution(a) => client::start_execution(&ep, &a).await.map(print),
+            Command::StartSyncExecution(a) => client::start_sync_execution(&ep, &a).await.map(print),
+            Command::DescribeExecution(a) => client::describe_execution(&ep, &a).await.map(print),
+            Command::ListStateMachines(a) => client::list_state_machines(&ep, &a).await.map(print),
+            Command::Watch(a) => client::watch(&ep, &a, std::io::stdout()).await,
+        }
+        .map(|()| true)
+    })
+}
+
+fn print(v: Value) {
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
 }
 
 #[derive(Debug, clap::Args)]
@@ -135,7 +186,7 @@ pub fn invalid_json(e: &DefinitionError) -> Value {
 }
 
 /// `expressway run`: returns the line to print on stdout.
-pub fn run(args: &RunArgs) -> anyhow::Result<Value> {
+pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
     let def = read(&args.definition, "definition")?;
     let input: Value = match &args.input {
         Some(p) => {
@@ -157,23 +208,20 @@ pub fn run(args: &RunArgs) -> anyhow::Result<Value> {
             Arc::new(expressway_tasks::Integrations::new(tasks).map_err(|e| anyhow!(e))?)
         };
     let interp = Interpreter::new(invoker, Arc::new(TokioClock), limits);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let repeat = args.repeat.max(1);
     let started = Instant::now();
     let mut last = None;
-    rt.block_on(async {
-        for i in 0..repeat {
-            let info = ExecutionInfo {
-                execution_arn: format!("arn:aws:states:local:000000000000:express:cli:run-{i}"),
-                execution_name: format!("run-{i}"),
-                state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:cli".into(),
-                state_machine_name: "cli".into(),
-                start_time: String::new(),
-                ..ExecutionInfo::default()
-            };
-            last = Some(interp.execute(&machine, input.clone(), info, &NoEvents).await);
-        }
-    });
+    for i in 0..repeat {
+        let info = ExecutionInfo {
+            execution_arn: format!("arn:aws:states:local:000000000000:express:cli:run-{i}"),
+            execution_name: format!("run-{i}"),
+            state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:cli".into(),
+            state_machine_name: "cli".into(),
+            start_time: String::new(),
+            ..ExecutionInfo::default()
+        };
+        last = Some(interp.execute(&machine, input.clone(), info, &NoEvents).await);
+    }
     if args.repeat > 1 {
         let secs = started.elapsed().as_secs_f64();
         eprintln!("executions={repeat} seconds={secs:.3} per_second={:.0}", repeat as f64 / secs);
