@@ -75,10 +75,6 @@ fn decode(entry: &StreamId) -> Option<(u64, Arc<ResultMessage>)> {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
 /// Settings of the Redis results stream.
 #[derive(Debug, Clone)]
 pub struct RedisResultsConfig {
@@ -146,7 +142,7 @@ impl Shared {
         let mut c = self.conn.clone();
         let ids: Vec<String> = pipe.query_async(&mut c).await.map_err(unavailable)?;
         let last = ids.last().and_then(|id| entry_position(id)).unwrap_or(0);
-        let now = now_ms();
+        let now = expressway_store::now_ms() as u64;
         let since = now.saturating_sub(self.trimmed_ms.load(std::sync::atomic::Ordering::Relaxed));
         if since >= 1000 {
             self.trimmed_ms.store(now, std::sync::atomic::Ordering::Relaxed);

@@ -18,6 +18,11 @@ use async_trait::async_trait;
 
 pub use model::*;
 
+/// Wall-clock milliseconds since the Unix epoch: what records, leases and history carry.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Errors at the store boundary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {

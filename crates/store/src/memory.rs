@@ -4,7 +4,9 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::now_ms;
 
 use async_trait::async_trait;
 use dashmap::DashMap;
@@ -13,10 +15,6 @@ use expressway_asl::HistoryEvent;
 use crate::arn::Partition;
 use crate::model::*;
 use crate::{Begin, Claim, ExecutionStore, Registry, Started, StoreError};
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 fn new_revision_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -361,10 +361,7 @@ impl Registry for RedisRegistry {
         expect_revision: Option<&str>,
         description: &str,
     ) -> Result<Version, StoreError> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        let now = crate::now_ms();
         let (_, v) =
             self.modify(name, |rec| rec.publish_version(&self.partition, expect_revision, description, now)).await?;
         Ok(v)

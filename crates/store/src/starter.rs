@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::arn::{self, Partition, Qualifier};
 use crate::model::*;
-use crate::{ExecutionStore, Registry, Started, StoreError};
+use crate::{now_ms, ExecutionStore, Registry, Started, StoreError};
 
 /// What a caller asks for.
 #[derive(Debug, Clone, Default)]
@@ -39,10 +39,6 @@ pub struct StartPolicy {
     pub partition: Partition,
     pub dedupe_window: Duration,
     pub max_input_bytes: usize,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// The revision an ARN (state machine, version or alias) runs now.

@@ -22,7 +22,7 @@ use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Partition, Qualifier};
 use expressway_store::starter::{self, Resolver, StartPolicy, StartRequest};
 use expressway_store::{
-    Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry,
+    now_ms, Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry,
     Revision, StateMachineUpdate,
 };
 use tonic::{Request, Response, Status};
@@ -79,10 +79,6 @@ pub struct Frontend {
 
 /// How often a synchronous caller waiting for a routed reply also looks at the store.
 const REPLY_BACKSTOP: Duration = Duration::from_secs(2);
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 /// Remaining time of the caller's `grpc-timeout`, if it sent one.
 fn caller_deadline<T>(req: &Request<T>) -> Option<Duration> {

@@ -11,7 +11,7 @@ pub mod logging;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use dashmap::DashMap;
 use expressway_asl::exec::Cancel;
@@ -22,8 +22,8 @@ use expressway_bus::{
     EventMessage, ExecutionSource, OutcomeMessage, Receipt, ReplyRouter, ResultMessage, ResultsHub, StartCommand,
 };
 use expressway_store::{
-    Begin, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind, Registry,
-    StoreError,
+    now_ms, Begin, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, LogLevel, Logging, MachineKind,
+    Registry, StoreError,
 };
 use tokio::sync::{watch, Semaphore};
 
@@ -38,10 +38,6 @@ impl Clock for TokioClock {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
         Box::pin(tokio::time::sleep(duration))
     }
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Errors at the worker boundary.
