@@ -364,7 +364,7 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
             let v = match a.get(2) {
                 Some(seed) => {
                     let seed = as_int(f, seed, "the seed")?;
-                    rand::rngs::StdRng::seed_from_u64(seed as u64).gen_range(start..end)
+                    rand_chacha::ChaCha12Rng::seed_from_u64(seed as u64).gen_range(start..end)
                 }
                 None => rand::thread_rng().gen_range(start..end),
             };

@@ -362,3 +362,14 @@ async fn a_cancelled_run_ends_at_once_with_its_task_call_dropped() {
     assert_eq!(outcome, Outcome::Aborted);
     assert_eq!(tasks.calls().len(), 1);
 }
+
+#[tokio::test]
+async fn seeded_random_numbers_are_the_same_in_every_release() {
+    // Pinned: a change of generator would change what existing workflows compute.
+    let jsonpath = json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+        "Parameters": {"r.$": "States.MathRandom(1, 1000000, 42)"}, "End": true}}});
+    assert_eq!(succeeded(run(&jsonpath, json!({})).await), json!({"r": 526557}));
+    let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass",
+        "Output": "{% $random(42) %}", "End": true}}});
+    assert_eq!(succeeded(run(&jsonata, json!({})).await), json!(0.5265574090027738));
+}

@@ -9,6 +9,7 @@
 pub mod kafka;
 pub mod memory;
 pub mod redis;
+pub mod retry;
 
 use std::sync::Arc;
 

@@ -24,6 +24,7 @@ use tokio::sync::{broadcast, oneshot};
 
 use expressway_store::redis::RedisConfig;
 
+use crate::retry::Backoff;
 use crate::{
     BusError, Delivered, OutcomeMessage, Receipt, ReplyRouter, ResultMessage, ResultsHub, Subscription, Waiting,
 };
@@ -115,14 +116,13 @@ impl Shared {
     /// Append, retrying with backoff for as long as Redis refuses: whoever calls it holds what
     /// depends on the append (receipts, offset commits) until it is done.
     async fn append_until_stored(&self, messages: &[Vec<u8>]) -> u64 {
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::default();
         loop {
             match self.append(messages).await {
                 Ok(last) => return last,
                 Err(e) => {
                     tracing::warn!(error = %e, messages = messages.len(), "results not appended yet; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    backoff.wait().await;
                 }
             }
         }
@@ -270,7 +270,7 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
     // XREAD blocks: it gets a connection of its own, with a timeout longer than the block.
     let config = AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(5)));
     let mut conn: Option<MultiplexedConnection> = None;
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::default();
     // A read never fills more than half a subscriber's buffer, so one that keeps up never lags.
     let batch = (shared.buffer / 2).clamp(1, 1024);
     loop {
@@ -289,8 +289,7 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
                 Ok(c) => conn.insert(c),
                 Err(e) => {
                     tracing::warn!(error = %e, "results stream: cannot connect to redis; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    backoff.wait().await;
                     continue;
                 }
             },
@@ -307,7 +306,7 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
             .await;
         match read {
             Ok(reply) => {
-                backoff = Duration::from_millis(100);
+                backoff.reset();
                 for key in reply.map(|r| r.keys).unwrap_or_default() {
                     for entry in &key.ids {
                         if let Some(p) = entry_position(&entry.id) {
@@ -323,8 +322,7 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
             Err(e) => {
                 tracing::warn!(error = %e, "results stream: read failed; retrying");
                 conn = None;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                backoff.wait().await;
             }
         }
     }
@@ -512,7 +510,7 @@ async fn listen(
         // The connection dropped: messages sent meanwhile are lost (each user of a channel
         // says what covers for that).
         tracing::warn!(%channel, "channel disconnected; resubscribing");
-        let mut backoff = Duration::from_millis(100);
+        let mut backoff = Backoff::default();
         pubsub = loop {
             match client.get_async_pubsub().await {
                 Ok(mut p) => match p.subscribe(&channel).await {
@@ -521,8 +519,7 @@ async fn listen(
                 },
                 Err(e) => tracing::warn!(%channel, error = %e, "cannot reconnect"),
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            backoff.wait().await;
         };
     }
 }

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use expressway_asl::Limits;
 use expressway_bus::kafka::{ensure_topics, KafkaBus, KafkaHub, KafkaSource};
 use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig, RedisStops};
+use expressway_bus::retry::Backoff;
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
 use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
@@ -65,14 +66,13 @@ async fn with_retries<T, E: std::fmt::Display + Transient, F: Future<Output = Re
     what: &str,
     mut f: impl FnMut() -> F,
 ) -> anyhow::Result<T> {
-    let mut delay = Duration::from_millis(200);
+    let mut backoff = Backoff::starting_at(Duration::from_millis(200));
     for attempt in 1..=10 {
         match f().await {
             Ok(v) => return Ok(v),
             Err(e) if attempt < 10 && e.transient() => {
                 tracing::warn!(attempt, error = %e, "{what} failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
+                backoff.wait().await;
             }
             Err(e) => anyhow::bail!("{what} failed: {e}"),
         }

@@ -18,6 +18,7 @@ use expressway_asl::exec::Cancel;
 use expressway_asl::{
     Clock, EventSink, ExecutionInfo, HistoryEvent, Interpreter, Limits, MachineType, Outcome, StateMachine, TaskInvoker,
 };
+use expressway_bus::retry::Backoff;
 use expressway_bus::{
     EventMessage, ExecutionSource, OutcomeMessage, Receipt, ReplyRouter, ResultMessage, ResultsHub, StartCommand,
 };
@@ -606,18 +607,18 @@ impl Worker {
             let worker = self.clone();
             let mut shutdown = shutdown.clone();
             tasks.spawn(async move {
-                let mut backoff = Duration::from_millis(100);
+                let mut backoff = Backoff::default();
                 let handled = loop {
                     match worker.execute(&delivery.command).await {
                         Ok(handled) => break Some((handled.receipt, handled.dead_letter)),
                         Err(e) if e.is_retryable() => {
-                            tracing::warn!(execution_arn = %delivery.command.execution_arn, error = %e, retry_in_ms = backoff.as_millis() as u64, "execution outcome not recorded yet; retrying");
+                            let delay = backoff.next_delay();
+                            tracing::warn!(execution_arn = %delivery.command.execution_arn, error = %e, retry_in_ms = delay.as_millis() as u64, "execution outcome not recorded yet; retrying");
                             tokio::select! {
-                                _ = tokio::time::sleep(backoff) => {}
+                                _ = tokio::time::sleep(delay) => {}
                                 // Left unacknowledged: whoever owns the partition next redelivers it.
                                 _ = shutdown.wait_for(|s| *s) => break None,
                             }
-                            backoff = (backoff * 2).min(Duration::from_secs(5));
                         }
                         Err(e) => {
                             // Nothing will change by trying again; holding it back would stop
@@ -688,13 +689,13 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
 {
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::default();
     loop {
         match step().await {
             Err(e) if e.is_retryable() => {
-                tracing::warn!(execution_arn = %execution_arn, error = %e, retry_in_ms = backoff.as_millis() as u64, "outcome not recorded yet; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
+                let delay = backoff.next_delay();
+                tracing::warn!(execution_arn = %execution_arn, error = %e, retry_in_ms = delay.as_millis() as u64, "outcome not recorded yet; retrying");
+                tokio::time::sleep(delay).await;
             }
             other => return other,
         }

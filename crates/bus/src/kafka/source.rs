@@ -2,6 +2,7 @@
 //! only below the oldest record still in flight, rebalances handled explicitly.
 
 use super::*;
+use crate::retry::Backoff;
 
 /// Offsets of one partition: those delivered but not yet acknowledged, and the next one.
 #[derive(Default)]
@@ -174,12 +175,13 @@ pub(super) async fn dead_letter(
         .insert(Header { key: "expressway-error", value: Some(why) })
         .insert(Header { key: "expressway-origin", value: Some(origin.as_str()) });
     let key = String::from_utf8_lossy(key).to_string();
+    let mut backoff = Backoff::default();
     loop {
         match produce(producer, dead_letter_topic, &key, payload, Some(headers.clone())).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(error = %e, topic = %dead_letter_topic, "dead-letter produce failed; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                backoff.wait().await;
             }
         }
     }
@@ -257,7 +259,7 @@ impl ExecutionSource for KafkaSource {
                     continue;
                 }
             };
-            let mut backoff = Duration::from_millis(100);
+            let mut backoff = Backoff::default();
             loop {
                 match self.starter.start(&arn, &name, &input).await {
                     Ok(mut command) => {
@@ -273,8 +275,7 @@ impl ExecutionSource for KafkaSource {
                     }
                     Err(TriggerError::Unavailable(why)) => {
                         tracing::warn!(%topic, partition, offset, error = %why, "cannot start a triggered execution yet; retrying");
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        backoff.wait().await;
                     }
                 }
             }

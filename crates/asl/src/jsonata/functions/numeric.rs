@@ -142,7 +142,7 @@ fn random(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
         Val::Undef => rand::random(),
         Val::J(Value::Number(seed)) => {
             let seed = seed.as_f64().unwrap_or(0.0) as i64 as u64;
-            rand::rngs::StdRng::seed_from_u64(seed).gen()
+            rand_chacha::ChaCha12Rng::seed_from_u64(seed).gen()
         }
         other => return Err(bad(name, 0, other)),
     };
