@@ -69,27 +69,35 @@ impl Default for WorkerSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FrontendSettings {
-    pub dedupe_window_seconds: u64,
-    pub max_input_bytes: usize,
     pub sync_timeout_seconds: u64,
     /// How deep executions started by nested-execution tasks may go (each synchronous level
     /// holds a worker slot while it waits).
     pub max_nesting_depth: u32,
+}
+
+impl Default for FrontendSettings {
+    fn default() -> Self {
+        FrontendSettings { sync_timeout_seconds: 300, max_nesting_depth: 5 }
+    }
+}
+
+/// How every execution starts, whether a frontend takes the call or a worker reads a trigger
+/// record: both record it the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StartSettings {
+    /// How long a named start is deduplicated.
+    pub dedupe_window_seconds: u64,
+    pub max_input_bytes: usize,
     /// How long a start may use a state machine as it was read before (0: read it on every
     /// start). Changes made through the same frontend are seen at once; through another, after
     /// at most this long, like AWS's eventually consistent updates.
     pub registry_cache_ms: u64,
 }
 
-impl Default for FrontendSettings {
+impl Default for StartSettings {
     fn default() -> Self {
-        FrontendSettings {
-            dedupe_window_seconds: 300,
-            max_input_bytes: 256 * 1024,
-            sync_timeout_seconds: 300,
-            max_nesting_depth: 5,
-            registry_cache_ms: 1000,
-        }
+        StartSettings { dedupe_window_seconds: 300, max_input_bytes: 256 * 1024, registry_cache_ms: 1000 }
     }
 }
 
@@ -123,6 +131,7 @@ pub struct Config {
     pub redis: RedisSettings,
     pub worker: WorkerSettings,
     pub frontend: FrontendSettings,
+    pub starts: StartSettings,
     pub results: ResultsSettings,
     /// Topics whose every record starts an execution of a state machine.
     pub triggers: Vec<TriggerMapping>,
@@ -147,6 +156,7 @@ impl Default for Config {
             redis: RedisSettings::default(),
             worker: WorkerSettings::default(),
             frontend: FrontendSettings::default(),
+            starts: StartSettings::default(),
             results: ResultsSettings::default(),
             triggers: Vec::new(),
             tasks: expressway_tasks::TasksConfig::default(),
@@ -186,8 +196,8 @@ pub struct ServiceArgs {
 }
 
 const TOP_LEVEL: &[&str] = &[
-    "listen", "region", "account", "kafka", "redis", "worker", "frontend", "results", "triggers", "tasks", "tls",
-    "auth",
+    "listen", "region", "account", "kafka", "redis", "worker", "frontend", "starts", "results", "triggers", "tasks",
+    "tls", "auth",
 ];
 
 impl Config {

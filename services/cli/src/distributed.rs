@@ -124,13 +124,13 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let frontend = Frontend {
         config: FrontendConfig {
             partition: partition(&cfg),
-            dedupe_window: Duration::from_secs(cfg.frontend.dedupe_window_seconds),
-            max_input_bytes: cfg.frontend.max_input_bytes,
+            dedupe_window: Duration::from_secs(cfg.starts.dedupe_window_seconds),
+            max_input_bytes: cfg.starts.max_input_bytes,
             sync_timeout: Duration::from_secs(cfg.frontend.sync_timeout_seconds),
             max_nesting_depth: cfg.frontend.max_nesting_depth,
         },
         registry: registry.clone(),
-        resolver: Arc::new(Resolver::new(registry, Duration::from_millis(cfg.frontend.registry_cache_ms))),
+        resolver: Arc::new(Resolver::new(registry, Duration::from_millis(cfg.starts.registry_cache_ms))),
         executions,
         bus: bus.clone(),
         hub: hub.clone(),
@@ -157,12 +157,12 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
     let executions = Arc::new(RedisExecutions::new(conn, &redis_cfg));
     let hub = Arc::new(KafkaHub::new(&cfg.kafka).context("creating the results producer")?);
     let starter = Arc::new(StoreStarter {
-        resolver: Resolver::new(registry.clone(), Duration::from_millis(cfg.frontend.registry_cache_ms)),
+        resolver: Resolver::new(registry.clone(), Duration::from_millis(cfg.starts.registry_cache_ms)),
         executions: executions.clone(),
         policy: StartPolicy {
             partition: partition(&cfg),
-            dedupe_window: Duration::from_secs(cfg.frontend.dedupe_window_seconds),
-            max_input_bytes: cfg.frontend.max_input_bytes,
+            dedupe_window: Duration::from_secs(cfg.starts.dedupe_window_seconds),
+            max_input_bytes: cfg.starts.max_input_bytes,
         },
     });
     let source = KafkaSource::new(&cfg.kafka, &cfg.triggers, starter).context("creating the Kafka consumer")?;

@@ -17,10 +17,6 @@ pub enum FrontendError {
     InvalidArn(String),
     #[error("invalid name '{0}': 1 to 80 characters, no whitespace, brackets, wildcards or special punctuation")]
     InvalidName(String),
-    #[error("invalid execution input: {0}")]
-    InvalidInput(String),
-    #[error("the execution input is {size} bytes, more than the limit of {limit} bytes")]
-    InputTooLarge { size: usize, limit: usize },
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -43,8 +39,6 @@ impl FrontendError {
             FrontendError::Definition(_)
             | FrontendError::InvalidArn(_)
             | FrontendError::InvalidName(_)
-            | FrontendError::InvalidInput(_)
-            | FrontendError::InputTooLarge { .. }
             | FrontendError::Invalid(_) => Code::InvalidArgument,
             FrontendError::Start(StartError::Store(e)) => FrontendError::Store(e.clone()).code(),
             FrontendError::Start(_) => Code::InvalidArgument,

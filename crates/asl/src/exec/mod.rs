@@ -356,8 +356,17 @@ use jsonata::*;
 use jsonpath::*;
 use size::*;
 
-#[allow(dead_code)]
-fn _assert_send(i: &Interpreter, m: &StateMachine) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(i.execute(m, Value::Null, ExecutionInfo::default(), &crate::events::NoEvents));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_execution_can_move_between_threads() {
+        fn is_send<T: Send>(_: &T) {}
+        let machine = StateMachine::from_json(r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#)
+            .expect("a valid definition");
+        let interpreter = Interpreter::new(Arc::new(NoTasks), Arc::new(ManualClock::default()), Limits::default());
+        let run = interpreter.execute(&machine, Value::Null, ExecutionInfo::default(), &crate::events::NoEvents);
+        is_send(&run);
+    }
 }
