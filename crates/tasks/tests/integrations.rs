@@ -9,16 +9,8 @@ use expressway_asl::{Clock, ExecutionInfo, Interpreter, Limits, MachineType, NoE
 use expressway_tasks::{Authentication, FunctionTarget, Integrations, TasksConfig};
 use futures::future::BoxFuture;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
+type Seen = expressway_testkit::Request;
 
 /// What the test server answers: status, extra headers, body, delay.
 type Handler = Arc<dyn Fn(&Seen, usize) -> (u16, Vec<(&'static str, String)>, String, Duration) + Send + Sync>;
@@ -29,68 +21,12 @@ struct TestServer {
 }
 
 async fn server(handler: Handler) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
-    let log = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
-            let handler = handler.clone();
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut tmp = [0u8; 4096];
-                let head_end = loop {
-                    let n = sock.read(&mut tmp).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&tmp[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let mut lines = head.split("\r\n");
-                let mut first = lines.next().unwrap_or_default().split(' ');
-                let method = first.next().unwrap_or_default().to_string();
-                let path = first.next().unwrap_or_default().to_string();
-                let headers: Vec<(String, String)> = lines
-                    .filter_map(|l| {
-                        l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-                    })
-                    .collect();
-                let len: usize =
-                    headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-                while buf.len() < head_end + len {
-                    let n = sock.read(&mut tmp).await.unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&tmp[..n]);
-                }
-                let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
-                let req = Seen { method, path, headers, body };
-                let count = {
-                    let mut l = log.lock().expect("lock");
-                    l.push(req.clone());
-                    l.len()
-                };
-                let (status, extra, body, delay) = handler(&req, count);
-                tokio::time::sleep(delay).await;
-                let mut resp =
-                    format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
-                for (k, v) in extra {
-                    resp.push_str(&format!("{k}: {v}\r\n"));
-                }
-                resp.push_str("\r\n");
-                resp.push_str(&body);
-                let _ = sock.write_all(resp.as_bytes()).await;
-            });
-        }
-    });
-    TestServer { port, seen }
+    let s = expressway_testkit::http::serve(Arc::new(move |req: &Seen, n| {
+        let (status, headers, body, delay) = handler(req, n);
+        expressway_testkit::http::Reply { status, headers, body, delay }
+    }))
+    .expect("test server");
+    TestServer { port: s.port, seen: s.requests }
 }
 
 struct TokioClock;

@@ -1,79 +1,102 @@
-//! A small HTTP/1.1 server for tests: answers with a handler and records every request.
+//! An HTTP server for tests (axum, on a thread of its own so sync and async tests can use it
+//! alike): answers with a handler and records every request. Stops with the test process.
 
-/// One request received by a [`http_server`].
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+
+/// One request received by the server.
 #[derive(Debug, Clone)]
 pub struct Request {
     pub method: String,
+    /// The path and query, as the request line has them.
     pub path: String,
+    /// Names lowercase.
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
-/// A tiny HTTP/1.1 server on a free port (one thread per connection); `handler` returns the
-/// status and body. Stops with the test process.
-pub struct HttpServer {
-    pub port: u16,
-    pub requests: std::sync::Arc<std::sync::Mutex<Vec<Request>>>,
+/// What the server answers, after `delay`.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+    pub delay: Duration,
 }
 
-type HttpHandler = dyn Fn(&Request) -> (u16, String) + Send + Sync;
+/// A running server: its port, and the requests it received so far, in order.
+pub struct HttpServer {
+    pub port: u16,
+    pub requests: Arc<Mutex<Vec<Request>>>,
+}
 
-pub fn http_server(handler: std::sync::Arc<HttpHandler>) -> Result<HttpServer, String> {
-    use std::io::{Read, Write};
+/// Answers a request; the count says how many requests (this one included) came so far.
+pub type Handler = dyn Fn(&Request, usize) -> Reply + Send + Sync;
+
+/// Serve `handler` on a free loopback port.
+pub fn serve(handler: Arc<Handler>) -> Result<HttpServer, String> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-    let requests: std::sync::Arc<std::sync::Mutex<Vec<Request>>> = Default::default();
+    let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
     let log = requests.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut sock) = stream else { continue };
-            let handler = handler.clone();
-            let log = log.clone();
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                let mut tmp = [0u8; 4096];
-                let head_end = loop {
-                    let n = sock.read(&mut tmp).unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&tmp[..n]);
-                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                let mut lines = head.split("\r\n");
-                let mut first = lines.next().unwrap_or_default().split(' ');
-                let method = first.next().unwrap_or_default().to_string();
-                let path = first.next().unwrap_or_default().to_string();
-                let headers: Vec<(String, String)> = lines
-                    .filter_map(|l| {
-                        l.split_once(':').map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-                    })
-                    .collect();
-                let len: usize =
-                    headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
-                while buf.len() < head_end + len {
-                    let n = sock.read(&mut tmp).unwrap_or(0);
-                    if n == 0 {
-                        break;
-                    }
-                    buf.extend_from_slice(&tmp[..n]);
-                }
-                let req =
-                    Request { method, path, headers, body: String::from_utf8_lossy(&buf[head_end..]).to_string() };
-                let (status, body) = handler(&req);
-                if let Ok(mut l) = log.lock() {
-                    l.push(req);
-                }
-                let resp = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = sock.write_all(resp.as_bytes());
+        runtime.block_on(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+            let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+                let (handler, log) = (handler.clone(), log.clone());
+                async move { answer(&*handler, &log, req).await }
             });
-        }
+            let _ = axum::serve(listener, app).await;
+        });
     });
     Ok(HttpServer { port, requests })
+}
+
+async fn answer(handler: &Handler, log: &Mutex<Vec<Request>>, req: axum::extract::Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let request = Request {
+        method: parts.method.to_string(),
+        path: parts.uri.path_and_query().map_or_else(|| parts.uri.path().to_string(), ToString::to_string),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).to_string()))
+            .collect(),
+        body: String::from_utf8_lossy(&body).to_string(),
+    };
+    let count = {
+        let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
+        l.push(request.clone());
+        l.len()
+    };
+    let reply = handler(&request, count);
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in reply.headers {
+        if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::try_from(v)) {
+            response.headers_mut().append(k, v);
+        }
+    }
+    response
+}
+
+/// Answers a request of a [`http_server`] with a status and a JSON body.
+pub type JsonHandler = dyn Fn(&Request) -> (u16, String) + Send + Sync;
+
+/// A JSON server: `handler` returns the status and the body.
+pub fn http_server(handler: Arc<JsonHandler>) -> Result<HttpServer, String> {
+    serve(Arc::new(move |req: &Request, _| {
+        let (status, body) = handler(req);
+        Reply { status, headers: vec![("content-type", "application/json".into())], body, delay: Duration::ZERO }
+    }))
 }

@@ -42,5 +42,5 @@ impl Server {
     }
 }
 
-mod http;
+pub mod http;
 pub use http::{http_server, HttpServer, Request};
