@@ -14,6 +14,14 @@ impl Run<'_> {
     ) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
+            Kind::Pass { result } if result.is_none() && st.parameters.is_none() && replaces(&st.result_path) => {
+                // The state hands (part of) its input on as it is: move it, never copy it.
+                let res = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
+                let out = apply_output_path(&st.output_path, res, &ctx, vars)?;
+                set_all(vars, assigned);
+                Ok((out, st.next, Some(in_bound)))
+            }
             Kind::Pass { result } => {
                 let env_input = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
                 let res = match (result, &st.parameters) {
@@ -30,7 +38,7 @@ impl Run<'_> {
                 Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
             }
             Kind::Succeed => {
-                let v = apply_input_path(&st.input_path, &raw, &ctx, vars)?.into_owned();
+                let v = take_input_path(&st.input_path, raw, &ctx, vars)?;
                 let out = apply_output_path(&st.output_path, v, &ctx, vars)?;
                 Ok((out, None, Some(in_bound)))
             }
@@ -41,7 +49,7 @@ impl Run<'_> {
                 Err(StatesError { error, cause })
             }
             Kind::Choice { choices, default } => {
-                let eff = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
+                let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
                 let env = Env { input: &eff, ctx: &ctx, vars };
                 let mut chosen: Option<&ChoiceBranch> = None;
                 for c in choices {
@@ -59,17 +67,15 @@ impl Run<'_> {
                 };
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
                 let assigned = self.assign_jp(assign, &eff, &ctx, vars)?;
-                let eff = eff.into_owned();
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
                 set_all(vars, assigned);
                 Ok((out, Some(next), Some(in_bound)))
             }
             Kind::Wait(spec) => {
-                let eff = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
+                let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
                 let dur = self.wait_duration_jp(spec, &Env { input: &eff, ctx: &ctx, vars })?;
                 self.clock.sleep(dur).await;
                 let assigned = self.assign_jp(st.assign.as_ref(), &eff, &ctx, vars)?;
-                let eff = eff.into_owned();
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
                 set_all(vars, assigned);
                 Ok((out, st.next, Some(in_bound)))
@@ -210,6 +216,25 @@ pub(super) fn apply_input_path<'v>(
             }
         }
     }
+}
+
+/// The effective input, owned: the input itself, moved, when InputPath selects all of it.
+pub(super) fn take_input_path(
+    p: &PathOpt,
+    raw: Value,
+    ctx: &ContextSource,
+    vars: &Vars<'_>,
+) -> Result<Value, StatesError> {
+    match apply_input_path(p, &raw, ctx, vars)? {
+        // Only the whole input is ever borrowed (see `apply_input_path`).
+        Cow::Borrowed(_) => Ok(raw),
+        Cow::Owned(v) => Ok(v),
+    }
+}
+
+/// Whether a ResultPath makes the result the whole output (the input is then dropped).
+fn replaces(p: &PathOpt) -> bool {
+    matches!(p, PathOpt::Default) || matches!(p, PathOpt::Path(p) if p.is_root_only())
 }
 
 pub(super) fn apply_output_path(

@@ -252,10 +252,10 @@ impl Interpreter {
             cancel,
         };
         run.emit(EventType::ExecutionStarted, None, || serde_json::json!({ "input": input }));
-        if let Err(e) = run.check_size(&input, "the execution input", true) {
-            return run.finish(Err(e));
-        }
-        let in_bound = json_size(&input);
+        let in_bound = match run.measure(&input, "the execution input", true) {
+            Ok(size) => size,
+            Err(e) => return run.finish(Err(e)),
+        };
         let body = run.block(&machine.root, input, in_bound, None, None);
         let stopped = async {
             match cancel {

@@ -32,7 +32,13 @@ impl Run<'_> {
     }
 
     pub(super) fn check_size(&self, v: &Value, what: &str, execution: bool) -> Result<(), StatesError> {
-        if json_size_upto(v, self.limits.max_payload_bytes) > self.limits.max_payload_bytes {
+        self.measure(v, what, execution).map(|_| ())
+    }
+
+    /// `v`'s serialized size, or the payload-limit error when it is too big.
+    pub(super) fn measure(&self, v: &Value, what: &str, execution: bool) -> Result<usize, StatesError> {
+        let size = json_size_upto(v, self.limits.max_payload_bytes);
+        if size > self.limits.max_payload_bytes {
             let cause = if execution {
                 format!("The size of {what} exceeds the maximum number of bytes service limit.")
             } else {
@@ -40,7 +46,7 @@ impl Run<'_> {
             };
             return Err(StatesError::new(errors::DATA_LIMIT_EXCEEDED, cause));
         }
-        Ok(())
+        Ok(size)
     }
 
     /// Mark the run halted (the first reason stays) and return the error that unwinds it.
