@@ -5,6 +5,7 @@
 //! and only allocates for indefinite results.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt;
 
 use serde_json::Value;
@@ -166,7 +167,12 @@ impl JsonPath {
             }
             return Some(Cow::Borrowed(cur));
         }
+        STEPS_LEFT.with(|left| left.set(MAX_STEPS));
         let found = select(&self.segs, vec![doc], doc);
+        if STEPS_LEFT.with(Cell::get) == 0 {
+            // Cut short: what was found is not all there is.
+            return None;
+        }
         Some(Cow::Owned(Value::Array(found.into_iter().cloned().collect())))
     }
 
@@ -250,6 +256,27 @@ fn index(arr: &[Value], i: i64) -> Option<&Value> {
     arr.get(at as usize)
 }
 
+/// Steps (one segment applied to one value) an indefinite path may take in one evaluation.
+/// Filters that scan the document again for every value they test (`$..[?($..[?(…)])]`)
+/// grow with the document's size to the power of their nesting; past this, the path finds
+/// nothing instead of holding the execution's thread.
+pub const MAX_STEPS: u64 = 10_000_000;
+
+thread_local! {
+    static STEPS_LEFT: Cell<u64> = const { Cell::new(MAX_STEPS) };
+}
+
+/// Takes one step; false once the evaluation's steps are spent.
+fn step() -> bool {
+    STEPS_LEFT.with(|left| match left.get() {
+        0 => false,
+        n => {
+            left.set(n - 1);
+            true
+        }
+    })
+}
+
 fn select<'v>(segs: &[Seg], mut cur: Vec<&'v Value>, root: &'v Value) -> Vec<&'v Value> {
     for seg in segs {
         let mut next = Vec::with_capacity(cur.len());
@@ -262,6 +289,9 @@ fn select<'v>(segs: &[Seg], mut cur: Vec<&'v Value>, root: &'v Value) -> Vec<&'v
 }
 
 fn apply<'v>(seg: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>) {
+    if !step() {
+        return;
+    }
     match seg {
         Seg::Field(name) => {
             if let Some(x) = v.as_object().and_then(|o| o.get(name.as_str())) {
@@ -313,6 +343,9 @@ fn apply<'v>(seg: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>)
 }
 
 fn deep<'v>(inner: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>) {
+    if STEPS_LEFT.with(Cell::get) == 0 {
+        return;
+    }
     apply(inner, v, root, out);
     match v {
         Value::Array(a) => a.iter().for_each(|x| deep(inner, x, root, out)),
@@ -725,5 +758,16 @@ mod tests {
         assert_eq!(v, json!({"a": 1, "b": {"c": 2}}));
         let mut s = json!("str");
         assert!(JsonPath::parse("$.x").expect("parse").set(&mut s, json!(1)).is_err());
+    }
+
+    #[test]
+    fn nested_deep_filters_stop_at_the_step_budget() {
+        let doc = json!({"items": (0..2000).map(|i| json!({"a": i})).collect::<Vec<_>>()});
+        // Each level scans the whole document for every value the level above tests.
+        let p = JsonPath::parse("$..[?(@.b || $..[?(@.b || $..[?(@.a == 1)])])]").expect("parse");
+        assert_eq!(p.eval(&doc), None, "cut short after {MAX_STEPS} steps");
+        // The budget is per evaluation: the next one starts afresh.
+        let all = q("$..a", &doc).expect("an indefinite path yields an array");
+        assert_eq!(all.as_array().map(Vec::len), Some(2000));
     }
 }
