@@ -144,7 +144,8 @@ impl JsonPath {
     }
 
     /// Evaluate against `doc`, the value the root stands for. `None` when a definite path
-    /// finds nothing; an indefinite path always yields an array (maybe empty).
+    /// finds nothing; an indefinite path yields an array (maybe empty), or `None` when it
+    /// needs more than [`MAX_STEPS`].
     pub fn eval<'v>(&self, doc: &'v Value) -> Option<Cow<'v, Value>> {
         if self.definite {
             let mut cur = doc;
@@ -260,7 +261,7 @@ fn index(arr: &[Value], i: i64) -> Option<&Value> {
 /// Filters that scan the document again for every value they test (`$..[?($..[?(…)])]`)
 /// grow with the document's size to the power of their nesting; past this, the path finds
 /// nothing instead of holding the execution's thread.
-pub const MAX_STEPS: u64 = 10_000_000;
+pub const MAX_STEPS: u64 = 1_000_000;
 
 thread_local! {
     static STEPS_LEFT: Cell<u64> = const { Cell::new(MAX_STEPS) };
