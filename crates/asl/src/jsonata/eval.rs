@@ -763,7 +763,9 @@ fn binop(op: BinOp, a: Val, b: Val) -> R {
                     other => functions::stringify(other)?,
                 })
             };
-            Ok(Val::J(Value::String(s(&a)? + &s(&b)?)))
+            let (x, y) = (s(&a)?, s(&b)?);
+            functions::fits("&", x.len().saturating_add(y.len()))?;
+            Ok(Val::J(Value::String(x + &y)))
         }
         In => {
             let Val::J(x) = &a else {

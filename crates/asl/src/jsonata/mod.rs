@@ -132,6 +132,19 @@ mod tests {
     }
 
     #[test]
+    fn strings_stop_growing_at_the_limit_before_they_are_built() {
+        let fails = |src: &str| match Expr::parse(src).expect("parse").evaluate(&B(HashMap::new())) {
+            Err(e) => assert!(e.to_string().contains("D1001"), "{src}: {e}"),
+            Ok(v) => panic!("{src} gave {:.80}", format!("{v:?}")),
+        };
+        // Doubling a string forty times would take a terabyte.
+        fails("$reduce([1..40], function($a, $b) { $a & $a }, 'x')");
+        fails("$join($map([1..40], function($i) { $pad('', 1000000, 'y') }), '')");
+        fails("$replace($pad('', 1000000, 'x'), 'x', 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')");
+        assert_eq!(ev("$replace('axbxc', 'x', '--')", json!({})), Some(json!("a--b--c")));
+    }
+
+    #[test]
     fn functions_bound_in_scopes_do_not_keep_them_alive() {
         let live = || eval::LIVE_SCOPES.with(|n| n.get());
         let before = live();

@@ -99,13 +99,19 @@ fn arg(args: &[Val], i: usize) -> &Val {
 
 /// The longest string a function builds, in characters: far past any payload a state can
 /// carry (256 KiB), short of what would exhaust a worker's memory.
-const MAX_STRING_CHARS: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_STRING_CHARS: u64 = 16 * 1024 * 1024;
+
+/// Refuses a string of `len` bytes before it is built when it would pass the limit (bytes
+/// count at least as many as characters, so the check is on the safe side).
+pub(crate) fn fits(what: &str, len: usize) -> Result<(), JsonataError> {
+    if len as u64 > MAX_STRING_CHARS {
+        return Err(too_long(what, len as u64));
+    }
+    Ok(())
+}
 
 fn too_long(name: &str, chars: u64) -> JsonataError {
-    err(
-        "D1001",
-        format!("function \"{name}\" would build a string of {chars} characters, more than {MAX_STRING_CHARS}"),
-    )
+    err("D1001", format!("\"{name}\" would build a string of {chars} characters, more than {MAX_STRING_CHARS}"))
 }
 
 fn bad(name: &str, i: usize, v: &Val) -> JsonataError {

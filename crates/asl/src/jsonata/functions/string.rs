@@ -147,12 +147,17 @@ fn join(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
     }
     let sep = s_arg(name, a, 1)?.unwrap_or("");
     let mut out = Vec::with_capacity(items.len());
+    let mut len = 0usize;
     for it in items {
         match it {
-            Value::String(x) => out.push(x),
+            Value::String(x) => {
+                len = len.saturating_add(x.len()).saturating_add(sep.len());
+                out.push(x);
+            }
             other => return Err(bad(name, 0, &Val::J(other))),
         }
     }
+    fits(name, len)?;
     s(out.join(sep))
 }
 
@@ -182,6 +187,10 @@ fn replace(ctx: &Ctx<'_>, name: &'static str, a: &[Val], input: &Val) -> R {
             if p.is_empty() {
                 return Err(err("D3010", "Second argument of replace function cannot be an empty string"));
             }
+            if r.len() > p.len() {
+                let grows = x.matches(p.as_str()).take(limit).count().saturating_mul(r.len() - p.len());
+                fits(name, x.len().saturating_add(grows))?;
+            }
             s(x.replacen(p.as_str(), r, limit))
         }
         (Val::F(f), repl) => {
@@ -196,6 +205,7 @@ fn replace(ctx: &Ctx<'_>, name: &'static str, a: &[Val], input: &Val) -> R {
                 }
                 let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
                 out.push_str(&x[last..m.0]);
+                fits(name, out.len())?;
                 match repl {
                     Val::J(Value::String(r)) => out.push_str(&expand(r, &c)),
                     Val::F(rf) => match ctx.apply(rf, vec![Val::J(match_object(&c))], input)? {
