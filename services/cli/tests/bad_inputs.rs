@@ -133,6 +133,7 @@ async fn hostile_executions_end_cleanly_and_the_server_goes_on() {
         ("pad-negative", "$pad('x', -1e300)", Err("States.QueryEvaluationError")),
         ("pad-huge", "$pad('x', 6e9)", Err("States.QueryEvaluationError")),
         ("substring-huge", "$substring('hello', 1, 9223372036854775807)", Ok(json!("ello"))),
+        ("string-doubling", "$reduce([1..40], function($a, $b) { $a & $a }, 'x')", Err("States.QueryEvaluationError")),
     ] {
         let def = json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass",
             "Output": format!("{{% {expr} %}}"), "End": true}}});
