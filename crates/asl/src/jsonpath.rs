@@ -257,7 +257,8 @@ fn index(arr: &[Value], i: i64) -> Option<&Value> {
     arr.get(at as usize)
 }
 
-/// Steps (one segment applied to one value) an indefinite path may take in one evaluation.
+/// Steps (one segment applied to one value, or one node of a filter tested on one value) an
+/// indefinite path may take in one evaluation.
 /// Filters that scan the document again for every value they test (`$..[?($..[?(…)])]`)
 /// grow with the document's size to the power of their nesting; past this, the path finds
 /// nothing instead of holding the execution's thread.
@@ -366,6 +367,10 @@ fn operand<'v>(op: &'v Operand, cur: &'v Value, root: &'v Value) -> Option<&'v V
 }
 
 fn filter(f: &Filter, cur: &Value, root: &Value) -> bool {
+    // Testing a node of the filter counts too: a long filter tested on every value is work.
+    if !step() {
+        return false;
+    }
     match f {
         Filter::Or(a, b) => filter(a, cur, root) || filter(b, cur, root),
         Filter::And(a, b) => filter(a, cur, root) && filter(b, cur, root),
