@@ -88,9 +88,15 @@ fn log4j_config() -> PathBuf {
 }
 
 /// A KRaft cluster id: 16 random bytes, base64url without padding (as `kafka-storage
-/// random-uuid` prints them).
+/// random-uuid` prints them). Like Kafka's own, never one that starts with `-`: the storage
+/// tool would read it as an option (one id in 64 did, and failed the suite).
 fn cluster_id() -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+    loop {
+        let id = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 /// One single-node broker for the whole test binary, started on first use and stopped when
@@ -347,6 +353,19 @@ impl Drop for Kafka {
         }
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cluster_ids_never_read_as_options() {
+        // One random id in 64 would start with `-`: ten thousand all but surely include some.
+        for _ in 0..10_000 {
+            let id = super::cluster_id();
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(!id.starts_with('-'), "{id}");
         }
     }
 }
