@@ -129,6 +129,10 @@ mod tests {
         assert_eq!(ev("$string({'a': 1.5})", json!({})), Some(json!("{\"a\":1.5}")));
         assert_eq!(ev("$round(2.5)", json!({})), Some(json!(2)));
         assert_eq!(ev("$keys({'a': 1, 'b': 2})", json!({})), Some(json!(["a", "b"])));
+        assert_eq!(
+            ev("[$type([1]), $type(null), $type('s'), $type(function() { 1 })]", json!({})),
+            Some(json!(["array", "null", "string", "function"]))
+        );
     }
 
     #[test]

@@ -125,16 +125,6 @@ fn r#type(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
     Ok(match arg(a, 0) {
         Val::Undef => Val::Undef,
         Val::F(_) => Val::J(Value::String("function".into())),
-        Val::J(v) => Val::J(Value::String(
-            match v {
-                Value::Null => "null",
-                Value::Bool(_) => "boolean",
-                Value::Number(_) => "number",
-                Value::String(_) => "string",
-                Value::Array(_) => "array",
-                Value::Object(_) => "object",
-            }
-            .into(),
-        )),
+        Val::J(v) => Val::J(Value::String(crate::jsonpath::type_name(v).into())),
     })
 }
