@@ -27,9 +27,7 @@ impl Run<'_> {
                 };
                 let assigned = eval_assign_ata(st.assign.as_ref(), &b)?;
                 drop(b);
-                for (k, v) in assigned {
-                    vars.set(k, v);
-                }
+                set_all(vars, assigned);
                 let next = if matches!(st.kind, Kind::Succeed) { None } else { st.next };
                 Ok((out.unwrap_or(raw), next, None))
             }
@@ -80,9 +78,7 @@ impl Run<'_> {
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
                 let assigned = eval_assign_ata(assign, &b)?;
                 drop(b);
-                for (k, v) in assigned {
-                    vars.set(k, v);
-                }
+                set_all(vars, assigned);
                 Ok((out.unwrap_or(raw), Some(next), None))
             }
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
@@ -148,9 +144,7 @@ impl Run<'_> {
         };
         let assigned = eval_assign_ata(st.assign.as_ref(), &b)?;
         drop(b);
-        for (k, v) in assigned {
-            vars.set(k, v);
-        }
+        set_all(vars, assigned);
         Ok((out.unwrap_or(result), st.next, None))
     }
 }

@@ -68,9 +68,7 @@ impl Run<'_> {
                     };
                     let assigned = eval_assign_ata(c.assign.as_ref(), &b)?;
                     drop(b);
-                    for (k, v) in assigned {
-                        vars.set(k, v);
-                    }
+                    set_all(vars, assigned);
                     Ok((out, Some(c.next), None))
                 }
             };
