@@ -276,11 +276,14 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
     loop {
         if shared.tx.receiver_count() == 0 {
             // Nobody follows the stream here: skip ahead instead of reading what nobody wants.
-            // (A subscriber that arrives later reads what it needs from Redis by position.)
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            // Only to an end seen before anyone subscribed: a subscriber takes its starting
+            // point after it subscribes, so it never starts before where the reads resume.
             if let Ok((_, newest)) = shared.bounds().await {
-                last = newest;
+                if shared.tx.receiver_count() == 0 {
+                    last = newest;
+                }
             }
+            tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }
         let c = match &mut conn {

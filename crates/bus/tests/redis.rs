@@ -91,6 +91,21 @@ async fn positions_are_contiguous_and_resumable_from_any_process() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_subscriber_that_arrives_while_nobody_follows_sees_what_comes_next() {
+    // The tailer skips ahead while nobody follows the stream; a subscriber arriving meanwhile
+    // must still get every entry after its first read, however the two interleave.
+    let redis = expressway_testkit::redis().expect("redis-server");
+    let hub = RedisResults::connect(&config(&redis.redis_url(), Duration::from_secs(3600), 64)).await.expect("connect");
+    for round in 0..6u64 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let mut sub = hub.subscribe(None);
+        assert_eq!(next_within(&mut sub, Duration::from_millis(20)).await, "timeout");
+        hub.append(&raw(round..round + 1)).await.expect("append");
+        assert_eq!(next(&mut sub).await, format!("{}={round}", round + 1), "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trimmed_entries_are_reported_with_the_oldest_retained_position() {
     let redis = expressway_testkit::redis().expect("redis-server");
     let hub = RedisResults::connect(&config(&redis.redis_url(), Duration::from_secs(1), 64)).await.expect("connect");
