@@ -186,7 +186,8 @@ impl JsonPath {
     /// (ResultPath semantics). Fails when the path crosses a value that is not an object.
     pub fn set(&self, doc: &mut Value, value: Value) -> Result<(), String> {
         let mut cur = doc;
-        for seg in &self.segs {
+        let last = self.segs.len().saturating_sub(1);
+        for (at, seg) in self.segs.iter().enumerate() {
             match seg {
                 Seg::Field(name) => {
                     if cur.is_null() {
@@ -196,6 +197,11 @@ impl JsonPath {
                         Value::Object(o) => o,
                         other => return Err(format!("cannot set field '{name}' on {}", type_name(other))),
                     };
+                    if at == last {
+                        // One lookup: replaced in place, or added at the end.
+                        obj.insert(name.clone(), value);
+                        return Ok(());
+                    }
                     if !obj.contains_key(name.as_str()) {
                         obj.insert(name.clone(), Value::Null);
                     }

@@ -5,8 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::env::Env;
 use crate::error::{Diagnostic, StatesError};
+use crate::exec::{json_str_len, size_bound};
 use crate::intrinsic::{self, Call};
-use crate::jsonpath::JsonPath;
+use crate::jsonpath::{JsonPath, Root};
 
 /// A compiled template. Static subtrees are kept as ready values.
 #[derive(Debug, Clone)]
@@ -109,6 +110,40 @@ impl Template {
                 }
             },
             Template::Call(c, _) => c.eval(env)?,
+        })
+    }
+
+    /// [`Template::eval`], and an upper bound of the result's serialized size, for an input
+    /// whose size is at most `in_bound`: what a definite path selects from the input is part
+    /// of the input, so it counts as `in_bound` without being walked; the rest is measured.
+    pub(crate) fn eval_bounded(&self, env: &Env<'_>, in_bound: usize) -> Result<(Value, usize), StatesError> {
+        Ok(match self {
+            Template::Object(fields) => {
+                let mut m = Map::with_capacity(fields.len());
+                let mut bound = 2 + fields.len().saturating_sub(1);
+                for (k, t) in fields {
+                    let (v, b) = t.eval_bounded(env, in_bound)?;
+                    bound = bound.saturating_add(json_str_len(k) + 1).saturating_add(b);
+                    m.insert(k.clone(), v);
+                }
+                (Value::Object(m), bound)
+            }
+            Template::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut bound = 2 + items.len().saturating_sub(1);
+                for t in items {
+                    let (v, b) = t.eval_bounded(env, in_bound)?;
+                    bound = bound.saturating_add(b);
+                    out.push(v);
+                }
+                (Value::Array(out), bound)
+            }
+            Template::Path(p, _) if matches!(p.root(), Root::Input) && p.is_definite() => (self.eval(env)?, in_bound),
+            other => {
+                let v = other.eval(env)?;
+                let b = size_bound(&v);
+                (v, b)
+            }
         })
     }
 }

@@ -190,6 +190,15 @@ async fn payload_limit_raises_data_limit_exceeded() {
     let too_big_input =
         interp.execute(&common::machine(&def), json!({"s": "x".repeat(2000)}), common::info(), &NoEvents).await;
     assert_eq!(failed(too_big_input).error.as_deref(), Some("States.DataLimitExceeded"));
+
+    // Small parts of a large input: whatever bound is tracked, the output that fits passes.
+    let parts = json!({"StartAt": "A", "States": {"A": {"Type": "Pass",
+        "Parameters": {"a.$": "$.t", "b.$": "$.t", "c.$": "States.Format('{}', $.t)"}, "Next": "B"},
+        "B": {"Type": "Pass", "Parameters": {"a.$": "$.a", "b.$": "$.b", "all.$": "$"}, "End": true}}});
+    let fits = interp
+        .execute(&common::machine(&parts), json!({"s": "x".repeat(600), "t": 1}), common::info(), &NoEvents)
+        .await;
+    assert!(matches!(&fits, Outcome::Succeeded(v) if v["all"] == json!({"a": 1, "b": 1, "c": "1"})), "{fits:?}");
 }
 
 #[tokio::test(start_paused = true)]

@@ -8,12 +8,13 @@ impl Run<'_> {
         &self,
         branches: &[Block],
         input: Value,
+        bound: Option<usize>,
         vars: &Vars<'_>,
     ) -> Result<Value, StatesError> {
         let vars: &Vars<'_> = vars;
         let mut futs = Vec::with_capacity(branches.len());
         let n = branches.len();
-        let bound = size_bound(&input);
+        let bound = bound.unwrap_or_else(|| size_bound(&input));
         let mut input = Some(input);
         for (i, b) in branches.iter().enumerate() {
             let inp =

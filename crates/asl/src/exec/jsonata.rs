@@ -131,7 +131,7 @@ impl Run<'_> {
                             let heartbeat = ata_secs(spec.heartbeat.as_ref(), &b, "HeartbeatSeconds")?;
                             self.task(st, &spec.resource, args, attempt, timeout, heartbeat).await?
                         }
-                        Kind::Parallel { branches } => self.parallel(branches, args, vars).await?,
+                        Kind::Parallel { branches } => self.parallel(branches, args, None, vars).await?,
                         _ => unreachable!("only Task, Parallel and Map retry"),
                     }
                 }

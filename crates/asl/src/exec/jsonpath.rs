@@ -24,13 +24,12 @@ impl Run<'_> {
             }
             Kind::Pass { result } => {
                 let env_input = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
-                let res = match (result, &st.parameters) {
-                    (Some(r), _) => r.clone(),
-                    (None, Some(p)) => p.eval(&Env { input: &env_input, ctx: &ctx, vars })?,
-                    (None, None) => env_input.into_owned(),
+                let eb = effective_bound(&st.input_path, &env_input, in_bound);
+                let (res, rb) = match (result, &st.parameters) {
+                    (Some(r), _) => (r.clone(), size_bound(r)),
+                    (None, Some(p)) => p.eval_bounded(&Env { input: &env_input, ctx: &ctx, vars }, eb)?,
+                    (None, None) => (env_input.into_owned(), eb),
                 };
-                // A result made from the input alone is no bigger than the input.
-                let rb = if result.is_none() && st.parameters.is_none() { in_bound } else { size_bound(&res) };
                 let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
                 let out = merge_result(&st.result_path, raw, res)?;
                 let out = apply_output_path(&st.output_path, out, &ctx, vars)?;
@@ -163,9 +162,10 @@ impl Run<'_> {
         let result = match &st.kind {
             Kind::Map(spec) => self.map_jp(st, spec, &eff, ctx, vars).await?,
             _ => {
-                let params = match &st.parameters {
-                    Some(p) => p.eval(&Env { input: &eff, ctx, vars })?,
-                    None => eff.clone().into_owned(),
+                let eb = effective_bound(&st.input_path, &eff, in_bound);
+                let (params, pb) = match &st.parameters {
+                    Some(p) => p.eval_bounded(&Env { input: &eff, ctx, vars }, eb)?,
+                    None => (eff.clone().into_owned(), eb),
                 };
                 match &st.kind {
                     Kind::Task(spec) => {
@@ -174,7 +174,7 @@ impl Run<'_> {
                         let heartbeat = dyn_secs(spec.heartbeat.as_ref(), &env, "HeartbeatSecondsPath")?;
                         self.task(st, &spec.resource, params, attempt, timeout, heartbeat).await?
                     }
-                    Kind::Parallel { branches } => self.parallel(branches, params, vars).await?,
+                    Kind::Parallel { branches } => self.parallel(branches, params, Some(pb), vars).await?,
                     _ => unreachable!("only Task, Parallel and Map retry"),
                 }
             }
@@ -190,6 +190,16 @@ impl Run<'_> {
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;
         set_all(vars, assigned);
         Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
+    }
+}
+
+/// A bound of the effective input's size: a definite InputPath into the input selects part of
+/// it (a null one, `{}`); one into the Context object or a variable, or one that gathers
+/// matches into a new array, is measured.
+pub(super) fn effective_bound(p: &PathOpt, eff: &Value, in_bound: usize) -> usize {
+    match p {
+        PathOpt::Path(p) if !p.is_definite() || !matches!(p.root(), crate::jsonpath::Root::Input) => size_bound(eff),
+        _ => in_bound.max(2),
     }
 }
 

@@ -11,8 +11,10 @@
 //! `size` accounts for payload sizes without serializing.
 
 use std::borrow::Cow;
+use std::future::Future as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures::future::{self, BoxFuture, Either};
@@ -75,11 +77,11 @@ pub trait Clock: Send + Sync {
         let mut yielded = false;
         future::poll_fn(move |cx| {
             if yielded {
-                std::task::Poll::Ready(())
+                Poll::Ready(())
             } else {
                 yielded = true;
                 cx.waker().wake_by_ref();
-                std::task::Poll::Pending
+                Poll::Pending
             }
         })
         .boxed()
@@ -168,13 +170,13 @@ impl Cancel {
     fn cancelled(&self) -> impl std::future::Future<Output = ()> + '_ {
         future::poll_fn(move |cx| {
             if self.is_cancelled() {
-                return std::task::Poll::Ready(());
+                return Poll::Ready(());
             }
             self.0.waker.register(cx.waker());
             if self.is_cancelled() {
-                std::task::Poll::Ready(())
+                Poll::Ready(())
             } else {
-                std::task::Poll::Pending
+                Poll::Pending
             }
         })
     }
@@ -257,23 +259,31 @@ impl Interpreter {
             Err(e) => return run.finish(Err(e)),
         };
         let body = run.block(&machine.root, input, in_bound, None, None);
-        let stopped = async {
+        let stopped = std::pin::pin!(async {
             match cancel {
                 Some(c) => c.cancelled().await,
                 None => future::pending().await,
             }
-        };
-        let body = async {
-            match future::select(body, Box::pin(stopped)).await {
+        });
+        let mut body = std::pin::pin!(async {
+            match future::select(body, stopped).await {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(run.halt(ABORTED)),
             }
-        };
-        let result = match limit {
-            None => body.await,
-            Some(limit) => match future::select(Box::pin(body), self.clock.sleep(limit)).await {
-                Either::Left((r, _)) => r,
-                Either::Right(_) => Err(run.halt(TIMED_OUT)),
+        });
+        // Most executions never wait: they end on the first poll, and only one that waits
+        // (a Task, a Wait) gets a timer for the rest of its time.
+        let result = match future::poll_fn(|cx| Poll::Ready(body.as_mut().poll(cx))).await {
+            Poll::Ready(r) => r,
+            Poll::Pending => match run.deadline_ms {
+                None => body.await,
+                Some(deadline) => {
+                    let left = Duration::from_millis(deadline.saturating_sub(self.clock.now_millis()).max(0) as u64);
+                    match future::select(body, self.clock.sleep(left)).await {
+                        Either::Left((r, _)) => r,
+                        Either::Right(_) => Err(run.halt(TIMED_OUT)),
+                    }
+                }
             },
         };
         match run.halted.load(Ordering::Relaxed) {
@@ -350,7 +360,7 @@ mod size;
 mod task;
 
 pub(crate) use jsonata::{eval_jt, AtaEnv};
-pub(crate) use size::{json_size, json_size_upto, size_bound};
+pub(crate) use size::{json_size, json_size_upto, json_str_len, size_bound};
 // The field evaluators and size helpers are shared by the sibling modules.
 use jsonata::*;
 use jsonpath::*;

@@ -35,8 +35,14 @@ impl Run<'_> {
         self.measure(v, what, execution).map(|_| ())
     }
 
-    /// `v`'s serialized size, or the payload-limit error when it is too big.
+    /// A bound of `v`'s serialized size (exact when near the limit), or the payload-limit
+    /// error when it is too big.
     pub(super) fn measure(&self, v: &Value, what: &str, execution: bool) -> Result<usize, StatesError> {
+        // The cheap bound settles it unless it is near the limit (it never prints a float).
+        let bound = size_bound(v);
+        if bound <= self.limits.max_payload_bytes {
+            return Ok(bound);
+        }
         let size = json_size_upto(v, self.limits.max_payload_bytes);
         if size > self.limits.max_payload_bytes {
             let cause = if execution {

@@ -24,17 +24,11 @@ pub(crate) fn json_size_upto(v: &Value, limit: usize) -> usize {
             Value::Bool(b) => *acc += if *b { 4 } else { 5 },
             Value::Number(n) => {
                 *acc += if let Some(i) = n.as_i64() {
-                    let mut digits = if i < 0 { 2 } else { 1 };
-                    let mut x = i.unsigned_abs();
-                    while x >= 10 {
-                        x /= 10;
-                        digits += 1;
-                    }
-                    digits
+                    int_len(i)
                 } else if let Some(u) = n.as_u64() {
                     u.to_string().len()
                 } else {
-                    ryu::Buffer::new().format(n.as_f64().unwrap_or(0.0)).len()
+                    float_len(n.as_f64().unwrap_or(0.0))
                 }
             }
             Value::String(s) => *acc += str_len(s),
@@ -63,19 +57,45 @@ pub(crate) fn json_size_upto(v: &Value, limit: usize) -> usize {
 pub(crate) fn size_bound(v: &Value) -> usize {
     fn walk(v: &Value) -> usize {
         match v {
-            Value::Number(n) if !n.is_i64() && !n.is_u64() => 24,
+            Value::Null => 4,
+            Value::Bool(b) => 4 + usize::from(!*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => int_len(i),
+                // u64 beyond i64: 20 digits at most; any other number prints in 24 at most.
+                None if n.is_u64() => 20,
+                None => 24,
+            },
             Value::Array(a) => 2 + a.len().saturating_sub(1) + a.iter().map(walk).sum::<usize>(),
             Value::Object(o) => {
                 2 + o.len().saturating_sub(1) + o.iter().map(|(k, x)| json_str_len(k) + 1 + walk(x)).sum::<usize>()
             }
             Value::String(s) => json_str_len(s),
-            other => json_size_upto(other, usize::MAX),
         }
     }
     walk(v)
 }
 
-pub(super) fn json_str_len(s: &str) -> usize {
+/// Printed length of a float as serde_json prints it: ryu's shortest form, with a `+` in a
+/// positive exponent (`1e+300`).
+fn float_len(x: f64) -> usize {
+    let mut b = ryu::Buffer::new();
+    let text = b.format(x);
+    match text.find('e') {
+        Some(e) if text.as_bytes().get(e + 1) != Some(&b'-') => text.len() + 1,
+        _ => text.len(),
+    }
+}
+
+/// Printed length of an integer.
+fn int_len(i: i64) -> usize {
+    let sign = usize::from(i < 0);
+    match i.unsigned_abs().checked_ilog10() {
+        Some(d) => sign + d as usize + 1,
+        None => sign + 1,
+    }
+}
+
+pub(crate) fn json_str_len(s: &str) -> usize {
     let mut n = s.len() + 2;
     for &b in s.as_bytes() {
         if b < 0x20 || b == b'"' || b == b'\\' {
@@ -98,4 +118,27 @@ pub(super) fn merged_bound(p: &PathOpt, in_bound: usize, rb: usize) -> usize {
 
 pub(crate) fn json_size(v: &Value) -> usize {
     json_size_upto(v, usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_match_serde_json_and_bounds_never_undercount() {
+        let docs = [
+            serde_json::json!(null),
+            serde_json::json!([true, false, 0, 9, 10, -1, -10, 99999, i64::MIN, i64::MAX, u64::MAX]),
+            serde_json::json!({"a\"b": "line\nbreak \u{1} é ✓", "n": [1.5, -0.25, 1e300, 3.0], "e": {}, "z": []}),
+        ];
+        for d in &docs {
+            let printed = serde_json::to_string(d).expect("json").len();
+            assert_eq!(json_size(d), printed, "{d}");
+            let bound = size_bound(d);
+            assert!(bound >= printed, "{d}: bound {bound} < {printed}");
+            if !d.to_string().contains('.') {
+                assert_eq!(bound, printed, "exact without floats: {d}");
+            }
+        }
+    }
 }
