@@ -211,11 +211,20 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
     let repeat = args.repeat.max(1);
     let started = Instant::now();
     let mut last = None;
+    const MACHINE: &str = "arn:aws:states:local:000000000000:stateMachine:cli";
+    const EXECUTIONS: &str = "arn:aws:states:local:000000000000:express:cli:";
+    let mut digits = itoa::Buffer::new();
     for i in 0..repeat {
+        let mut name = String::with_capacity(24);
+        name.push_str("run-");
+        name.push_str(digits.format(i));
+        let mut execution_arn = String::with_capacity(EXECUTIONS.len() + name.len());
+        execution_arn.push_str(EXECUTIONS);
+        execution_arn.push_str(&name);
         let info = ExecutionInfo {
-            execution_arn: format!("arn:aws:states:local:000000000000:express:cli:run-{i}"),
-            execution_name: format!("run-{i}"),
-            state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:cli".into(),
+            execution_arn,
+            execution_name: name,
+            state_machine_arn: MACHINE.into(),
             state_machine_name: "cli".into(),
             start_time: String::new(),
             ..ExecutionInfo::default()
