@@ -151,10 +151,49 @@ fn run_calls_functions_given_on_the_command_line() {
     assert_eq!(last_line(&o), json!({"status": "SUCCEEDED", "output": {"doubled": 42}}));
 }
 
-/// Every example in `examples/` runs as its README says and produces its `.output.json`.
+/// One of the examples' functions (`examples/functions/NAME.py`), serving on a free port until dropped.
+struct Function {
+    name: String,
+    url: String,
+    child: std::process::Child,
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_function(script: &Path) -> Function {
+    use std::io::BufRead as _;
+    let name = script.file_stem().and_then(|n| n.to_str()).expect("name").to_string();
+    let port = expressway_testkit::free_port();
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs the examples' functions");
+    // It says so once it listens.
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read");
+    assert!(line.contains("listening"), "{name}: {line}");
+    Function { name, url: format!("http://127.0.0.1:{port}/"), child }
+}
+
+/// Every example in `examples/` runs as its README says and produces its `.output.json`,
+/// with the functions of `examples/functions/` serving.
 #[test]
 fn every_example_produces_its_recorded_output() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let functions: Vec<Function> = std::fs::read_dir(dir.join("functions"))
+        .expect("examples/functions/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .map(|p| start_function(&p))
+        .collect();
+    assert!(!functions.is_empty(), "the examples' functions");
     let mut ran = 0;
     for entry in std::fs::read_dir(&dir).expect("examples/") {
         let path = entry.expect("entry").path();
@@ -166,6 +205,7 @@ fn every_example_produces_its_recorded_output() {
             .arg(&path)
             .arg("--input")
             .arg(dir.join(format!("{name}.input.json")))
+            .args(functions.iter().flat_map(|f| ["--function".to_string(), format!("{}={}", f.name, f.url)]))
             .output()
             .expect("run");
         let line = last_line(&o);
@@ -175,5 +215,5 @@ fn every_example_produces_its_recorded_output() {
         assert_eq!(line, json!({"status": "SUCCEEDED", "output": expected}), "example {name}");
         ran += 1;
     }
-    assert!(ran >= 5, "only {ran} examples found in {}", dir.display());
+    assert!(ran >= 6, "only {ran} examples found in {}", dir.display());
 }

@@ -244,3 +244,68 @@ async fn stop_execution_ends_the_run_on_the_worker_running_it() {
     assert_eq!(d.status, pb::ExecutionStatus::Aborted as i32);
     assert_eq!((d.error.as_str(), d.cause.as_str()), ("Operator.Stop", "no longer needed"));
 }
+
+/// `examples/kafka` as its README runs it: with the example's configuration (a trigger
+/// mapping from `orders`), a record of `order-event.json` on `orders` starts `order-events`,
+/// whose Task publishes `order-summary.json` to `order-summaries`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kafka_example_runs_from_a_record_on_its_topic_and_publishes_its_summary() {
+    use rdkafka::consumer::{Consumer, StreamConsumer};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use rdkafka::{ClientConfig, Message};
+
+    let _serial = serial().await;
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/kafka");
+    let read = |name: &str| std::fs::read_to_string(example.join(name)).expect("example file");
+    let config = example.join("expressway.toml").display().to_string();
+    let c = Cluster::new("example");
+    let port = free_port();
+    // The example's file, with this test's broker, Redis and topics given as flags and variables.
+    let publish_to = [("EXPRESSWAY_TASKS__KAFKA_BOOTSTRAP_SERVERS", c.kafka.bootstrap())];
+    let _frontend =
+        c.service("frontend", &["--config", &config, "--listen", &format!("127.0.0.1:{port}")], "frontend.log");
+    let _worker = c.service_env("worker", &["--config", &config], "worker.log", &publish_to);
+    let ch = channel(port).await;
+    let arn = create_machine(&ch, "order-events", &read("order-events.asl.json"), pb::LogLevel::Off).await;
+    assert_eq!(arn, "arn:aws:states:us-east-1:000000000000:stateMachine:order-events", "the ARN the mapping names");
+
+    // The topic the workflow publishes to exists, as the example's README has it created.
+    let admin: rdkafka::admin::AdminClient<_> =
+        ClientConfig::new().set("bootstrap.servers", c.kafka.bootstrap()).create().expect("admin");
+    let topic = rdkafka::admin::NewTopic::new("order-summaries", 1, rdkafka::admin::TopicReplication::Fixed(1));
+    admin.create_topics([&topic], &rdkafka::admin::AdminOptions::new()).await.expect("create the topic");
+
+    let summaries: StreamConsumer = ClientConfig::new()
+        .set("bootstrap.servers", c.kafka.bootstrap())
+        .set("group.id", "example-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    let producer: FutureProducer =
+        ClientConfig::new().set("bootstrap.servers", c.kafka.bootstrap()).create().expect("producer");
+    let event = read("order-event.json");
+    producer
+        .send(FutureRecord::to("orders").key("o-1001").payload(event.trim()), Duration::from_secs(30))
+        .await
+        .map_err(|(e, _)| e)
+        .expect("produce the order event");
+
+    // The workflow's own record.
+    let expected: serde_json::Value = serde_json::from_str(&read("order-summary.json")).expect("json");
+    summaries.subscribe(&["order-summaries"]).expect("subscribe");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let record = loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no summary on order-summaries; worker log:\n{}",
+            c.log("worker.log")
+        );
+        match tokio::time::timeout(Duration::from_secs(2), summaries.recv()).await {
+            Ok(Ok(m)) => break (m.key().map(<[u8]>::to_vec), m.payload().map(<[u8]>::to_vec)),
+            _ => continue,
+        }
+    };
+    assert_eq!(record.0.as_deref(), Some(&b"o-1001"[..]), "keyed by the order");
+    let value: serde_json::Value = serde_json::from_slice(&record.1.expect("a value")).expect("the summary is JSON");
+    assert_eq!(value, expected);
+}
