@@ -8,7 +8,10 @@
 // wording is not part of the contract). A case is refused (the recorder exits non-zero and
 // writes nothing for its file) when its name is duplicated, when its result is not plain
 // JSON (a function, NaN, an undefined inside an array) or when two evaluations disagree
-// (non-deterministic results are not allowed in the corpus).
+// (non-deterministic results are not allowed in the corpus). The time zone is UTC whatever
+// the machine's: `$toMillis` reads a timestamp without an offset in the local zone.
+process.env.TZ = 'UTC';
+
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
