@@ -80,7 +80,8 @@ impl Run<'_> {
                 Ok((out, st.next, Some(in_bound)))
             }
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
-                self.with_retry(st, raw, in_bound, vars, entered, ctx).await
+                // Boxed: the states that never wait keep a small future.
+                Box::pin(self.with_retry(st, raw, in_bound, vars, entered, ctx)).await
             }
         }
     }
