@@ -28,4 +28,4 @@ pub use definition::{MachineType, QueryLanguage, StateMachine};
 pub use env::ExecutionInfo;
 pub use error::{DefinitionError, Diagnostic, StatesError};
 pub use events::{EventLog, EventSink, EventType, HistoryEvent, NoEvents};
-pub use exec::{Clock, Interpreter, Limits, ManualClock, NoTasks, Outcome, TaskInvoker, TaskRequest};
+pub use exec::{Clock, Interpreter, Limits, ManualClock, NoTasks, Outcome, TaskInvoker, TaskRequest, TRACE_TARGET};

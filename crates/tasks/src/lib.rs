@@ -330,13 +330,15 @@ impl Integrations {
             .ok_or_else(|| err("Lambda.ResourceNotFoundException", format!("Function not found: {name_or_arn}")))?;
         let body =
             serde_json::to_vec(payload).map_err(|e| err("Lambda.InvalidRequestContentException", e.to_string()))?;
-        let resp =
-            self.http.post(&target.url).header("content-type", "application/json").body(body).send().await.map_err(
-                |e| {
-                    let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
-                    err("Lambda.ServiceException", format!("The function endpoint for {name_or_arn} {what}"))
-                },
-            )?;
+        let resp = with_trace(self.http.post(&target.url))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                let what = if e.is_timeout() { "timed out" } else { "could not be reached" };
+                err("Lambda.ServiceException", format!("The function endpoint for {name_or_arn} {what}"))
+            })?;
         let status = resp.status().as_u16();
         let function_error = resp.headers().get("x-amz-function-error").is_some();
         let text = read_limited(resp, self.cfg.max_response_bytes, "function's response").await.map_err(|e| {
@@ -473,7 +475,7 @@ impl Integrations {
         }
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| err("States.Runtime", format!("Unsupported HTTP method '{method}'")))?;
-        let mut req = self.http_tasks.request(method, url);
+        let mut req = with_trace(self.http_tasks.request(method, url));
         if let Some(h) = input.get("Headers").and_then(Value::as_object) {
             for (k, v) in h {
                 req = req.header(k.as_str(), plain(v));
@@ -549,6 +551,11 @@ impl Integrations {
         };
         let key = input.get("Key").map(plain);
         let mut headers = OwnedHeaders::new();
+        let trace = traceparent();
+        if let Some(t) = &trace {
+            headers =
+                headers.insert(Header { key: expressway_telemetry::propagation::TRACEPARENT, value: Some(t.as_str()) });
+        }
         if let Some(h) = input.get("Headers").and_then(Value::as_object) {
             for (k, v) in h {
                 let v = plain(v);
@@ -583,7 +590,7 @@ impl Integrations {
                 Some(Value::String(s)) => s.clone(),
                 Some(other) => other.to_string(),
             },
-            trace_header: String::new(),
+            trace_header: traceparent().unwrap_or_default(),
         };
         let mut client = pb::executions_client::ExecutionsClient::new(channel);
         // The started execution is one level deeper than this one; the frontend refuses a
@@ -691,6 +698,19 @@ impl TaskInvoker for Integrations {
                 )),
             }
         })
+    }
+}
+
+/// The trace context of the state calling out, when traces are on: every outgoing call
+/// carries it, so the callee's spans join the execution's trace.
+fn traceparent() -> Option<String> {
+    expressway_telemetry::propagation::traceparent(&tracing::Span::current())
+}
+
+fn with_trace(req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    match traceparent() {
+        Some(t) => req.header(expressway_telemetry::propagation::TRACEPARENT, t),
+        None => req,
     }
 }
 

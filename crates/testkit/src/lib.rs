@@ -7,7 +7,8 @@
 //!   [`kafka::shared`] per test binary) or a cluster of three for replication and broker faults;
 //!   its jars come from Maven Central through `deploy/local/stack.sh jars`;
 //! - [`http_server`]: a small HTTP server that records what it receives (Task functions);
-//! - [`tls::Certs`]: a CA with server and client certificates for TLS tests.
+//! - [`tls::Certs`]: a CA with server and client certificates for TLS tests;
+//! - [`otlp::receiver`]: an OpenTelemetry (OTLP/HTTP) trace receiver that keeps every span.
 
 pub mod kafka;
 mod process;
@@ -43,4 +44,5 @@ impl Server {
 }
 
 pub mod http;
+pub mod otlp;
 pub use http::{http_server, HttpServer, Request};

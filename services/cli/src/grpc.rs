@@ -94,7 +94,20 @@ pub async fn serve(
             let _ = s.set_nodelay(true);
         })
     });
-    let mut builder = tonic::transport::Server::builder();
+    // One span per call (exported when traces are on), a child of the caller's `traceparent`.
+    let mut builder = tonic::transport::Server::builder().trace_fn(|req| {
+        let span = tracing::trace_span!(
+            target: expressway_telemetry::EXECUTION_TARGET,
+            "grpc",
+            rpc.method = %req.uri().path(),
+        );
+        if let Some(parent) =
+            req.headers().get(expressway_telemetry::propagation::TRACEPARENT).and_then(|v| v.to_str().ok())
+        {
+            expressway_telemetry::propagation::set_parent(&span, parent);
+        }
+        span
+    });
     if let Some(tls) = security.tls {
         builder = builder.tls_config(tls).context("the TLS settings")?;
     }

@@ -2,8 +2,9 @@
 //! (`validate`), serve everything in one process (`dev`, in [`dev`]), and call a server in the
 //! habits of the AWS CLI ([`client`]).
 //!
-//! `main.rs` only parses arguments, starts telemetry and maps errors to exit codes;
-//! [`execute`] runs a command on one runtime, and the logic is here so that tests can call it.
+//! `main.rs` only parses arguments and maps errors to exit codes;
+//! [`execute`] starts telemetry (for serving commands) and runs a command on one runtime; the
+//! logic is here so that tests can call it.
 //! [`shutdown`] is how every serving command (`dev`, `frontend`, `worker`, `results`) stops.
 
 pub mod client;
@@ -64,7 +65,18 @@ pub enum Command {
 impl Command {
     /// Whether the command serves until a signal (and logs while it does).
     pub fn serves(&self) -> bool {
-        matches!(self, Command::Dev(_) | Command::Frontend(_) | Command::Worker(_) | Command::Results(_))
+        self.service().is_some()
+    }
+
+    /// The service a serving command runs (it names the process in traces).
+    pub fn service(&self) -> Option<&'static str> {
+        match self {
+            Command::Dev(_) => Some("dev"),
+            Command::Frontend(_) => Some("frontend"),
+            Command::Worker(_) => Some("worker"),
+            Command::Results(_) => Some("results"),
+            _ => None,
+        }
     }
 }
 
@@ -77,7 +89,13 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
         tokio::runtime::Builder::new_current_thread().enable_all().build()?
     };
     let ep = cli.endpoint;
-    runtime.block_on(async move {
+    // Serving commands log, and export traces when OTEL_* says where; started on the
+    // runtime, whose exporters it uses, and flushed once the command is over.
+    let telemetry = match cli.command.service() {
+        Some(service) => Some(runtime.block_on(async { expressway_telemetry::init(service) })?),
+        None => None,
+    };
+    let done = runtime.block_on(async move {
         use distributed::{run_frontend, run_results, run_worker};
         match cli.command {
             Command::Run(a) => run(&a).await.map(|line| println!("{line}")),
@@ -103,7 +121,11 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
             Command::Watch(a) => client::watch(&ep, &a, std::io::stdout()).await,
         }
         .map(|()| true)
-    })
+    });
+    if let Some(t) = telemetry {
+        t.shutdown();
+    }
+    done
 }
 
 fn print(v: Value) {

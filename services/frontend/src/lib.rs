@@ -179,15 +179,24 @@ impl Frontend {
             input: r.input.clone(),
             start_ms: r.start_ms,
             reply_to,
-            trace_header: (!req.trace_header.is_empty()).then(|| req.trace_header.clone()),
+            // The call's own span when traces are on (so the worker's spans join its trace),
+            // else whatever context the caller sent along.
+            trace_header: expressway_telemetry::propagation::traceparent(&tracing::Span::current())
+                .or_else(|| (!req.trace_header.is_empty()).then(|| req.trace_header.clone())),
             depth,
         };
         if let Err(e) = self.bus.publish(cmd).await {
+            if matches!(e, expressway_bus::BusError::Full) {
+                expressway_telemetry::metrics::execution_throttled(&r.state_machine_arn);
+            }
             if new {
                 // Not queued: forget it so that the caller's retry starts it afresh.
                 let _ = self.executions.forget(&r.execution_arn).await;
             }
             return Err(e.into());
+        }
+        if new {
+            expressway_telemetry::metrics::execution_started(&r.state_machine_arn);
         }
         Ok((r, new))
     }

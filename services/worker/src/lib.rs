@@ -455,7 +455,19 @@ impl Worker {
                 },
             }
         };
-        let outcome = self.renewing_lease(&cmd.execution_arn, run).await;
+        // One span per execution, a child of the trace its start came with (the caller's gRPC
+        // call, or a trigger record's header); the interpreter's state spans nest in it.
+        let span = tracing::info_span!(
+            target: expressway_telemetry::EXECUTION_TARGET,
+            "execution",
+            execution_arn = %cmd.execution_arn,
+            state_machine_arn = %cmd.state_machine_arn,
+            status = tracing::field::Empty,
+        );
+        if let Some(parent) = &cmd.trace_header {
+            expressway_telemetry::propagation::set_parent(&span, parent);
+        }
+        let outcome = tracing::Instrument::instrument(self.renewing_lease(&cmd.execution_arn, run), span.clone()).await;
         let stop_ms = now_ms();
         let (status, output, error, cause) = match outcome {
             Outcome::Succeeded(v) => (ExecutionStatus::Succeeded, Some(v.to_string()), None, None),
@@ -463,6 +475,12 @@ impl Worker {
             Outcome::TimedOut(e) => (ExecutionStatus::TimedOut, None, e.error, e.cause),
             Outcome::Aborted => (ExecutionStatus::Aborted, None, None, None),
         };
+        span.record("status", status.as_str());
+        expressway_telemetry::metrics::execution_ended(
+            &cmd.state_machine_arn,
+            status.as_str(),
+            stop_ms.saturating_sub(cmd.start_ms) as f64,
+        );
         let history = recorder.kept.into_inner().unwrap_or_else(|p| p.into_inner());
         let finished = Finished { status, output: output.clone(), error: error.clone(), cause: cause.clone(), stop_ms };
         // The run is done and its result is only here: wait out a store outage rather than

@@ -20,6 +20,7 @@ use std::time::Duration;
 use futures::future::{self, BoxFuture, Either};
 use futures::{FutureExt, StreamExt};
 use serde_json::{Map, Value};
+use tracing::Instrument as _;
 
 use crate::choice::parse_timestamp;
 use crate::definition::{
@@ -322,6 +323,10 @@ struct Run<'a> {
     halted: AtomicU8,
     cancel: Option<&'a Cancel>,
 }
+
+/// The `tracing` target of state and task spans: hosts that export traces enable it (the
+/// core itself only describes its work, it never exports anything).
+pub const TRACE_TARGET: &str = "expressway::execution";
 
 const RUNNING: u8 = 0;
 const TIMED_OUT: u8 = 1;

@@ -28,7 +28,14 @@ impl Run<'_> {
             heartbeat: heartbeat.map(Duration::from_secs),
             depth: self.exec.depth,
         };
-        let call = self.invoker.invoke(req);
+        let span = tracing::trace_span!(
+            target: TRACE_TARGET,
+            "task",
+            task.resource = resource,
+            task.attempt = attempt,
+            error = tracing::field::Empty,
+        );
+        let call = self.invoker.invoke(req).instrument(span.clone());
         let r = match timeout {
             None => call.await,
             Some(t) => match future::select(call, self.clock.sleep(Duration::from_secs(t))).await {
@@ -40,6 +47,9 @@ impl Run<'_> {
                 }
             },
         };
+        if let Err(e) = &r {
+            span.record("error", e.error.as_deref().unwrap_or_default());
+        }
         match &r {
             Ok(v) => self.emit(EventType::TaskSucceeded, Some(&st.name), || serde_json::json!({ "output": v })),
             Err(e) => self.emit(EventType::TaskFailed, Some(&st.name), || err_details(e)),

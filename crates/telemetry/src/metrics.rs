@@ -1,0 +1,131 @@
+//! The engine's metrics, named as AWS names Step Functions' CloudWatch metrics (namespace
+//! AWS/States) where AWS has a name, labelled by state machine ARN, plus the engine's own;
+//! recorded through the `metrics` facade and rendered in Prometheus text format by the
+//! process's `/metrics`.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const EXECUTIONS_STARTED: &str = "ExecutionsStarted";
+pub const EXECUTIONS_SUCCEEDED: &str = "ExecutionsSucceeded";
+pub const EXECUTIONS_FAILED: &str = "ExecutionsFailed";
+pub const EXECUTIONS_ABORTED: &str = "ExecutionsAborted";
+pub const EXECUTIONS_TIMED_OUT: &str = "ExecutionsTimedOut";
+pub const EXECUTION_THROTTLED: &str = "ExecutionThrottled";
+/// Milliseconds from start to end, as AWS reports it.
+pub const EXECUTION_TIME: &str = "ExecutionTime";
+pub const TASK_SCHEDULED: &str = "TaskScheduled";
+pub const TASK_SUCCEEDED: &str = "TaskSucceeded";
+pub const TASK_FAILED: &str = "TaskFailed";
+/// Milliseconds a task call took.
+pub const TASK_TIME: &str = "TaskTime";
+/// Executions running on this process now.
+pub const EXECUTIONS_IN_FLIGHT: &str = "expressway_executions_in_flight";
+/// Synchronous calls waiting for their execution's outcome on this process.
+pub const SYNC_CALLS_WAITING: &str = "expressway_sync_calls_waiting";
+
+/// The label naming the state machine.
+pub const STATE_MACHINE_ARN: &str = "StateMachineArn";
+/// The label naming a task's integration (its resource ARN).
+pub const RESOURCE_ARN: &str = "ResourceArn";
+
+/// Millisecond buckets for the time histograms: 1 ms to 5 minutes (Express's longest run).
+const TIME_BUCKETS_MS: &[f64] = &[
+    1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0, 60000.0, 300000.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process's registry: installed on first use, so every component records into it.
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("Time".into()), TIME_BUCKETS_MS)
+            .expect("the bucket list is not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may be installed already (a test process); ours still renders.
+        let _ = metrics::set_global_recorder(recorder);
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(5));
+                upkeep.run_upkeep();
+            })
+            .ok();
+        handle
+    })
+}
+
+/// The metrics in Prometheus text format.
+pub fn render() -> String {
+    handle().render()
+}
+
+/// Record an execution's end: its status counter and its duration.
+pub fn execution_ended(state_machine_arn: &str, status: &'static str, millis: f64) {
+    handle();
+    let name = match status {
+        "SUCCEEDED" => EXECUTIONS_SUCCEEDED,
+        "FAILED" => EXECUTIONS_FAILED,
+        "ABORTED" => EXECUTIONS_ABORTED,
+        "TIMED_OUT" => EXECUTIONS_TIMED_OUT,
+        _ => return,
+    };
+    let arn = state_machine_arn.to_string();
+    metrics::counter!(name, STATE_MACHINE_ARN => arn.clone()).increment(1);
+    metrics::histogram!(EXECUTION_TIME, STATE_MACHINE_ARN => arn).record(millis);
+}
+
+/// Record an accepted start.
+pub fn execution_started(state_machine_arn: &str) {
+    handle();
+    metrics::counter!(EXECUTIONS_STARTED, STATE_MACHINE_ARN => state_machine_arn.to_string()).increment(1);
+}
+
+/// Record a start refused for lack of room.
+pub fn execution_throttled(state_machine_arn: &str) {
+    handle();
+    metrics::counter!(EXECUTION_THROTTLED, STATE_MACHINE_ARN => state_machine_arn.to_string()).increment(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_render_with_aws_names_labelled_by_arn() {
+        let arn = "arn:aws:states:us-east-1:000000000000:stateMachine:metrics-test";
+        execution_started(arn);
+        execution_started(arn);
+        execution_ended(arn, "SUCCEEDED", 12.0);
+        execution_ended(arn, "FAILED", 3000.0);
+        execution_throttled(arn);
+        let text = render();
+        let line = |name: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{name}{{{STATE_MACHINE_ARN}=\"{arn}\"}}")))
+                .map(|l| l.rsplit(' ').next().unwrap_or_default().to_string())
+        };
+        assert_eq!(line(EXECUTIONS_STARTED).as_deref(), Some("2"), "{text}");
+        assert_eq!(line(EXECUTIONS_SUCCEEDED).as_deref(), Some("1"));
+        assert_eq!(line(EXECUTIONS_FAILED).as_deref(), Some("1"));
+        assert_eq!(line(EXECUTION_THROTTLED).as_deref(), Some("1"));
+        assert_eq!(line(&format!("{EXECUTION_TIME}_count")).as_deref(), Some("2"));
+        // 12 ms falls in the 25 ms bucket, 3 s beyond the 2.5 s one.
+        let bucket = |le: &str| {
+            text.lines()
+                .find(|l| {
+                    l.starts_with(&format!("{EXECUTION_TIME}_bucket{{{STATE_MACHINE_ARN}=\"{arn}\",le=\"{le}\"}}"))
+                })
+                .map(|l| l.rsplit(' ').next().unwrap_or_default().to_string())
+        };
+        assert_eq!(bucket("10").as_deref(), Some("0"), "{text}");
+        assert_eq!(bucket("25").as_deref(), Some("1"));
+        assert_eq!(bucket("2500").as_deref(), Some("1"));
+        assert_eq!(bucket("5000").as_deref(), Some("2"));
+    }
+}
