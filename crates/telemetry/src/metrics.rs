@@ -92,6 +92,36 @@ pub fn execution_throttled(state_machine_arn: &str) {
     metrics::counter!(EXECUTION_THROTTLED, STATE_MACHINE_ARN => state_machine_arn.to_string()).increment(1);
 }
 
+/// Record a task call going out to `resource`.
+pub fn task_scheduled(resource: &str) {
+    handle();
+    metrics::counter!(TASK_SCHEDULED, RESOURCE_ARN => resource.to_string()).increment(1);
+}
+
+/// Record a task call's end and how long it took.
+pub fn task_ended(resource: &str, succeeded: bool, millis: f64) {
+    handle();
+    let name = if succeeded { TASK_SUCCEEDED } else { TASK_FAILED };
+    metrics::counter!(name, RESOURCE_ARN => resource.to_string()).increment(1);
+    metrics::histogram!(TASK_TIME, RESOURCE_ARN => resource.to_string()).record(millis);
+}
+
+/// Executions running on this process: one more while the returned guard lives.
+pub fn in_flight() -> InFlight {
+    handle();
+    metrics::gauge!(EXECUTIONS_IN_FLIGHT).increment(1.0);
+    InFlight
+}
+
+/// See [`in_flight`].
+pub struct InFlight;
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(EXECUTIONS_IN_FLIGHT).decrement(1.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

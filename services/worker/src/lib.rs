@@ -277,6 +277,27 @@ impl expressway_bus::kafka::TriggerStarter for StoreStarter {
     }
 }
 
+/// Counts task calls as AWS does per integration (TaskScheduled, TaskSucceeded, TaskFailed,
+/// TaskTime), around the calls that really go out (a journaled result is no call).
+struct Metered(Arc<dyn TaskInvoker>);
+
+impl TaskInvoker for Metered {
+    fn invoke<'a>(
+        &'a self,
+        request: expressway_asl::TaskRequest<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<serde_json::Value, expressway_asl::StatesError>> {
+        let resource = request.resource.to_string();
+        expressway_telemetry::metrics::task_scheduled(&resource);
+        let started = std::time::Instant::now();
+        let call = self.0.invoke(request);
+        Box::pin(async move {
+            let r = call.await;
+            expressway_telemetry::metrics::task_ended(&resource, r.is_ok(), started.elapsed().as_secs_f64() * 1000.0);
+            r
+        })
+    }
+}
+
 impl Worker {
     pub fn new(
         registry: Arc<dyn Registry>,
@@ -286,7 +307,8 @@ impl Worker {
         tasks: Arc<dyn TaskInvoker>,
         config: WorkerConfig,
     ) -> Self {
-        let tasks: Arc<dyn TaskInvoker> = Arc::new(JournalingInvoker::new(tasks, executions.clone()));
+        let tasks: Arc<dyn TaskInvoker> =
+            Arc::new(JournalingInvoker::new(Arc::new(Metered(tasks)), executions.clone()));
         let interpreter = Interpreter::new(tasks, Arc::new(TokioClock), config.limits.clone());
         Worker {
             registry,
@@ -365,6 +387,7 @@ impl Worker {
                 None => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         };
+        let _in_flight = expressway_telemetry::metrics::in_flight();
         // Take the lease; while another worker holds a live one, wait for it to finish or expire.
         let mut recreated = false;
         let attempt = loop {
