@@ -10,6 +10,8 @@
 //   VUS       synchronous callers (4)
 //   DURATION  how long (30s)
 //   MAX_VUS   most VUs for the asynchronous part (max(50, RATE/20))
+//   PRE_VUS   VUs connected before the measured part (max(50, RATE/100), at most MAX_VUS):
+//             a VU k6 adds mid-run connects first, and starts are dropped meanwhile
 //   P99_MS    the p99 latency the thresholds accept, for every kind of call (250)
 // plus ENDPOINT, STATE_MACHINE_ARN, INPUT_FILE (lib.js).
 import { DURATION, WARMUP, warmupScenario, INPUT, STATE_MACHINE_ARN, callThresholds, invoke, seconds, summaryTrendStats } from './lib.js';
@@ -18,7 +20,7 @@ const RATE = parseInt(__ENV.RATE || '500', 10);
 const VUS = parseInt(__ENV.VUS || '4', 10);
 const MAX_VUS = parseInt(__ENV.MAX_VUS || String(Math.max(50, Math.ceil(RATE / 20))), 10);
 // VUs connected before the measured part begins.
-const PRE_VUS = Math.min(MAX_VUS, parseInt(__ENV.PRE_VUS || String(Math.max(8, Math.ceil(RATE / 250))), 10));
+const PRE_VUS = Math.min(MAX_VUS, parseInt(__ENV.PRE_VUS || String(Math.max(50, Math.ceil(RATE / 100))), 10));
 
 export const options = {
   scenarios: {

@@ -5,13 +5,15 @@
 //   RATE      starts per second (1000)
 //   DURATION  how long (30s)
 //   MAX_VUS   most concurrent callers k6 may use (max(50, RATE/20))
+//   PRE_VUS   VUs connected before the measured part (max(50, RATE/100), at most MAX_VUS):
+//             a VU k6 adds mid-run connects first, and starts are dropped meanwhile
 //   P99_MS    the p99 latency the thresholds accept (250)
 // plus ENDPOINT, STATE_MACHINE_ARN, INPUT_FILE (lib.js).
 import { DURATION, WARMUP, warmupScenario, INPUT, RATE, STATE_MACHINE_ARN, callThresholds, invoke, seconds, summaryTrendStats } from './lib.js';
 
 const MAX_VUS = parseInt(__ENV.MAX_VUS || String(Math.max(50, Math.ceil(RATE / 20))), 10);
 // VUs connected before the measured part begins.
-const PRE_VUS = Math.min(MAX_VUS, parseInt(__ENV.PRE_VUS || String(Math.max(8, Math.ceil(RATE / 250))), 10));
+const PRE_VUS = Math.min(MAX_VUS, parseInt(__ENV.PRE_VUS || String(Math.max(50, Math.ceil(RATE / 100))), 10));
 
 export const options = {
   scenarios: {
