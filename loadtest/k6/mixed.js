@@ -59,7 +59,7 @@ export function startAndDescribe() {
     'Executions/StartExecution',
     { stateMachineArn: STATE_MACHINE_ARN, input: INPUT },
     'start',
-    (m) => m.executionArn.startsWith('arn:'),
+    (m) => String(m.executionArn || '').startsWith('arn:'),
   );
   previous = started ? started.executionArn : null;
 }

@@ -41,7 +41,7 @@ export default function () {
     'Executions/StartExecution',
     { stateMachineArn: STATE_MACHINE_ARN, input: INPUT },
     'start',
-    (m) => m.executionArn.startsWith('arn:'),
+    (m) => String(m.executionArn || '').startsWith('arn:'),
   );
 }
 
