@@ -98,10 +98,10 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
     let done = runtime.block_on(async move {
         use distributed::{run_frontend, run_results, run_worker};
         match cli.command {
-            Command::Run(a) => run(&a).await.map(|line| println!("{line}")),
+            Command::Run(a) => run(&a).await.map(|line| out(&line.to_string())),
             Command::Validate(a) => {
                 let (text, ok) = validate(&a)?;
-                println!("{text}");
+                out(&text);
                 return Ok(ok);
             }
             Command::Dev(a) => {
@@ -129,7 +129,15 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
 }
 
 fn print(v: Value) {
-    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
+    out(&serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
+}
+
+/// A line on stdout. A reader that went away (`expressway list-state-machines | head`) is
+/// no error: the output is simply not wanted any more.
+fn out(line: &str) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
 }
 
 #[derive(Debug, clap::Args)]
