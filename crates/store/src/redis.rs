@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use expressway_asl::HistoryEvent;
-use redis::aio::ConnectionManager;
+pub use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
 use crate::model::*;
@@ -139,6 +139,16 @@ fn corrupt(what: &str, e: serde_json::Error) -> StoreError {
 /// Connect (with automatic reconnection) and check the server answers.
 pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager, StoreError> {
     cfg.connect().await
+}
+
+/// Whether the server behind `conn` answers a PING within `within` (a readiness probe).
+pub async fn ping(conn: &ConnectionManager, within: Duration) -> Result<(), StoreError> {
+    let mut c = conn.clone();
+    match tokio::time::timeout(within, redis::cmd("PING").query_async::<String>(&mut c)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(unavailable(e)),
+        Err(_) => Err(StoreError::Unavailable(format!("redis did not answer a PING within {within:?}"))),
+    }
 }
 
 /// The registry in Redis.

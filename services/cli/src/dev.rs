@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::grpc;
+use crate::health::Readiness;
 use crate::shutdown::Shutdown;
 use expressway_asl::Limits;
 use expressway_bus::memory::{bus, LocalReplies, MemoryHub, MemoryStops};
@@ -169,7 +170,10 @@ pub async fn serve(
     let mode = "embedded mode: in-memory bus and stores";
     let drain = Duration::from_secs(args.drain_timeout_seconds);
     let begun = shutdown.clone();
-    grpc::serve(Some(frontend), results, listener, mode, security, drain, async move { begun.begun().await }).await?;
+    // One process on a developer's machine: nothing routes around it, so no grace.
+    let lifecycle = grpc::Lifecycle { readiness: Readiness::default(), grace: Duration::ZERO, drain };
+    grpc::serve(Some(frontend), results, listener, mode, security, lifecycle, async move { begun.begun().await })
+        .await?;
     tracing::info!("gRPC server stopped; finishing accepted executions");
     let left = shutdown.left_of(drain);
     match tokio::time::timeout(left, workers).await {

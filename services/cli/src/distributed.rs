@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use expressway_asl::Limits;
-use expressway_bus::kafka::{ensure_topics, KafkaBus, KafkaHub, KafkaSource};
+use expressway_bus::kafka::{ensure_topics, KafkaBus, KafkaHub, KafkaProbe, KafkaSource};
 use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig, RedisStops};
 use expressway_bus::retry::Backoff;
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
-use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
+use expressway_store::redis::{connect, ping, ConnectionManager, RedisConfig, RedisExecutions, RedisRegistry};
 use expressway_store::starter::{Resolver, StartPolicy};
 use expressway_store::Registry;
 use expressway_tasks::Integrations;
@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::grpc;
+use crate::health::Readiness;
 use crate::shutdown::Shutdown;
 
 fn partition(cfg: &Config) -> Partition {
@@ -106,6 +107,29 @@ async fn results_api(
     Ok(ResultsApi { hub: Arc::new(stream), executions, stream_buffer: cfg.results.stream_buffer, shutdown, auth })
 }
 
+/// How long a distributed server says NOT_SERVING before it stops taking calls: long enough
+/// for a load balancer's health checks to notice.
+const HEALTH_GRACE: Duration = Duration::from_secs(2);
+
+/// How often a serving process checks that Kafka and Redis answer.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+
+/// Readiness that follows Kafka and Redis: probed every [`PROBE_EVERY`] until the drain.
+fn probes(cfg: &Config, redis: &ConnectionManager) -> anyhow::Result<Readiness> {
+    let readiness = Readiness::default();
+    let kafka = Arc::new(KafkaProbe::new(&cfg.kafka).context("creating the Kafka probe")?);
+    readiness.probe("kafka", PROBE_EVERY, move || {
+        let kafka = kafka.clone();
+        async move { kafka.check(PROBE_EVERY).await }
+    });
+    let redis = redis.clone();
+    readiness.probe("redis", PROBE_EVERY, move || {
+        let redis = redis.clone();
+        async move { ping(&redis, PROBE_EVERY).await }
+    });
+    Ok(readiness)
+}
+
 /// Run a frontend until `shutdown` resolves.
 pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
     let security = grpc::Security::load(&cfg.tls, &cfg.auth)?;
@@ -118,6 +142,7 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let shutdown = Shutdown::on(shutdown);
     let executions = Arc::new(RedisExecutions::new(conn.clone(), &redis_cfg));
+    let conn_probe = conn.clone();
     let registry: Arc<dyn Registry> = Arc::new(RedisRegistry::new(conn, &redis_cfg, partition(&cfg)));
     let replies = with_retries("listening for replies", || RedisReplies::start(&redis_cfg)).await?;
     let results = results_api(&cfg, executions.clone(), shutdown.flag()).await?;
@@ -139,7 +164,8 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         auth: security.auth.clone(),
     };
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
-    grpc::serve(Some(frontend), results, listener, "distributed frontend", security, drain, async move {
+    let lifecycle = grpc::Lifecycle { readiness: probes(&cfg, &conn_probe)?, grace: HEALTH_GRACE, drain };
+    grpc::serve(Some(frontend), results, listener, "distributed frontend", security, lifecycle, async move {
         shutdown.begun().await
     })
     .await?;
@@ -207,6 +233,7 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send 
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
     topics(&cfg).await?;
+    let conn_probe = conn.clone();
     let rc = results_config(&cfg);
     let stream = Arc::new(with_retries("following the results stream", || RedisResults::connect(&rc)).await?);
     let ingest = expressway_results::Ingest::new(
@@ -228,7 +255,8 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send 
     };
     tracing::info!(topic = %cfg.kafka.results_topic, group = %cfg.results.group_id, "results service started");
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
-    grpc::serve(None, results, listener, "results service", security, drain, async move { shutdown.begun().await })
+    let lifecycle = grpc::Lifecycle { readiness: probes(&cfg, &conn_probe)?, grace: HEALTH_GRACE, drain };
+    grpc::serve(None, results, listener, "results service", security, lifecycle, async move { shutdown.begun().await })
         .await?;
     ingesting.await.context("the results consumer failed")?;
     tracing::info!("results service stopped");

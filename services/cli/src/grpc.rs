@@ -15,6 +15,9 @@ use expressway_proto::v1::{
 };
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
+use tonic_health::ServingStatus;
+
+use crate::health::Readiness;
 
 /// TLS for the gRPC listener (`[tls]`, `--tls-cert`, `--tls-key`, `--client-ca`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
@@ -62,24 +65,57 @@ impl Security {
     }
 }
 
+/// How a server ends: it says so first (health NOT_SERVING) and keeps taking calls for
+/// `grace`, so that load balancers stop sending it any, then drains in-flight calls for at most
+/// `drain`: a connection that stays open past it (an idle client that never sends anything, a
+/// call that does not end) does not hold the process.
+pub struct Lifecycle {
+    pub readiness: Readiness,
+    pub grace: std::time::Duration,
+    pub drain: std::time::Duration,
+}
+
 /// Serve `results` and, when given, `frontend` on `listener` until `shutdown` resolves, then
-/// drain in-flight calls for at most `drain`: a connection that stays open past it (an idle
-/// client that never sends anything, a call that does not end) does not hold the process.
+/// end as `lifecycle` says.
 pub async fn serve(
     frontend: Option<Frontend>,
     results: ResultsApi,
     listener: TcpListener,
     mode: &str,
     security: Security,
-    drain: std::time::Duration,
+    lifecycle: Lifecycle,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    let Lifecycle { readiness, grace, drain } = lifecycle;
+    use tonic::server::NamedService;
     let (health_reporter, health) = tonic_health::server::health_reporter();
+    // The health service says what `readiness` says, for the whole server ("") and each service.
+    let mut services = vec!["", <ResultsServer<ResultsApi> as NamedService>::NAME];
     if frontend.is_some() {
-        health_reporter.set_serving::<StateMachinesServer<Frontend>>().await;
-        health_reporter.set_serving::<ExecutionsServer<Frontend>>().await;
+        services.push(<StateMachinesServer<Frontend> as NamedService>::NAME);
+        services.push(<ExecutionsServer<Frontend> as NamedService>::NAME);
     }
-    health_reporter.set_serving::<ResultsServer<ResultsApi>>().await;
+    let report = {
+        let (reporter, services) = (health_reporter.clone(), services.clone());
+        move |serving: bool| {
+            let (reporter, services) = (reporter.clone(), services.clone());
+            async move {
+                let status = if serving { ServingStatus::Serving } else { ServingStatus::NotServing };
+                for s in services {
+                    reporter.set_service_status(s, status).await;
+                }
+            }
+        }
+    };
+    report(readiness.state().not_ready().is_none()).await;
+    let mut changes = readiness.subscribe();
+    let follow = report.clone();
+    let following = tokio::spawn(async move {
+        while changes.changed().await.is_ok() {
+            let serving = changes.borrow_and_update().not_ready().is_none();
+            follow(serving).await;
+        }
+    });
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(expressway_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -121,9 +157,16 @@ pub async fn serve(
         .add_service(ResultsServer::with_interceptor(results, check()))
         .serve_with_incoming_shutdown(incoming, async move {
             shutdown.await;
+            readiness.draining();
+            report(false).await;
+            if !grace.is_zero() {
+                tracing::info!(grace_ms = grace.as_millis() as u64, "shutting down: health says NOT_SERVING");
+                tokio::time::sleep(grace).await;
+            }
             tracing::info!(drain_ms = drain.as_millis() as u64, "shutting down: no new calls");
             let _ = draining_tx.send(());
         });
+    let _following = AbortOnDrop(following);
     tokio::select! {
         served = server => served.context("serving the gRPC API"),
         _ = async {
@@ -135,5 +178,14 @@ pub async fn serve(
             tracing::warn!("drain deadline passed: the connections still open are closed");
             Ok(())
         }
+    }
+}
+
+/// Ends a background task when the serving function returns.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

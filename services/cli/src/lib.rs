@@ -12,6 +12,7 @@ pub mod config;
 pub mod dev;
 pub mod distributed;
 pub mod grpc;
+pub mod health;
 pub mod shutdown;
 
 use std::path::{Path, PathBuf};

@@ -193,6 +193,28 @@ fn probe(cfg: &KafkaConfig, within: Duration) -> Result<(), BusError> {
 /// Create the topics that are missing, with the configured partition count. Being the first
 /// call a service makes, it first tells refused credentials or certificates apart from a
 /// broker that is not there yet.
+/// Asks the cluster for its metadata: whether Kafka is reachable (a readiness probe). One
+/// client, made once, with the process's connection settings.
+pub struct KafkaProbe(Arc<rdkafka::consumer::BaseConsumer>);
+
+impl KafkaProbe {
+    pub fn new(cfg: &KafkaConfig) -> Result<KafkaProbe, BusError> {
+        cfg.client_config().create().map(|c| KafkaProbe(Arc::new(c))).map_err(unavailable)
+    }
+
+    /// Whether a broker answers within `within`.
+    pub async fn check(&self, within: std::time::Duration) -> Result<(), BusError> {
+        use rdkafka::consumer::Consumer as _;
+        let client = self.0.clone();
+        match tokio::task::spawn_blocking(move || client.fetch_metadata(None, within)).await {
+            Ok(Ok(m)) if !m.brokers().is_empty() => Ok(()),
+            Ok(Ok(_)) => Err(BusError::Unavailable("no Kafka broker is known".into())),
+            Ok(Err(e)) => Err(unavailable(e)),
+            Err(e) => Err(BusError::Unavailable(e.to_string())),
+        }
+    }
+}
+
 pub async fn ensure_topics(cfg: &KafkaConfig, topics: &[&str]) -> Result<(), BusError> {
     let probed = cfg.clone();
     tokio::task::spawn_blocking(move || probe(&probed, Duration::from_secs(10)))
