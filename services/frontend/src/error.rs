@@ -31,6 +31,10 @@ pub enum FrontendError {
     Deadline(String),
     #[error("executions started by nested-execution tasks may nest at most {limit} deep")]
     TooDeep { limit: u32 },
+    #[error("the call was not authenticated")]
+    Unauthenticated,
+    #[error("'{principal}' is not allowed to perform {action} on {resource}")]
+    Denied { principal: String, action: String, resource: String },
 }
 
 impl FrontendError {
@@ -53,6 +57,8 @@ impl FrontendError {
             FrontendError::ReplyLost(_) => Code::Internal,
             FrontendError::Deadline(_) => Code::DeadlineExceeded,
             FrontendError::TooDeep { .. } => Code::FailedPrecondition,
+            FrontendError::Unauthenticated => Code::Unauthenticated,
+            FrontendError::Denied { .. } => Code::PermissionDenied,
         }
     }
 
