@@ -11,6 +11,7 @@ pub mod config;
 pub mod dev;
 pub mod distributed;
 pub mod grpc;
+pub mod http;
 pub mod shutdown;
 
 use std::path::{Path, PathBuf};

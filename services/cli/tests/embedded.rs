@@ -26,6 +26,7 @@ struct Server {
 fn args(workers: usize, queue: usize) -> DevArgs {
     DevArgs {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        http_listen: expressway_cli::http::HttpListen(None),
         workers,
         queue_capacity: queue,
         max_queue_bytes: 256 << 20,

@@ -1,16 +1,19 @@
 //! The gRPC frontend: the public API (`expressway.v1`) over the registry, the execution store,
 //! the execution bus, the results stream and reply routing.
 //!
-//! Layout: [`Frontend`] holds the parts; [`ops`] implements each operation once, whatever
-//! encodes it: here, the gRPC services `StateMachines` and `Executions`;
+//! Layout: [`Frontend`] holds the parts; [`ops`] implements each operation once, and two
+//! encodings call it: the gRPC services `StateMachines` and `Executions` (here) and the AWS
+//! JSON protocol ([`aws`], served by the process's HTTP router, [`http`]);
 //! [`auth`] says who calls and what they may do;
 //! [`results::ResultsApi`] implements `Results` (served by frontends and by the results
 //! service); [`error`] maps every failure to a precise gRPC status; [`convert`] translates
 //! between API messages and store records.
 
 pub mod auth;
+pub mod aws;
 pub mod convert;
 pub mod error;
+pub mod http;
 pub mod ops;
 pub mod results;
 
