@@ -11,10 +11,15 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-/// An `expressway dev` process serving HTTP on `http`, killed on drop.
+/// An `expressway dev` process serving HTTP through `api`, killed on drop.
 struct Dev {
     child: Child,
-    http: u16,
+    api: Api,
+}
+
+/// The HTTP listener on `port`, called over raw HTTP/1.1.
+struct Api {
+    port: u16,
 }
 
 impl Drop for Dev {
@@ -38,7 +43,7 @@ impl Dev {
             .stderr(Stdio::null())
             .spawn()
             .expect("start expressway dev");
-        let dev = Dev { child, http };
+        let dev = Dev { child, api: Api { port: http } };
         for _ in 0..200 {
             if TcpStream::connect(("127.0.0.1", http)).is_ok() {
                 return dev;
@@ -49,12 +54,14 @@ impl Dev {
     }
 
     fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http)
+        format!("http://127.0.0.1:{}", self.api.port)
     }
+}
 
+impl Api {
     /// One raw HTTP/1.1 request; the status and the body as JSON (`null` if it is not JSON).
     fn raw(&self, method: &str, host: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.http)).expect("connect");
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
         let mut req =
             format!("{method} / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
@@ -81,7 +88,7 @@ impl Dev {
             ("X-Amz-Target", target.as_str()),
             ("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=00"),
         ];
-        self.raw("POST", &format!("127.0.0.1:{}", self.http), &headers, &body.to_string())
+        self.raw("POST", &format!("127.0.0.1:{}", self.port), &headers, &body.to_string())
     }
 }
 
@@ -170,28 +177,28 @@ fn aws_cli_creates_starts_and_describes() {
 fn requests_no_sdk_sends_get_aws_shaped_answers() {
     let dev = Dev::start(&[]);
     let json_ct = ("Content-Type", "application/x-amz-json-1.0");
-    let host = format!("127.0.0.1:{}", dev.http);
+    let host = format!("127.0.0.1:{}", dev.api.port);
 
-    let (status, body) = dev.call("FlyToTheMoon", &json!({}));
+    let (status, body) = dev.api.call("FlyToTheMoon", &json!({}));
     assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
-    let (status, body) = dev.raw("POST", &host, &[json_ct, ("X-Amz-Target", "Nope.CreateStateMachine")], "{}");
+    let (status, body) = dev.api.raw("POST", &host, &[json_ct, ("X-Amz-Target", "Nope.CreateStateMachine")], "{}");
     assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
-    let (status, body) = dev.raw("POST", &host, &[json_ct], "{}");
+    let (status, body) = dev.api.raw("POST", &host, &[json_ct], "{}");
     assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
-    let (status, body) = dev.raw("GET", &host, &[], "");
+    let (status, body) = dev.api.raw("GET", &host, &[], "");
     assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
 
     let target = [json_ct, ("X-Amz-Target", "AWSStepFunctions.DescribeStateMachine")];
     for bad in ["{", "[]", r#"{"stateMachineArn": 7}"#] {
-        let (status, body) = dev.raw("POST", &host, &target, bad);
+        let (status, body) = dev.api.raw("POST", &host, &target, bad);
         assert_eq!((status, body["__type"].as_str()), (400, Some("SerializationException")), "{bad}: {body}");
     }
-    let (status, body) = dev.call("DescribeStateMachine", &json!({}));
+    let (status, body) = dev.api.call("DescribeStateMachine", &json!({}));
     assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("'stateMachineArn'")), "{body}");
-    let (status, body) = dev.call("ListStateMachines", &json!({"maxResults": 5000}));
+    let (status, body) = dev.api.call("ListStateMachines", &json!({"maxResults": 5000}));
     assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
-    let (status, body) = dev.call("CreateStateMachine", &json!({"name": "t", "definition": "{}", "type": "FAST"}));
+    let (status, body) = dev.api.call("CreateStateMachine", &json!({"name": "t", "definition": "{}", "type": "FAST"}));
     assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
 
     // A definition over AWS's 1 MiB is refused as AWS refuses it; a body beyond what any
@@ -200,20 +207,21 @@ fn requests_no_sdk_sends_get_aws_shaped_answers() {
         r#"{{"StartAt":"P","States":{{"P":{{"Type":"Pass","Comment":"{}","End":true}}}}}}"#,
         "x".repeat(1 << 20)
     );
-    let (status, body) = dev.call("CreateStateMachine", &json!({"name": "big", "definition": big}));
+    let (status, body) = dev.api.call("CreateStateMachine", &json!({"name": "big", "definition": big}));
     assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidDefinition")), "{body}");
-    let (status, body) = dev.call("CreateStateMachine", &json!({"name": "huge", "definition": "x".repeat(5 << 20)}));
+    let (status, body) =
+        dev.api.call("CreateStateMachine", &json!({"name": "huge", "definition": "x".repeat(5 << 20)}));
     assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
 
     // StartSyncExecution as the SDKs send it by default: to sync-<host>, on the same listener.
     let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
-    let (status, created) = dev.call("CreateStateMachine", &json!({"name": "m", "definition": definition}));
+    let (status, created) = dev.api.call("CreateStateMachine", &json!({"name": "m", "definition": definition}));
     assert_eq!(status, 200, "{created}");
     assert!(created["creationDate"].is_f64(), "timestamps are epoch seconds: {created}");
-    let sync_host = format!("sync-localhost:{}", dev.http);
+    let sync_host = format!("sync-localhost:{}", dev.api.port);
     let headers = [json_ct, ("X-Amz-Target", "AWSStepFunctions.StartSyncExecution")];
     let input = json!({"stateMachineArn": created["stateMachineArn"], "input": "{\"k\":1}"}).to_string();
-    let (status, sync) = dev.raw("POST", &sync_host, &headers, &input);
+    let (status, sync) = dev.api.raw("POST", &sync_host, &headers, &input);
     assert_eq!(
         (status, sync["status"].as_str(), sync["output"].as_str()),
         (200, Some("SUCCEEDED"), Some("{\"k\":1}")),
@@ -225,14 +233,59 @@ fn requests_no_sdk_sends_get_aws_shaped_answers() {
 fn a_full_queue_answers_throttling() {
     let dev = Dev::start(&["--workers", "1", "--queue-capacity", "1"]);
     let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#;
-    let (status, created) = dev.call("CreateStateMachine", &json!({"name": "slow", "definition": wait}));
+    let (status, created) = dev.api.call("CreateStateMachine", &json!({"name": "slow", "definition": wait}));
     assert_eq!(status, 200, "{created}");
     let start = json!({"stateMachineArn": created["stateMachineArn"]});
     let mut answers = Vec::new();
     for _ in 0..5 {
-        let (status, body) = dev.call("StartExecution", &start);
+        let (status, body) = dev.api.call("StartExecution", &start);
         answers.push((status, body["__type"].as_str().map(str::to_string)));
     }
     assert!(answers.iter().any(|(s, _)| *s == 200), "{answers:?}");
     assert!(answers.contains(&(400, Some("ThrottlingException".into()))), "{answers:?}");
+}
+
+/// The HTTP listener drains with the process: a call in flight when shutdown begins gets its
+/// answer, then the server returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_calls_in_flight_finish_when_the_process_drains() {
+    use clap::Parser as _;
+    let http = expressway_testkit::free_port();
+    let cli = expressway_cli::Cli::parse_from([
+        "expressway",
+        "dev",
+        "--http-listen",
+        &format!("127.0.0.1:{http}"),
+        "--drain-timeout-seconds",
+        "10",
+    ]);
+    let expressway_cli::Command::Dev(args) = cli.command else { panic!("dev") };
+    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(expressway_cli::dev::serve(args, grpc, async {
+        let _ = stopped.await;
+    }));
+    let dev = tokio::task::spawn_blocking(move || {
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", http)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let api = Api { port: http };
+        let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+        let (status, created) = api.call("CreateStateMachine", &json!({"name": "w", "definition": wait}));
+        assert_eq!(status, 200, "{created}");
+        api.call("StartSyncExecution", &json!({"stateMachineArn": created["stateMachineArn"]}))
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.send(()).expect("the server waits");
+    let (status, sync) = dev.await.expect("the call");
+    assert_eq!((status, sync["status"].as_str()), (200, Some("SUCCEEDED")), "{sync}");
+    tokio::time::timeout(Duration::from_secs(15), server)
+        .await
+        .expect("the server drains in time")
+        .expect("server task")
+        .expect("server result");
+    assert!(TcpStream::connect(("127.0.0.1", http)).is_err(), "the HTTP listener is closed");
 }
