@@ -128,7 +128,7 @@ pub async fn serve(
     let hub = Arc::new(MemoryHub::new(args.results_retained, args.max_results_bytes));
     let replies = Arc::new(LocalReplies::default());
     let http_listener = match args.http_listen.0 {
-        Some(addr) => Some(crate::http::bind(addr).await?),
+        Some(addr) => Some(crate::http::bind(addr, security.tls.is_some()).await?),
         None => None,
     };
     let shutdown = Shutdown::on(shutdown);

@@ -117,7 +117,7 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let http_listener = match cfg.http_listen {
-        Some(addr) => Some(crate::http::bind(addr).await?),
+        Some(addr) => Some(crate::http::bind(addr, security.tls.is_some()).await?),
         None => None,
     };
     let shutdown = Shutdown::on(shutdown);

@@ -55,8 +55,12 @@ impl fmt::Display for HttpListen {
     }
 }
 
-/// Bind `addr`, saying which setting names it when that fails.
-pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+/// Bind `addr`, saying which setting names it when that fails. The listener speaks plain
+/// HTTP: with TLS on the gRPC listener (`grpc_tls`), one open beyond loopback is said loudly.
+pub async fn bind(addr: SocketAddr, grpc_tls: bool) -> anyhow::Result<TcpListener> {
+    if grpc_tls && !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "the HTTP listener is plain HTTP while gRPC uses TLS: keep it on loopback or behind a proxy that terminates TLS");
+    }
     TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (--http-listen; `off` disables it)"))
 }
 

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+/// What the SDKs send with dummy credentials.
+const SIGV4: &str =
+    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=00";
+
 /// An `expressway dev` process serving HTTP through `api`, killed on drop.
 struct Dev {
     child: Child,
@@ -82,12 +86,14 @@ impl Api {
 
     /// An AWS JSON call as an SDK makes it (dummy SigV4 header included).
     fn call(&self, op: &str, body: &Value) -> (u16, Value) {
+        self.call_as(op, body, Some(SIGV4))
+    }
+
+    /// An AWS JSON call with this `Authorization` header, or none.
+    fn call_as(&self, op: &str, body: &Value, authorization: Option<&str>) -> (u16, Value) {
         let target = format!("AWSStepFunctions.{op}");
-        let headers = [
-            ("Content-Type", "application/x-amz-json-1.0"),
-            ("X-Amz-Target", target.as_str()),
-            ("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=00"),
-        ];
+        let mut headers = vec![("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", target.as_str())];
+        headers.extend(authorization.map(|a| ("Authorization", a)));
         self.raw("POST", &format!("127.0.0.1:{}", self.port), &headers, &body.to_string())
     }
 }
@@ -288,4 +294,39 @@ async fn http_calls_in_flight_finish_when_the_process_drains() {
         .expect("server task")
         .expect("server result");
     assert!(TcpStream::connect(("127.0.0.1", http)).is_err(), "the HTTP listener is closed");
+}
+
+/// With `[auth]` on, the AWS protocol authenticates bearer tokens as gRPC does and applies the
+/// same policies; SigV4 signatures, which it does not verify, are refused.
+#[test]
+fn with_auth_on_calls_need_a_bearer_token_and_a_policy() {
+    let dir = std::env::temp_dir().join(format!("xw-aws-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("tokens.toml"), "[[tokens]]\nprincipal = \"ci\"\ntoken = \"ci-token\"\n").expect("tokens");
+    let auth = dir.join("auth.toml");
+    std::fs::write(
+        &auth,
+        format!(
+            "tokens_file = \"{}\"\n[[policies]]\nprincipal = \"ci\"\nactions = [\"states:CreateStateMachine\", \"states:Describe*\"]\n",
+            dir.join("tokens.toml").display()
+        ),
+    )
+    .expect("auth");
+    let dev = Dev::start(&["--auth-config", &auth.display().to_string()]);
+    let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let create = json!({"name": "guarded", "definition": definition});
+    for authorization in [Some(SIGV4), None, Some("Bearer not-a-token")] {
+        let (status, body) = dev.api.call_as("CreateStateMachine", &create, authorization);
+        assert_eq!((status, body["__type"].as_str()), (400, Some("UnrecognizedClientException")), "{body}");
+    }
+    let (status, created) = dev.api.call_as("CreateStateMachine", &create, Some("Bearer ci-token"));
+    assert_eq!(status, 200, "{created}");
+    let arn = created["stateMachineArn"].clone();
+    let (status, described) =
+        dev.api.call_as("DescribeStateMachine", &json!({"stateMachineArn": arn}), Some("Bearer ci-token"));
+    assert_eq!((status, described["name"].as_str()), (200, Some("guarded")), "{described}");
+    let (status, denied) = dev.api.call_as("StartExecution", &json!({"stateMachineArn": arn}), Some("Bearer ci-token"));
+    assert_eq!((status, denied["__type"].as_str()), (400, Some("AccessDeniedException")), "{denied}");
+    assert!(denied["message"].as_str().is_some_and(|m| m.contains("states:StartExecution")), "{denied}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
