@@ -271,13 +271,18 @@ async fn http_calls_in_flight_finish_when_the_process_drains() {
     let server = tokio::spawn(expressway_cli::dev::serve(args, grpc, async {
         let _ = stopped.await;
     }));
-    let dev = tokio::task::spawn_blocking(move || {
-        for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", http)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(25));
+    // Up once it accepts connections; a server that stopped says why.
+    for attempt in 0.. {
+        if server.is_finished() {
+            panic!("the server stopped: {:?}", server.await);
         }
+        if tokio::net::TcpStream::connect(("127.0.0.1", http)).await.is_ok() {
+            break;
+        }
+        assert!(attempt < 400, "the HTTP listener did not come up");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let dev = tokio::task::spawn_blocking(move || {
         let api = Api { port: http };
         let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
         let (status, created) = api.call("CreateStateMachine", &json!({"name": "w", "definition": wait}));

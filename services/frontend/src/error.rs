@@ -31,6 +31,8 @@ pub enum FrontendError {
     Deadline(String),
     #[error("executions started by nested-execution tasks may nest at most {limit} deep")]
     TooDeep { limit: u32 },
+    #[error("invalid pagination token '{0}'")]
+    InvalidToken(String),
     #[error("the call was not authenticated")]
     Unauthenticated,
     #[error("'{principal}' is not allowed to perform {action} on {resource}")]
@@ -43,7 +45,8 @@ impl FrontendError {
             FrontendError::Definition(_)
             | FrontendError::InvalidArn(_)
             | FrontendError::InvalidName(_)
-            | FrontendError::Invalid(_) => Code::InvalidArgument,
+            | FrontendError::Invalid(_)
+            | FrontendError::InvalidToken(_) => Code::InvalidArgument,
             FrontendError::Start(StartError::Store(e)) => FrontendError::Store(e.clone()).code(),
             FrontendError::Start(_) => Code::InvalidArgument,
             FrontendError::Store(StoreError::NotFound { .. }) => Code::NotFound,

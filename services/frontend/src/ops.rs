@@ -11,7 +11,7 @@ use expressway_bus::{OutcomeMessage, ResultMessage};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Qualifier};
 use expressway_store::{
-    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, NewStateMachine, Revision, StateMachineUpdate,
+    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, NewStateMachine, Revision, StateMachineUpdate, Version,
 };
 
 use crate::auth::{Auth, Principal};
@@ -46,6 +46,26 @@ fn page_size(max_results: i32, default: usize) -> Result<usize, FrontendError> {
         n if (1..=1000).contains(&n) => Ok(n as usize),
         n => Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}"))),
     }
+}
+
+/// One page of `items`, from the index that `next_token` holds; and the next page's token,
+/// empty after the last page.
+fn page_of<T>(
+    items: Vec<T>,
+    max_results: i32,
+    default: usize,
+    next_token: &str,
+) -> Result<(Vec<T>, String), FrontendError> {
+    let limit = page_size(max_results, default)?;
+    let start: usize = if next_token.is_empty() {
+        0
+    } else {
+        next_token.parse().map_err(|_| FrontendError::InvalidToken(next_token.to_string()))?
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
+    let next = if start + page.len() < total { (start + page.len()).to_string() } else { String::new() };
+    Ok((page, next))
 }
 
 impl Frontend {
@@ -307,6 +327,40 @@ pub async fn describe_state_machine_alias(
     Ok((alias, routes))
 }
 
+/// One page of a state machine's versions, newest first (as AWS lists them).
+pub async fn list_state_machine_versions(
+    f: &Frontend,
+    call: &Call,
+    state_machine_arn: &str,
+    max_results: i32,
+    next_token: &str,
+) -> Result<(Vec<Version>, String), FrontendError> {
+    f.check(call, "states:ListStateMachineVersions", state_machine_arn)?;
+    let (name, q) = f.name_of(state_machine_arn)?;
+    if q != Qualifier::Latest {
+        return Err(FrontendError::InvalidArn(state_machine_arn.to_string()));
+    }
+    let mut versions = f.registry.get(&name).await?.versions;
+    versions.reverse();
+    page_of(versions, max_results, 100, next_token)
+}
+
+/// One page of a state machine's aliases, in the order they were created.
+pub async fn list_state_machine_aliases(
+    f: &Frontend,
+    call: &Call,
+    state_machine_arn: &str,
+    max_results: i32,
+    next_token: &str,
+) -> Result<(Vec<Alias>, String), FrontendError> {
+    f.check(call, "states:ListStateMachineAliases", state_machine_arn)?;
+    let (name, q) = f.name_of(state_machine_arn)?;
+    if q != Qualifier::Latest {
+        return Err(FrontendError::InvalidArn(state_machine_arn.to_string()));
+    }
+    page_of(f.registry.get(&name).await?.aliases, max_results, 100, next_token)
+}
+
 pub async fn validate_state_machine_definition(
     f: &Frontend,
     call: &Call,
@@ -489,13 +543,7 @@ pub async fn get_execution_history(
     if req.reverse_order {
         events.reverse();
     }
-    let limit = page_size(req.max_results, 1000)?;
-    let start: usize = if req.next_token.is_empty() {
-        0
-    } else {
-        req.next_token.parse().map_err(|_| FrontendError::Invalid("invalid next_token".into()))?
-    };
-    let page: Vec<_> = events.iter().skip(start).take(limit).map(convert::history_event).collect();
-    let next_token = if start + page.len() < events.len() { (start + page.len()).to_string() } else { String::new() };
+    let (events, next_token) = page_of(events, req.max_results, 1000, &req.next_token)?;
+    let page = events.iter().map(convert::history_event).collect();
     Ok(pb::GetExecutionHistoryResponse { events: page, next_token })
 }

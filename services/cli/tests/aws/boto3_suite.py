@@ -146,13 +146,23 @@ described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias_arn)
 assert described["name"] == "live" and described["routingConfiguration"] == [{"stateMachineVersionArn": v1, "weight": 100}], described
 via_alias = sfn.start_sync_execution(stateMachineArn=alias_arn)
 assert via_alias["status"] == "SUCCEEDED", via_alias
+sfn.update_state_machine(stateMachineArn=arn, definition=ECHO)
+v2 = sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+assert v2 == arn + ":2", v2
+versions = sfn.list_state_machine_versions(stateMachineArn=arn, maxResults=1)
+assert [v["stateMachineVersionArn"] for v in versions["stateMachineVersions"]] == [v2] and versions["nextToken"], versions
+older = sfn.list_state_machine_versions(stateMachineArn=arn, nextToken=versions["nextToken"])
+assert [v["stateMachineVersionArn"] for v in older["stateMachineVersions"]] == [v1] and "nextToken" not in older, older
+aliases = sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
+assert [a["stateMachineAliasArn"] for a in aliases] == [alias_arn] and isinstance(aliases[0]["creationDate"], datetime), aliases
+expect_error("InvalidToken", sfn.list_state_machine_versions, stateMachineArn=arn, nextToken="not-a-token")
 tagged = sfn.create_state_machine(name="tagged", definition=PASS, roleArn=ROLE, type="EXPRESS", tags=[{"key": "team", "value": "core"}])
 assert sfn.list_tags_for_resource(resourceArn=tagged["stateMachineArn"])["tags"] == [{"key": "team", "value": "core"}]
-print("ok publish_state_machine_version, create/describe_state_machine_alias, list_tags_for_resource")
+print("ok publish_state_machine_version, list_state_machine_versions, create/describe/list_state_machine_alias(es), list_tags_for_resource")
 
 # Errors, each with AWS's exception name.
 missing = arn.replace(":hello", ":missing")
-expect_error("StateMachineAlreadyExists", sfn.create_state_machine, name="hello", definition=ECHO, roleArn=ROLE, type="EXPRESS")
+expect_error("StateMachineAlreadyExists", sfn.create_state_machine, name="hello", definition=FAIL, roleArn=ROLE, type="EXPRESS")
 expect_error("InvalidDefinition", sfn.create_state_machine, name="broken", definition='{"StartAt": "X"}', roleArn=ROLE)
 expect_error("InvalidName", sfn.create_state_machine, name="no spaces allowed", definition=PASS, roleArn=ROLE)
 expect_error("StateMachineDoesNotExist", sfn.describe_state_machine, stateMachineArn=missing)

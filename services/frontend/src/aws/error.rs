@@ -91,6 +91,7 @@ fn frontend_kind(e: &FrontendError) -> (StatusCode, &'static str) {
             (bad, "InvalidExecutionInput")
         }
         FrontendError::Invalid(_) | FrontendError::TooDeep { .. } => (bad, "ValidationException"),
+        FrontendError::InvalidToken(_) => (bad, "InvalidToken"),
         FrontendError::Start(StartError::Store(e)) | FrontendError::Store(e) => store_kind(e),
         FrontendError::Bus(BusError::Full) => (bad, "ThrottlingException"),
         FrontendError::Bus(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),

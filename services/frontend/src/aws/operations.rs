@@ -32,6 +32,8 @@ pub async fn run(f: &Frontend, call: &Call, op: &str, body: &[u8]) -> Result<Val
         "PublishStateMachineVersion" => publish_state_machine_version(f, call, decode(body)?).await,
         "CreateStateMachineAlias" => create_state_machine_alias(f, call, decode(body)?).await,
         "DescribeStateMachineAlias" => describe_state_machine_alias(f, call, decode(body)?).await,
+        "ListStateMachineVersions" => list_state_machine_versions(f, call, decode(body)?).await,
+        "ListStateMachineAliases" => list_state_machine_aliases(f, call, decode(body)?).await,
         "ListTagsForResource" => list_tags_for_resource(f, call, decode(body)?).await,
         other => Err(AwsError::UnknownOperation(format!("this server does not offer the operation '{other}'"))),
     }
@@ -617,6 +619,36 @@ async fn describe_state_machine_alias(f: &Frontend, call: &Call, i: AliasArnInpu
         // Aliases are not updated in place here: last updated when created.
         ("updateDate", created),
     ]))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListOfMachineInput {
+    state_machine_arn: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+async fn list_state_machine_versions(f: &Frontend, call: &Call, i: ListOfMachineInput) -> Result<Value, AwsError> {
+    let arn = required(i.state_machine_arn, "stateMachineArn")?;
+    let token = i.next_token.unwrap_or_default();
+    let (versions, next) = ops::list_state_machine_versions(f, call, &arn, max_results(i.max_results)?, &token).await?;
+    let items: Vec<Value> = versions
+        .into_iter()
+        .map(|v| json!({ "stateMachineVersionArn": v.arn, "creationDate": seconds(Some(crate::convert::timestamp(v.created_ms))) }))
+        .collect();
+    Ok(object(vec![("stateMachineVersions", json!(items)), ("nextToken", json!(next))]))
+}
+
+async fn list_state_machine_aliases(f: &Frontend, call: &Call, i: ListOfMachineInput) -> Result<Value, AwsError> {
+    let arn = required(i.state_machine_arn, "stateMachineArn")?;
+    let token = i.next_token.unwrap_or_default();
+    let (aliases, next) = ops::list_state_machine_aliases(f, call, &arn, max_results(i.max_results)?, &token).await?;
+    let items: Vec<Value> = aliases
+        .into_iter()
+        .map(|a| json!({ "stateMachineAliasArn": a.arn, "creationDate": seconds(Some(crate::convert::timestamp(a.created_ms))) }))
+        .collect();
+    Ok(object(vec![("stateMachineAliases", json!(items)), ("nextToken", json!(next))]))
 }
 
 #[derive(Deserialize)]
