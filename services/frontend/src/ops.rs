@@ -11,7 +11,8 @@ use expressway_bus::{OutcomeMessage, ResultMessage};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Qualifier};
 use expressway_store::{
-    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, NewStateMachine, Revision, StateMachineUpdate, Version,
+    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, MetadataChange, NewStateMachine, Revision,
+    StateMachineUpdate, Version,
 };
 
 use crate::auth::{Auth, Principal};
@@ -69,6 +70,41 @@ fn page_of<T>(
 }
 
 impl Frontend {
+    /// An alias's routes: the state machine whose versions they name, and (version, weight)
+    /// pairs; one or two versions of one machine whose weights add up to 100.
+    fn routing_of(&self, routes: &[pb::RoutingConfiguration]) -> Result<(String, Vec<(u32, u32)>), FrontendError> {
+        let mut routing = Vec::new();
+        let mut machine: Option<String> = None;
+        for r in routes {
+            let (name, q) = self.name_of(&r.state_machine_version_arn)?;
+            let Qualifier::Version(n) = q else {
+                return Err(FrontendError::InvalidArn(r.state_machine_version_arn.clone()));
+            };
+            if machine.as_ref().is_some_and(|m| *m != name) {
+                return Err(FrontendError::Invalid(
+                    "all routes of an alias must name versions of one state machine".into(),
+                ));
+            }
+            machine = Some(name);
+            routing.push((n, r.weight));
+        }
+        let total: u32 = routing.iter().map(|(_, w)| *w).sum();
+        if routing.is_empty() || routing.len() > 2 || total != 100 {
+            return Err(FrontendError::Invalid(
+                "an alias routes to one or two versions whose weights add up to 100".into(),
+            ));
+        }
+        Ok((machine.unwrap_or_default(), routing))
+    }
+
+    /// The state machine and alias an alias ARN names.
+    fn alias_of(&self, alias_arn: &str) -> Result<(String, String), FrontendError> {
+        match self.name_of(alias_arn)? {
+            (machine, Qualifier::Alias(name)) => Ok((machine, name)),
+            _ => Err(FrontendError::InvalidArn(alias_arn.to_string())),
+        }
+    }
+
     fn check(&self, call: &Call, action: &str, resource: &str) -> Result<(), FrontendError> {
         authorize(self.auth.as_deref(), call, action, resource)
     }
@@ -269,28 +305,8 @@ pub async fn create_state_machine_alias(
     if !arn::valid_name(&req.name) || req.name.parse::<u32>().is_ok() {
         return Err(FrontendError::InvalidName(req.name));
     }
-    let mut routing = Vec::new();
-    let mut machine: Option<String> = None;
-    for r in &req.routing_configuration {
-        let (name, q) = f.name_of(&r.state_machine_version_arn)?;
-        let Qualifier::Version(n) = q else {
-            return Err(FrontendError::InvalidArn(r.state_machine_version_arn.clone()));
-        };
-        if machine.as_ref().is_some_and(|m| *m != name) {
-            return Err(FrontendError::Invalid(
-                "all routes of an alias must name versions of one state machine".into(),
-            ));
-        }
-        machine = Some(name);
-        routing.push((n, r.weight));
-    }
-    let total: u32 = routing.iter().map(|(_, w)| *w).sum();
-    if routing.is_empty() || routing.len() > 2 || total != 100 {
-        return Err(FrontendError::Invalid(
-            "an alias routes to one or two versions whose weights add up to 100".into(),
-        ));
-    }
-    let machine = machine.unwrap_or_default();
+    let (machine, routing) = f.routing_of(&req.routing_configuration)?;
+    let now = now_ms();
     let alias = f
         .registry
         .create_alias(
@@ -300,7 +316,8 @@ pub async fn create_state_machine_alias(
                 name: req.name,
                 description: req.description,
                 routing,
-                created_ms: now_ms(),
+                created_ms: now,
+                updated_ms: now,
             },
         )
         .await?;
@@ -318,13 +335,62 @@ pub async fn describe_state_machine_alias(
     alias_arn: &str,
 ) -> Result<(Alias, Vec<(String, u32)>), FrontendError> {
     f.check(call, "states:DescribeStateMachineAlias", alias_arn)?;
-    let (machine, q) = f.name_of(alias_arn)?;
-    let Qualifier::Alias(name) = q else {
-        return Err(FrontendError::InvalidArn(alias_arn.to_string()));
-    };
+    let (machine, name) = f.alias_of(alias_arn)?;
     let alias = f.registry.alias(&machine, &name).await?;
     let routes = alias.routing.iter().map(|(n, w)| (f.config.partition.version(&machine, *n), *w)).collect();
     Ok((alias, routes))
+}
+
+/// Change an alias's description and/or routing (its routes stay on its own machine);
+/// returns when it changed (milliseconds).
+pub async fn update_state_machine_alias(
+    f: &Frontend,
+    call: &Call,
+    alias_arn: &str,
+    description: Option<String>,
+    routes: Option<Vec<pb::RoutingConfiguration>>,
+) -> Result<i64, FrontendError> {
+    f.check(call, "states:UpdateStateMachineAlias", alias_arn)?;
+    let (machine, name) = f.alias_of(alias_arn)?;
+    let routing = match routes {
+        Some(routes) => {
+            let (of, routing) = f.routing_of(&routes)?;
+            if of != machine {
+                return Err(FrontendError::Invalid("an alias routes to versions of its own state machine".into()));
+            }
+            Some(routing)
+        }
+        None => None,
+    };
+    let now = now_ms();
+    f.registry.change(&machine, MetadataChange::UpdateAlias { name, description, routing, now_ms: now }).await?;
+    f.resolver.forget(&machine);
+    Ok(now)
+}
+
+pub async fn delete_state_machine_alias(f: &Frontend, call: &Call, alias_arn: &str) -> Result<(), FrontendError> {
+    f.check(call, "states:DeleteStateMachineAlias", alias_arn)?;
+    let (machine, name) = f.alias_of(alias_arn)?;
+    f.registry.change(&machine, MetadataChange::DeleteAlias(name)).await?;
+    f.resolver.forget(&machine);
+    Ok(())
+}
+
+/// Add tags to (`Tag`) or remove them from (`Untag`) a state machine.
+pub async fn change_tags(
+    f: &Frontend,
+    call: &Call,
+    resource_arn: &str,
+    change: MetadataChange,
+) -> Result<(), FrontendError> {
+    let action = if matches!(change, MetadataChange::Untag(_)) { "states:UntagResource" } else { "states:TagResource" };
+    f.check(call, action, resource_arn)?;
+    let (machine, q) = f.name_of(resource_arn)?;
+    if q != Qualifier::Latest || !matches!(change, MetadataChange::Tag(_) | MetadataChange::Untag(_)) {
+        return Err(FrontendError::InvalidArn(resource_arn.to_string()));
+    }
+    f.registry.change(&machine, change).await?;
+    Ok(())
 }
 
 /// One page of a state machine's versions, newest first (as AWS lists them).

@@ -156,9 +156,26 @@ assert [v["stateMachineVersionArn"] for v in older["stateMachineVersions"]] == [
 aliases = sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"]
 assert [a["stateMachineAliasArn"] for a in aliases] == [alias_arn] and isinstance(aliases[0]["creationDate"], datetime), aliases
 expect_error("InvalidToken", sfn.list_state_machine_versions, stateMachineArn=arn, nextToken="not-a-token")
+# Re-route the alias to both versions, then to v2 alone, and delete it.
+split = [{"stateMachineVersionArn": v1, "weight": 30}, {"stateMachineVersionArn": v2, "weight": 70}]
+sfn.update_state_machine_alias(stateMachineAliasArn=alias_arn, description="canary", routingConfiguration=split)
+described = sfn.describe_state_machine_alias(stateMachineAliasArn=alias_arn)
+assert described["description"] == "canary" and described["routingConfiguration"] == split, described
+assert described["updateDate"] >= described["creationDate"], described
+sfn.update_state_machine_alias(stateMachineAliasArn=alias_arn, routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 100}])
+assert sfn.start_sync_execution(stateMachineArn=alias_arn, input='{"x":1}')["output"] == '{"x":1}', "v2 (ECHO) answers"
+expect_error("ResourceNotFound", sfn.update_state_machine_alias, stateMachineAliasArn=arn + ":nope", description="x")
+expect_error("ValidationException", sfn.update_state_machine_alias, stateMachineAliasArn=alias_arn, routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 99}])
+sfn.delete_state_machine_alias(stateMachineAliasArn=alias_arn)
+assert sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"] == []
+expect_error("ResourceNotFound", sfn.describe_state_machine_alias, stateMachineAliasArn=alias_arn)
 tagged = sfn.create_state_machine(name="tagged", definition=PASS, roleArn=ROLE, type="EXPRESS", tags=[{"key": "team", "value": "core"}])
 assert sfn.list_tags_for_resource(resourceArn=tagged["stateMachineArn"])["tags"] == [{"key": "team", "value": "core"}]
-print("ok publish_state_machine_version, list_state_machine_versions, create/describe/list_state_machine_alias(es), list_tags_for_resource")
+sfn.tag_resource(resourceArn=tagged["stateMachineArn"], tags=[{"key": "env", "value": "prod"}, {"key": "team", "value": "edge"}])
+sfn.untag_resource(resourceArn=tagged["stateMachineArn"], tagKeys=["env"])
+assert sfn.list_tags_for_resource(resourceArn=tagged["stateMachineArn"])["tags"] == [{"key": "team", "value": "edge"}]
+expect_error("ResourceNotFound", sfn.tag_resource, resourceArn=arn.replace(":hello", ":missing"), tags=[{"key": "a", "value": "b"}])
+print("ok versions, aliases (create, describe, list, update, delete), tags (tag, untag, list)")
 
 # Errors, each with AWS's exception name.
 missing = arn.replace(":hello", ":missing")

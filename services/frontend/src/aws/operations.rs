@@ -8,10 +8,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use expressway_proto::v1 as pb;
-use expressway_store::arn;
+use expressway_store::{arn, MetadataChange, StoreError};
 
 use super::AwsError;
-use crate::{ops, Call, Frontend};
+use crate::{ops, Call, Frontend, FrontendError};
 
 /// Run operation `op` with the request body `body`.
 pub async fn run(f: &Frontend, call: &Call, op: &str, body: &[u8]) -> Result<Value, AwsError> {
@@ -34,7 +34,11 @@ pub async fn run(f: &Frontend, call: &Call, op: &str, body: &[u8]) -> Result<Val
         "DescribeStateMachineAlias" => describe_state_machine_alias(f, call, decode(body)?).await,
         "ListStateMachineVersions" => list_state_machine_versions(f, call, decode(body)?).await,
         "ListStateMachineAliases" => list_state_machine_aliases(f, call, decode(body)?).await,
+        "UpdateStateMachineAlias" => update_state_machine_alias(f, call, decode(body)?).await,
+        "DeleteStateMachineAlias" => delete_state_machine_alias(f, call, decode(body)?).await,
         "ListTagsForResource" => list_tags_for_resource(f, call, decode(body)?).await,
+        "TagResource" => tag_resource(f, call, decode(body)?).await,
+        "UntagResource" => untag_resource(f, call, decode(body)?).await,
         other => Err(AwsError::UnknownOperation(format!("this server does not offer the operation '{other}'"))),
     }
 }
@@ -616,9 +620,78 @@ async fn describe_state_machine_alias(f: &Frontend, call: &Call, i: AliasArnInpu
         ("description", json!(alias.description)),
         ("routingConfiguration", json!(routes)),
         ("creationDate", created.clone()),
-        // Aliases are not updated in place here: last updated when created.
-        ("updateDate", created),
+        // Records from before updates were kept say nothing: created is their last change.
+        (
+            "updateDate",
+            if alias.updated_ms > 0 { seconds(Some(crate::convert::timestamp(alias.updated_ms))) } else { created },
+        ),
     ]))
+}
+
+fn routes_to_pb(routes: Vec<Route>) -> Vec<pb::RoutingConfiguration> {
+    routes
+        .into_iter()
+        .map(|r| pb::RoutingConfiguration { state_machine_version_arn: r.state_machine_version_arn, weight: r.weight })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateAliasInput {
+    state_machine_alias_arn: Option<String>,
+    description: Option<String>,
+    routing_configuration: Option<Vec<Route>>,
+}
+
+async fn update_state_machine_alias(f: &Frontend, call: &Call, i: UpdateAliasInput) -> Result<Value, AwsError> {
+    let alias_arn = required(i.state_machine_alias_arn, "stateMachineAliasArn")?;
+    let routes = i.routing_configuration.map(routes_to_pb);
+    let updated = ops::update_state_machine_alias(f, call, &alias_arn, i.description, routes).await?;
+    Ok(json!({ "updateDate": seconds(Some(crate::convert::timestamp(updated))) }))
+}
+
+async fn delete_state_machine_alias(f: &Frontend, call: &Call, i: AliasArnInput) -> Result<Value, AwsError> {
+    let alias_arn = required(i.state_machine_alias_arn, "stateMachineAliasArn")?;
+    ops::delete_state_machine_alias(f, call, &alias_arn).await?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TagInput {
+    resource_arn: Option<String>,
+    tags: Option<Vec<Tag>>,
+}
+
+async fn tag_resource(f: &Frontend, call: &Call, i: TagInput) -> Result<Value, AwsError> {
+    let arn = required(i.resource_arn, "resourceArn")?;
+    let tags = i.tags.ok_or_else(|| AwsError::missing("tags"))?.into_iter().map(|t| (t.key, t.value)).collect();
+    ops::change_tags(f, call, &arn, MetadataChange::Tag(tags)).await.map_err(resource_not_found)?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UntagInput {
+    resource_arn: Option<String>,
+    tag_keys: Option<Vec<String>>,
+}
+
+async fn untag_resource(f: &Frontend, call: &Call, i: UntagInput) -> Result<Value, AwsError> {
+    let arn = required(i.resource_arn, "resourceArn")?;
+    let keys = i.tag_keys.ok_or_else(|| AwsError::missing("tagKeys"))?;
+    ops::change_tags(f, call, &arn, MetadataChange::Untag(keys)).await.map_err(resource_not_found)?;
+    Ok(json!({}))
+}
+
+/// The tagging operations say `ResourceNotFound` of a missing state machine, as AWS does.
+fn resource_not_found(e: FrontendError) -> AwsError {
+    match e {
+        FrontendError::Store(StoreError::NotFound { what }) => {
+            AwsError::Frontend(FrontendError::Store(StoreError::NotFound { what: format!("resource {what}") }))
+        }
+        e => e.into(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -657,19 +730,12 @@ struct ResourceArnInput {
     resource_arn: Option<String>,
 }
 
-/// The tags given at creation (state machines only; tags are not changed after it here).
+/// A state machine's tags.
 async fn list_tags_for_resource(f: &Frontend, call: &Call, i: ResourceArnInput) -> Result<Value, AwsError> {
     let resource_arn = required(i.resource_arn, "resourceArn")?;
     let out = ops::describe_state_machine(f, call, pb::DescribeStateMachineRequest { state_machine_arn: resource_arn })
         .await
-        .map_err(|e| match e {
-            crate::FrontendError::Store(expressway_store::StoreError::NotFound { what }) => {
-                AwsError::Frontend(crate::FrontendError::Store(expressway_store::StoreError::NotFound {
-                    what: format!("resource {what}"),
-                }))
-            }
-            e => e.into(),
-        })?;
+        .map_err(resource_not_found)?;
     let tags: Vec<Value> = out.tags.into_iter().map(|t| json!({ "key": t.key, "value": t.value })).collect();
     Ok(json!({ "tags": tags }))
 }
