@@ -113,7 +113,7 @@ fn report(name: &str, floor_name: &str, run: &Stats, floor: &Stats) {
 
 async fn embedded(n: usize) -> anyhow::Result<()> {
     let port = expressway_testkit::free_port();
-    let _server = spawn(&["dev", "--listen", &format!("127.0.0.1:{port}")])?;
+    let _server = spawn(&["dev", "--listen", &format!("127.0.0.1:{port}"), "--http-listen", "off"])?;
     let ch = connect(port).await?;
     let arn = hello_machine(&ch).await?;
     let floor = measure(n, || echo(&ch)).await?;

@@ -67,6 +67,8 @@ pub trait Registry: Send + Sync {
     async fn version(&self, name: &str, number: u32) -> Result<Version, StoreError>;
     async fn create_alias(&self, state_machine: &str, alias: Alias) -> Result<Alias, StoreError>;
     async fn alias(&self, state_machine: &str, alias: &str) -> Result<Alias, StoreError>;
+    /// Change a state machine's tags or aliases; the record as changed.
+    async fn change(&self, name: &str, change: MetadataChange) -> Result<StateMachineRecord, StoreError>;
 }
 
 /// What `ExecutionStore::start` found.

@@ -191,6 +191,16 @@ impl Registry for MemoryRegistry {
         let rec = m.get(state_machine).ok_or_else(|| not_found(format!("state machine '{state_machine}'")))?;
         rec.aliases.iter().find(|a| a.name == alias).cloned().ok_or_else(|| not_found(format!("alias '{alias}'")))
     }
+
+    async fn change(&self, name: &str, change: MetadataChange) -> Result<StateMachineRecord, StoreError> {
+        let mut m = self.lock();
+        let rec = m.get_mut(name).ok_or_else(|| not_found(format!("state machine '{name}'")))?;
+        // Applied to a copy, so that a refused change leaves the record as it was.
+        let mut changed = rec.clone();
+        changed.apply(&change)?;
+        *rec = changed.clone();
+        Ok(changed)
+    }
 }
 
 struct Entry {
@@ -708,6 +718,7 @@ mod tests {
             description: String::new(),
             routing: vec![(v1.number, 100)],
             created_ms: 1,
+            updated_ms: 1,
         };
         r.create_alias("m", alias).await.expect("alias");
         assert_eq!(r.alias("m", "prod").await.map(|a| a.routing), Ok(vec![(1, 100)]));
@@ -717,6 +728,7 @@ mod tests {
             description: String::new(),
             routing: vec![(9, 100)],
             created_ms: 1,
+            updated_ms: 1,
         };
         assert!(matches!(r.create_alias("m", bad).await, Err(StoreError::NotFound { .. })));
         r.delete("m").await.expect("delete");

@@ -54,6 +54,27 @@ pub struct Alias {
     /// (version number, weight in percent); weights add up to 100.
     pub routing: Vec<(u32, u32)>,
     pub created_ms: i64,
+    /// When its description or routing last changed (records from before it: 0).
+    #[serde(default)]
+    pub updated_ms: i64,
+}
+
+/// A change to a state machine's metadata: its tags and aliases. Its definition and
+/// configuration change through [`StateMachineUpdate`], as a new revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetadataChange {
+    /// Add or overwrite tags.
+    Tag(BTreeMap<String, String>),
+    /// Remove tags by key (absent keys are no error).
+    Untag(Vec<String>),
+    /// Change an alias's description and/or routing (routes name existing versions).
+    UpdateAlias {
+        name: String,
+        description: Option<String>,
+        routing: Option<Vec<(u32, u32)>>,
+        now_ms: i64,
+    },
+    DeleteAlias(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,13 +129,51 @@ impl StateMachineRecord {
         Ok(v)
     }
 
-    /// Add an alias whose routes name existing versions.
-    pub fn add_alias(&mut self, alias: Alias) -> Result<Alias, crate::StoreError> {
-        for (n, _) in &alias.routing {
+    fn check_routes(&self, routing: &[(u32, u32)]) -> Result<(), crate::StoreError> {
+        for (n, _) in routing {
             if !self.versions.iter().any(|v| v.number == *n) {
                 return Err(crate::StoreError::NotFound { what: format!("version {n} of '{}'", self.name) });
             }
         }
+        Ok(())
+    }
+
+    /// Apply a metadata change.
+    pub fn apply(&mut self, change: &MetadataChange) -> Result<(), crate::StoreError> {
+        match change {
+            MetadataChange::Tag(tags) => self.tags.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone()))),
+            MetadataChange::Untag(keys) => self.tags.retain(|k, _| !keys.contains(k)),
+            MetadataChange::UpdateAlias { name, description, routing, now_ms } => {
+                if let Some(r) = routing {
+                    self.check_routes(r)?;
+                }
+                let alias = self
+                    .aliases
+                    .iter_mut()
+                    .find(|a| a.name == *name)
+                    .ok_or_else(|| crate::StoreError::NotFound { what: format!("alias '{name}'") })?;
+                if let Some(d) = description {
+                    alias.description = d.clone();
+                }
+                if let Some(r) = routing {
+                    alias.routing = r.clone();
+                }
+                alias.updated_ms = *now_ms;
+            }
+            MetadataChange::DeleteAlias(name) => {
+                let before = self.aliases.len();
+                self.aliases.retain(|a| a.name != *name);
+                if self.aliases.len() == before {
+                    return Err(crate::StoreError::NotFound { what: format!("alias '{name}'") });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Add an alias whose routes name existing versions.
+    pub fn add_alias(&mut self, alias: Alias) -> Result<Alias, crate::StoreError> {
+        self.check_routes(&alias.routing)?;
         if self.aliases.iter().any(|a| a.name == alias.name) {
             return Err(crate::StoreError::AlreadyExists { what: format!("alias '{}'", alias.name) });
         }

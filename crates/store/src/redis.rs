@@ -397,6 +397,11 @@ impl Registry for RedisRegistry {
             .find(|a| a.name == alias)
             .ok_or_else(|| StoreError::NotFound { what: format!("alias '{alias}'") })
     }
+
+    async fn change(&self, name: &str, change: MetadataChange) -> Result<StateMachineRecord, StoreError> {
+        let (rec, ()) = self.modify(name, |rec| rec.apply(&change)).await?;
+        Ok(rec)
+    }
 }
 
 /// An execution record with its outcome (when there is one) applied.

@@ -162,9 +162,43 @@ async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {
         description: String::new(),
         routing: vec![(1, 50), (2, 50)],
         created_ms: 1,
+        updated_ms: 1,
     };
     r.create_alias("alpha", alias).await.expect("alias");
     assert_eq!(r.alias("alpha", "live").await.map(|a| a.routing.len()), Ok(2));
+    // Metadata changes: aliases re-routed and deleted, tags added and removed.
+    let change = MetadataChange::UpdateAlias {
+        name: "live".into(),
+        description: None,
+        routing: Some(vec![(2, 100)]),
+        now_ms: 5,
+    };
+    let changed = r.change("alpha", change).await.expect("update alias");
+    assert_eq!(changed.aliases[0].routing, vec![(2, 100)]);
+    assert_eq!(r.alias("alpha", "live").await.map(|a| (a.routing, a.updated_ms)), Ok((vec![(2, 100)], 5)));
+    let to_missing = MetadataChange::UpdateAlias {
+        name: "live".into(),
+        description: None,
+        routing: Some(vec![(7, 100)]),
+        now_ms: 6,
+    };
+    assert!(matches!(r.change("alpha", to_missing).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(
+        r.alias("alpha", "live").await.map(|a| a.routing),
+        Ok(vec![(2, 100)]),
+        "a refused change changes nothing"
+    );
+    let tags =
+        [("team".to_string(), "core".to_string()), ("env".to_string(), "prod".to_string())].into_iter().collect();
+    r.change("alpha", MetadataChange::Tag(tags)).await.expect("tag");
+    let untagged = r.change("alpha", MetadataChange::Untag(vec!["env".into(), "absent".into()])).await.expect("untag");
+    assert_eq!(untagged.tags.into_iter().collect::<Vec<_>>(), vec![("team".to_string(), "core".to_string())]);
+    r.change("alpha", MetadataChange::DeleteAlias("live".into())).await.expect("delete alias");
+    assert!(matches!(r.alias("alpha", "live").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        r.change("alpha", MetadataChange::DeleteAlias("live".into())).await,
+        Err(StoreError::NotFound { .. })
+    ));
     r.delete("gamma").await.expect("delete");
     assert!(matches!(r.get("gamma").await, Err(StoreError::NotFound { .. })));
     assert!(matches!(r.delete("gamma").await, Err(StoreError::NotFound { .. })));

@@ -125,6 +125,8 @@ impl Default for ResultsSettings {
 pub struct Config {
     /// Where the frontend serves gRPC.
     pub listen: SocketAddr,
+    /// Where the frontend serves HTTP (the AWS JSON protocol); off unless set.
+    pub http_listen: Option<SocketAddr>,
     pub region: String,
     pub account: String,
     pub kafka: KafkaConfig,
@@ -150,6 +152,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:50051".parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 50051))),
+            http_listen: None,
             region: "us-east-1".into(),
             account: "000000000000".into(),
             kafka: KafkaConfig::default(),
@@ -176,6 +179,9 @@ pub struct ServiceArgs {
     /// gRPC listen address (frontend, results).
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// HTTP listen address (frontend: the AWS JSON protocol); off unless set.
+    #[arg(long)]
+    pub http_listen: Option<SocketAddr>,
     /// Kafka bootstrap servers, e.g. 127.0.0.1:9092.
     #[arg(long)]
     pub kafka_bootstrap_servers: Option<String>,
@@ -196,8 +202,20 @@ pub struct ServiceArgs {
 }
 
 const TOP_LEVEL: &[&str] = &[
-    "listen", "region", "account", "kafka", "redis", "worker", "frontend", "starts", "results", "triggers", "tasks",
-    "tls", "auth",
+    "listen",
+    "http_listen",
+    "region",
+    "account",
+    "kafka",
+    "redis",
+    "worker",
+    "frontend",
+    "starts",
+    "results",
+    "triggers",
+    "tasks",
+    "tls",
+    "auth",
 ];
 
 impl Config {
@@ -217,6 +235,9 @@ impl Config {
         }));
         if let Some(v) = &args.listen {
             f = f.merge(Serialized::default("listen", v));
+        }
+        if let Some(v) = &args.http_listen {
+            f = f.merge(Serialized::default("http_listen", v));
         }
         if let Some(v) = &args.kafka_bootstrap_servers {
             f = f.merge(Serialized::default("kafka.bootstrap_servers", v));
@@ -329,6 +350,13 @@ mod tests {
         assert_eq!(cfg.kafka.partitions, 4);
         assert_eq!(cfg.worker.concurrency, 3, "flags win over the file");
         assert_eq!(cfg.triggers.len(), 1);
+        assert_eq!(cfg.http_listen, None, "HTTP is off unless configured");
+        let args = ServiceArgs {
+            config: Some(file.clone()),
+            http_listen: Some("127.0.0.1:8083".parse().expect("addr")),
+            ..Default::default()
+        };
+        assert_eq!(Config::load(&args).expect("load").http_listen, Some("127.0.0.1:8083".parse().expect("addr")));
 
         std::fs::write(&file, "[kafka]\nbogus = 1\n").expect("write");
         let err =
@@ -338,12 +366,15 @@ mod tests {
         // Environment variables, nested with `__`, between the file and the flags.
         std::fs::write(&file, "[kafka]\npartitions = 4\n").expect("write");
         std::env::set_var("EXPRESSWAY_KAFKA__PARTITIONS", "6");
+        std::env::set_var("EXPRESSWAY_HTTP_LISTEN", "127.0.0.1:9083");
         std::env::set_var("EXPRESSWAY_TASKS__FUNCTIONS__CHARGE__URL", "http://127.0.0.1:1/");
         let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() });
         std::env::remove_var("EXPRESSWAY_KAFKA__PARTITIONS");
+        std::env::remove_var("EXPRESSWAY_HTTP_LISTEN");
         std::env::remove_var("EXPRESSWAY_TASKS__FUNCTIONS__CHARGE__URL");
         let cfg = cfg.expect("load");
         assert_eq!(cfg.kafka.partitions, 6);
+        assert_eq!(cfg.http_listen, Some("127.0.0.1:9083".parse().expect("addr")));
         assert_eq!(cfg.tasks.functions.get("charge").map(|f| f.url.as_str()), Some("http://127.0.0.1:1/"));
 
         std::fs::write(&file, "[worker]\nconcurrency = 0\n").expect("write");

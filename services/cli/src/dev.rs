@@ -1,5 +1,6 @@
 //! The embedded all-in-one server (`expressway dev`): the gRPC API, an in-process worker pool,
-//! the in-memory bus, stores and results stream, in one process and on one port.
+//! the in-memory bus, stores and results stream, in one process; and on a second port, the
+//! process's HTTP surface (the AWS JSON protocol, on 127.0.0.1:8083 as Step Functions Local).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,6 +30,9 @@ pub struct DevArgs {
     /// Address to serve the gRPC API on.
     #[arg(long, env = "EXPRESSWAY_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address to serve HTTP on (the AWS JSON protocol for the AWS SDKs and CLI), or `off`.
+    #[arg(long, env = "EXPRESSWAY_HTTP_LISTEN", default_value = "127.0.0.1:8083")]
+    pub http_listen: crate::http::HttpListen,
     /// Executions run at once by the in-process worker pool.
     #[arg(long, env = "EXPRESSWAY_WORKERS", default_value_t = 256)]
     pub workers: usize,
@@ -124,6 +128,10 @@ pub async fn serve(
     let queue = bus.gauge();
     let hub = Arc::new(MemoryHub::new(args.results_retained, args.max_results_bytes));
     let replies = Arc::new(LocalReplies::default());
+    let http_listener = match args.http_listen.0 {
+        Some(addr) => Some(crate::http::bind(addr, security.tls.is_some()).await?),
+        None => None,
+    };
     let shutdown = Shutdown::on(shutdown);
 
     let mut tasks = args.tasks.load()?;
@@ -169,11 +177,18 @@ pub async fn serve(
 
     let mode = "embedded mode: in-memory bus and stores";
     let drain = Duration::from_secs(args.drain_timeout_seconds);
+    let http = http_listener.map(|l| {
+        let router = expressway_frontend::http::router(frontend.clone());
+        tokio::spawn(crate::http::serve(router, l, shutdown.clone(), drain))
+    });
     let begun = shutdown.clone();
     // One process on a developer's machine: nothing routes around it, so no grace.
     let lifecycle = grpc::Lifecycle { readiness: Readiness::default(), grace: Duration::ZERO, drain };
     grpc::serve(Some(frontend), results, listener, mode, security, lifecycle, async move { begun.begun().await })
         .await?;
+    if let Some(http) = http {
+        http.await.context("the HTTP server failed")??;
+    }
     tracing::info!("gRPC server stopped; finishing accepted executions");
     let left = shutdown.left_of(drain);
     match tokio::time::timeout(left, workers).await {

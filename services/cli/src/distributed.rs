@@ -140,6 +140,10 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let hub = Arc::new(KafkaHub::new(&cfg.kafka).context("creating the results producer")?);
     let listener =
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let http_listener = match cfg.http_listen {
+        Some(addr) => Some(crate::http::bind(addr, security.tls.is_some()).await?),
+        None => None,
+    };
     let shutdown = Shutdown::on(shutdown);
     let executions = Arc::new(RedisExecutions::new(conn.clone(), &redis_cfg));
     let conn_probe = conn.clone();
@@ -164,11 +168,18 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         auth: security.auth.clone(),
     };
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
+    let http = http_listener.map(|l| {
+        let router = expressway_frontend::http::router(frontend.clone());
+        tokio::spawn(crate::http::serve(router, l, shutdown.clone(), drain))
+    });
     let lifecycle = grpc::Lifecycle { readiness: probes(&cfg, &conn_probe)?, grace: HEALTH_GRACE, drain };
     grpc::serve(Some(frontend), results, listener, "distributed frontend", security, lifecycle, async move {
         shutdown.begun().await
     })
     .await?;
+    if let Some(http) = http {
+        http.await.context("the HTTP server failed")??;
+    }
     bus.flush(Duration::from_secs(10));
     hub.flush(Duration::from_secs(10));
     Ok(())
@@ -176,6 +187,9 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
 
 /// Run a worker until `shutdown` resolves; then finish in-flight executions, commit, leave.
 pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    if let Some(addr) = cfg.http_listen {
+        tracing::warn!(%addr, "http_listen is served by `expressway frontend` only; a worker ignores it");
+    }
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
     topics(&cfg).await?;
@@ -229,6 +243,9 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
 /// Run a results service until `shutdown` resolves: ingest the results topic into Redis and
 /// serve the Results API.
 pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    if let Some(addr) = cfg.http_listen {
+        tracing::warn!(%addr, "http_listen is served by `expressway frontend` only; the results service ignores it");
+    }
     let security = grpc::Security::load(&cfg.tls, &cfg.auth)?;
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;

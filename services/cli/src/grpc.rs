@@ -116,11 +116,16 @@ pub async fn serve(
             follow(serving).await;
         }
     });
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(expressway_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building the reflection service")?;
+    // Reflection in both versions: v1, and v1alpha for the tools that only speak it
+    // (grpcurl before 1.9, Postman, evans).
+    let reflection_builder = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(expressway_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection = reflection_builder().build_v1().context("building the reflection service")?;
+    let reflection_v1alpha =
+        reflection_builder().build_v1alpha().context("building the reflection service (v1alpha)")?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, mode, tls = security.tls.is_some(), auth = security.auth.is_some(), "expressway is serving gRPC");
     // Answers go out at once: with Nagle's algorithm a reply written in pieces waits for the
@@ -152,6 +157,7 @@ pub async fn serve(
     let server = builder
         .add_service(health)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_optional_service(frontend.clone().map(|f| StateMachinesServer::with_interceptor(f, check())))
         .add_optional_service(frontend.map(|f| ExecutionsServer::with_interceptor(f, check())))
         .add_service(ResultsServer::with_interceptor(results, check()))

@@ -13,6 +13,7 @@ pub mod dev;
 pub mod distributed;
 pub mod grpc;
 pub mod health;
+pub mod http;
 pub mod shutdown;
 
 use std::path::{Path, PathBuf};

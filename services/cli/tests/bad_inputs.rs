@@ -31,7 +31,7 @@ impl Dev {
     async fn start(extra: &[&str]) -> Dev {
         let port = expressway_testkit::free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_expressway"))
-            .args(["dev", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--http-listen", "off"])
             .args(extra)
             .env("EXPRESSWAY_WORKERS", "8")
             .env("EXPRESSWAY_LOG", "warn")

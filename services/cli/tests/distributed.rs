@@ -309,3 +309,61 @@ async fn the_kafka_example_runs_from_a_record_on_its_topic_and_publishes_its_sum
     let value: serde_json::Value = serde_json::from_slice(&record.1.expect("a value")).expect("the summary is JSON");
     assert_eq!(value, expected);
 }
+
+/// One AWS JSON protocol call over raw HTTP/1.1: the status and the JSON answer.
+fn aws_call(port: u16, op: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    let body = body.to_string();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/x-amz-json-1.0\r\n\
+         X-Amz-Target: AWSStepFunctions.{op}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let json = resp.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok());
+    (status, json.unwrap_or_default())
+}
+
+/// `expressway frontend --http-listen` serves the AWS JSON protocol over the distributed
+/// stores: a synchronous start's outcome comes back through reply routing, as on gRPC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frontend_with_http_listen_serves_the_aws_protocol() {
+    let _serial = serial().await;
+    let c = Cluster::new("aws");
+    let (port, http) = (free_port(), free_port());
+    let args = ["--listen", &format!("127.0.0.1:{port}"), "--http-listen", &format!("127.0.0.1:{http}")];
+    let _frontend = c.service("frontend", &args, "frontend.log");
+    let _worker = c.service("worker", &["--concurrency", "8"], "w1.log");
+    let _ = channel(port).await; // the frontend is up
+    let answers = tokio::task::spawn_blocking(move || {
+        let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}}"#;
+        let (status, created) =
+            aws_call(http, "CreateStateMachine", &serde_json::json!({"name": "aws", "definition": definition}));
+        assert_eq!(status, 200, "{created}");
+        let arn = created["stateMachineArn"].clone();
+        let sync = aws_call(http, "StartSyncExecution", &serde_json::json!({"stateMachineArn": arn, "input": "{}"}));
+        let described =
+            aws_call(http, "DescribeExecution", &serde_json::json!({"executionArn": sync.1["executionArn"]}));
+        let missing = aws_call(
+            http,
+            "DescribeStateMachine",
+            &serde_json::json!({"stateMachineArn": format!("{}x", arn.as_str().unwrap_or(""))}),
+        );
+        (sync, described, missing)
+    })
+    .await
+    .expect("the calls");
+    let ((status, sync), (_, described), (missing_status, missing)) = answers;
+    assert_eq!(
+        (status, sync["status"].as_str(), sync["output"].as_str()),
+        (200, Some("SUCCEEDED"), Some(r#"{"ok":true}"#)),
+        "{sync}"
+    );
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    assert_eq!((missing_status, missing["__type"].as_str()), (400, Some("StateMachineDoesNotExist")), "{missing}");
+}

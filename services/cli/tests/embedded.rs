@@ -26,6 +26,7 @@ struct Server {
 fn args(workers: usize, queue: usize) -> DevArgs {
     DevArgs {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        http_listen: expressway_cli::http::HttpListen(None),
         workers,
         queue_capacity: queue,
         max_queue_bytes: 256 << 20,
@@ -276,6 +277,30 @@ async fn manage_run_describe_and_subscribe() {
         ["expressway.v1.StateMachines", "expressway.v1.Executions", "expressway.v1.Results", "grpc.health.v1.Health"]
     {
         assert!(names.contains(&svc.to_string()), "{svc} missing from {names:?}");
+    }
+    // The same through reflection v1alpha, which grpcurl 1.8, Postman and evans ask.
+    use tonic_reflection::pb::v1alpha as alpha;
+    let mut reflection = alpha::server_reflection_client::ServerReflectionClient::new(ch.clone());
+    let req = alpha::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(alpha::server_reflection_request::MessageRequest::ListServices(String::new())),
+    };
+    let mut resp =
+        reflection.server_reflection_info(tokio_stream::iter(vec![req])).await.expect("reflection").into_inner();
+    let msg = resp.message().await.expect("ok").expect("a response");
+    let Some(alpha::server_reflection_response::MessageResponse::ListServicesResponse(list)) = msg.message_response
+    else {
+        panic!("unexpected v1alpha reflection response");
+    };
+    let alpha_names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for svc in [
+        "expressway.v1.StateMachines",
+        "expressway.v1.Executions",
+        "expressway.v1.Results",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ] {
+        assert!(alpha_names.contains(&svc.to_string()), "{svc} missing from {alpha_names:?}");
     }
 
     drop(stream);

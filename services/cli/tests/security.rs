@@ -18,6 +18,7 @@ const JWT_SECRET: &[u8] = b"a-shared-secret-of-32-bytes-long!";
 fn args(certs: &Certs, client_ca: bool, auth: Option<std::path::PathBuf>) -> DevArgs {
     DevArgs {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        http_listen: expressway_cli::http::HttpListen(None),
         workers: 4,
         queue_capacity: 100,
         max_queue_bytes: 256 << 20,

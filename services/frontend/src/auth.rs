@@ -227,14 +227,8 @@ impl Auth {
 /// Allow the call, or PERMISSION_DENIED naming what was asked. Off (`auth` is `None`), every
 /// call is allowed.
 pub fn authorize<T>(auth: &Option<Arc<Auth>>, req: &Request<T>, action: &str, resource: &str) -> Result<(), Status> {
-    let Some(auth) = auth else { return Ok(()) };
-    let principal =
-        req.extensions().get::<Principal>().ok_or_else(|| Status::unauthenticated("the call was not authenticated"))?;
-    if auth.allows(principal, action, resource) {
-        Ok(())
-    } else {
-        Err(Status::permission_denied(format!("'{}' is not allowed to perform {action} on {resource}", principal.0)))
-    }
+    let call = crate::Call { principal: req.extensions().get::<Principal>().cloned(), ..Default::default() };
+    Ok(crate::ops::authorize(auth.as_deref(), &call, action, resource)?)
 }
 
 #[cfg(test)]

@@ -31,6 +31,12 @@ pub enum FrontendError {
     Deadline(String),
     #[error("executions started by nested-execution tasks may nest at most {limit} deep")]
     TooDeep { limit: u32 },
+    #[error("invalid pagination token '{0}'")]
+    InvalidToken(String),
+    #[error("the call was not authenticated")]
+    Unauthenticated,
+    #[error("'{principal}' is not allowed to perform {action} on {resource}")]
+    Denied { principal: String, action: String, resource: String },
 }
 
 impl FrontendError {
@@ -39,7 +45,8 @@ impl FrontendError {
             FrontendError::Definition(_)
             | FrontendError::InvalidArn(_)
             | FrontendError::InvalidName(_)
-            | FrontendError::Invalid(_) => Code::InvalidArgument,
+            | FrontendError::Invalid(_)
+            | FrontendError::InvalidToken(_) => Code::InvalidArgument,
             FrontendError::Start(StartError::Store(e)) => FrontendError::Store(e.clone()).code(),
             FrontendError::Start(_) => Code::InvalidArgument,
             FrontendError::Store(StoreError::NotFound { .. }) => Code::NotFound,
@@ -53,6 +60,8 @@ impl FrontendError {
             FrontendError::ReplyLost(_) => Code::Internal,
             FrontendError::Deadline(_) => Code::DeadlineExceeded,
             FrontendError::TooDeep { .. } => Code::FailedPrecondition,
+            FrontendError::Unauthenticated => Code::Unauthenticated,
+            FrontendError::Denied { .. } => Code::PermissionDenied,
         }
     }
 

@@ -1,34 +1,35 @@
 //! The gRPC frontend: the public API (`expressway.v1`) over the registry, the execution store,
 //! the execution bus, the results stream and reply routing.
 //!
-//! Layout: [`Frontend`] holds the parts and implements `StateMachines` and `Executions`;
+//! Layout: [`Frontend`] holds the parts; [`ops`] implements each operation once, and two
+//! encodings call it: the gRPC services `StateMachines` and `Executions` (here) and the AWS
+//! JSON protocol ([`aws`], served by the process's HTTP router, [`http`]);
 //! [`auth`] says who calls and what they may do;
 //! [`results::ResultsApi`] implements `Results` (served by frontends and by the results
 //! service); [`error`] maps every failure to a precise gRPC status; [`convert`] translates
 //! between API messages and store records.
 
 pub mod auth;
+pub mod aws;
 pub mod convert;
 pub mod error;
+pub mod http;
+pub mod ops;
 pub mod results;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use expressway_asl::{MachineType, StateMachine};
-use expressway_bus::{ExecutionBus, ReplyRouter, ResultMessage, ResultsHub, StartCommand, Stops};
+use expressway_bus::{ExecutionBus, ReplyRouter, ResultsHub, StartCommand, Stops};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Partition, Qualifier};
 use expressway_store::starter::{self, Resolver, StartPolicy, StartRequest};
-use expressway_store::{
-    now_ms, Alias, ExecutionRecord, ExecutionStatus, ExecutionStore, Finished, MachineKind, NewStateMachine, Registry,
-    Revision, StateMachineUpdate,
-};
+use expressway_store::{now_ms, ExecutionRecord, ExecutionStatus, ExecutionStore, MachineKind, Registry, Revision};
 use tonic::{Request, Response, Status};
 
-use convert::{kind_from_pb, kind_to_pb, logging_from_pb, logging_to_pb, status_to_pb, timestamp};
 pub use error::FrontendError;
+pub use ops::Call;
 pub use results::ResultsApi;
 
 /// Frontend settings.
@@ -96,10 +97,25 @@ fn caller_deadline<T>(req: &Request<T>) -> Option<Duration> {
     })
 }
 
+/// What a gRPC call says about itself: its principal, nesting depth and deadline.
+fn call_of<T>(req: &Request<T>) -> Call {
+    Call {
+        principal: req.extensions().get::<auth::Principal>().cloned(),
+        // A start from a nested-execution task says how deep it is.
+        depth: req
+            .metadata()
+            .get(NESTING_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0),
+        deadline: caller_deadline(req),
+    }
+}
+
 /// Forgets a synchronous caller's reply slot when its call ends, however it ends.
-struct ReplyGuard<'a> {
-    replies: &'a dyn ReplyRouter,
-    execution_arn: String,
+pub(crate) struct ReplyGuard<'a> {
+    pub(crate) replies: &'a dyn ReplyRouter,
+    pub(crate) execution_arn: String,
 }
 
 impl Drop for ReplyGuard<'_> {
@@ -140,21 +156,16 @@ impl Frontend {
         Ok(starter::resolve(&*self.registry, state_machine_arn).await?)
     }
 
-    /// Validate, record and queue an execution. Returns the record and whether it is new.
+    /// Validate, record and queue an execution started `depth` deep by nested-execution
+    /// tasks. Returns the record and whether it is new.
     async fn start(
         &self,
-        request: &Request<pb::StartExecutionRequest>,
+        req: &pb::StartExecutionRequest,
+        depth: u32,
         reply_to: Option<String>,
     ) -> Result<(ExecutionRecord, bool), FrontendError> {
-        let req = request.get_ref();
-        // A start from a nested-execution task says how deep it is; each level holds a worker
-        // slot while it waits (a synchronous call), so a chain that calls itself must end.
-        let depth = request
-            .metadata()
-            .get(NESTING_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u32>().ok())
-            .unwrap_or(0);
+        // Each level holds a worker slot while it waits (a synchronous call), so a chain that
+        // calls itself must end.
         if depth > self.config.max_nesting_depth {
             return Err(FrontendError::TooDeep { limit: self.config.max_nesting_depth });
         }
@@ -242,276 +253,72 @@ impl Frontend {
     }
 }
 
+// The gRPC encoding: each method learns who calls from the request and runs the operation.
+
 #[tonic::async_trait]
 impl pb::state_machines_server::StateMachines for Frontend {
     async fn create_state_machine(
         &self,
         request: Request<pb::CreateStateMachineRequest>,
     ) -> Result<Response<pb::CreateStateMachineResponse>, Status> {
-        auth::authorize(
-            &self.auth,
-            &request,
-            "states:CreateStateMachine",
-            &self.config.partition.state_machine(&request.get_ref().name),
-        )?;
-        let req = request.into_inner();
-        if !arn::valid_name(&req.name) {
-            return Err(FrontendError::InvalidName(req.name).into());
-        }
-        let kind = kind_from_pb(req.r#type);
-        Self::validate_definition(&req.definition, kind)?;
-        let now = now_ms();
-        let rec = self
-            .registry
-            .create(NewStateMachine {
-                arn: self.config.partition.state_machine(&req.name),
-                name: req.name.clone(),
-                definition: req.definition,
-                kind,
-                logging: logging_from_pb(req.logging_configuration.as_ref()),
-                tracing: req.tracing_configuration.is_some_and(|t| t.enabled),
-                tags: req.tags.into_iter().map(|t| (t.key, t.value)).collect::<BTreeMap<_, _>>(),
-                now_ms: now,
-            })
-            .await
-            .map_err(FrontendError::from)?;
-        self.resolver.forget(&rec.name);
-        let version_arn = if req.publish {
-            self.registry
-                .publish_version(&rec.name, None, &req.version_description)
-                .await
-                .map_err(FrontendError::from)?
-                .arn
-        } else {
-            String::new()
-        };
-        Ok(Response::new(pb::CreateStateMachineResponse {
-            state_machine_arn: rec.arn,
-            creation_date: Some(timestamp(rec.created_ms)),
-            state_machine_version_arn: version_arn,
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::create_state_machine(self, &call, request.into_inner()).await?))
     }
 
     async fn update_state_machine(
         &self,
         request: Request<pb::UpdateStateMachineRequest>,
     ) -> Result<Response<pb::UpdateStateMachineResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:UpdateStateMachine", &request.get_ref().state_machine_arn)?;
-        let req = request.into_inner();
-        let (name, q) = self.name_of(&req.state_machine_arn)?;
-        if q != Qualifier::Latest {
-            return Err(FrontendError::InvalidArn(req.state_machine_arn).into());
-        }
-        let current = self.registry.get(&name).await.map_err(FrontendError::from)?;
-        if let Some(d) = &req.definition {
-            Self::validate_definition(d, current.current.kind)?;
-        }
-        let rec = self
-            .registry
-            .update(
-                &name,
-                StateMachineUpdate {
-                    definition: req.definition,
-                    logging: req.logging_configuration.as_ref().map(|l| logging_from_pb(Some(l))),
-                    tracing: req.tracing_configuration.map(|t| t.enabled),
-                    now_ms: now_ms(),
-                },
-            )
-            .await
-            .map_err(FrontendError::from)?;
-        self.resolver.forget(&name);
-        let version_arn = if req.publish {
-            self.registry.publish_version(&name, None, &req.version_description).await.map_err(FrontendError::from)?.arn
-        } else {
-            String::new()
-        };
-        Ok(Response::new(pb::UpdateStateMachineResponse {
-            update_date: Some(timestamp(rec.updated_ms)),
-            revision_id: rec.current.revision_id,
-            state_machine_version_arn: version_arn,
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::update_state_machine(self, &call, request.into_inner()).await?))
     }
 
     async fn describe_state_machine(
         &self,
         request: Request<pb::DescribeStateMachineRequest>,
     ) -> Result<Response<pb::DescribeStateMachineResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:DescribeStateMachine", &request.get_ref().state_machine_arn)?;
-        let req = request.into_inner();
-        let (name, q) = self.name_of(&req.state_machine_arn)?;
-        let rec = self.registry.get(&name).await.map_err(FrontendError::from)?;
-        let (revision, description, created) = match q {
-            Qualifier::Latest => (rec.current.clone(), String::new(), rec.created_ms),
-            Qualifier::Version(n) => {
-                let v = self.registry.version(&name, n).await.map_err(FrontendError::from)?;
-                let r = self.registry.revision(&v.revision_id).await.map_err(FrontendError::from)?;
-                (r, v.description, v.created_ms)
-            }
-            Qualifier::Alias(_) => (self.resolve(&req.state_machine_arn).await?, String::new(), rec.created_ms),
-        };
-        Ok(Response::new(pb::DescribeStateMachineResponse {
-            state_machine_arn: req.state_machine_arn,
-            name: rec.name,
-            status: "ACTIVE".into(),
-            definition: revision.definition,
-            r#type: kind_to_pb(revision.kind) as i32,
-            creation_date: Some(timestamp(created)),
-            logging_configuration: Some(logging_to_pb(&revision.logging)),
-            tracing_configuration: Some(pb::TracingConfiguration { enabled: revision.tracing }),
-            revision_id: revision.revision_id,
-            description,
-            tags: rec.tags.into_iter().map(|(key, value)| pb::Tag { key, value }).collect(),
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::describe_state_machine(self, &call, request.into_inner()).await?))
     }
 
     async fn list_state_machines(
         &self,
         request: Request<pb::ListStateMachinesRequest>,
     ) -> Result<Response<pb::ListStateMachinesResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:ListStateMachines", "*")?;
-        let req = request.into_inner();
-        let limit = match req.max_results {
-            0 => 100,
-            n if (1..=1000).contains(&n) => n as usize,
-            n => return Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}")).into()),
-        };
-        let after = (!req.next_token.is_empty()).then_some(req.next_token.as_str());
-        let mut page = self.registry.list(after, limit + 1).await.map_err(FrontendError::from)?;
-        let next_token = if page.len() > limit {
-            page.truncate(limit);
-            page.last().map(|r| r.name.clone()).unwrap_or_default()
-        } else {
-            String::new()
-        };
-        Ok(Response::new(pb::ListStateMachinesResponse {
-            state_machines: page
-                .into_iter()
-                .map(|r| pb::StateMachineListItem {
-                    state_machine_arn: r.arn,
-                    name: r.name,
-                    r#type: kind_to_pb(r.current.kind) as i32,
-                    creation_date: Some(timestamp(r.created_ms)),
-                })
-                .collect(),
-            next_token,
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::list_state_machines(self, &call, request.into_inner()).await?))
     }
 
     async fn delete_state_machine(
         &self,
         request: Request<pb::DeleteStateMachineRequest>,
     ) -> Result<Response<pb::DeleteStateMachineResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:DeleteStateMachine", &request.get_ref().state_machine_arn)?;
-        let (name, _) = self.name_of(&request.get_ref().state_machine_arn)?;
-        self.registry.delete(&name).await.map_err(FrontendError::from)?;
-        self.resolver.forget(&name);
-        Ok(Response::new(pb::DeleteStateMachineResponse {}))
+        let call = call_of(&request);
+        Ok(Response::new(ops::delete_state_machine(self, &call, request.into_inner()).await?))
     }
 
     async fn publish_state_machine_version(
         &self,
         request: Request<pb::PublishStateMachineVersionRequest>,
     ) -> Result<Response<pb::PublishStateMachineVersionResponse>, Status> {
-        auth::authorize(
-            &self.auth,
-            &request,
-            "states:PublishStateMachineVersion",
-            &request.get_ref().state_machine_arn,
-        )?;
-        let req = request.into_inner();
-        let (name, _) = self.name_of(&req.state_machine_arn)?;
-        let expect = (!req.revision_id.is_empty()).then_some(req.revision_id.as_str());
-        let v = self.registry.publish_version(&name, expect, &req.description).await.map_err(FrontendError::from)?;
-        self.resolver.forget(&name);
-        Ok(Response::new(pb::PublishStateMachineVersionResponse {
-            creation_date: Some(timestamp(v.created_ms)),
-            state_machine_version_arn: v.arn,
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::publish_state_machine_version(self, &call, request.into_inner()).await?))
     }
 
     async fn create_state_machine_alias(
         &self,
         request: Request<pb::CreateStateMachineAliasRequest>,
     ) -> Result<Response<pb::CreateStateMachineAliasResponse>, Status> {
-        auth::authorize(
-            &self.auth,
-            &request,
-            "states:CreateStateMachineAlias",
-            request.get_ref().routing_configuration.first().map_or("*", |r| r.state_machine_version_arn.as_str()),
-        )?;
-        let req = request.into_inner();
-        if !arn::valid_name(&req.name) || req.name.parse::<u32>().is_ok() {
-            return Err(FrontendError::InvalidName(req.name).into());
-        }
-        let mut routing = Vec::new();
-        let mut machine: Option<String> = None;
-        for r in &req.routing_configuration {
-            let (name, q) = self.name_of(&r.state_machine_version_arn)?;
-            let Qualifier::Version(n) = q else {
-                return Err(FrontendError::InvalidArn(r.state_machine_version_arn.clone()).into());
-            };
-            if machine.as_ref().is_some_and(|m| *m != name) {
-                return Err(FrontendError::Invalid(
-                    "all routes of an alias must name versions of one state machine".into(),
-                )
-                .into());
-            }
-            machine = Some(name);
-            routing.push((n, r.weight));
-        }
-        let total: u32 = routing.iter().map(|(_, w)| *w).sum();
-        if routing.is_empty() || routing.len() > 2 || total != 100 {
-            return Err(FrontendError::Invalid(
-                "an alias routes to one or two versions whose weights add up to 100".into(),
-            )
-            .into());
-        }
-        let machine = machine.unwrap_or_default();
-        let now = now_ms();
-        let alias = self
-            .registry
-            .create_alias(
-                &machine,
-                Alias {
-                    arn: self.config.partition.alias(&machine, &req.name),
-                    name: req.name,
-                    description: req.description,
-                    routing,
-                    created_ms: now,
-                },
-            )
-            .await
-            .map_err(FrontendError::from)?;
-        self.resolver.forget(&machine);
-        Ok(Response::new(pb::CreateStateMachineAliasResponse {
-            state_machine_alias_arn: alias.arn,
-            creation_date: Some(timestamp(alias.created_ms)),
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::create_state_machine_alias(self, &call, request.into_inner()).await?))
     }
 
     async fn validate_state_machine_definition(
         &self,
         request: Request<pb::ValidateStateMachineDefinitionRequest>,
     ) -> Result<Response<pb::ValidateStateMachineDefinitionResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:ValidateStateMachineDefinition", "*")?;
-        let req = request.into_inner();
-        let kind = kind_from_pb(req.r#type);
-        let diagnostics = match StateMachine::from_json_with(&req.definition, Self::machine_type(kind)) {
-            Ok(_) => Vec::new(),
-            Err(e) => e.diagnostics(),
-        };
-        Ok(Response::new(pb::ValidateStateMachineDefinitionResponse {
-            result: if diagnostics.is_empty() { "OK" } else { "FAIL" }.into(),
-            diagnostics: diagnostics
-                .into_iter()
-                .map(|d| pb::Diagnostic {
-                    severity: "ERROR".into(),
-                    code: d.code.into(),
-                    message: d.message,
-                    location: d.location,
-                })
-                .collect(),
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::validate_state_machine_definition(self, &call, request.into_inner()).await?))
     }
 }
 
@@ -521,144 +328,31 @@ impl pb::executions_server::Executions for Frontend {
         &self,
         request: Request<pb::StartExecutionRequest>,
     ) -> Result<Response<pb::StartExecutionResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:StartExecution", &request.get_ref().state_machine_arn)?;
-        let (record, _) = self.start(&request, None).await?;
-        Ok(Response::new(pb::StartExecutionResponse {
-            execution_arn: record.execution_arn,
-            start_date: Some(timestamp(record.start_ms)),
-        }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::start_execution(self, &call, request.into_inner()).await?))
     }
 
     async fn start_sync_execution(
         &self,
         request: Request<pb::StartExecutionRequest>,
     ) -> Result<Response<pb::StartSyncExecutionResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:StartSyncExecution", &request.get_ref().state_machine_arn)?;
-        // The execution's own time limit ends it as TIMED_OUT (the interpreter enforces it);
-        // a shorter caller deadline only ends this call, and the execution keeps running.
-        let own_limit = self.config.sync_timeout + Duration::from_secs(5);
-        // Answer a little before the caller's deadline so it gets DEADLINE_EXCEEDED from us
-        // rather than a transport-level cancellation.
-        let caller = caller_deadline(&request)
-            .filter(|d| *d < own_limit)
-            .map(|d| d.saturating_sub(Duration::from_millis(20).min(d / 10)));
-        let limit = caller.unwrap_or(own_limit);
-        let routed = self.replies.routes_replies();
-        let reply_to = routed.then(|| self.replies.address());
-        let (record, new) = self.start(&request, reply_to).await?;
-        // A repeated start follows the store: the first caller waits for the routed reply.
-        let rx = (new && routed).then(|| self.replies.expect(&record.execution_arn));
-        let _guard = ReplyGuard { replies: &*self.replies, execution_arn: record.execution_arn.clone() };
-        // The worker may have finished before `expect`: it records the outcome before it
-        // replies, so checking the store after registering cannot miss it.
-        let rx = match rx {
-            Some(rx) => {
-                let r = self.executions.get(&record.execution_arn).await.map_err(FrontendError::from)?;
-                if r.status == ExecutionStatus::Running {
-                    Some(rx)
-                } else {
-                    None
-                }
-            }
-            None => None,
-        };
-        let outcome = self.wait_for_outcome(&record, rx, limit).await?;
-        let resp = match outcome {
-            Some(o) => pb::StartSyncExecutionResponse {
-                execution_arn: o.execution_arn,
-                state_machine_arn: o.state_machine_arn,
-                name: o.execution_name,
-                start_date: Some(timestamp(o.start_ms)),
-                stop_date: Some(timestamp(o.stop_ms)),
-                status: status_to_pb(o.status) as i32,
-                error: o.error.unwrap_or_default(),
-                cause: o.cause.unwrap_or_default(),
-                input: record.input.clone(),
-                output: o.output.unwrap_or_default(),
-                billing_details: Some(pb::BillingDetails {
-                    billed_memory_used_in_mb: 64,
-                    // AWS bills Express in 100 ms increments, rounded up.
-                    billed_duration_in_milliseconds: ((o.stop_ms - o.start_ms).max(0) as u64).div_ceil(100).max(1)
-                        * 100,
-                }),
-            },
-            None if caller.is_some() => return Err(FrontendError::Deadline(record.execution_arn.clone()).into()),
-            None => {
-                // Past the time limit: the execution ends as TIMED_OUT for this caller.
-                let stop = now_ms();
-                let cause = "the synchronous execution did not finish within its time limit".to_string();
-                let _ = self
-                    .executions
-                    .finish(
-                        &record.execution_arn,
-                        Finished {
-                            status: ExecutionStatus::TimedOut,
-                            output: None,
-                            error: Some("States.Timeout".into()),
-                            cause: Some(cause.clone()),
-                            stop_ms: stop,
-                        },
-                    )
-                    .await;
-                pb::StartSyncExecutionResponse {
-                    execution_arn: record.execution_arn.clone(),
-                    state_machine_arn: record.state_machine_arn.clone(),
-                    name: record.name.clone(),
-                    start_date: Some(timestamp(record.start_ms)),
-                    stop_date: Some(timestamp(stop)),
-                    status: pb::ExecutionStatus::TimedOut as i32,
-                    error: "States.Timeout".into(),
-                    cause,
-                    input: record.input.clone(),
-                    output: String::new(),
-                    billing_details: None,
-                }
-            }
-        };
-        Ok(Response::new(resp))
+        let call = call_of(&request);
+        Ok(Response::new(ops::start_sync_execution(self, &call, request.into_inner()).await?))
     }
 
     async fn describe_execution(
         &self,
         request: Request<pb::DescribeExecutionRequest>,
     ) -> Result<Response<pb::DescribeExecutionResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:DescribeExecution", &request.get_ref().execution_arn)?;
-        let r = self.executions.get(&request.get_ref().execution_arn).await.map_err(FrontendError::from)?;
-        Ok(Response::new(convert::describe(r)))
+        let call = call_of(&request);
+        Ok(Response::new(ops::describe_execution(self, &call, request.into_inner()).await?))
     }
 
     async fn stop_execution(
         &self,
         request: Request<pb::StopExecutionRequest>,
     ) -> Result<Response<pb::StopExecutionResponse>, Status> {
-        auth::authorize(&self.auth, &request, "states:StopExecution", &request.get_ref().execution_arn)?;
-        let req = request.into_inner();
-        let stop = now_ms();
-        let first = self
-            .executions
-            .finish(
-                &req.execution_arn,
-                Finished {
-                    status: ExecutionStatus::Aborted,
-                    output: None,
-                    error: (!req.error.is_empty()).then_some(req.error),
-                    cause: (!req.cause.is_empty()).then_some(req.cause),
-                    stop_ms: stop,
-                },
-            )
-            .await
-            .map_err(FrontendError::from)?;
-        if first {
-            if let Err(e) = self.stops.send(&req.execution_arn).await {
-                tracing::warn!(execution_arn = %req.execution_arn, error = %e, "the stop is recorded but its run was not told; it ends on its own, its outcome discarded");
-            }
-            let r = self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
-            let outcome = convert::outcome_of(&r);
-            if self.hub.publish(ResultMessage::Outcome(outcome.clone())).durable().await.is_err() {
-                tracing::warn!(execution_arn = %req.execution_arn, "the stop is recorded but its outcome did not reach the results stream");
-            }
-            let _ = self.replies.reply(&self.replies.address(), outcome).await;
-        }
-        Ok(Response::new(pb::StopExecutionResponse { stop_date: Some(timestamp(stop)) }))
+        let call = call_of(&request);
+        Ok(Response::new(ops::stop_execution(self, &call, request.into_inner()).await?))
     }
 }

@@ -74,26 +74,12 @@ impl pb::results_server::Results for ResultsApi {
         &self,
         request: Request<pb::GetExecutionHistoryRequest>,
     ) -> Result<Response<pb::GetExecutionHistoryResponse>, Status> {
-        crate::auth::authorize(&self.auth, &request, "states:GetExecutionHistory", &request.get_ref().execution_arn)?;
-        let req = request.into_inner();
-        self.executions.get(&req.execution_arn).await.map_err(FrontendError::from)?;
-        let mut events = self.executions.history(&req.execution_arn).await.map_err(FrontendError::from)?;
-        if req.reverse_order {
-            events.reverse();
-        }
-        let limit = match req.max_results {
-            0 => 1000,
-            n if (1..=1000).contains(&n) => n as usize,
-            n => return Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}")).into()),
+        let call = crate::Call {
+            principal: request.extensions().get::<crate::auth::Principal>().cloned(),
+            ..Default::default()
         };
-        let start: usize = if req.next_token.is_empty() {
-            0
-        } else {
-            req.next_token.parse().map_err(|_| FrontendError::Invalid("invalid next_token".into()))?
-        };
-        let page: Vec<_> = events.iter().skip(start).take(limit).map(convert::history_event).collect();
-        let next_token =
-            if start + page.len() < events.len() { (start + page.len()).to_string() } else { String::new() };
-        Ok(Response::new(pb::GetExecutionHistoryResponse { events: page, next_token }))
+        let history =
+            crate::ops::get_execution_history(self.auth.as_deref(), &*self.executions, &call, request.into_inner());
+        Ok(Response::new(history.await?))
     }
 }

@@ -1,0 +1,337 @@
+//! The AWS JSON protocol on `expressway dev --http-listen`, driven by the real clients,
+//! unmodified: boto3 (tests/aws/boto3_suite.py: every operation and each error's exception
+//! name) and the AWS CLI; plus what no SDK sends (unknown operations, malformed bodies, a
+//! `sync-` Host header, a full queue), checked over raw HTTP. python3 with boto3 and the
+//! `aws` command must be on PATH (.ci/run installs them); without them the test fails.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+/// What the SDKs send with dummy credentials.
+const SIGV4: &str =
+    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/states/aws4_request, SignedHeaders=host, Signature=00";
+
+/// An `expressway dev` process serving HTTP through `api`, killed on drop.
+struct Dev {
+    child: Child,
+    api: Api,
+}
+
+/// The HTTP listener on `port`, called over raw HTTP/1.1.
+struct Api {
+    port: u16,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Dev {
+    fn start(extra: &[&str]) -> Dev {
+        let grpc = expressway_testkit::free_port();
+        let http = expressway_testkit::free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
+            .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{http}")])
+            .args(["--region", "us-east-1", "--account", "000000000000"])
+            .args(extra)
+            .env("EXPRESSWAY_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start expressway dev");
+        let dev = Dev { child, api: Api { port: http } };
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", http)).is_ok() {
+                return dev;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("expressway dev did not serve HTTP on {http}");
+    }
+
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.api.port)
+    }
+}
+
+impl Api {
+    /// One raw HTTP/1.1 request; the status and the body as JSON (`null` if it is not JSON).
+    fn raw(&self, method: &str, host: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+        let mut req =
+            format!("{method} / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        // A server may answer and close before reading a body it refuses: what it said counts.
+        let _ = s.write_all(req.as_bytes());
+        let mut resp = Vec::new();
+        let _ = s.read_to_end(&mut resp);
+        let resp = String::from_utf8_lossy(&resp);
+        let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = resp.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    }
+
+    /// An AWS JSON call as an SDK makes it (dummy SigV4 header included).
+    fn call(&self, op: &str, body: &Value) -> (u16, Value) {
+        self.call_as(op, body, Some(SIGV4))
+    }
+
+    /// An AWS JSON call with this `Authorization` header, or none.
+    fn call_as(&self, op: &str, body: &Value, authorization: Option<&str>) -> (u16, Value) {
+        let target = format!("AWSStepFunctions.{op}");
+        let mut headers = vec![("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", target.as_str())];
+        headers.extend(authorization.map(|a| ("Authorization", a)));
+        self.raw("POST", &format!("127.0.0.1:{}", self.port), &headers, &body.to_string())
+    }
+}
+
+fn need(program: &str, args: &[&str], what: &str) -> Output {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{what} is needed by this test (.ci/run installs it): cannot run `{program}`: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} is needed by this test (.ci/run installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn boto3_drives_every_operation_and_error() {
+    need("python3", &["-c", "import boto3"], "python3 with boto3");
+    let dev = Dev::start(&[]);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws/boto3_suite.py");
+    let out = Command::new("python3").arg(script).arg(dev.endpoint()).output().expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("boto3 suite passed"),
+        "the boto3 suite failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn aws(dev: &Dev, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let out = Command::new("aws")
+        .args(["stepfunctions"])
+        .args(args)
+        .args(["--endpoint-url", &dev.endpoint(), "--output", "json"])
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run aws");
+    assert!(out.status.success(), "aws {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+#[test]
+fn aws_cli_creates_starts_and_describes() {
+    need("aws", &["--version"], "the AWS CLI");
+    let dev = Dev::start(&[]);
+    let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"doubled.$":"States.MathAdd($.n, $.n)"},"End":true}}}"#;
+    let created = aws(
+        &dev,
+        &[
+            "create-state-machine",
+            "--name",
+            "cli",
+            "--definition",
+            definition,
+            "--role-arn",
+            "arn:aws:iam::000000000000:role/unused",
+            "--type",
+            "EXPRESS",
+        ],
+        &[],
+    );
+    let arn = created["stateMachineArn"].as_str().expect("stateMachineArn").to_string();
+    assert_eq!(arn, "arn:aws:states:us-east-1:000000000000:stateMachine:cli");
+    // The CLI sends StartSyncExecution to sync-<host> unless told not to.
+    let no_prefix = [("AWS_DISABLE_HOST_PREFIX_INJECTION", "true")];
+    let sync = aws(&dev, &["start-sync-execution", "--state-machine-arn", &arn, "--input", r#"{"n": 21}"#], &no_prefix);
+    assert_eq!(sync["status"], "SUCCEEDED", "{sync}");
+    assert_eq!(
+        serde_json::from_str::<Value>(sync["output"].as_str().expect("output")).expect("json"),
+        json!({"doubled": 42})
+    );
+    let described =
+        aws(&dev, &["describe-execution", "--execution-arn", sync["executionArn"].as_str().expect("arn")], &[]);
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    let machine = aws(&dev, &["describe-state-machine", "--state-machine-arn", &arn], &[]);
+    assert_eq!(machine["type"], "EXPRESS");
+    assert_eq!(machine["definition"], definition);
+}
+
+#[test]
+fn requests_no_sdk_sends_get_aws_shaped_answers() {
+    let dev = Dev::start(&[]);
+    let json_ct = ("Content-Type", "application/x-amz-json-1.0");
+    let host = format!("127.0.0.1:{}", dev.api.port);
+
+    let (status, body) = dev.api.call("FlyToTheMoon", &json!({}));
+    assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
+    let (status, body) = dev.api.raw("POST", &host, &[json_ct, ("X-Amz-Target", "Nope.CreateStateMachine")], "{}");
+    assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
+    let (status, body) = dev.api.raw("POST", &host, &[json_ct], "{}");
+    assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
+    let (status, body) = dev.api.raw("GET", &host, &[], "");
+    assert_eq!((status, body["__type"].as_str()), (400, Some("UnknownOperationException")), "{body}");
+
+    let target = [json_ct, ("X-Amz-Target", "AWSStepFunctions.DescribeStateMachine")];
+    for bad in ["{", "[]", r#"{"stateMachineArn": 7}"#] {
+        let (status, body) = dev.api.raw("POST", &host, &target, bad);
+        assert_eq!((status, body["__type"].as_str()), (400, Some("SerializationException")), "{bad}: {body}");
+    }
+    let (status, body) = dev.api.call("DescribeStateMachine", &json!({}));
+    assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("'stateMachineArn'")), "{body}");
+    let (status, body) = dev.api.call("ListStateMachines", &json!({"maxResults": 5000}));
+    assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
+    let (status, body) = dev.api.call("CreateStateMachine", &json!({"name": "t", "definition": "{}", "type": "FAST"}));
+    assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
+
+    // A definition over AWS's 1 MiB is refused as AWS refuses it; a body beyond what any
+    // valid request needs is refused before it is read whole.
+    let big = format!(
+        r#"{{"StartAt":"P","States":{{"P":{{"Type":"Pass","Comment":"{}","End":true}}}}}}"#,
+        "x".repeat(1 << 20)
+    );
+    let (status, body) = dev.api.call("CreateStateMachine", &json!({"name": "big", "definition": big}));
+    assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidDefinition")), "{body}");
+    let (status, body) =
+        dev.api.call("CreateStateMachine", &json!({"name": "huge", "definition": "x".repeat(5 << 20)}));
+    assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
+
+    // StartSyncExecution as the SDKs send it by default: to sync-<host>, on the same listener.
+    let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let (status, created) = dev.api.call("CreateStateMachine", &json!({"name": "m", "definition": definition}));
+    assert_eq!(status, 200, "{created}");
+    assert!(created["creationDate"].is_f64(), "timestamps are epoch seconds: {created}");
+    let sync_host = format!("sync-localhost:{}", dev.api.port);
+    let headers = [json_ct, ("X-Amz-Target", "AWSStepFunctions.StartSyncExecution")];
+    let input = json!({"stateMachineArn": created["stateMachineArn"], "input": "{\"k\":1}"}).to_string();
+    let (status, sync) = dev.api.raw("POST", &sync_host, &headers, &input);
+    assert_eq!(
+        (status, sync["status"].as_str(), sync["output"].as_str()),
+        (200, Some("SUCCEEDED"), Some("{\"k\":1}")),
+        "{sync}"
+    );
+}
+
+#[test]
+fn a_full_queue_answers_throttling() {
+    let dev = Dev::start(&["--workers", "1", "--queue-capacity", "1"]);
+    let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#;
+    let (status, created) = dev.api.call("CreateStateMachine", &json!({"name": "slow", "definition": wait}));
+    assert_eq!(status, 200, "{created}");
+    let start = json!({"stateMachineArn": created["stateMachineArn"]});
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        let (status, body) = dev.api.call("StartExecution", &start);
+        answers.push((status, body["__type"].as_str().map(str::to_string)));
+    }
+    assert!(answers.iter().any(|(s, _)| *s == 200), "{answers:?}");
+    assert!(answers.contains(&(400, Some("ThrottlingException".into()))), "{answers:?}");
+}
+
+/// The HTTP listener drains with the process: a call in flight when shutdown begins gets its
+/// answer, then the server returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_calls_in_flight_finish_when_the_process_drains() {
+    use clap::Parser as _;
+    let http = expressway_testkit::free_port();
+    let cli = expressway_cli::Cli::parse_from([
+        "expressway",
+        "dev",
+        "--http-listen",
+        &format!("127.0.0.1:{http}"),
+        "--drain-timeout-seconds",
+        "10",
+    ]);
+    let expressway_cli::Command::Dev(args) = cli.command else { panic!("dev") };
+    let grpc = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(expressway_cli::dev::serve(args, grpc, async {
+        let _ = stopped.await;
+    }));
+    // Up once it accepts connections; a server that stopped says why.
+    for attempt in 0.. {
+        if server.is_finished() {
+            panic!("the server stopped: {:?}", server.await);
+        }
+        if tokio::net::TcpStream::connect(("127.0.0.1", http)).await.is_ok() {
+            break;
+        }
+        assert!(attempt < 400, "the HTTP listener did not come up");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let dev = tokio::task::spawn_blocking(move || {
+        let api = Api { port: http };
+        let wait = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":1,"End":true}}}"#;
+        let (status, created) = api.call("CreateStateMachine", &json!({"name": "w", "definition": wait}));
+        assert_eq!(status, 200, "{created}");
+        api.call("StartSyncExecution", &json!({"stateMachineArn": created["stateMachineArn"]}))
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    stop.send(()).expect("the server waits");
+    let (status, sync) = dev.await.expect("the call");
+    assert_eq!((status, sync["status"].as_str()), (200, Some("SUCCEEDED")), "{sync}");
+    tokio::time::timeout(Duration::from_secs(15), server)
+        .await
+        .expect("the server drains in time")
+        .expect("server task")
+        .expect("server result");
+    assert!(TcpStream::connect(("127.0.0.1", http)).is_err(), "the HTTP listener is closed");
+}
+
+/// With `[auth]` on, the AWS protocol authenticates bearer tokens as gRPC does and applies the
+/// same policies; SigV4 signatures, which it does not verify, are refused.
+#[test]
+fn with_auth_on_calls_need_a_bearer_token_and_a_policy() {
+    let dir = std::env::temp_dir().join(format!("xw-aws-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("tokens.toml"), "[[tokens]]\nprincipal = \"ci\"\ntoken = \"ci-token\"\n").expect("tokens");
+    let auth = dir.join("auth.toml");
+    std::fs::write(
+        &auth,
+        format!(
+            "tokens_file = \"{}\"\n[[policies]]\nprincipal = \"ci\"\nactions = [\"states:CreateStateMachine\", \"states:Describe*\"]\n",
+            dir.join("tokens.toml").display()
+        ),
+    )
+    .expect("auth");
+    let dev = Dev::start(&["--auth-config", &auth.display().to_string()]);
+    let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let create = json!({"name": "guarded", "definition": definition});
+    for authorization in [Some(SIGV4), None, Some("Bearer not-a-token")] {
+        let (status, body) = dev.api.call_as("CreateStateMachine", &create, authorization);
+        assert_eq!((status, body["__type"].as_str()), (400, Some("UnrecognizedClientException")), "{body}");
+    }
+    let (status, created) = dev.api.call_as("CreateStateMachine", &create, Some("Bearer ci-token"));
+    assert_eq!(status, 200, "{created}");
+    let arn = created["stateMachineArn"].clone();
+    let (status, described) =
+        dev.api.call_as("DescribeStateMachine", &json!({"stateMachineArn": arn}), Some("Bearer ci-token"));
+    assert_eq!((status, described["name"].as_str()), (200, Some("guarded")), "{described}");
+    let (status, denied) = dev.api.call_as("StartExecution", &json!({"stateMachineArn": arn}), Some("Bearer ci-token"));
+    assert_eq!((status, denied["__type"].as_str()), (400, Some("AccessDeniedException")), "{denied}");
+    assert!(denied["message"].as_str().is_some_and(|m| m.contains("states:StartExecution")), "{denied}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

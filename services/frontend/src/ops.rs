@@ -1,0 +1,615 @@
+//! The operations of the API, once, whatever the encoding: the gRPC services (`expressway.v1`)
+//! and the AWS JSON protocol ([`crate::aws`]) decode their requests into these messages, learn
+//! who calls from their transport ([`Call`]), and encode what comes back, errors included
+//! ([`FrontendError`]). Each operation authorizes itself here, so no encoding can skip it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use expressway_asl::StateMachine;
+use expressway_bus::{OutcomeMessage, ResultMessage};
+use expressway_proto::v1 as pb;
+use expressway_store::arn::{self, Qualifier};
+use expressway_store::{
+    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, MetadataChange, NewStateMachine, Revision,
+    StateMachineUpdate, Version,
+};
+
+use crate::auth::{Auth, Principal};
+use crate::convert::{self, kind_from_pb, kind_to_pb, logging_from_pb, logging_to_pb, status_to_pb, timestamp};
+use crate::{Frontend, FrontendError, ReplyGuard};
+
+/// What an encoding learns about a call from its transport.
+#[derive(Debug, Clone, Default)]
+pub struct Call {
+    /// Who calls, when authentication is on.
+    pub principal: Option<Principal>,
+    /// How deep a start from a nested-execution task is (0: a start from outside).
+    pub depth: u32,
+    /// What is left of the caller's own deadline, if it sent one.
+    pub deadline: Option<Duration>,
+}
+
+/// Allow the call, or say why not. Off (`auth` is `None`), every call is allowed.
+pub fn authorize(auth: Option<&Auth>, call: &Call, action: &str, resource: &str) -> Result<(), FrontendError> {
+    let Some(auth) = auth else { return Ok(()) };
+    let principal = call.principal.as_ref().ok_or(FrontendError::Unauthenticated)?;
+    if auth.allows(principal, action, resource) {
+        Ok(())
+    } else {
+        Err(FrontendError::Denied { principal: principal.0.clone(), action: action.into(), resource: resource.into() })
+    }
+}
+
+fn page_size(max_results: i32, default: usize) -> Result<usize, FrontendError> {
+    match max_results {
+        0 => Ok(default),
+        n if (1..=1000).contains(&n) => Ok(n as usize),
+        n => Err(FrontendError::Invalid(format!("max_results must be between 1 and 1000, got {n}"))),
+    }
+}
+
+/// One page of `items`, from the index that `next_token` holds; and the next page's token,
+/// empty after the last page.
+fn page_of<T>(
+    items: Vec<T>,
+    max_results: i32,
+    default: usize,
+    next_token: &str,
+) -> Result<(Vec<T>, String), FrontendError> {
+    let limit = page_size(max_results, default)?;
+    let start: usize = if next_token.is_empty() {
+        0
+    } else {
+        next_token.parse().map_err(|_| FrontendError::InvalidToken(next_token.to_string()))?
+    };
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
+    let next = if start + page.len() < total { (start + page.len()).to_string() } else { String::new() };
+    Ok((page, next))
+}
+
+impl Frontend {
+    /// An alias's routes: the state machine whose versions they name, and (version, weight)
+    /// pairs; one or two versions of one machine whose weights add up to 100.
+    fn routing_of(&self, routes: &[pb::RoutingConfiguration]) -> Result<(String, Vec<(u32, u32)>), FrontendError> {
+        let mut routing = Vec::new();
+        let mut machine: Option<String> = None;
+        for r in routes {
+            let (name, q) = self.name_of(&r.state_machine_version_arn)?;
+            let Qualifier::Version(n) = q else {
+                return Err(FrontendError::InvalidArn(r.state_machine_version_arn.clone()));
+            };
+            if machine.as_ref().is_some_and(|m| *m != name) {
+                return Err(FrontendError::Invalid(
+                    "all routes of an alias must name versions of one state machine".into(),
+                ));
+            }
+            machine = Some(name);
+            routing.push((n, r.weight));
+        }
+        let total: u32 = routing.iter().map(|(_, w)| *w).sum();
+        if routing.is_empty() || routing.len() > 2 || total != 100 {
+            return Err(FrontendError::Invalid(
+                "an alias routes to one or two versions whose weights add up to 100".into(),
+            ));
+        }
+        Ok((machine.unwrap_or_default(), routing))
+    }
+
+    /// The state machine and alias an alias ARN names.
+    fn alias_of(&self, alias_arn: &str) -> Result<(String, String), FrontendError> {
+        match self.name_of(alias_arn)? {
+            (machine, Qualifier::Alias(name)) => Ok((machine, name)),
+            _ => Err(FrontendError::InvalidArn(alias_arn.to_string())),
+        }
+    }
+
+    fn check(&self, call: &Call, action: &str, resource: &str) -> Result<(), FrontendError> {
+        authorize(self.auth.as_deref(), call, action, resource)
+    }
+}
+
+pub async fn create_state_machine(
+    f: &Frontend,
+    call: &Call,
+    req: pb::CreateStateMachineRequest,
+) -> Result<pb::CreateStateMachineResponse, FrontendError> {
+    f.check(call, "states:CreateStateMachine", &f.config.partition.state_machine(&req.name))?;
+    if !arn::valid_name(&req.name) {
+        return Err(FrontendError::InvalidName(req.name));
+    }
+    let kind = kind_from_pb(req.r#type);
+    Frontend::validate_definition(&req.definition, kind)?;
+    let rec = f
+        .registry
+        .create(NewStateMachine {
+            arn: f.config.partition.state_machine(&req.name),
+            name: req.name.clone(),
+            definition: req.definition,
+            kind,
+            logging: logging_from_pb(req.logging_configuration.as_ref()),
+            tracing: req.tracing_configuration.is_some_and(|t| t.enabled),
+            tags: req.tags.into_iter().map(|t| (t.key, t.value)).collect::<BTreeMap<_, _>>(),
+            now_ms: now_ms(),
+        })
+        .await?;
+    f.resolver.forget(&rec.name);
+    let version_arn = if req.publish {
+        f.registry.publish_version(&rec.name, None, &req.version_description).await?.arn
+    } else {
+        String::new()
+    };
+    Ok(pb::CreateStateMachineResponse {
+        state_machine_arn: rec.arn,
+        creation_date: Some(timestamp(rec.created_ms)),
+        state_machine_version_arn: version_arn,
+    })
+}
+
+pub async fn update_state_machine(
+    f: &Frontend,
+    call: &Call,
+    req: pb::UpdateStateMachineRequest,
+) -> Result<pb::UpdateStateMachineResponse, FrontendError> {
+    f.check(call, "states:UpdateStateMachine", &req.state_machine_arn)?;
+    let (name, q) = f.name_of(&req.state_machine_arn)?;
+    if q != Qualifier::Latest {
+        return Err(FrontendError::InvalidArn(req.state_machine_arn));
+    }
+    let current = f.registry.get(&name).await?;
+    if let Some(d) = &req.definition {
+        Frontend::validate_definition(d, current.current.kind)?;
+    }
+    let rec = f
+        .registry
+        .update(
+            &name,
+            StateMachineUpdate {
+                definition: req.definition,
+                logging: req.logging_configuration.as_ref().map(|l| logging_from_pb(Some(l))),
+                tracing: req.tracing_configuration.map(|t| t.enabled),
+                now_ms: now_ms(),
+            },
+        )
+        .await?;
+    f.resolver.forget(&name);
+    let version_arn = if req.publish {
+        f.registry.publish_version(&name, None, &req.version_description).await?.arn
+    } else {
+        String::new()
+    };
+    Ok(pb::UpdateStateMachineResponse {
+        update_date: Some(timestamp(rec.updated_ms)),
+        revision_id: rec.current.revision_id,
+        state_machine_version_arn: version_arn,
+    })
+}
+
+pub async fn describe_state_machine(
+    f: &Frontend,
+    call: &Call,
+    req: pb::DescribeStateMachineRequest,
+) -> Result<pb::DescribeStateMachineResponse, FrontendError> {
+    f.check(call, "states:DescribeStateMachine", &req.state_machine_arn)?;
+    let (name, q) = f.name_of(&req.state_machine_arn)?;
+    let rec = f.registry.get(&name).await?;
+    let (revision, description, created) = match q {
+        Qualifier::Latest => (rec.current.clone(), String::new(), rec.created_ms),
+        Qualifier::Version(n) => {
+            let v = f.registry.version(&name, n).await?;
+            let r = f.registry.revision(&v.revision_id).await?;
+            (r, v.description, v.created_ms)
+        }
+        Qualifier::Alias(_) => (f.resolve(&req.state_machine_arn).await?, String::new(), rec.created_ms),
+    };
+    Ok(pb::DescribeStateMachineResponse {
+        state_machine_arn: req.state_machine_arn,
+        name: rec.name,
+        status: "ACTIVE".into(),
+        definition: revision.definition,
+        r#type: kind_to_pb(revision.kind) as i32,
+        creation_date: Some(timestamp(created)),
+        logging_configuration: Some(logging_to_pb(&revision.logging)),
+        tracing_configuration: Some(pb::TracingConfiguration { enabled: revision.tracing }),
+        revision_id: revision.revision_id,
+        description,
+        tags: rec.tags.into_iter().map(|(key, value)| pb::Tag { key, value }).collect(),
+    })
+}
+
+/// The state machine revision an execution runs, the ARN it was started on, and when the
+/// state machine last changed (milliseconds; the execution's start once it is deleted).
+pub async fn state_machine_for_execution(
+    f: &Frontend,
+    call: &Call,
+    execution_arn: &str,
+) -> Result<(String, Revision, i64), FrontendError> {
+    f.check(call, "states:DescribeStateMachineForExecution", execution_arn)?;
+    let r = f.executions.get(execution_arn).await?;
+    let revision = f.registry.revision(&r.revision_id).await?;
+    let updated = match f.name_of(&r.state_machine_arn) {
+        Ok((name, _)) => f.registry.get(&name).await.map_or(r.start_ms, |m| m.updated_ms),
+        Err(_) => r.start_ms,
+    };
+    Ok((r.state_machine_arn, revision, updated))
+}
+
+pub async fn list_state_machines(
+    f: &Frontend,
+    call: &Call,
+    req: pb::ListStateMachinesRequest,
+) -> Result<pb::ListStateMachinesResponse, FrontendError> {
+    f.check(call, "states:ListStateMachines", "*")?;
+    let limit = page_size(req.max_results, 100)?;
+    let after = (!req.next_token.is_empty()).then_some(req.next_token.as_str());
+    let mut page = f.registry.list(after, limit + 1).await?;
+    let next_token = if page.len() > limit {
+        page.truncate(limit);
+        page.last().map(|r| r.name.clone()).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(pb::ListStateMachinesResponse {
+        state_machines: page
+            .into_iter()
+            .map(|r| pb::StateMachineListItem {
+                state_machine_arn: r.arn,
+                name: r.name,
+                r#type: kind_to_pb(r.current.kind) as i32,
+                creation_date: Some(timestamp(r.created_ms)),
+            })
+            .collect(),
+        next_token,
+    })
+}
+
+pub async fn delete_state_machine(
+    f: &Frontend,
+    call: &Call,
+    req: pb::DeleteStateMachineRequest,
+) -> Result<pb::DeleteStateMachineResponse, FrontendError> {
+    f.check(call, "states:DeleteStateMachine", &req.state_machine_arn)?;
+    let (name, _) = f.name_of(&req.state_machine_arn)?;
+    f.registry.delete(&name).await?;
+    f.resolver.forget(&name);
+    Ok(pb::DeleteStateMachineResponse {})
+}
+
+pub async fn publish_state_machine_version(
+    f: &Frontend,
+    call: &Call,
+    req: pb::PublishStateMachineVersionRequest,
+) -> Result<pb::PublishStateMachineVersionResponse, FrontendError> {
+    f.check(call, "states:PublishStateMachineVersion", &req.state_machine_arn)?;
+    let (name, _) = f.name_of(&req.state_machine_arn)?;
+    let expect = (!req.revision_id.is_empty()).then_some(req.revision_id.as_str());
+    let v = f.registry.publish_version(&name, expect, &req.description).await?;
+    f.resolver.forget(&name);
+    Ok(pb::PublishStateMachineVersionResponse {
+        creation_date: Some(timestamp(v.created_ms)),
+        state_machine_version_arn: v.arn,
+    })
+}
+
+pub async fn create_state_machine_alias(
+    f: &Frontend,
+    call: &Call,
+    req: pb::CreateStateMachineAliasRequest,
+) -> Result<pb::CreateStateMachineAliasResponse, FrontendError> {
+    f.check(
+        call,
+        "states:CreateStateMachineAlias",
+        req.routing_configuration.first().map_or("*", |r| r.state_machine_version_arn.as_str()),
+    )?;
+    if !arn::valid_name(&req.name) || req.name.parse::<u32>().is_ok() {
+        return Err(FrontendError::InvalidName(req.name));
+    }
+    let (machine, routing) = f.routing_of(&req.routing_configuration)?;
+    let now = now_ms();
+    let alias = f
+        .registry
+        .create_alias(
+            &machine,
+            Alias {
+                arn: f.config.partition.alias(&machine, &req.name),
+                name: req.name,
+                description: req.description,
+                routing,
+                created_ms: now,
+                updated_ms: now,
+            },
+        )
+        .await?;
+    f.resolver.forget(&machine);
+    Ok(pb::CreateStateMachineAliasResponse {
+        state_machine_alias_arn: alias.arn,
+        creation_date: Some(timestamp(alias.created_ms)),
+    })
+}
+
+/// An alias, by its ARN, with the ARN of each version it routes to.
+pub async fn describe_state_machine_alias(
+    f: &Frontend,
+    call: &Call,
+    alias_arn: &str,
+) -> Result<(Alias, Vec<(String, u32)>), FrontendError> {
+    f.check(call, "states:DescribeStateMachineAlias", alias_arn)?;
+    let (machine, name) = f.alias_of(alias_arn)?;
+    let alias = f.registry.alias(&machine, &name).await?;
+    let routes = alias.routing.iter().map(|(n, w)| (f.config.partition.version(&machine, *n), *w)).collect();
+    Ok((alias, routes))
+}
+
+/// Change an alias's description and/or routing (its routes stay on its own machine);
+/// returns when it changed (milliseconds).
+pub async fn update_state_machine_alias(
+    f: &Frontend,
+    call: &Call,
+    alias_arn: &str,
+    description: Option<String>,
+    routes: Option<Vec<pb::RoutingConfiguration>>,
+) -> Result<i64, FrontendError> {
+    f.check(call, "states:UpdateStateMachineAlias", alias_arn)?;
+    let (machine, name) = f.alias_of(alias_arn)?;
+    let routing = match routes {
+        Some(routes) => {
+            let (of, routing) = f.routing_of(&routes)?;
+            if of != machine {
+                return Err(FrontendError::Invalid("an alias routes to versions of its own state machine".into()));
+            }
+            Some(routing)
+        }
+        None => None,
+    };
+    let now = now_ms();
+    f.registry.change(&machine, MetadataChange::UpdateAlias { name, description, routing, now_ms: now }).await?;
+    f.resolver.forget(&machine);
+    Ok(now)
+}
+
+pub async fn delete_state_machine_alias(f: &Frontend, call: &Call, alias_arn: &str) -> Result<(), FrontendError> {
+    f.check(call, "states:DeleteStateMachineAlias", alias_arn)?;
+    let (machine, name) = f.alias_of(alias_arn)?;
+    f.registry.change(&machine, MetadataChange::DeleteAlias(name)).await?;
+    f.resolver.forget(&machine);
+    Ok(())
+}
+
+/// Add tags to (`Tag`) or remove them from (`Untag`) a state machine.
+pub async fn change_tags(
+    f: &Frontend,
+    call: &Call,
+    resource_arn: &str,
+    change: MetadataChange,
+) -> Result<(), FrontendError> {
+    let action = if matches!(change, MetadataChange::Untag(_)) { "states:UntagResource" } else { "states:TagResource" };
+    f.check(call, action, resource_arn)?;
+    let (machine, q) = f.name_of(resource_arn)?;
+    if q != Qualifier::Latest || !matches!(change, MetadataChange::Tag(_) | MetadataChange::Untag(_)) {
+        return Err(FrontendError::InvalidArn(resource_arn.to_string()));
+    }
+    f.registry.change(&machine, change).await?;
+    Ok(())
+}
+
+/// One page of a state machine's versions, newest first (as AWS lists them).
+pub async fn list_state_machine_versions(
+    f: &Frontend,
+    call: &Call,
+    state_machine_arn: &str,
+    max_results: i32,
+    next_token: &str,
+) -> Result<(Vec<Version>, String), FrontendError> {
+    f.check(call, "states:ListStateMachineVersions", state_machine_arn)?;
+    let (name, q) = f.name_of(state_machine_arn)?;
+    if q != Qualifier::Latest {
+        return Err(FrontendError::InvalidArn(state_machine_arn.to_string()));
+    }
+    let mut versions = f.registry.get(&name).await?.versions;
+    versions.reverse();
+    page_of(versions, max_results, 100, next_token)
+}
+
+/// One page of a state machine's aliases, in the order they were created.
+pub async fn list_state_machine_aliases(
+    f: &Frontend,
+    call: &Call,
+    state_machine_arn: &str,
+    max_results: i32,
+    next_token: &str,
+) -> Result<(Vec<Alias>, String), FrontendError> {
+    f.check(call, "states:ListStateMachineAliases", state_machine_arn)?;
+    let (name, q) = f.name_of(state_machine_arn)?;
+    if q != Qualifier::Latest {
+        return Err(FrontendError::InvalidArn(state_machine_arn.to_string()));
+    }
+    page_of(f.registry.get(&name).await?.aliases, max_results, 100, next_token)
+}
+
+pub async fn validate_state_machine_definition(
+    f: &Frontend,
+    call: &Call,
+    req: pb::ValidateStateMachineDefinitionRequest,
+) -> Result<pb::ValidateStateMachineDefinitionResponse, FrontendError> {
+    f.check(call, "states:ValidateStateMachineDefinition", "*")?;
+    let kind = kind_from_pb(req.r#type);
+    let diagnostics = match StateMachine::from_json_with(&req.definition, Frontend::machine_type(kind)) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.diagnostics(),
+    };
+    Ok(pb::ValidateStateMachineDefinitionResponse {
+        result: if diagnostics.is_empty() { "OK" } else { "FAIL" }.into(),
+        diagnostics: diagnostics
+            .into_iter()
+            .map(|d| pb::Diagnostic {
+                severity: "ERROR".into(),
+                code: d.code.into(),
+                message: d.message,
+                location: d.location,
+            })
+            .collect(),
+    })
+}
+
+pub async fn start_execution(
+    f: &Frontend,
+    call: &Call,
+    req: pb::StartExecutionRequest,
+) -> Result<pb::StartExecutionResponse, FrontendError> {
+    f.check(call, "states:StartExecution", &req.state_machine_arn)?;
+    let (record, _) = f.start(&req, call.depth, None).await?;
+    Ok(pb::StartExecutionResponse { execution_arn: record.execution_arn, start_date: Some(timestamp(record.start_ms)) })
+}
+
+pub async fn start_sync_execution(
+    f: &Frontend,
+    call: &Call,
+    req: pb::StartExecutionRequest,
+) -> Result<pb::StartSyncExecutionResponse, FrontendError> {
+    f.check(call, "states:StartSyncExecution", &req.state_machine_arn)?;
+    // The execution's own time limit ends it as TIMED_OUT (the interpreter enforces it);
+    // a shorter caller deadline only ends this call, and the execution keeps running.
+    let own_limit = f.config.sync_timeout + Duration::from_secs(5);
+    // Answer a little before the caller's deadline so it gets DEADLINE_EXCEEDED from us
+    // rather than a transport-level cancellation.
+    let caller =
+        call.deadline.filter(|d| *d < own_limit).map(|d| d.saturating_sub(Duration::from_millis(20).min(d / 10)));
+    let limit = caller.unwrap_or(own_limit);
+    let routed = f.replies.routes_replies();
+    let reply_to = routed.then(|| f.replies.address());
+    let (record, new) = f.start(&req, call.depth, reply_to).await?;
+    // A repeated start follows the store: the first caller waits for the routed reply.
+    let rx = (new && routed).then(|| f.replies.expect(&record.execution_arn));
+    let _guard = ReplyGuard { replies: &*f.replies, execution_arn: record.execution_arn.clone() };
+    // The worker may have finished before `expect`: it records the outcome before it
+    // replies, so checking the store after registering cannot miss it.
+    let rx = match rx {
+        Some(rx) => {
+            let r = f.executions.get(&record.execution_arn).await?;
+            if r.status == ExecutionStatus::Running {
+                Some(rx)
+            } else {
+                None
+            }
+        }
+        None => None,
+    };
+    let outcome = f.wait_for_outcome(&record, rx, limit).await?;
+    Ok(match outcome {
+        Some(o) => sync_response(o, record.input.clone()),
+        None if caller.is_some() => return Err(FrontendError::Deadline(record.execution_arn.clone())),
+        None => {
+            // Past the time limit: the execution ends as TIMED_OUT for this caller.
+            let stop = now_ms();
+            let cause = "the synchronous execution did not finish within its time limit".to_string();
+            let _ = f
+                .executions
+                .finish(
+                    &record.execution_arn,
+                    Finished {
+                        status: ExecutionStatus::TimedOut,
+                        output: None,
+                        error: Some("States.Timeout".into()),
+                        cause: Some(cause.clone()),
+                        stop_ms: stop,
+                    },
+                )
+                .await;
+            pb::StartSyncExecutionResponse {
+                execution_arn: record.execution_arn.clone(),
+                state_machine_arn: record.state_machine_arn.clone(),
+                name: record.name.clone(),
+                start_date: Some(timestamp(record.start_ms)),
+                stop_date: Some(timestamp(stop)),
+                status: pb::ExecutionStatus::TimedOut as i32,
+                error: "States.Timeout".into(),
+                cause,
+                input: record.input.clone(),
+                output: String::new(),
+                billing_details: None,
+            }
+        }
+    })
+}
+
+fn sync_response(o: OutcomeMessage, input: String) -> pb::StartSyncExecutionResponse {
+    pb::StartSyncExecutionResponse {
+        execution_arn: o.execution_arn,
+        state_machine_arn: o.state_machine_arn,
+        name: o.execution_name,
+        start_date: Some(timestamp(o.start_ms)),
+        stop_date: Some(timestamp(o.stop_ms)),
+        status: status_to_pb(o.status) as i32,
+        error: o.error.unwrap_or_default(),
+        cause: o.cause.unwrap_or_default(),
+        input,
+        output: o.output.unwrap_or_default(),
+        billing_details: Some(pb::BillingDetails {
+            billed_memory_used_in_mb: 64,
+            // AWS bills Express in 100 ms increments, rounded up.
+            billed_duration_in_milliseconds: ((o.stop_ms - o.start_ms).max(0) as u64).div_ceil(100).max(1) * 100,
+        }),
+    }
+}
+
+pub async fn describe_execution(
+    f: &Frontend,
+    call: &Call,
+    req: pb::DescribeExecutionRequest,
+) -> Result<pb::DescribeExecutionResponse, FrontendError> {
+    f.check(call, "states:DescribeExecution", &req.execution_arn)?;
+    Ok(convert::describe(f.executions.get(&req.execution_arn).await?))
+}
+
+pub async fn stop_execution(
+    f: &Frontend,
+    call: &Call,
+    req: pb::StopExecutionRequest,
+) -> Result<pb::StopExecutionResponse, FrontendError> {
+    f.check(call, "states:StopExecution", &req.execution_arn)?;
+    let stop = now_ms();
+    let first = f
+        .executions
+        .finish(
+            &req.execution_arn,
+            Finished {
+                status: ExecutionStatus::Aborted,
+                output: None,
+                error: (!req.error.is_empty()).then_some(req.error),
+                cause: (!req.cause.is_empty()).then_some(req.cause),
+                stop_ms: stop,
+            },
+        )
+        .await?;
+    if first {
+        if let Err(e) = f.stops.send(&req.execution_arn).await {
+            tracing::warn!(execution_arn = %req.execution_arn, error = %e, "the stop is recorded but its run was not told; it ends on its own, its outcome discarded");
+        }
+        let r = f.executions.get(&req.execution_arn).await?;
+        let outcome = convert::outcome_of(&r);
+        if f.hub.publish(ResultMessage::Outcome(outcome.clone())).durable().await.is_err() {
+            tracing::warn!(execution_arn = %req.execution_arn, "the stop is recorded but its outcome did not reach the results stream");
+        }
+        let _ = f.replies.reply(&f.replies.address(), outcome).await;
+    }
+    Ok(pb::StopExecutionResponse { stop_date: Some(timestamp(stop)) })
+}
+
+/// One page of an execution's history. `next_token` is the index of the page's first event.
+pub async fn get_execution_history(
+    auth: Option<&Auth>,
+    executions: &dyn ExecutionStore,
+    call: &Call,
+    req: pb::GetExecutionHistoryRequest,
+) -> Result<pb::GetExecutionHistoryResponse, FrontendError> {
+    authorize(auth, call, "states:GetExecutionHistory", &req.execution_arn)?;
+    executions.get(&req.execution_arn).await?;
+    let mut events = executions.history(&req.execution_arn).await?;
+    if req.reverse_order {
+        events.reverse();
+    }
+    let (events, next_token) = page_of(events, req.max_results, 1000, &req.next_token)?;
+    let page = events.iter().map(convert::history_event).collect();
+    Ok(pb::GetExecutionHistoryResponse { events: page, next_token })
+}
