@@ -177,13 +177,14 @@ pub async fn serve(
 
     let mode = "embedded mode: in-memory bus and stores";
     let drain = Duration::from_secs(args.drain_timeout_seconds);
+    let readiness = Readiness::default();
     let http = http_listener.map(|l| {
-        let router = expressway_frontend::http::router(frontend.clone());
-        tokio::spawn(crate::http::serve(router, l, shutdown.clone(), drain))
+        let router = expressway_frontend::http::router(frontend.clone()).merge(crate::http::ops(readiness.clone()));
+        tokio::spawn(crate::http::serve(router, l, shutdown.clone(), Duration::ZERO, drain))
     });
     let begun = shutdown.clone();
     // One process on a developer's machine: nothing routes around it, so no grace.
-    let lifecycle = grpc::Lifecycle { readiness: Readiness::default(), grace: Duration::ZERO, drain };
+    let lifecycle = grpc::Lifecycle { readiness, grace: Duration::ZERO, drain };
     grpc::serve(Some(frontend), results, listener, mode, security, lifecycle, async move { begun.begun().await })
         .await?;
     if let Some(http) = http {

@@ -168,11 +168,12 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         auth: security.auth.clone(),
     };
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
+    let readiness = probes(&cfg, &conn_probe)?;
     let http = http_listener.map(|l| {
-        let router = expressway_frontend::http::router(frontend.clone());
-        tokio::spawn(crate::http::serve(router, l, shutdown.clone(), drain))
+        let router = expressway_frontend::http::router(frontend.clone()).merge(crate::http::ops(readiness.clone()));
+        tokio::spawn(crate::http::serve(router, l, shutdown.clone(), HEALTH_GRACE, drain))
     });
-    let lifecycle = grpc::Lifecycle { readiness: probes(&cfg, &conn_probe)?, grace: HEALTH_GRACE, drain };
+    let lifecycle = grpc::Lifecycle { readiness, grace: HEALTH_GRACE, drain };
     grpc::serve(Some(frontend), results, listener, "distributed frontend", security, lifecycle, async move {
         shutdown.begun().await
     })
@@ -187,11 +188,13 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
 
 /// Run a worker until `shutdown` resolves; then finish in-flight executions, commit, leave.
 pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    if let Some(addr) = cfg.http_listen {
-        tracing::warn!(%addr, "http_listen is served by `expressway frontend` only; a worker ignores it");
-    }
+    let http_listener = match cfg.http_listen {
+        Some(addr) => Some(crate::http::bind(addr, false).await?),
+        None => None,
+    };
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
+    let readiness = probes(&cfg, &conn)?;
     topics(&cfg).await?;
     let registry = Arc::new(RedisRegistry::new(conn.clone(), &redis_cfg, partition(&cfg)));
     let executions = Arc::new(RedisExecutions::new(conn, &redis_cfg));
@@ -228,14 +231,23 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
     ));
     let stops = with_retries("listening for stopped executions", || RedisStops::start(&redis_cfg)).await?;
     let _following = worker.follow_stops(&stops);
+    let draining = readiness.clone();
     let shutdown = Shutdown::on(async move {
         shutdown.await;
+        draining.draining();
         tracing::info!("shutting down: no new executions; finishing those in flight");
+    });
+    let drain = Duration::from_secs(cfg.drain_timeout_seconds);
+    let http = http_listener.map(|l| {
+        tokio::spawn(crate::http::serve(crate::http::ops(readiness), l, shutdown.clone(), Duration::ZERO, drain))
     });
     tracing::info!(group = %cfg.kafka.group_id, topic = %cfg.kafka.executions_topic, "worker started");
     let source = worker.run(source, shutdown.flag()).await;
     source.close();
     hub.flush(Duration::from_secs(10));
+    if let Some(http) = http {
+        http.await.context("the HTTP server failed")??;
+    }
     tracing::info!("worker stopped");
     Ok(())
 }
@@ -243,10 +255,11 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
 /// Run a results service until `shutdown` resolves: ingest the results topic into Redis and
 /// serve the Results API.
 pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-    if let Some(addr) = cfg.http_listen {
-        tracing::warn!(%addr, "http_listen is served by `expressway frontend` only; the results service ignores it");
-    }
     let security = grpc::Security::load(&cfg.tls, &cfg.auth)?;
+    let http_listener = match cfg.http_listen {
+        Some(addr) => Some(crate::http::bind(addr, security.tls.is_some()).await?),
+        None => None,
+    };
     let redis_cfg = redis_config(&cfg);
     let conn = with_retries("connecting to Redis", || connect(&redis_cfg)).await?;
     topics(&cfg).await?;
@@ -272,9 +285,17 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send 
     };
     tracing::info!(topic = %cfg.kafka.results_topic, group = %cfg.results.group_id, "results service started");
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
-    let lifecycle = grpc::Lifecycle { readiness: probes(&cfg, &conn_probe)?, grace: HEALTH_GRACE, drain };
-    grpc::serve(None, results, listener, "results service", security, lifecycle, async move { shutdown.begun().await })
+    let readiness = probes(&cfg, &conn_probe)?;
+    let http = http_listener.map(|l| {
+        tokio::spawn(crate::http::serve(crate::http::ops(readiness.clone()), l, shutdown.clone(), HEALTH_GRACE, drain))
+    });
+    let lifecycle = grpc::Lifecycle { readiness, grace: HEALTH_GRACE, drain };
+    let begun = shutdown.clone();
+    grpc::serve(None, results, listener, "results service", security, lifecycle, async move { begun.begun().await })
         .await?;
+    if let Some(http) = http {
+        http.await.context("the HTTP server failed")??;
+    }
     ingesting.await.context("the results consumer failed")?;
     tracing::info!("results service stopped");
     Ok(())

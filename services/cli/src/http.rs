@@ -1,7 +1,9 @@
-//! The process's HTTP listener (`--http-listen`, `http_listen`): serves the frontend crate's
-//! router ([`expressway_frontend::http::router`]) on the process's runtime, and drains with
-//! the process's [`Shutdown`]: no new connections once it begins, open calls finish within
-//! the drain deadline, then what is still open is closed.
+//! The process's HTTP listener (`--http-listen`, `http_listen`): every process serves its
+//! operations endpoints ([`ops`]: `/metrics`, `/healthz`, `/readyz`), and a frontend the frontend
+//! crate's router besides ([`expressway_frontend::http::router`], the AWS JSON protocol), on
+//! the process's runtime. It drains with the process's [`Shutdown`]: after the grace in which
+//! `/readyz` says no, no new connections; open calls finish within the drain deadline, then
+//! what is still open is closed.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -13,7 +15,36 @@ use axum::serve::ListenerExt as _;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+use crate::health::Readiness;
 use crate::shutdown::Shutdown;
+
+/// The operations endpoints: `/metrics` (the process's metrics, Prometheus text format),
+/// `/healthz` (the process is alive) and `/readyz` (ready for traffic: not draining, Kafka and
+/// Redis answering; 503 with the reason otherwise).
+pub fn ops(readiness: Readiness) -> axum::Router {
+    use axum::http::{header, StatusCode};
+    use axum::routing::get;
+    axum::Router::new()
+        .route(
+            "/metrics",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], expressway_telemetry::metrics::render())
+            }),
+        )
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let readiness = readiness.clone();
+                async move {
+                    match readiness.state().not_ready() {
+                        None => (StatusCode::OK, "ready\n".to_string()),
+                        Some(why) => (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}\n")),
+                    }
+                }
+            }),
+        )
+}
 
 /// An HTTP listen address, or `off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,21 +95,26 @@ pub async fn bind(addr: SocketAddr, grpc_tls: bool) -> anyhow::Result<TcpListene
     TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (--http-listen; `off` disables it)"))
 }
 
-/// Serve `router` on `listener` until `shutdown` begins, then drain for at most `drain`.
+/// Serve `router` on `listener` until `grace` after `shutdown` begins, then drain for at most
+/// `drain` (counted from the signal).
 pub async fn serve(
     router: axum::Router,
     listener: TcpListener,
     shutdown: Shutdown,
+    grace: Duration,
     drain: Duration,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, "expressway is serving HTTP (AWS JSON protocol at POST /)");
+    tracing::info!(%addr, "expressway is serving HTTP");
     // Answers go out at once, as on the gRPC listener.
     let listener = listener.tap_io(|s| {
         let _ = s.set_nodelay(true);
     });
     let begun = shutdown.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move { begun.begun().await });
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        begun.begun().await;
+        tokio::time::sleep(grace).await;
+    });
     tokio::select! {
         served = server => served.context("serving HTTP"),
         _ = async {

@@ -1,0 +1,162 @@
+//! Metrics a real Prometheus server scrapes: `expressway dev --http-listen` serves `/metrics`
+//! (with `/healthz` and `/readyz`); a `prometheus` process (Debian's package; .ci/run installs
+//! it) scrapes it every second, and its query API must report the AWS/States counts of the
+//! executions this test ran, labelled by state machine ARN.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// One HTTP/1.1 request on loopback; the status and the body.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("write");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    // Chunked bodies (Prometheus answers so): keep the JSON between the chunk sizes.
+    let body = match (body.find('{'), body.rfind('}')) {
+        (Some(a), Some(b)) if body.contains("\r\n") => body[a..=b].to_string(),
+        _ => body,
+    };
+    (status, body)
+}
+
+fn aws(port: u16, op: &str, body: Value) -> Value {
+    let target = format!("AWSStepFunctions.{op}");
+    let (status, text) = http(
+        port,
+        "POST",
+        "/",
+        &[("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", &target)],
+        &body.to_string(),
+    );
+    assert_eq!(status, 200, "{op}: {text}");
+    serde_json::from_str(&text).expect("json")
+}
+
+fn wait_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn prometheus_scrapes_the_aws_named_counts_of_a_run() {
+    assert!(
+        Command::new("prometheus").arg("--version").output().is_ok_and(|o| o.status.success()),
+        "the prometheus server must be installed (Debian's package; .ci/run installs it)"
+    );
+    let (grpc, port) = (expressway_testkit::free_port(), expressway_testkit::free_port());
+    let _dev = Killed(
+        Command::new(env!("CARGO_BIN_EXE_expressway"))
+            .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{port}")])
+            .env("EXPRESSWAY_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start expressway dev"),
+    );
+    wait_port(port, "expressway dev");
+    assert_eq!(http(port, "GET", "/healthz", &[], ""), (200, "ok\n".to_string()));
+    assert_eq!(http(port, "GET", "/readyz", &[], ""), (200, "ready\n".to_string()));
+
+    let ok = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let bad = r#"{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Bad","Cause":"on purpose"}}}"#;
+    let role = "arn:aws:iam::000000000000:role/unused";
+    let create = |name: &str, def: &str| {
+        aws(port, "CreateStateMachine", json!({"name": name, "definition": def, "roleArn": role, "type": "EXPRESS"}))
+            ["stateMachineArn"]
+            .as_str()
+            .expect("arn")
+            .to_string()
+    };
+    let (ok_arn, bad_arn) = (create("metered-ok", ok), create("metered-bad", bad));
+    for _ in 0..5 {
+        assert_eq!(aws(port, "StartSyncExecution", json!({"stateMachineArn": ok_arn}))["status"], "SUCCEEDED");
+    }
+    for _ in 0..2 {
+        assert_eq!(aws(port, "StartSyncExecution", json!({"stateMachineArn": bad_arn}))["status"], "FAILED");
+    }
+
+    // A real Prometheus, scraping every second.
+    let dir = std::env::temp_dir().join(format!("xw-prometheus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: expressway\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n"
+        ),
+    )
+    .expect("config");
+    let prom_port = expressway_testkit::free_port();
+    let _prometheus = Killed(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start prometheus"),
+    );
+    wait_port(prom_port, "prometheus");
+    let value = |metric: &str, arn: &str| -> Option<f64> {
+        let (status, body) = http(prom_port, "GET", &format!("/api/v1/query?query={metric}"), &[], "");
+        if status != 200 {
+            return None;
+        }
+        let v: Value = serde_json::from_str(&body).ok()?;
+        v["data"]["result"]
+            .as_array()?
+            .iter()
+            .find(|r| r["metric"]["StateMachineArn"] == arn)
+            .and_then(|r| r["value"][1].as_str()?.parse().ok())
+    };
+    let expected = [
+        ("ExecutionsStarted", &ok_arn, 5.0),
+        ("ExecutionsSucceeded", &ok_arn, 5.0),
+        ("ExecutionsStarted", &bad_arn, 2.0),
+        ("ExecutionsFailed", &bad_arn, 2.0),
+        ("ExecutionTime_count", &ok_arn, 5.0),
+        ("ExecutionTime_count", &bad_arn, 2.0),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: Vec<_> = expected.iter().map(|(m, arn, _)| value(m, arn)).collect();
+        if expected.iter().zip(&got).all(|((_, _, want), got)| *got == Some(*want)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "Prometheus reports {got:?}, want {expected:?}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(value("ExecutionsFailed", &ok_arn), None, "no failure was counted for the machine that succeeds");
+    let _ = std::fs::remove_dir_all(&dir);
+}
