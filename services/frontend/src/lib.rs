@@ -1,12 +1,14 @@
-//! The gRPC frontend: the public API (`expressway.v1`) over the registry, the execution store,
-//! the execution bus, the results stream and reply routing.
+//! The frontend: the public API, as gRPC (`expressway.v1`) and as the AWS JSON protocol of
+//! Step Functions, over the registry, the execution store, the execution bus, the results
+//! stream and reply routing.
 //!
 //! Layout: [`Frontend`] holds the parts; [`ops`] implements each operation once, and two
 //! encodings call it: the gRPC services `StateMachines` and `Executions` (here) and the AWS
 //! JSON protocol ([`aws`], served by the process's HTTP router, [`http`]);
 //! [`auth`] says who calls and what they may do;
 //! [`results::ResultsApi`] implements `Results` (served by frontends and by the results
-//! service); [`error`] maps every failure to a precise gRPC status; [`convert`] translates
+//! service); [`error`] maps every failure to a precise gRPC status ([`aws::error`]: to an AWS
+//! exception); [`convert`] translates
 //! between API messages and store records.
 
 pub mod auth;
