@@ -172,8 +172,11 @@ impl<'a> Ctx<'a> {
             Node::Path(p) => self.path(p, input, scope)?,
             Node::Filtered(e, preds) => {
                 let mut v = self.eval(e, input, scope)?;
-                for p in preds {
-                    v = self.filter(p, v, scope)?.collapse();
+                for (i, p) in preds.iter().enumerate() {
+                    v = self.filter(p, v, scope)?;
+                    if i + 1 < preds.len() {
+                        v = v.collapse();
+                    }
                 }
                 v
             }
@@ -300,6 +303,9 @@ impl<'a> Ctx<'a> {
     ) -> Result<(Option<Rc<Func<'a>>>, Vec<Val<'a>>), JsonataError> {
         let fv = self.eval(f, input, scope)?;
         let Val::F(func) = fv else {
+            if args.iter().any(|a| matches!(a, Node::Placeholder)) {
+                return Err(err("T1008", "Attempted to partially apply a non-function"));
+            }
             return Err(err("T1006", "Attempted to invoke a non-function"));
         };
         if args.iter().any(|a| matches!(a, Node::Placeholder)) {
@@ -359,9 +365,11 @@ impl<'a> Ctx<'a> {
             return Err(stack_overflow());
         }
         self.depth.set(d);
+        // Not collapsed: like the reference, a sequence a tail call returns reaches a
+        // higher-order function's caller as it is (`eval` collapses it for expressions).
         let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.apply_loop(f.clone(), args, input));
         self.depth.set(d - 1);
-        Ok(r?.collapse())
+        r
     }
 
     fn apply_loop(&self, mut f: Rc<Func<'a>>, mut args: Vec<Val<'a>>, input: &Val<'a>) -> R<'a> {
@@ -480,8 +488,13 @@ impl<'a> Ctx<'a> {
         for (i, step) in p.steps.iter().enumerate() {
             let mut out: Vec<Val<'a>> = Vec::new();
             if i == 0 && matches!(step.expr, Node::Array(_)) {
-                // A leading array constructor is evaluated once; its items are the sequence.
-                out = self.eval(&step.expr, &Val::seq(seq), scope)?.items();
+                // A leading array constructor is evaluated once; its items are the sequence
+                // (an empty one is the result as it is).
+                let v = self.eval(&step.expr, &Val::seq(seq), scope)?;
+                if v.len() == 0 && p.steps.len() > 1 && p.group.is_none() {
+                    return Ok(v);
+                }
+                out = v.items();
             } else if let Node::Sort(terms) = &step.expr {
                 let tuples = seq.into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
                 let sorted: Vec<Val<'a>> = self.sort(terms, tuples, scope)?.into_iter().map(|t| t.ctx).collect();
@@ -513,10 +526,10 @@ impl<'a> Ctx<'a> {
                     flatten_step(r, &mut out);
                 }
             }
-            if out.is_empty() {
-                return Ok(Val::Undef);
-            }
             seq = out;
+            if seq.is_empty() {
+                break;
+            }
         }
         let mut result = match whole {
             Some(Val::Arr(a)) if p.keep && a.cons => {
@@ -874,6 +887,11 @@ impl<'a> Ctx<'a> {
                         ))
                     }
                 };
+                for v in [x, y].into_iter().flatten() {
+                    if !v.is_finite() {
+                        return Err(err("D1001", format!("Number out of range: {}", js_number(v))));
+                    }
+                }
                 let (Some(x), Some(y)) = (x, y) else {
                     return Ok(Val::Undef);
                 };

@@ -663,6 +663,14 @@ impl Parser<'_> {
                 let mut path = into_path(left)?;
                 let last = last_step(&mut path);
                 if t == Tok::Op("@") {
+                    if matches!(last.expr, Node::Sort(_)) {
+                        return Err(
+                            "S0216: A context variable binding must precede the 'order-by' clause on a step".into()
+                        );
+                    }
+                    if last.stages.iter().any(|s| matches!(s, Stage::Filter(_))) {
+                        return Err("S0215: A context variable binding must precede any predicates on a step".into());
+                    }
                     last.focus = Some(v);
                 } else {
                     last.stages.push(Stage::Index(v));

@@ -118,7 +118,8 @@ impl Signature {
                     let mut bits = M;
                     i += 1;
                     while i < chars.len() && chars[i] != ')' {
-                        bits |= symbol_bits(chars[i]).ok_or_else(bad)?;
+                        // An unknown type matches no argument (T0410 when called), as in the reference.
+                        bits |= symbol_bits(chars[i]).unwrap_or(0);
                         i += 1;
                     }
                     if i >= chars.len() {
@@ -161,7 +162,7 @@ impl Signature {
                     }
                 }
                 c => {
-                    let bits = symbol_bits(c).ok_or_else(bad)?;
+                    let bits = symbol_bits(c).unwrap_or(0);
                     let bits = if c == 'f' { F } else { bits | M };
                     params.push(Param {
                         accepts: bits,

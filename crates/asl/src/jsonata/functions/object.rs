@@ -132,5 +132,10 @@ fn assert<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'
 }
 
 fn r#type<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    if let Val::Num(x) = arg(a, 0) {
+        if !x.is_finite() {
+            return Err(err("D1001", "Number out of range: null"));
+        }
+    }
     Ok(arg(a, 0).type_name().map(Val::S).unwrap_or(Val::Undef))
 }

@@ -55,15 +55,17 @@ fn substring<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Va
     };
     let chars: Vec<char> = x.chars().collect();
     let len = chars.len() as f64;
-    let mut start = n_arg(a, 1).unwrap_or(0.0).trunc();
+    // Positions are cut to integers after the end is computed, as JavaScript's slice does.
+    let mut start = n_arg(a, 1).unwrap_or(0.0);
     if start < 0.0 {
         start = (len + start).max(0.0);
     }
     let end = match n_arg(a, 2) {
         Some(c) if c <= 0.0 => return s(""),
-        Some(c) => (start + c.trunc()).min(len),
+        Some(c) => (start + c).min(len).trunc(),
         None => len,
     };
+    let start = start.trunc();
     if start >= len || end <= start {
         return s("");
     }
@@ -156,7 +158,13 @@ fn split<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>
     let parts: Vec<Val<'a>> = match s_arg(a, 1) {
         Some("") => x.chars().take(limit).map(|c| Val::str(c.to_string())).collect(),
         Some(sep) => x.split(sep).take(limit).map(Val::str).collect(),
-        None => regex_of(name, arg(a, 1), 1)?.split(x).take(limit).map(Val::str).collect(),
+        None => {
+            let re = regex_of(name, arg(a, 1), 1)?;
+            if re.find_iter(x).any(|m| m.is_empty()) {
+                return Err(empty_match());
+            }
+            re.split(x).take(limit).map(Val::str).collect()
+        }
     };
     Ok(Val::array(parts))
 }
@@ -192,7 +200,14 @@ fn r#match<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'
         Some(l) => l.floor() as usize,
         None => usize::MAX,
     };
-    Ok(Val::seq(re.captures_iter(x).take(limit).map(|c| match_object(x, &c)).collect()))
+    let mut out = Vec::new();
+    for c in re.captures_iter(x).take(limit) {
+        if c.get(0).is_some_and(|m| m.is_empty()) {
+            return Err(empty_match());
+        }
+        out.push(match_object(x, &c));
+    }
+    Ok(Val::seq(out))
 }
 
 /// `$n` group references in a replacement string (`$$` is a dollar; a reference past the
@@ -276,7 +291,7 @@ fn replace<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>
         }
         let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
         if m.0 == m.1 {
-            return Err(err("D1004", "Regular expression matches zero length string"));
+            return Err(empty_match());
         }
         out.push_str(&x[last..m.0]);
         match repl {
@@ -298,8 +313,19 @@ fn replace<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>
     s(out)
 }
 
+/// Base64 of a string's UTF-16 code units taken as bytes (their low byte), as the
+/// reference's `btoa` does.
+fn empty_match() -> JsonataError {
+    err("D1004", "Regular expression matches zero length string")
+}
+
 fn base64encode<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
-    Ok(s_arg(a, 0).map(|x| Val::str(base64::engine::general_purpose::STANDARD.encode(x))).unwrap_or(Val::Undef))
+    Ok(s_arg(a, 0)
+        .map(|x| {
+            let bytes: Vec<u8> = x.encode_utf16().map(|u| (u & 0xFF) as u8).collect();
+            Val::str(base64::engine::general_purpose::STANDARD.encode(bytes))
+        })
+        .unwrap_or(Val::Undef))
 }
 
 fn base64decode<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
@@ -310,7 +336,8 @@ fn base64decode<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: 
                 .decode(cleaned.trim_end_matches('='))
                 .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.trim_end_matches('=')))
                 .map_err(|e| err("D3137", format!("invalid base64: {e}")))?;
-            s(String::from_utf8_lossy(&bytes).into_owned())
+            // Each byte is one character (Latin-1), as the reference's `atob` gives them.
+            s(bytes.iter().map(|&b| b as char).collect::<String>())
         }
         None => Ok(Val::Undef),
     }
