@@ -18,6 +18,9 @@ use super::{Bindings, JsonataError};
 /// Deepest evaluation nesting (non-tail calls count several levels each) before U1001.
 const MAX_DEPTH: usize = 5000;
 
+/// Stack room below which evaluation continues on a new heap segment.
+const RED_ZONE: usize = 256 * 1024;
+
 /// The largest array the range operator builds.
 const MAX_RANGE: f64 = 1e7;
 
@@ -47,6 +50,14 @@ fn stack_overflow() -> JsonataError {
         "U1001",
         "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
     )
+}
+
+/// What a call expression calls.
+enum Callee<'a> {
+    Func(Rc<Func<'a>>, Vec<Val<'a>>),
+    Builtin(&'static functions::Entry, Vec<Val<'a>>),
+    /// Placeholders made it a partial application: this function value.
+    Partial(Val<'a>),
 }
 
 /// A binding tuple of a path with `@` or `#`: the context value and the variables bound so far.
@@ -103,8 +114,13 @@ impl<'a> Ctx<'a> {
             return Err(stack_overflow());
         }
         self.depth.set(d);
-        // Deep but legal nesting grows the stack on the heap instead of overflowing it.
-        let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.eval_inner(node, input, scope));
+        // Deep but legal nesting grows the stack on the heap instead of overflowing it; the
+        // room left is checked every few levels (each takes far less than the red zone's 1/8).
+        let r = if d % 8 == 0 {
+            stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.eval_inner(node, input, scope))
+        } else {
+            self.eval_inner(node, input, scope)
+        };
         self.depth.set(d - 1);
         Ok(r?.collapse())
     }
@@ -252,13 +268,11 @@ impl<'a> Ctx<'a> {
             }
             Node::Lambda(def) => Val::F(Rc::new(Func::Lambda { def, scope: scope.clone(), input: input.clone() })),
             Node::Transform(..) => Val::F(Rc::new(Func::Transform { node, scope: scope.clone() })),
-            Node::Call(f, args) => {
-                let (func, vals) = self.call_parts(f, args, input, scope)?;
-                match func {
-                    Some(func) => self.apply(&func, vals, input)?,
-                    None => vals.into_iter().next().unwrap_or(Val::Undef),
-                }
-            }
+            Node::Call(f, args) => match self.call_parts(f, args, input, scope)? {
+                Callee::Func(func, vals) => self.apply(&func, vals, input)?,
+                Callee::Builtin(b, vals) => functions::call(self, b, vals, input)?,
+                Callee::Partial(v) => v,
+            },
             Node::Apply(l, r) => {
                 let a = self.eval(l, input, scope)?;
                 match &**r {
@@ -292,16 +306,34 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    /// Evaluate a call's function and arguments: `(Some(f), args)` to call, or `(None,
-    /// [partial])` when placeholders make it a partial application.
+    /// Evaluate a call's function and arguments. A built-in named directly is called without
+    /// making a function value for it.
     fn call_parts(
         &self,
         f: &'a Node,
         args: &'a [Node],
         input: &Val<'a>,
         scope: &Rc<Scope<'a>>,
-    ) -> Result<(Option<Rc<Func<'a>>>, Vec<Val<'a>>), JsonataError> {
-        let fv = self.eval(f, input, scope)?;
+    ) -> Result<Callee<'a>, JsonataError> {
+        let fv = match f {
+            Node::Var(name) if !name.is_empty() && name != "$" => {
+                match scope.get(name).or_else(|| self.host.get(name).map(Val::of)) {
+                    Some(v) => v,
+                    None => match functions::lookup(name) {
+                        Some(b) if !args.iter().any(|a| matches!(a, Node::Placeholder)) => {
+                            let mut vals = Vec::with_capacity(args.len());
+                            for a in args {
+                                vals.push(self.eval(a, input, scope)?);
+                            }
+                            return Ok(Callee::Builtin(b, vals));
+                        }
+                        Some(b) => Val::F(Rc::new(Func::Builtin(b))),
+                        None => Val::Undef,
+                    },
+                }
+            }
+            _ => self.eval(f, input, scope)?,
+        };
         let Val::F(func) = fv else {
             if args.iter().any(|a| matches!(a, Node::Placeholder)) {
                 return Err(err("T1008", "Attempted to partially apply a non-function"));
@@ -316,13 +348,13 @@ impl<'a> Ctx<'a> {
                     other => Some(self.eval(other, input, scope)?),
                 });
             }
-            return Ok((None, vec![Val::F(Rc::new(Func::Partial { f: func, args: filled }))]));
+            return Ok(Callee::Partial(Val::F(Rc::new(Func::Partial { f: func, args: filled }))));
         }
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.eval(a, input, scope)?);
         }
-        Ok((Some(func), vals))
+        Ok(Callee::Func(func, vals))
     }
 
     /// Evaluate a lambda body, leaving a call in tail position to the caller.
@@ -330,10 +362,11 @@ impl<'a> Ctx<'a> {
         match node {
             Node::Call(f, args) => {
                 self.step()?;
-                let (func, vals) = self.call_parts(f, args, input, scope)?;
-                Ok(match func {
-                    Some(func) => Tail::Call(func, vals),
-                    None => Tail::Done(vals.into_iter().next().unwrap_or(Val::Undef)),
+                Ok(match self.call_parts(f, args, input, scope)? {
+                    Callee::Func(func, vals) => Tail::Call(func, vals),
+                    // A built-in does not recurse by itself: called here, its result is final.
+                    Callee::Builtin(b, vals) => Tail::Done(functions::call(self, b, vals, input)?),
+                    Callee::Partial(v) => Tail::Done(v),
                 })
             }
             Node::Cond(c, t, e) => {
@@ -367,7 +400,7 @@ impl<'a> Ctx<'a> {
         self.depth.set(d);
         // Not collapsed: like the reference, a sequence a tail call returns reaches a
         // higher-order function's caller as it is (`eval` collapses it for expressions).
-        let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.apply_loop(f.clone(), args, input));
+        let r = stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.apply_loop(f.clone(), args, input));
         self.depth.set(d - 1);
         r
     }
@@ -481,11 +514,49 @@ impl<'a> Ctx<'a> {
             return self.tuple_path(p, input, scope);
         }
         let absolute = matches!(p.steps[0].expr, Node::Var(_));
-        let mut seq: Vec<Val<'a>> = if input.is_array() && !absolute { input.items() } else { vec![input.clone()] };
         let last = p.steps.len() - 1;
+        // While the sequence is one value and the steps are plain names (or a leading
+        // variable), step without building sequences: what most paths are.
+        let mut first = 0;
+        let mut seq: Vec<Val<'a>> = if p.keep || p.group.is_some() || (input.is_array() && !absolute) {
+            if input.is_array() && !absolute {
+                input.items()
+            } else {
+                vec![input.clone()]
+            }
+        } else {
+            let mut cur = input.clone();
+            for (i, step) in p.steps.iter().enumerate() {
+                if !step.stages.is_empty() || cur.is_array() {
+                    break;
+                }
+                cur = match &step.expr {
+                    Node::Name(n) => {
+                        self.step()?;
+                        cur.field(n)
+                    }
+                    Node::Var(_) if i == 0 => self.eval(&step.expr, &cur, scope)?,
+                    _ => break,
+                };
+                first = i + 1;
+                if cur.is_undef() {
+                    return Ok(Val::Undef);
+                }
+            }
+            if first == p.steps.len() {
+                return Ok(cur);
+            }
+            if first == 0 {
+                vec![cur]
+            } else {
+                let mut seq = Vec::new();
+                flatten_step(cur, &mut seq);
+                seq
+            }
+        };
         // The result when the last step produced one array taken as it is.
         let mut whole: Option<Val<'a>> = None;
-        for (i, step) in p.steps.iter().enumerate() {
+        for (i, step) in p.steps.iter().enumerate().skip(first) {
             let mut out: Vec<Val<'a>> = Vec::new();
             if i == 0 && matches!(step.expr, Node::Array(_)) {
                 // A leading array constructor is evaluated once; its items are the sequence
@@ -804,11 +875,10 @@ impl<'a> Ctx<'a> {
         if !arg.is_object() && !arg.is_array() {
             return Err(err("T0410", "Argument 1 of function \"transform\" does not match function signature"));
         }
-        let copy = self.materialize(&arg)?;
-        let targets = self.eval(pattern, &copy, scope)?.items();
-        let mut edits: Vec<(*const Obj<'a>, Option<Val<'a>>, Vec<String>)> = Vec::new();
+        let targets = self.eval(pattern, &arg, scope)?.items();
+        let mut edits: Vec<Edit<'a>> = Vec::new();
         for t in &targets {
-            let Val::Obj(o) = t else { continue };
+            let Some(at) = address(t) else { continue };
             let up = self.eval(update, t, scope)?;
             if !up.is_undef() && !up.is_object() {
                 return Err(err(
@@ -838,29 +908,73 @@ impl<'a> Ctx<'a> {
                     ));
                 }
             }
-            edits.push((Rc::as_ptr(o), (!up.is_undef()).then_some(up), dels));
+            edits.push(Edit { at, update: (!up.is_undef()).then_some(up), delete: dels });
         }
-        Ok(rebuild(&copy, &edits))
+        if edits.is_empty() {
+            return Ok(arg);
+        }
+        Ok(self.rebuild(&arg, &edits)?.unwrap_or(arg))
     }
 
-    /// A copy of `v` built from shared nodes, so the transform can find and replace them.
-    fn materialize(&self, v: &Val<'a>) -> R<'a> {
+    /// `v` with the transform's edits applied, or `None` when nothing in it changes (the
+    /// result then shares it as it is).
+    fn rebuild(&self, v: &Val<'a>, edits: &[Edit<'a>]) -> Result<Option<Val<'a>>, JsonataError> {
         self.step()?;
-        Ok(if v.is_array() {
-            let mut items = Vec::with_capacity(v.len());
-            for x in v.items() {
-                items.push(self.materialize(&x)?);
+        if v.is_array() {
+            let items = v.items();
+            let mut changed: Option<Vec<Val<'a>>> = None;
+            for (i, x) in items.iter().enumerate() {
+                if let Some(nx) = self.rebuild(x, edits)? {
+                    changed.get_or_insert_with(|| items.clone())[i] = nx;
+                }
             }
-            Val::array(items)
-        } else if v.is_object() {
-            let mut o = Obj::default();
-            for (k, x) in v.entries() {
-                o.insert(k, self.materialize(&x)?);
+            let flags = match v {
+                Val::Arr(a) => Arr { items: Vec::new(), ..(**a).clone() },
+                _ => Arr::default(),
+            };
+            return Ok(changed.map(|items| Val::Arr(Rc::new(Arr { items, ..flags }))));
+        }
+        let mut changed: Vec<(usize, Val<'a>)> = Vec::new();
+        match v {
+            Val::J(Value::Object(m)) => {
+                for (i, x) in m.values().enumerate() {
+                    if let Some(nx) = self.rebuild(&Val::of(x), edits)? {
+                        changed.push((i, nx));
+                    }
+                }
             }
-            Val::Obj(Rc::new(o))
-        } else {
-            v.clone()
-        })
+            Val::Obj(o) => {
+                for (i, (_, x)) in o.entries.iter().enumerate() {
+                    if let Some(nx) = self.rebuild(x, edits)? {
+                        changed.push((i, nx));
+                    }
+                }
+            }
+            _ => return Ok(None),
+        }
+        let at = address(v);
+        let mine: Vec<&Edit<'a>> = edits.iter().filter(|e| Some(e.at) == at).collect();
+        if changed.is_empty() && mine.is_empty() {
+            return Ok(None);
+        }
+        let mut out = Obj::default();
+        for (k, x) in v.entries() {
+            out.insert(k, x);
+        }
+        for (i, x) in changed {
+            out.entries[i].1 = x;
+        }
+        for e in mine {
+            if let Some(up) = &e.update {
+                for (k, x) in up.entries() {
+                    out.insert(k, x);
+                }
+            }
+            for d in &e.delete {
+                out.remove(d);
+            }
+        }
+        Ok(Some(Val::Obj(Rc::new(out))))
     }
 
     fn binop(&self, op: BinOp, a: Val<'a>, b: Val<'a>) -> R<'a> {
@@ -954,10 +1068,11 @@ impl<'a> Ctx<'a> {
                 }))
             }
             Concat => {
-                let mut s = stringify(&a)?;
-                let t = stringify(&b)?;
-                functions::fits("&", s.len().saturating_add(t.len()))?;
-                s.push_str(&t);
+                let (x, y) = (text(&a)?, text(&b)?);
+                functions::fits("&", x.len().saturating_add(y.len()))?;
+                let mut s = String::with_capacity(x.len() + y.len());
+                s.push_str(&x);
+                s.push_str(&y);
                 Ok(Val::str(s))
             }
             In => {
@@ -1006,32 +1121,19 @@ fn op_text(op: BinOp) -> &'static str {
     }
 }
 
-/// A copy of `v` with the transform's edits applied to the objects they name.
-fn rebuild<'a>(v: &Val<'a>, edits: &[(*const Obj<'a>, Option<Val<'a>>, Vec<String>)]) -> Val<'a> {
+/// One object a transform changes: where it is, what is merged into it, the keys it loses.
+struct Edit<'a> {
+    at: usize,
+    update: Option<Val<'a>>,
+    delete: Vec<String>,
+}
+
+/// The identity of an object (its address), for the transform to find it again.
+fn address(v: &Val<'_>) -> Option<usize> {
     match v {
-        Val::Arr(a) => {
-            Val::Arr(Rc::new(Arr { items: a.items.iter().map(|x| rebuild(x, edits)).collect(), ..(**a).clone() }))
-        }
-        Val::Obj(o) => {
-            let mut out = Obj::default();
-            for (k, x) in &o.entries {
-                out.insert(k.clone(), rebuild(x, edits));
-            }
-            for (ptr, up, dels) in edits {
-                if std::ptr::eq(*ptr, Rc::as_ptr(o)) {
-                    if let Some(up) = up {
-                        for (k, x) in up.entries() {
-                            out.insert(k, x);
-                        }
-                    }
-                    for d in dels {
-                        out.remove(d);
-                    }
-                }
-            }
-            Val::Obj(Rc::new(out))
-        }
-        other => other.clone(),
+        Val::J(j @ Value::Object(_)) => Some(*j as *const Value as usize),
+        Val::Obj(o) => Some(Rc::as_ptr(o) as *const () as usize),
+        _ => None,
     }
 }
 
@@ -1134,6 +1236,14 @@ pub fn stringify(v: &Val<'_>) -> Result<String, JsonataError> {
             write_json(other, false, &mut s, 0);
             s
         }
+    })
+}
+
+/// `$string` of a value, borrowed when it is a string already.
+fn text<'v>(v: &'v Val<'_>) -> Result<std::borrow::Cow<'v, str>, JsonataError> {
+    Ok(match v.as_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(stringify(v)?),
     })
 }
 

@@ -108,7 +108,7 @@ pub enum Func<'a> {
         scope: Rc<Scope<'a>>,
         input: Val<'a>,
     },
-    Builtin(&'static functions::Builtin),
+    Builtin(&'static functions::Entry),
     /// A partial application: `None` arguments are the `?` placeholders.
     Partial {
         f: Rc<Func<'a>>,
@@ -401,6 +401,9 @@ pub fn js_number(x: f64) -> String {
     if x == 0.0 {
         return "0".into();
     }
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        return (x as i64).to_string();
+    }
     let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(x.abs());
     // Shortest round-trip digits and the decimal exponent of the first digit.
@@ -436,7 +439,7 @@ pub fn js_number(x: f64) -> String {
 
 /// A number rounded to 15 significant digits, as `$string` and `&` show numbers.
 pub fn precise15(x: f64) -> f64 {
-    if !x.is_finite() || x == 0.0 {
+    if !x.is_finite() || x == 0.0 || (x.fract() == 0.0 && x.abs() < 1e15) {
         return x;
     }
     format!("{x:.14e}").parse().unwrap_or(x)

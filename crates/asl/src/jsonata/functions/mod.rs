@@ -50,7 +50,14 @@ const FAMILIES: &[&[Builtin]] = &[
     aws::FUNCTIONS,
 ];
 
-type Table = std::collections::HashMap<&'static str, (&'static Builtin, Option<Signature>)>;
+/// A built-in with its parsed signature.
+#[derive(Debug)]
+pub struct Entry {
+    builtin: &'static Builtin,
+    sig: Option<Signature>,
+}
+
+type Table = std::collections::HashMap<&'static str, Entry>;
 
 fn table() -> &'static Table {
     static BY_NAME: OnceLock<Table> = OnceLock::new();
@@ -61,25 +68,26 @@ fn table() -> &'static Table {
             .map(|b| {
                 // The signatures are fixed text, covered by the tests.
                 let sig = (!b.sig.is_empty()).then(|| Signature::parse(b.sig).ok()).flatten();
-                (b.name, (b, sig))
+                (b.name, Entry { builtin: b, sig })
             })
             .collect()
     })
 }
 
 /// The built-in called `name` (without the `$`).
-pub fn lookup(name: &str) -> Option<&'static Builtin> {
-    table().get(name).map(|(b, _)| *b)
+pub fn lookup(name: &str) -> Option<&'static Entry> {
+    table().get(name)
 }
 
 /// How many arguments a built-in declares.
-pub fn arity(b: &Builtin) -> usize {
-    table().get(b.name).and_then(|(_, s)| s.as_ref()).map(Signature::arity).unwrap_or(1)
+pub fn arity(e: &Entry) -> usize {
+    e.sig.as_ref().map(Signature::arity).unwrap_or(1)
 }
 
-/// Call `f` with `args`; `input` is the context value.
-pub fn call<'a>(ctx: &Ctx<'a>, f: &'static Builtin, args: Vec<Val<'a>>, input: &Val<'a>) -> R<'a> {
-    match table().get(f.name).and_then(|(_, s)| s.as_ref()) {
+/// Call `e` with `args`; `input` is the context value.
+pub fn call<'a>(ctx: &Ctx<'a>, e: &'static Entry, args: Vec<Val<'a>>, input: &Val<'a>) -> R<'a> {
+    let f = e.builtin;
+    match &e.sig {
         Some(sig) => {
             let mut args = sig.validate(f.name, &args, input)?;
             args.resize(args.len().max(PADDED), Val::Undef);
