@@ -411,7 +411,7 @@ impl<'a> Ctx<'a> {
             match &*f {
                 Func::Lambda { def, scope, input: captured } => {
                     if let Some(sig) = &def.signature {
-                        args = sig.validate("lambda", &args, input)?;
+                        args = sig.validate("lambda", args, input)?;
                     }
                     let inner = Scope::new(Some(scope.clone()));
                     let mut given = args.into_iter();

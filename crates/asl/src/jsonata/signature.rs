@@ -187,10 +187,32 @@ impl Signature {
 
     /// Check `args` against the signature and coerce them: the context value fills a missing
     /// `-` argument, a single value becomes an array for an `a` parameter.
-    pub fn validate<'a>(&self, name: &str, args: &[Val<'a>], context: &Val<'a>) -> Result<Vec<Val<'a>>, JsonataError> {
-        let symbols: Vec<u16> = args.iter().map(symbol_of).collect();
-        let mut counts = vec![0usize; self.params.len()];
-        if !self.fit(&symbols, 0, 0, &mut counts, false) {
+    pub fn validate<'a>(
+        &self,
+        name: &str,
+        args: Vec<Val<'a>>,
+        context: &Val<'a>,
+    ) -> Result<Vec<Val<'a>>, JsonataError> {
+        // Small calls (all but a few) classify their arguments without allocating.
+        const SMALL: usize = 8;
+        let (mut sym_buf, mut count_buf) = ([0u16; SMALL], [0usize; SMALL]);
+        let (sym_heap, mut count_heap);
+        let symbols: &[u16] = if args.len() <= SMALL {
+            for (s, a) in sym_buf.iter_mut().zip(&args) {
+                *s = symbol_of(a);
+            }
+            &sym_buf[..args.len()]
+        } else {
+            sym_heap = args.iter().map(symbol_of).collect::<Vec<u16>>();
+            &sym_heap
+        };
+        let counts: &mut [usize] = if self.params.len() <= SMALL {
+            &mut count_buf[..self.params.len()]
+        } else {
+            count_heap = vec![0; self.params.len()];
+            &mut count_heap
+        };
+        if !self.fit(symbols, 0, 0, counts, false) {
             // The first argument that no match can reach past.
             let bad = (1..=symbols.len())
                 .find(|&k| !self.fit(&symbols[..k], 0, 0, &mut vec![0; self.params.len()], true))
@@ -199,6 +221,24 @@ impl Signature {
                 "T0410",
                 format!("Argument {bad} of function \"{name}\" does not match function signature"),
             ));
+        }
+        // Most calls need no context value and no array coercion: the arguments stand.
+        let mut ai = 0;
+        let mut untouched = true;
+        for (pi, p) in self.params.iter().enumerate() {
+            if counts[pi] == 0 && p.context {
+                untouched = false;
+                break;
+            }
+            for a in &args[ai..ai + counts[pi]] {
+                if p.array && !a.is_undef() && !(a.is_array() && p.items.is_none()) {
+                    untouched = false;
+                }
+            }
+            ai += counts[pi];
+        }
+        if untouched {
+            return Ok(args);
         }
         let mut out = Vec::with_capacity(self.params.len());
         let mut ai = 0;

@@ -323,9 +323,19 @@ impl<'a> Val<'a> {
             Val::S(s) => Value::String((*s).to_string()),
             Val::Str(s) => Value::String(s.to_string()),
             Val::J(v) => (*v).clone(),
-            Val::Arr(a) => Value::Array(a.items.iter().filter_map(Val::to_json).collect()),
+            Val::Arr(a) => {
+                let mut out = Vec::with_capacity(a.items.len());
+                out.extend(a.items.iter().filter_map(Val::to_json));
+                Value::Array(out)
+            }
             Val::Obj(o) => {
-                Value::Object(o.entries.iter().filter_map(|(k, v)| v.to_json().map(|j| (k.to_string(), j))).collect())
+                let mut out = serde_json::Map::with_capacity(o.entries.len());
+                for (k, v) in &o.entries {
+                    if let Some(j) = v.to_json() {
+                        out.insert(k.to_string(), j);
+                    }
+                }
+                Value::Object(out)
             }
         })
     }
@@ -440,6 +450,14 @@ pub fn js_number(x: f64) -> String {
 /// A number rounded to 15 significant digits, as `$string` and `&` show numbers.
 pub fn precise15(x: f64) -> f64 {
     if !x.is_finite() || x == 0.0 || (x.fract() == 0.0 && x.abs() < 1e15) {
+        return x;
+    }
+    // A number whose shortest form has at most 15 significant digits is its own rounding.
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(x);
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    let digits = mantissa.bytes().filter(u8::is_ascii_digit).skip_while(|d| *d == b'0').count();
+    if digits <= 15 {
         return x;
     }
     format!("{x:.14e}").parse().unwrap_or(x)

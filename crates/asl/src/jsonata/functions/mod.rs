@@ -89,7 +89,7 @@ pub fn call<'a>(ctx: &Ctx<'a>, e: &'static Entry, args: Vec<Val<'a>>, input: &Va
     let f = e.builtin;
     match &e.sig {
         Some(sig) => {
-            let mut args = sig.validate(f.name, &args, input)?;
+            let mut args = sig.validate(f.name, args, input)?;
             args.resize(args.len().max(PADDED), Val::Undef);
             (f.call)(ctx, f.name, &args, input)
         }

@@ -25,9 +25,14 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
 pub(super) fn round_half_even(x: f64, places: f64) -> f64 {
     // Shifting by the decimal exponent in text keeps 2.675 at two places from becoming 267.49….
     let shift = |v: f64, by: f64| -> f64 {
-        let text = format!("{v:e}");
-        let (m, e) = text.split_once('e').unwrap_or((&text, "0"));
-        format!("{m}e{}", e.parse::<f64>().unwrap_or(0.0) + by).parse().unwrap_or(v)
+        if !v.is_finite() {
+            return v;
+        }
+        let mut buf = ryu::Buffer::new();
+        let text = buf.format_finite(v);
+        let (m, e) = text.split_once('e').unwrap_or((text, "0"));
+        let e = e.parse::<i32>().unwrap_or(0).saturating_add(by as i32);
+        format!("{m}e{e}").parse().unwrap_or(v)
     };
     let v = if places == 0.0 { x } else { shift(x, places) };
     let mut r = v.round();
