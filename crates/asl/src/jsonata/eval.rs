@@ -639,11 +639,15 @@ impl<'a> Ctx<'a> {
                     let r = self.eval(&step.expr, &t.ctx, &tscope)?;
                     let mut produced = Vec::new();
                     r.for_each(|v| {
-                        let mut t2 = t.clone();
-                        match &step.focus {
-                            Some(name) => t2.binds.push((name.as_str(), v)),
-                            None => t2.ctx = v,
-                        }
+                        let mut binds = Vec::with_capacity(t.binds.len() + 2);
+                        binds.extend(t.binds.iter().cloned());
+                        let t2 = match &step.focus {
+                            Some(name) => {
+                                binds.push((name.as_str(), v));
+                                Tuple { ctx: t.ctx.clone(), binds }
+                            }
+                            None => Tuple { ctx: v, binds },
+                        };
                         produced.push(t2);
                         Ok::<(), JsonataError>(())
                     })?;
@@ -739,7 +743,9 @@ impl<'a> Ctx<'a> {
             binds: Vec<(&'a str, Val<'a>)>,
         }
         let mut groups: Vec<Group<'a>> = Vec::new();
-        let mut index: std::collections::HashMap<Rc<str>, usize> = std::collections::HashMap::new();
+        // Keys are found by a scan while there are few groups (an object constructor's
+        // handful), through a hash index past that.
+        let mut index: Option<std::collections::HashMap<Rc<str>, usize>> = None;
         for item in &items {
             let tscope = if item.binds.is_empty() { scope.clone() } else { with_binds(scope, &item.binds) };
             for (pi, (k, _)) in pairs.iter().enumerate() {
@@ -754,8 +760,12 @@ impl<'a> Ctx<'a> {
                         ))
                     }
                 };
-                match index.get(&key) {
-                    Some(&g) => {
+                let found = match &index {
+                    Some(ix) => ix.get(&key).copied(),
+                    None => groups.iter().position(|g| g.key == key),
+                };
+                match found {
+                    Some(g) => {
                         let g = &mut groups[g];
                         if g.pair != pi {
                             return Err(err(
@@ -767,7 +777,14 @@ impl<'a> Ctx<'a> {
                         g.binds.extend(item.binds.iter().cloned());
                     }
                     None => {
-                        index.insert(key.clone(), groups.len());
+                        if let Some(ix) = &mut index {
+                            ix.insert(key.clone(), groups.len());
+                        } else if groups.len() >= 8 {
+                            let mut ix: std::collections::HashMap<Rc<str>, usize> =
+                                groups.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
+                            ix.insert(key.clone(), groups.len());
+                            index = Some(ix);
+                        }
                         groups.push(Group {
                             key,
                             pair: pi,
@@ -1139,11 +1156,8 @@ fn address(v: &Val<'_>) -> Option<usize> {
 
 /// A child of `scope` holding a tuple's bindings.
 fn with_binds<'a>(scope: &Rc<Scope<'a>>, binds: &[(&'a str, Val<'a>)]) -> Rc<Scope<'a>> {
-    let s = Scope::new(Some(scope.clone()));
-    for (n, v) in binds {
-        s.set(n, v.clone());
-    }
-    s
+    // A later binding of a name shadows an earlier one (lookups search from the end).
+    Scope::with_vars(Some(scope.clone()), binds.to_vec())
 }
 
 /// The item position a numeric index selects among `n` (negative counts from the end).

@@ -146,9 +146,13 @@ impl Drop for Scope<'_> {
 
 impl<'a> Scope<'a> {
     pub fn new(parent: Option<Rc<Scope<'a>>>) -> Rc<Scope<'a>> {
+        Scope::with_vars(parent, Vec::new())
+    }
+
+    pub fn with_vars(parent: Option<Rc<Scope<'a>>>, vars: Vec<(&'a str, Val<'a>)>) -> Rc<Scope<'a>> {
         #[cfg(test)]
         LIVE_SCOPES.with(|n| n.set(n.get() + 1));
-        Rc::new(Scope { vars: RefCell::default(), parent })
+        Rc::new(Scope { vars: RefCell::new(vars), parent })
     }
 
     pub fn get(&self, name: &str) -> Option<Val<'a>> {
@@ -270,6 +274,10 @@ impl<'a> Val<'a> {
     /// Field `key` of an object.
     pub fn field(&self, key: &str) -> Val<'a> {
         match self {
+            // A scan of a small object is cheaper than hashing the key.
+            Val::J(Value::Object(o)) if o.len() <= 8 => {
+                o.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| Val::of(v)).unwrap_or(Val::Undef)
+            }
             Val::J(Value::Object(o)) => o.get(key).map(Val::of).unwrap_or(Val::Undef),
             Val::Obj(o) => o.get(key).cloned().unwrap_or(Val::Undef),
             _ => Val::Undef,
@@ -332,7 +340,7 @@ impl<'a> Val<'a> {
                 let mut out = serde_json::Map::with_capacity(o.entries.len());
                 for (k, v) in &o.entries {
                     if let Some(j) = v.to_json() {
-                        out.insert(k.to_string(), j);
+                        out.insert(String::from(&**k), j);
                     }
                 }
                 Value::Object(out)

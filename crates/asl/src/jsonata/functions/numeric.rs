@@ -23,17 +23,7 @@ pub(super) const FUNCTIONS: &[Builtin] = &[
 
 /// Round half to even at `places` decimals, as JSONata's `$round` does.
 pub(super) fn round_half_even(x: f64, places: f64) -> f64 {
-    // Shifting by the decimal exponent in text keeps 2.675 at two places from becoming 267.49….
-    let shift = |v: f64, by: f64| -> f64 {
-        if !v.is_finite() {
-            return v;
-        }
-        let mut buf = ryu::Buffer::new();
-        let text = buf.format_finite(v);
-        let (m, e) = text.split_once('e').unwrap_or((text, "0"));
-        let e = e.parse::<i32>().unwrap_or(0).saturating_add(by as i32);
-        format!("{m}e{e}").parse().unwrap_or(v)
-    };
+    let shift = |v: f64, by: f64| shift10(v, by as i32);
     let v = if places == 0.0 { x } else { shift(x, places) };
     let mut r = v.round();
     if (v - v.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
@@ -44,6 +34,37 @@ pub(super) fn round_half_even(x: f64, places: f64) -> f64 {
     } else {
         shift(r, -places)
     }
+}
+
+/// `v × 10^by` on the decimal digits of `v`'s shortest form (so 2.675 at two places is
+/// 267.5, not 267.49…), as parsing `<digits>e<exponent>` would give it.
+fn shift10(v: f64, by: i32) -> f64 {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
+    ];
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(v.abs());
+    let (m, e) = text.split_once('e').unwrap_or((text, "0"));
+    let (ip, fp) = m.split_once('.').unwrap_or((m, ""));
+    let exp = e.parse::<i32>().unwrap_or(0).saturating_sub(fp.len() as i32).saturating_add(by);
+    let digits = ip.len() + fp.len();
+    // An integer of 15 digits and a power of ten up to 1e22 are exact: one correctly rounded
+    // operation on them gives what parsing the text would.
+    let magnitude = if digits <= 15 && exp.unsigned_abs() <= 22 {
+        let d = ip.bytes().chain(fp.bytes()).fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0')) as f64;
+        if exp >= 0 {
+            d * POW10[exp as usize]
+        } else {
+            d / POW10[(-exp) as usize]
+        }
+    } else {
+        format!("{ip}{fp}e{exp}").parse().unwrap_or(v.abs())
+    };
+    magnitude.copysign(v)
 }
 
 fn format_base<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {

@@ -1735,3 +1735,35 @@ fn reference_quirks() {
         (r#"function($a)<(sq)>{ 1 }(1)"#, r#"{"a":[{"x":1}],"o":{"k":1}}"#, r#"E:T0410"#),
     ]);
 }
+
+/// Rounding half to even on decimal digits, number text as JavaScript writes it.
+#[test]
+fn numbers() {
+    check(&[
+        (r#"$round(2.675, 2)"#, r#"null"#, r#"2.68"#),
+        (r#"$round(1.005, 2)"#, r#"null"#, r#"1"#),
+        (r#"$round(-2.675, 2)"#, r#"null"#, r#"-2.68"#),
+        (r#"$round(1250, -2)"#, r#"null"#, r#"1200"#),
+        (r#"$round(0.5)"#, r#"null"#, r#"0"#),
+        (r#"$round(-0.5)"#, r#"null"#, r#"0"#),
+        (r#"$round(1.45, 1)"#, r#"null"#, r#"1.4"#),
+        (r#"$round(123.456e20, -19)"#, r#"null"#, r#"1.235e+22"#),
+        (r#"$round(1e-10, 12)"#, r#"null"#, r#"1e-10"#),
+        (r#"$round(12345.6789, 3)"#, r#"null"#, r#"12345.679"#),
+        (r#"$string(0.1 + 0.2)"#, r#"null"#, r#""0.3""#),
+        (r#"$string(1e-7)"#, r#"null"#, r#""1e-7""#),
+        (r#"$string(0.000001)"#, r#"null"#, r#""0.000001""#),
+        (r#"$string(123456789012345680000)"#, r#"null"#, r#""123456789012346000000""#),
+        (r#"$string(-1.5e300)"#, r#"null"#, r#""-1.5e+300""#),
+        (r#"$string(2/3)"#, r#"null"#, r#""0.666666666666667""#),
+        (r#"$string(100)"#, r#"null"#, r#""100""#),
+        (r#"$string(-0)"#, r#"null"#, r#""0""#),
+        (r#"[0.1 + 0.2, 1e21, 1e-7]"#, r#"null"#, r#"[0.30000000000000004,1e+21,1e-07]"#),
+        (r#"$formatBase(255, 2)"#, r#"null"#, r#""11111111""#),
+        (r#"$number("-12.5e2")"#, r#"null"#, r#"-1250"#),
+        (r#"$number("12.")"#, r#"null"#, r#"E:D3030"#),
+        (r#"$number(".5")"#, r#"null"#, r#"E:D3030"#),
+        (r#"$number("0x")"#, r#"null"#, r#"E:D3030"#),
+        (r#"$number("Infinity")"#, r#"null"#, r#"E:D3030"#),
+    ]);
+}
