@@ -18,6 +18,9 @@ use super::{Bindings, JsonataError};
 /// Deepest evaluation nesting (non-tail calls count several levels each) before U1001.
 const MAX_DEPTH: usize = 5000;
 
+/// The binding of a tuple's ancestors (no variable can have this name).
+const ANCESTORS: &str = "%";
+
 /// Stack room below which evaluation continues on a new heap segment.
 const RED_ZONE: usize = 256 * 1024;
 
@@ -31,6 +34,9 @@ pub struct Ctx<'a> {
     pub host: &'a dyn Bindings,
     /// `$$`: the input of the whole expression.
     pub root: Val<'a>,
+    /// The expression uses `%`: every path runs as a tuple stream whose tuples carry the
+    /// values their context was found in, bound as [`ANCESTORS`].
+    parents: bool,
     depth: Cell<usize>,
     steps: Cell<u64>,
     /// Scopes that were given a function: a function keeps the scope it was made in, so a
@@ -68,8 +74,8 @@ struct Tuple<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(host: &'a dyn Bindings, root: Val<'a>) -> Self {
-        Ctx { host, root, depth: Cell::new(0), steps: Cell::new(0), holders: RefCell::default() }
+    pub fn new(host: &'a dyn Bindings, root: Val<'a>, parents: bool) -> Self {
+        Ctx { host, root, parents, depth: Cell::new(0), steps: Cell::new(0), holders: RefCell::default() }
     }
 
     /// Count `n` steps of work at once (building a large value), checking the budget first.
@@ -174,6 +180,10 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 Val::seq(out)
+            }
+            Node::Parent => {
+                let anc = scope.get(ANCESTORS).map(|a| a.items()).unwrap_or_default();
+                anc.last().cloned().ok_or_else(no_parent)?
             }
             Node::Descendants => {
                 let mut out = Vec::new();
@@ -510,7 +520,7 @@ impl<'a> Ctx<'a> {
 
     /// A path: each step maps over the sequence the previous one produced.
     fn path(&self, p: &'a Path, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
-        if p.tuple {
+        if p.tuple || self.parents {
             return self.tuple_path(p, input, scope);
         }
         let absolute = matches!(p.steps[0].expr, Node::Var(_));
@@ -627,9 +637,27 @@ impl<'a> Ctx<'a> {
     fn tuple_path(&self, p: &'a Path, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
         let absolute = matches!(p.steps[0].expr, Node::Var(_));
         let start: Vec<Val<'a>> = if input.is_array() && !absolute { input.items() } else { vec![input.clone()] };
-        let mut tuples: Vec<Tuple<'a>> = start.into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
+        let binds = match self.parents {
+            true => vec![(ANCESTORS, scope.get(ANCESTORS).unwrap_or_else(|| Val::array(Vec::new())))],
+            false => Vec::new(),
+        };
+        let mut tuples: Vec<Tuple<'a>> = start.into_iter().map(|ctx| Tuple { ctx, binds: binds.clone() }).collect();
         for step in &p.steps {
             let mut next = Vec::new();
+            if matches!(step.expr, Node::Parent) {
+                // Up one level: the context becomes the last ancestor.
+                for t in tuples {
+                    let mut anc = ancestors(&t.binds);
+                    let Some(up) = anc.pop() else {
+                        return Err(no_parent());
+                    };
+                    let mut binds = t.binds.clone();
+                    binds.push((ANCESTORS, Val::array(anc)));
+                    next.push(Tuple { ctx: up, binds });
+                }
+                tuples = self.stages(&step.stages, next, scope)?;
+                continue;
+            }
             if let Node::Sort(terms) = &step.expr {
                 let sorted = self.sort(terms, tuples, scope)?;
                 next = self.stages(&step.stages, sorted, scope)?;
@@ -638,9 +666,17 @@ impl<'a> Ctx<'a> {
                     let tscope = with_binds(scope, &t.binds);
                     let r = self.eval(&step.expr, &t.ctx, &tscope)?;
                     let mut produced = Vec::new();
+                    let below = (self.parents && step.focus.is_none()).then(|| {
+                        let mut anc = ancestors(&t.binds);
+                        anc.push(t.ctx.clone());
+                        Val::array(anc)
+                    });
                     r.for_each(|v| {
                         let mut binds = Vec::with_capacity(t.binds.len() + 2);
                         binds.extend(t.binds.iter().cloned());
+                        if let Some(anc) = &below {
+                            binds.push((ANCESTORS, anc.clone()));
+                        }
                         let t2 = match &step.focus {
                             Some(name) => {
                                 binds.push((name.as_str(), v));
@@ -1152,6 +1188,15 @@ fn address(v: &Val<'_>) -> Option<usize> {
         Val::Obj(o) => Some(Rc::as_ptr(o) as *const () as usize),
         _ => None,
     }
+}
+
+/// The ancestors a tuple's context was found in, outermost first.
+fn ancestors<'a>(binds: &[(&'a str, Val<'a>)]) -> Vec<Val<'a>> {
+    binds.iter().rev().find(|(n, _)| *n == ANCESTORS).map(|(_, v)| v.items()).unwrap_or_default()
+}
+
+fn no_parent() -> JsonataError {
+    err("S0217", "The object representing the 'parent' cannot be derived from this expression")
 }
 
 /// A child of `scope` holding a tuple's bindings.

@@ -45,13 +45,15 @@ pub struct JsonataError {
 pub struct Expr {
     src: String,
     root: parser::Node,
+    /// The expression uses `%`.
+    parent: bool,
 }
 
 impl Expr {
     pub fn parse(src: &str) -> Result<Expr, String> {
         let src = src.trim();
-        let root = parser::parse(src)?;
-        Ok(Expr { src: src.to_string(), root })
+        let (root, parent) = parser::parse(src)?;
+        Ok(Expr { src: src.to_string(), root, parent })
     }
 
     pub fn source(&self) -> &str {
@@ -80,7 +82,7 @@ impl Expr {
         } else {
             input.clone()
         };
-        let ctx = Ctx::new(bindings, input);
+        let ctx = Ctx::new(bindings, input, self.parent);
         let scope = Scope::new(None);
         let result = ctx.eval(&self.root, &context, &scope).map(|v| v.to_json());
         drop(scope);

@@ -25,6 +25,8 @@ pub enum Node {
     Var(String),
     Wildcard,
     Descendants,
+    /// `%`: the value the current one was found in.
+    Parent,
     Neg(Box<Node>),
     Path(Box<Path>),
     /// Predicates on an expression that is not a path (`(a.b)[0]`, `$x[1]`).
@@ -298,14 +300,16 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
     Ok(out)
 }
 
-pub fn parse(src: &str) -> Result<Node, String> {
+/// Parse an expression; the flag says whether it uses the parent operator `%` (its paths
+/// then keep track of where each value was found).
+pub fn parse(src: &str) -> Result<(Node, bool), String> {
     let toks = lex(src)?;
-    let mut p = Parser { src, toks, i: 0, depth: 0 };
+    let mut p = Parser { src, toks, i: 0, depth: 0, parent: false };
     let n = p.expr(0)?;
     if p.peek() != &Tok::End {
         return Err(format!("S0201: Syntax error: {}", p.describe()));
     }
-    Ok(n)
+    Ok((n, p.parent))
 }
 
 struct Parser<'s> {
@@ -313,6 +317,7 @@ struct Parser<'s> {
     toks: Vec<(Tok, usize)>,
     i: usize,
     depth: usize,
+    parent: bool,
 }
 
 /// `node` as a path (a new one-step path unless it is already one).
@@ -479,7 +484,10 @@ impl Parser<'_> {
             },
             Tok::Op("*") => Node::Path(Box::new(into_path(Node::Wildcard)?)),
             Tok::Op("**") => Node::Path(Box::new(into_path(Node::Descendants)?)),
-            Tok::Op("%") => return Err("S0217: The object representing the 'parent' cannot be derived from this expression (the parent operator is not supported)".into()),
+            Tok::Op("%") => {
+                self.parent = true;
+                Node::Path(Box::new(into_path(Node::Parent)?))
+            }
             Tok::Op("(") => {
                 let mut items = Vec::new();
                 while !self.is_op(")") {

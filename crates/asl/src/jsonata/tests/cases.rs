@@ -1767,3 +1767,70 @@ fn numbers() {
         (r#"$number("Infinity")"#, r#"null"#, r#"E:D3030"#),
     ]);
 }
+
+/// `%`: the value the context was found in.
+#[test]
+fn parent_operator() {
+    check(&[
+        (
+            r#"Phone.%.Surname"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"["Smith","Smith"]"#,
+        ),
+        (
+            r#"Phone.%"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"[{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}},{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}]"#,
+        ),
+        (
+            r#"Phone[0].%.Surname"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#""Smith""#,
+        ),
+        (
+            r#"%"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"E:S0217"#,
+        ),
+        (
+            r#"Phone.(%)"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"[{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}},{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}]"#,
+        ),
+        (
+            r#"Phone.{"s": %.Surname, "n": n}"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"[{"s":"Smith","n":"a"},{"s":"Smith","n":"b"}]"#,
+        ),
+        (
+            r#"Phone.t.%"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"[{"t":1,"n":"a"},{"t":2,"n":"b"}]"#,
+        ),
+        (
+            r#"Account.Order.Product.{"o": %.OrderID, "p": P}"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"[{"o":"o1","p":"hat"},{"o":"o1","p":"cap"},{"o":"o2","p":"bag"}]"#,
+        ),
+        (
+            r#"Account.Order.Product.D.%.%.OrderID"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"["o1","o1","o2"]"#,
+        ),
+        (
+            r#"Account.Order.Product[%.OrderID = "o2"].P"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#""bag""#,
+        ),
+        (
+            r#"Account.Order.Product.%.%.Name"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"["F","F","F"]"#,
+        ),
+        (
+            r#"Account.Order.Product^(>%.OrderID).P"#,
+            r#"{"Surname":"Smith","Phone":[{"t":1,"n":"a"},{"t":2,"n":"b"}],"Account":{"Name":"F","Order":[{"OrderID":"o1","Product":[{"P":"hat","D":{"w":1}},{"P":"cap","D":{"w":2}}]},{"OrderID":"o2","Product":{"P":"bag","D":{"w":3}}}]}}"#,
+            r#"["bag","hat","cap"]"#,
+        ),
+    ]);
+}
