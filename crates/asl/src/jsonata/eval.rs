@@ -331,7 +331,7 @@ impl<'a> Ctx<'a> {
                     Some(v) => v,
                     None => match functions::lookup(name) {
                         Some(b) if !args.iter().any(|a| matches!(a, Node::Placeholder)) => {
-                            let mut vals = Vec::with_capacity(args.len());
+                            let mut vals = Vec::with_capacity(args.len().max(functions::PADDED));
                             for a in args {
                                 vals.push(self.eval(a, input, scope)?);
                             }
@@ -360,7 +360,7 @@ impl<'a> Ctx<'a> {
             }
             return Ok(Callee::Partial(Val::F(Rc::new(Func::Partial { f: func, args: filled }))));
         }
-        let mut vals = Vec::with_capacity(args.len());
+        let mut vals = Vec::with_capacity(args.len().max(functions::PADDED));
         for a in args {
             vals.push(self.eval(a, input, scope)?);
         }
@@ -567,7 +567,7 @@ impl<'a> Ctx<'a> {
         // The result when the last step produced one array taken as it is.
         let mut whole: Option<Val<'a>> = None;
         for (i, step) in p.steps.iter().enumerate().skip(first) {
-            let mut out: Vec<Val<'a>> = Vec::new();
+            let mut out: Vec<Val<'a>> = Vec::with_capacity(seq.len());
             if i == 0 && matches!(step.expr, Node::Array(_)) {
                 // A leading array constructor is evaluated once; its items are the sequence
                 // (an empty one is the result as it is).

@@ -424,6 +424,12 @@ pub fn js_number(x: f64) -> String {
     }
     let mut buf = ryu::Buffer::new();
     let text = buf.format_finite(x.abs());
+    // Without an exponent, ryu writes what JavaScript writes (its positional range is
+    // inside JavaScript's).
+    if !text.contains('e') {
+        let text = text.strip_suffix(".0").unwrap_or(text);
+        return if x < 0.0 { format!("-{text}") } else { text.to_string() };
+    }
     // Shortest round-trip digits and the decimal exponent of the first digit.
     let (mantissa, exp) = match text.split_once('e') {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),

@@ -107,7 +107,7 @@ fn arg<'v, 'a>(args: &'v [Val<'a>], i: usize) -> &'v Val<'a> {
 }
 
 /// More than any built-in reads.
-const PADDED: usize = 4;
+pub const PADDED: usize = 4;
 
 /// The longest string a function builds, in characters: far past any payload a state can
 /// carry (256 KiB), short of what would exhaust a worker's memory.
