@@ -472,6 +472,10 @@ impl<'a> Ctx<'a> {
 
     fn descendants(&self, v: &Val<'a>, out: &mut Vec<Val<'a>>) -> Result<(), JsonataError> {
         self.step()?;
+        stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.descendants_of(v, out))
+    }
+
+    fn descendants_of(&self, v: &Val<'a>, out: &mut Vec<Val<'a>>) -> Result<(), JsonataError> {
         if v.is_undef() {
             return Ok(());
         }
@@ -973,6 +977,10 @@ impl<'a> Ctx<'a> {
     /// result then shares it as it is).
     fn rebuild(&self, v: &Val<'a>, edits: &[Edit<'a>]) -> Result<Option<Val<'a>>, JsonataError> {
         self.step()?;
+        stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.rebuild_at(v, edits))
+    }
+
+    fn rebuild_at(&self, v: &Val<'a>, edits: &[Edit<'a>]) -> Result<Option<Val<'a>>, JsonataError> {
         if v.is_array() {
             let items = v.items();
             let mut changed: Option<Vec<Val<'a>>> = None;
@@ -1268,6 +1276,10 @@ fn flatten_step<'a>(v: Val<'a>, out: &mut Vec<Val<'a>>) {
 
 /// All the non-array values inside `v`, depth first.
 fn flatten_into<'a>(v: &Val<'a>, out: &mut Vec<Val<'a>>) {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || flatten_at(v, out))
+}
+
+fn flatten_at<'a>(v: &Val<'a>, out: &mut Vec<Val<'a>>) {
     if v.is_array() {
         for x in v.items() {
             flatten_into(&x, out);

@@ -84,7 +84,7 @@ impl Expr {
         };
         let ctx = Ctx::new(bindings, input, self.parent);
         let scope = Scope::new(None);
-        let result = ctx.eval(&self.root, &context, &scope).map(|v| v.to_json());
+        let result = ctx.eval(&self.root, &context, &scope).and_then(|v| v.to_json());
         drop(scope);
         ctx.release();
         result
@@ -200,6 +200,24 @@ mod tests {
             assert!(ev(src, json!({})).is_some(), "{src}");
             assert_eq!(live(), before, "scopes leaked by {src}");
         }
+    }
+
+    #[test]
+    fn values_nested_by_a_loop_are_walked_and_dropped_without_recursing() {
+        let b = B(HashMap::new());
+        let nest = |n: u32, then: &str| {
+            format!("($f := function($n, $acc){{ $n = 0 ? $acc : $f($n - 1, {{'a': $acc}}) }}; $v := $f({n}, {{}}); {then})")
+        };
+        // Tail calls build 200,000 levels in constant stack: comparing, testing, writing and
+        // dropping them must not overflow it; returning them is an error.
+        assert_eq!(ev(&nest(200_000, "$v = $v"), json!({})), Some(json!(true)));
+        assert_eq!(ev(&nest(200_000, "$boolean($v)"), json!({})), Some(json!(true)));
+        assert_eq!(ev(&nest(200_000, "$length($string($v))"), json!({})), Some(json!(1_200_002)));
+        assert_eq!(ev(&nest(200_000, "$count($v.**)"), json!({})), Some(json!(200_001)));
+        let e = Expr::parse(&nest(200_000, "$v")).expect("parse").evaluate(&b).expect_err("too deep");
+        assert_eq!(e.code, "U1001");
+        let ok = Expr::parse(&nest(500, "$v")).expect("parse").evaluate(&b).expect("500 levels");
+        assert!(ok.is_some());
     }
 
     #[test]

@@ -321,10 +321,18 @@ impl<'a> Val<'a> {
     }
 
     /// The final JSON value; functions inside structures are dropped (as JSON.stringify
-    /// drops them) and an undefined or function result is `None`.
-    pub fn to_json(&self) -> Option<Value> {
-        Some(match self {
-            Val::Undef | Val::F(_) => return None,
+    /// drops them) and an undefined or function result is `None`. A result nested deeper
+    /// than [`MAX_NESTING`] is an error: whoever writes or drops it would recurse as deep.
+    pub fn to_json(&self) -> Result<Option<Value>, JsonataError> {
+        self.json_at(0)
+    }
+
+    fn json_at(&self, depth: usize) -> Result<Option<Value>, JsonataError> {
+        if depth > MAX_NESTING {
+            return Err(err("U1001", format!("The result is nested more than {MAX_NESTING} levels deep")));
+        }
+        Ok(Some(match self {
+            Val::Undef | Val::F(_) => return Ok(None),
             Val::Null => Value::Null,
             Val::Bool(b) => Value::Bool(*b),
             Val::Num(n) => num_json(*n),
@@ -333,19 +341,57 @@ impl<'a> Val<'a> {
             Val::J(v) => (*v).clone(),
             Val::Arr(a) => {
                 let mut out = Vec::with_capacity(a.items.len());
-                out.extend(a.items.iter().filter_map(Val::to_json));
+                for x in &a.items {
+                    out.extend(x.json_at(depth + 1)?);
+                }
                 Value::Array(out)
             }
             Val::Obj(o) => {
                 let mut out = serde_json::Map::with_capacity(o.entries.len());
                 for (k, v) in &o.entries {
-                    if let Some(j) = v.to_json() {
+                    if let Some(j) = v.json_at(depth + 1)? {
                         out.insert(String::from(&**k), j);
                     }
                 }
                 Value::Object(out)
             }
-        })
+        }))
+    }
+}
+
+/// The deepest nesting of arrays and objects in a result.
+pub const MAX_NESTING: usize = 1000;
+
+// Values built by a loop can nest without bound (a tail-recursive function wrapping its
+// accumulator): dropping them level by level would recurse as deep, so containers hand
+// their uniquely owned children to one loop.
+impl Drop for Arr<'_> {
+    fn drop(&mut self) {
+        drop_flat(std::mem::take(&mut self.items));
+    }
+}
+
+impl Drop for Obj<'_> {
+    fn drop(&mut self) {
+        drop_flat(self.entries.drain(..).map(|(_, v)| v).collect());
+    }
+}
+
+fn drop_flat(mut pending: Vec<Val<'_>>) {
+    while let Some(v) = pending.pop() {
+        match v {
+            Val::Arr(a) => {
+                if let Ok(mut a) = Rc::try_unwrap(a) {
+                    pending.append(&mut a.items);
+                }
+            }
+            Val::Obj(o) => {
+                if let Ok(mut o) = Rc::try_unwrap(o) {
+                    pending.extend(o.entries.drain(..).map(|(_, v)| v));
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -369,6 +415,10 @@ pub fn num<'a>(x: f64) -> Result<Val<'a>, JsonataError> {
 
 /// JSONata truthiness.
 pub fn truthy(v: &Val<'_>) -> bool {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || truthy_at(v))
+}
+
+fn truthy_at(v: &Val<'_>) -> bool {
     match v {
         Val::Undef | Val::Null | Val::F(_) => false,
         Val::Bool(b) => *b,
@@ -385,6 +435,10 @@ pub fn truthy(v: &Val<'_>) -> bool {
 
 /// Deep equality (numbers by value, objects regardless of key order).
 pub fn deep_eq<'a>(a: &Val<'a>, b: &Val<'a>) -> bool {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || deep_eq_at(a, b))
+}
+
+fn deep_eq_at<'a>(a: &Val<'a>, b: &Val<'a>) -> bool {
     match (a, b) {
         (Val::Undef, _) | (_, Val::Undef) => false,
         (Val::Null, Val::Null) => true,
@@ -480,6 +534,10 @@ pub fn precise15(x: f64) -> f64 {
 /// JSON text of a value, as `$string` writes structures (numbers to 15 digits, functions as
 /// empty strings); `indent` pretty-prints with two spaces.
 pub fn write_json(v: &Val<'_>, indent: bool, out: &mut String, level: usize) {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || write_json_at(v, indent, out, level))
+}
+
+fn write_json_at(v: &Val<'_>, indent: bool, out: &mut String, level: usize) {
     let nl = |out: &mut String, level: usize| {
         if indent {
             out.push('\n');
