@@ -71,11 +71,23 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Set `key` (replacing its value in place when present).
+    /// Set `key` (replacing its value in place when present). Keys keep JavaScript's
+    /// order: array-index keys first, ascending, then the others as they came.
     pub fn insert(&mut self, key: Rc<str>, v: Val<'a>) {
         if let Some(i) = self.position(&key) {
             self.entries[i].1 = v;
             return;
+        }
+        if let Some(n) = index_key(&key) {
+            let at =
+                self.entries.iter().position(|(k, _)| index_key(k).is_none_or(|m| m > n)).unwrap_or(self.entries.len());
+            if at < self.entries.len() {
+                self.entries.insert(at, (key, v));
+                if self.index.is_some() {
+                    self.index = Some(self.entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+                }
+                return;
+            }
         }
         if let Some(ix) = &mut self.index {
             ix.insert(key.clone(), self.entries.len());
@@ -98,6 +110,15 @@ impl<'a> Obj<'a> {
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+}
+
+/// The value of a key JavaScript treats as an array index (`0`, `17`; not `017` or `-1`).
+fn index_key(k: &str) -> Option<u32> {
+    let b = k.as_bytes();
+    if b.is_empty() || !b[0].is_ascii_digit() || (b[0] == b'0' && b.len() > 1) || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    k.parse::<u32>().ok().filter(|n| *n < u32::MAX)
 }
 
 /// A function value.

@@ -1834,3 +1834,14 @@ fn parent_operator() {
         ),
     ]);
 }
+
+/// Built objects keep JavaScript's key order: array-index keys first, ascending.
+#[test]
+fn key_order() {
+    check(&[
+        (r#"$keys({"b":1,"2":2,"1":3,"a":4,"01":5,"-1":6,"10":7})"#, r#"null"#, r#"["1","2","10","b","a","01","-1"]"#),
+        (r#"$string({"b":1,"2":2,"1":3})"#, r#"null"#, r#""{\"1\":3,\"2\":2,\"b\":1}""#),
+        (r#"$keys($merge([{"b":1},{"3":2},{"1":0}]))"#, r#"null"#, r#"["1","3","b"]"#),
+        (r#"$keys({"x":[{"k":"b"},{"k":"5"},{"k":"1"}]}.x{k: 1})"#, r#"null"#, r#"["1","5","b"]"#),
+    ]);
+}
