@@ -263,8 +263,8 @@ impl<'a> Ctx<'a> {
                 }
             }
             Node::Range(l, r) => self.range(l, r, input, scope)?,
-            Node::Block(items) => {
-                let inner = Scope::new(Some(scope.clone()));
+            Node::Block(items, scoped) => {
+                let inner = if *scoped { Scope::new(Some(scope.clone())) } else { scope.clone() };
                 let mut last = Val::Undef;
                 for it in items {
                     last = self.eval(it, input, &inner)?;
@@ -389,9 +389,9 @@ impl<'a> Ctx<'a> {
                     Ok(Tail::Done(Val::Undef))
                 }
             }
-            Node::Block(items) if !items.is_empty() => {
+            Node::Block(items, scoped) if !items.is_empty() => {
                 self.step()?;
-                let inner = Scope::new(Some(scope.clone()));
+                let inner = if *scoped { Scope::new(Some(scope.clone())) } else { scope.clone() };
                 for it in &items[..items.len() - 1] {
                     self.eval(it, input, &inner)?;
                 }

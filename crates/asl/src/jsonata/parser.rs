@@ -45,7 +45,8 @@ pub enum Node {
     Or(Box<Node>, Box<Node>),
     Cond(Box<Node>, Box<Node>, Option<Box<Node>>),
     Range(Box<Node>, Box<Node>),
-    Block(Vec<Node>),
+    /// `(a; b)`; the flag says whether it needs a scope of its own (it binds a variable).
+    Block(Vec<Node>, bool),
     Bind(String, Box<Node>),
     Call(Box<Node>, Vec<Node>),
     Apply(Box<Node>, Box<Node>),
@@ -320,6 +321,45 @@ struct Parser<'s> {
     parent: bool,
 }
 
+/// Whether evaluating `node` may bind a variable in the scope it runs in (blocks and
+/// lambda bodies have their own).
+fn binds(node: &Node) -> bool {
+    let pairs = |ps: &[(Node, Node)]| ps.iter().any(|(k, v)| binds(k) || binds(v));
+    match node {
+        Node::Bind(..) => true,
+        Node::Block(..) | Node::Lambda(_) => false,
+        Node::Num(_)
+        | Node::Str(_)
+        | Node::Bool(_)
+        | Node::Null
+        | Node::Regex(_)
+        | Node::Name(_)
+        | Node::Var(_)
+        | Node::Wildcard
+        | Node::Descendants
+        | Node::Parent
+        | Node::Placeholder => false,
+        Node::Neg(e) | Node::KeepArray(e) => binds(e),
+        Node::Path(p) => {
+            p.steps
+                .iter()
+                .any(|s| binds(&s.expr) || s.stages.iter().any(|st| matches!(st, Stage::Filter(f) if binds(f))))
+                || p.group.as_deref().is_some_and(pairs)
+        }
+        Node::Filtered(e, preds) => binds(e) || preds.iter().any(binds),
+        Node::Array(items) => items.iter().any(binds),
+        Node::Object(ps) => pairs(ps),
+        Node::GroupBy(e, ps) => binds(e) || pairs(ps),
+        Node::Sort(terms) => terms.iter().any(|(t, _)| binds(t)),
+        Node::Bin(_, l, r) | Node::And(l, r) | Node::Or(l, r) | Node::Range(l, r) | Node::Apply(l, r) => {
+            binds(l) || binds(r)
+        }
+        Node::Cond(c, t, e) => binds(c) || binds(t) || e.as_deref().is_some_and(binds),
+        Node::Call(f, args) => binds(f) || args.iter().any(binds),
+        Node::Transform(p, u, d) => binds(p) || binds(u) || d.as_deref().is_some_and(binds),
+    }
+}
+
 /// `node` as a path (a new one-step path unless it is already one).
 fn into_path(node: Node) -> Result<Path, String> {
     Ok(match node {
@@ -498,7 +538,8 @@ impl Parser<'_> {
                     self.next();
                 }
                 self.expect(")")?;
-                Node::Block(items)
+                let scoped = items.iter().any(binds);
+                Node::Block(items, scoped)
             }
             Tok::Op("[") => {
                 let mut items = Vec::new();
@@ -596,7 +637,7 @@ impl Parser<'_> {
             signature = Some(Signature::parse(&self.src[start..end])?);
         }
         self.expect("{")?;
-        let body = if self.is_op("}") { Node::Block(Vec::new()) } else { self.expr(0)? };
+        let body = if self.is_op("}") { Node::Block(Vec::new(), false) } else { self.expr(0)? };
         self.expect("}")?;
         Ok(Node::Lambda(Box::new(LambdaDef { params, signature, body })))
     }
