@@ -982,13 +982,15 @@ impl<'a> Ctx<'a> {
 
     fn rebuild_at(&self, v: &Val<'a>, edits: &[Edit<'a>]) -> Result<Option<Val<'a>>, JsonataError> {
         if v.is_array() {
-            let items = v.items();
-            let mut changed: Option<Vec<Val<'a>>> = None;
-            for (i, x) in items.iter().enumerate() {
-                if let Some(nx) = self.rebuild(x, edits)? {
-                    changed.get_or_insert_with(|| items.clone())[i] = nx;
+            let mut items = v.items();
+            let mut changed = false;
+            for item in &mut items {
+                if let Some(nx) = self.rebuild(item, edits)? {
+                    *item = nx;
+                    changed = true;
                 }
             }
+            let changed = changed.then_some(items);
             let flags = match v {
                 Val::Arr(a) => Arr { items: Vec::new(), ..(**a).clone() },
                 _ => Arr::default(),

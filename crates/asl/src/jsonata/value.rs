@@ -388,14 +388,22 @@ pub const MAX_NESTING: usize = 1000;
 // their uniquely owned children to one loop.
 impl Drop for Arr<'_> {
     fn drop(&mut self) {
-        drop_flat(std::mem::take(&mut self.items));
+        if self.items.iter().any(is_container) {
+            drop_flat(std::mem::take(&mut self.items));
+        }
     }
 }
 
 impl Drop for Obj<'_> {
     fn drop(&mut self) {
-        drop_flat(self.entries.drain(..).map(|(_, v)| v).collect());
+        if self.entries.iter().any(|(_, v)| is_container(v)) {
+            drop_flat(self.entries.drain(..).map(|(_, v)| v).filter(is_container).collect());
+        }
     }
+}
+
+fn is_container(v: &Val<'_>) -> bool {
+    matches!(v, Val::Arr(_) | Val::Obj(_))
 }
 
 fn drop_flat(mut pending: Vec<Val<'_>>) {
