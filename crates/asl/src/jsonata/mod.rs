@@ -221,6 +221,17 @@ mod tests {
     }
 
     #[test]
+    fn recursion_runs_deep_and_ends_in_u1001_past_the_limit() {
+        // jsonata-js 2.0.6 gives 4000 and 300000 (it has no depth limit of its own).
+        let down = "($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(4000))";
+        assert_eq!(ev(down, json!({})), Some(json!(4000)));
+        let tail = "($f := function($n, $a){ $n = 0 ? $a : ($n % 2 = 0 ? $f($n - 1, $a + 1) : $f($n - 1, $a + 1)) }; $f(300000, 0))";
+        assert_eq!(ev(tail, json!({})), Some(json!(300000)));
+        let e = Expr::parse("($f := function($n){ 1 + $f($n + 1) }; $f(0))").expect("parse");
+        assert_eq!(e.evaluate(&B(HashMap::new())).expect_err("endless").code, "U1001");
+    }
+
+    #[test]
     fn errors_are_reported_not_panics() {
         let b = B(HashMap::new());
         let e = Expr::parse("$nope(1)").expect("parse").evaluate(&b).expect_err("must fail");
