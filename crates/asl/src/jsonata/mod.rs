@@ -8,6 +8,7 @@
 mod eval;
 mod functions;
 pub mod parser;
+mod picture;
 
 use serde_json::Value;
 
