@@ -9,6 +9,7 @@
 
 #![allow(dead_code)]
 
+pub mod datetime;
 pub mod number;
 
 use super::JsonataError;

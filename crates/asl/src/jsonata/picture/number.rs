@@ -478,7 +478,7 @@ fn words_value(tokens: &[&str], level: usize) -> Option<f64> {
 }
 
 /// JavaScript's `parseInt(s, 10)`: leading white space, a sign, then ASCII digits.
-fn js_parse_int(chars: &[char]) -> Option<f64> {
+pub(crate) fn js_parse_int(chars: &[char]) -> Option<f64> {
     let mut i = 0;
     while i < chars.len() && chars[i].is_whitespace() {
         i += 1;
