@@ -379,6 +379,375 @@ pub fn format_datetime(millis: i64, picture: Option<&str>, timezone: Option<&str
     Ok(out)
 }
 
+/// `$toMillis(text)` without a picture: the ISO 8601 forms jsonata-js accepts, `YYYY`,
+/// `YYYY-MM`, `YYYY-MM-DD`, then `THH:MM:SS`, an optional fraction (milliseconds are kept,
+/// further digits dropped) and `Z` or `±HH[:]MM`. A form it accepts whose fields are out of
+/// range (month 13, hour 25) is `Ok(None)`; days up to 31 roll over into the next month.
+fn parse_iso(text: &str) -> Result<Option<i64>, JsonataError> {
+    let bad = || {
+        err(
+            "D3110",
+            format!("The argument of the toMillis function must be an ISO 8601 formatted timestamp. Given \"{text}\""),
+        )
+    };
+    let b = text.as_bytes();
+    let mut i = 0;
+    let digits = |i: &mut usize, n: usize| -> Option<i64> {
+        let s = b.get(*i..*i + n)?;
+        if !s.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        *i += n;
+        std::str::from_utf8(s).ok()?.parse().ok()
+    };
+    let year = digits(&mut i, 4).ok_or_else(bad)?;
+    let (mut month, mut day) = (1, 1);
+    let mut time = None;
+    if b.get(i) == Some(&b'-') && b.get(i + 1).is_some_and(|c| matches!(c, b'0' | b'1')) {
+        i += 1;
+        month = digits(&mut i, 2).ok_or_else(bad)?;
+        if b.get(i) == Some(&b'-') && b.get(i + 1).is_some_and(|c| matches!(c, b'0'..=b'3')) {
+            i += 1;
+            day = digits(&mut i, 2).ok_or_else(bad)?;
+            if b.get(i) == Some(&b'T') {
+                i += 1;
+                let h = digits(&mut i, 2).filter(|h| *h <= 29).ok_or_else(bad)?;
+                let two = |i: &mut usize| -> Option<i64> {
+                    if b.get(*i) != Some(&b':') {
+                        return None;
+                    }
+                    *i += 1;
+                    digits(i, 2).filter(|v| *v <= 59)
+                };
+                let m = two(&mut i).ok_or_else(bad)?;
+                let s = two(&mut i).ok_or_else(bad)?;
+                let mut ms = 0;
+                if b.get(i) == Some(&b'.') {
+                    i += 1;
+                    let start = i;
+                    while b.get(i).is_some_and(u8::is_ascii_digit) {
+                        i += 1;
+                    }
+                    if i == start {
+                        return Err(bad());
+                    }
+                    let frac = format!("{:0<3}", &text[start..(start + 3).min(i)]);
+                    ms = frac.parse().map_err(|_| bad())?;
+                }
+                time = Some((h, m, s, ms));
+            }
+        }
+    }
+    let mut offset = 0;
+    match b.get(i) {
+        None => {}
+        Some(b'Z') if i + 1 == b.len() => {}
+        Some(&sign @ (b'+' | b'-')) => {
+            i += 1;
+            let h = digits(&mut i, 2).filter(|h| *h <= 29).ok_or_else(bad)?;
+            if b.get(i) == Some(&b':') {
+                i += 1;
+            }
+            let m = digits(&mut i, 2).filter(|m| *m <= 59).ok_or_else(bad)?;
+            if i != b.len() {
+                return Err(bad());
+            }
+            if h > 23 || time.is_none() {
+                return Ok(None);
+            }
+            offset = (h * 60 + m) * if sign == b'-' { -1 } else { 1 };
+        }
+        _ => return Err(bad()),
+    }
+    let (h, m, s, ms) = time.unwrap_or((0, 0, 0, 0));
+    let valid_time = h < 24 || (h == 24 && m == 0 && s == 0 && ms == 0);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !valid_time {
+        return Ok(None);
+    }
+    Ok(utc_millis(year, month, day, h * 60 + m - offset, s * 1000 + ms))
+}
+
+/// Milliseconds since the epoch of a UTC date and time whose fields may overflow (month 13
+/// is January of the next year, 30 February is 2 March), as JavaScript's `Date.UTC` counts.
+fn utc_millis(year: i64, month: i64, day: i64, minutes: i64, millis: i64) -> Option<i64> {
+    let months = year.checked_mul(12)?.checked_add(month.checked_sub(1)?)?;
+    let first =
+        NaiveDate::from_ymd_opt(i32::try_from(months.div_euclid(12)).ok()?, months.rem_euclid(12) as u32 + 1, 1)?;
+    let days = first.signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days().checked_add(day - 1)?;
+    days.checked_mul(86_400_000)?.checked_add(minutes.checked_mul(60_000)?)?.checked_add(millis)
+}
+
+/// Work allowed to match a text against a picture before giving up.
+const MATCH_BUDGET: usize = 1_000_000;
+
+/// A component read from the text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Read {
+    Number(i64),
+    /// am/pm: whether pm.
+    Pm(bool),
+    /// A timezone offset in minutes.
+    Offset(i64),
+}
+
+/// The ways a marker can read a prefix of `text`: (bytes read, value), longest first.
+fn candidates(m: &Marker, text: &str) -> Vec<(usize, Read)> {
+    let mut out = Vec::new();
+    let char_ends: Vec<usize> = text.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
+    match &m.presentation {
+        Presentation::Name(_) => {
+            let names: Vec<(usize, &str)> = match m.component {
+                'M' => MONTHS.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
+                'F' => DAYS.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
+                _ => vec![(0, "am"), (1, "pm")],
+            };
+            for (value, name) in names {
+                let name: String = truncate_chars(name, m.max_width);
+                let Some(prefix) = text.get(..name.len()) else { continue };
+                if !name.is_empty() && prefix.eq_ignore_ascii_case(&name) {
+                    let read = if m.component == 'P' { Read::Pm(value == 1) } else { Read::Number(value as i64) };
+                    out.push((name.len(), read));
+                }
+            }
+            out.sort_by_key(|c| std::cmp::Reverse(c.0));
+        }
+        Presentation::Integer(picture) => {
+            let accepts = |c: char| match &picture.primary {
+                Primary::Decimal { zero, separators, .. } => {
+                    digit_family(c) == Some(*zero) || separators.iter().any(|s| s.1 == c)
+                }
+                Primary::Letters { upper } => {
+                    if *upper {
+                        c.is_ascii_uppercase()
+                    } else {
+                        c.is_ascii_lowercase()
+                    }
+                }
+                Primary::Roman { upper } => {
+                    c.is_ascii_uppercase() == *upper && "ivxlcdm".contains(c.to_ascii_lowercase())
+                }
+                Primary::Words(_) => c.is_alphabetic() || c == ' ' || c == '-' || c == ',',
+            };
+            // No component needs more characters than this (longer numbers are refused anyway).
+            let limit = if matches!(picture.primary, Primary::Words(_)) { 256 } else { 32 };
+            let run = text.chars().take_while(|&c| accepts(c)).take(limit).count();
+            // A decimal picture of n ≥ 2 digits reads exactly n digits (but milliseconds are
+            // read as an integer of any width, as jsonata-js reads them).
+            let fixed = match &picture.primary {
+                Primary::Decimal { mandatory, separators, .. }
+                    if *mandatory >= 2 && separators.is_empty() && m.component != 'f' =>
+                {
+                    Some((*mandatory).max(m.min_width.unwrap_or(0)))
+                }
+                _ => None,
+            };
+            for n in (1..=run).rev() {
+                if fixed.is_some_and(|f| f != n) {
+                    continue;
+                }
+                let mut end = char_ends[n - 1];
+                let mut body = &text[..end];
+                if picture.ordinal && matches!(picture.primary, Primary::Decimal { .. }) {
+                    let suffix = text.get(end..end + 2);
+                    if !suffix.is_some_and(|s| ["st", "nd", "rd", "th"].contains(&s)) {
+                        continue;
+                    }
+                    end += 2;
+                    body = &text[..end];
+                }
+                if let Some(v) = picture.parse_value(body) {
+                    if v.is_finite() && v.abs() < 1e15 {
+                        out.push((end, Read::Number(v as i64)));
+                    }
+                }
+            }
+        }
+        Presentation::Zone { z_at_zero, .. } => {
+            let mut rest = text;
+            let mut skip = 0;
+            if m.component == 'z' {
+                if !text.starts_with("GMT") {
+                    return out;
+                }
+                rest = &text[3..];
+                skip = 3;
+            }
+            if *z_at_zero && rest.starts_with('Z') {
+                out.push((skip + 1, Read::Offset(0)));
+                return out;
+            }
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return out,
+            };
+            let body: String = rest[1..].chars().take_while(|c| c.is_ascii_digit() || *c == ':').take(5).collect();
+            let parts = match body.split_once(':') {
+                Some((h, mm)) => h.parse::<i64>().ok().zip(mm.parse::<i64>().ok()),
+                None if body.len() <= 2 => body.parse::<i64>().ok().map(|h| (h, 0)),
+                None => body.parse::<i64>().ok().map(|hhmm| (hhmm / 100, hhmm % 100)),
+            };
+            // jsonata-js signs the hours only: -05:30 is 4½ hours behind UTC.
+            if let Some((h, mm)) = parts {
+                out.push((skip + 1 + body.len(), Read::Offset(sign * h * 60 + mm)));
+            }
+        }
+        Presentation::Iso => {}
+    }
+    out
+}
+
+/// Match `text` against the whole picture: the values read for each marker, or `None`.
+fn match_picture(pieces: &[Piece], text: &str) -> Option<Vec<(char, Read)>> {
+    // Depth-first search with an explicit stack; (piece, position) pairs known to fail are
+    // not tried twice, and the whole search is bounded.
+    let mut failed = std::collections::HashSet::new();
+    let mut budget = MATCH_BUDGET;
+    struct Frame {
+        pos: usize,
+        options: Vec<(usize, Read)>,
+        next: usize,
+    }
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut reads: Vec<(char, Read)> = Vec::new();
+    let options_at = |piece: &Piece, pos: usize| -> Vec<(usize, Read)> {
+        let rest = &text[pos..];
+        match piece {
+            Piece::Literal(l) => {
+                if rest.starts_with(l.as_str()) {
+                    vec![(l.len(), Read::Number(0))]
+                } else {
+                    Vec::new()
+                }
+            }
+            Piece::Marker(m) => candidates(m, rest),
+        }
+    };
+    let mut pos = 0;
+    loop {
+        let depth = stack.len();
+        if depth == pieces.len() {
+            if pos == text.len() {
+                return Some(reads);
+            }
+        } else if !failed.contains(&(depth, pos)) {
+            // Reading a marker's candidates costs up to 256² characters for words.
+            budget = budget.checked_sub(1 + text.len().saturating_sub(pos).min(256).pow(2) / 4)?;
+            stack.push(Frame { pos, options: options_at(&pieces[depth], pos), next: 0 });
+        }
+        // Advance the deepest frame to its next option, unwinding exhausted frames.
+        loop {
+            let depth = stack.len();
+            let frame = stack.last_mut()?;
+            if frame.next < frame.options.len() {
+                let (len, read) = frame.options[frame.next];
+                frame.next += 1;
+                if reads.len() == depth {
+                    reads.pop();
+                }
+                let piece = &pieces[depth - 1];
+                if let Piece::Marker(m) = piece {
+                    reads.push((m.component, read));
+                } else {
+                    reads.push(('\0', read));
+                }
+                pos = frame.pos + len;
+                break;
+            }
+            let done = stack.pop()?;
+            if reads.len() > stack.len() {
+                reads.pop();
+            }
+            failed.insert((stack.len(), done.pos));
+        }
+    }
+}
+
+fn missing() -> JsonataError {
+    err("D3136", "The date/time picture string is missing specifiers required to parse the timestamp")
+}
+
+/// `$toMillis(text, picture)`: `Ok(None)` when the text does not match the picture.
+/// Components above the most significant one given are today's (UTC), those below the least
+/// significant one given are their minimum; a gap in between is an error (D3136), as is a
+/// 12-hour clock without am/pm. `[f]` reads milliseconds as an integer, as jsonata-js does.
+pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, JsonataError> {
+    let Some(picture) = picture else {
+        return parse_iso(text);
+    };
+    let pieces = parse_picture(picture)?;
+    let mut markers = pieces.iter().filter_map(|p| match p {
+        Piece::Marker(m) => Some(m),
+        Piece::Literal(_) => None,
+    });
+    if let Some(m) = markers.find(|m| matches!(m.presentation, Presentation::Iso)) {
+        return Err(err(
+            "D3133",
+            format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not \"{}\"", m.component),
+        ));
+    }
+    let has = |c: char| pieces.iter().any(|p| matches!(p, Piece::Marker(m) if m.component == c));
+    if !pieces.iter().any(|p| matches!(p, Piece::Marker(_))) {
+        return Ok(None);
+    }
+    // The components that count, most significant first; ISO weeks and weekdays are read
+    // but not used (jsonata-js 2.0.6 does not compute dates from them).
+    let chain: &[char] = if has('d') { &['Y', 'd', 'H', 'm', 's', 'f'] } else { &['Y', 'M', 'D', 'H', 'm', 's', 'f'] };
+    let present = |c: char| has(c) || (c == 'H' && has('h'));
+    let first = chain.iter().position(|&c| present(c));
+    let last = chain.iter().rposition(|&c| present(c));
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(missing());
+    };
+    if chain[first..=last].iter().any(|&c| !present(c)) || (has('h') && !has('P')) {
+        return Err(missing());
+    }
+    let Some(reads) = match_picture(&pieces, text) else {
+        return Ok(None);
+    };
+    let get = |c: char| {
+        reads.iter().rev().find_map(|(k, r)| match r {
+            Read::Number(n) if *k == c => Some(*n),
+            _ => None,
+        })
+    };
+    let pm = reads.iter().find_map(|(_, r)| if let Read::Pm(p) = r { Some(*p) } else { None });
+    let offset = reads.iter().find_map(|(_, r)| if let Read::Offset(o) = r { Some(*o) } else { None }).unwrap_or(0);
+    let now = chrono::Utc::now().naive_utc();
+    let value = |c: char, idx: usize| -> i64 {
+        let given = match c {
+            'H' => get('H').or_else(|| get('h').map(|h| h % 12 + if pm == Some(true) { 12 } else { 0 })),
+            _ => get(c),
+        };
+        if let Some(v) = given {
+            return v;
+        }
+        if idx < first {
+            match c {
+                'Y' => now.year() as i64,
+                'M' => now.month() as i64,
+                'D' => now.day() as i64,
+                'd' => now.ordinal() as i64,
+                _ => 0,
+            }
+        } else {
+            i64::from(matches!(c, 'M' | 'D' | 'd'))
+        }
+    };
+    let mut v: Vec<i64> = chain.iter().enumerate().map(|(i, &c)| value(c, i)).collect();
+    // JavaScript's Date.UTC reads the years 0 to 99 as 1900 to 1999, and so does jsonata-js.
+    if (0..100).contains(&v[0]) {
+        v[0] += 1900;
+    }
+    let millis = if has('d') {
+        // Y d H m s f
+        utc_millis(v[0], 1, v[1], v[2] * 60 + v[3] - offset, v[4] * 1000 + v[5])
+    } else {
+        utc_millis(v[0], v[1], v[2], v[3] * 60 + v[4] - offset, v[5] * 1000 + v[6])
+    };
+    Ok(millis)
+}
+
 #[cfg(test)]
 mod tests {
     //! Expected values were produced by jsonata-js 2.0.6 (`$fromMillis`, `$toMillis`) for
@@ -686,5 +1055,192 @@ mod tests {
             }
         }
         assert_eq!(fd(0, Some("[Y,2-]"), None), Ok("70".to_string()));
+    }
+
+    fn pd(text: &str, picture: Option<&str>) -> Result<Option<i64>, &'static str> {
+        parse_datetime(text, picture).map_err(|e| e.code)
+    }
+
+    #[test]
+    fn parse_iso_default() {
+        assert_eq!(pd("2018-03-23T10:33:36.617Z", None), Ok(Some(1521801216617)));
+        assert_eq!(pd("2018-03-23T10:33:36Z", None), Ok(Some(1521801216000)));
+        assert_eq!(pd("2018-03-23T10:33:36.617+05:00", None), Ok(Some(1521783216617)));
+        assert_eq!(pd("2018-03-23T10:33:36.617+0500", None), Ok(Some(1521783216617)));
+        assert_eq!(pd("2018-03-23T10:33:36.617-00:30", None), Ok(Some(1521803016617)));
+        assert_eq!(pd("2018-03-23T10:33:36.617+14:00", None), Ok(Some(1521750816617)));
+        assert_eq!(pd("2018-03-23T10:33:36", None), Ok(Some(1521801216000)));
+        assert_eq!(pd("2018-03-23", None), Ok(Some(1521763200000)));
+        assert_eq!(pd("2018-03", None), Ok(Some(1519862400000)));
+        assert_eq!(pd("2018", None), Ok(Some(1514764800000)));
+        assert_eq!(pd("2018-03-23Z", None), Ok(Some(1521763200000)));
+        assert_eq!(pd("2018Z", None), Ok(Some(1514764800000)));
+        assert_eq!(pd("2018-03-23T10:33:36.6Z", None), Ok(Some(1521801216600)));
+        assert_eq!(pd("2018-03-23T10:33:36.6171Z", None), Ok(Some(1521801216617)));
+        assert_eq!(pd("2018-03-23T10:33:36.999999Z", None), Ok(Some(1521801216999)));
+        assert_eq!(pd("2018-02-30", None), Ok(Some(1519948800000)));
+        assert_eq!(pd("2018-02-31", None), Ok(Some(1520035200000)));
+        assert_eq!(pd("2018-03-23T24:00:00Z", None), Ok(Some(1521849600000)));
+        assert_eq!(pd("0000-01-01", None), Ok(Some(-62167219200000)));
+        assert_eq!(pd("1970-01-01T00:00:00.000Z", None), Ok(Some(0)));
+        assert_eq!(pd("1969-12-31T23:59:59.999Z", None), Ok(Some(-1)));
+    }
+
+    #[test]
+    fn parse_iso_out_of_range_fields() {
+        assert_eq!(pd("2018-13-01", None), Ok(None));
+        assert_eq!(pd("2018-19-01", None), Ok(None));
+        assert_eq!(pd("2018-00-10", None), Ok(None));
+        assert_eq!(pd("2018-03-00", None), Ok(None));
+        assert_eq!(pd("2018-03-32", None), Ok(None));
+        assert_eq!(pd("2018-03-23T25:00:00Z", None), Ok(None));
+        assert_eq!(pd("2018-03-23T24:00:01Z", None), Ok(None));
+        assert_eq!(pd("2018-03-23T10:33:36.617+2400", None), Ok(None));
+        assert_eq!(pd("2018-03-23T10:33:36.617+25:00", None), Ok(None));
+        assert_eq!(pd("2018-03-23-05:00", None), Ok(None));
+    }
+
+    #[test]
+    fn parse_iso_errors() {
+        assert_eq!(pd("2018-03-23T10:33", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23 10:33:36", None), Err("D3110"));
+        assert_eq!(pd("2018-3-23", None), Err("D3110"));
+        assert_eq!(pd("20180323", None), Err("D3110"));
+        assert_eq!(pd("foo", None), Err("D3110"));
+        assert_eq!(pd("", None), Err("D3110"));
+        assert_eq!(pd(" 2018-03-23", None), Err("D3110"));
+        assert_eq!(pd("+002018-03-23T10:33:36Z", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:33:36.617z", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23t10:33:36.617Z", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:33:36,617Z", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:33:36.617+1", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10Z", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:33:36.Z", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:33:36+05", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:33:36.617+05:0", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:33:36.617+05:60", None), Err("D3110"));
+        assert_eq!(pd("2018-03-40", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T10:60:00Z", None), Err("D3110"));
+        assert_eq!(pd("2018-03-23T30:00:00Z", None), Err("D3110"));
+    }
+
+    #[test]
+    fn parse_datetime_dates() {
+        assert_eq!(pd("2018-03-23", Some("[Y0001]-[M01]-[D01]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("20180323", Some("[Y0001][M01][D01]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("2018-3-23", Some("[Y]-[M]-[D]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("2018", Some("[Y]")), Ok(Some(1514764800000)));
+        assert_eq!(pd("2018-03", Some("[Y]-[M]")), Ok(Some(1519862400000)));
+        assert_eq!(pd("2018-082", Some("[Y]-[d]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("18-03-23", Some("[Y01]-[M]-[D]")), Ok(Some(-1633996800000)));
+        assert_eq!(pd("2018-13-01", Some("[Y]-[M]-[D]")), Ok(Some(1546300800000)));
+        assert_eq!(pd("2018-02-30", Some("[Y]-[M]-[D]")), Ok(Some(1519948800000)));
+        assert_eq!(pd("2018-03-23 [x]", Some("[Y]-[M]-[D] [[x]]")), Ok(Some(1521763200000)));
+    }
+
+    #[test]
+    fn parse_datetime_names_and_words() {
+        assert_eq!(pd("23rd March 2018", Some("[D1o] [MNn] [Y]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("23 March 2018", Some("[D] [MNn] [Y]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("23 Mar 2018", Some("[D] [MNn,3-3] [Y]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("2018-March-23", Some("[Y]-[MNn]-[D]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("Friday 23 March 2018", Some("[FNn] [D] [MNn] [Y]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("MMXVIII", Some("[YI]")), Ok(Some(1514764800000)));
+        assert_eq!(pd("two thousand and eighteen", Some("[Yw]")), Ok(Some(1514764800000)));
+        assert_eq!(pd("twenty-third of March 2018", Some("[Dw] of [MNn] [Y]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("twenty-third of March 2018", Some("[Dwo] of [MNn] [Y]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("2018 Friday", Some("[Y] [FNn]")), Ok(Some(1514764800000)));
+        assert_eq!(pd("2018 12", Some("[Y] [W]")), Ok(Some(1514764800000)));
+        assert_eq!(pd("2018 4", Some("[Y] [x]")), Ok(Some(1514764800000)));
+    }
+
+    #[test]
+    fn parse_datetime_times_and_zones() {
+        assert_eq!(pd("2018-03-23 10:33:36", Some("[Y]-[M]-[D] [H]:[m]:[s]")), Ok(Some(1521801216000)));
+        assert_eq!(pd("2018-03-23 10:33:36.617", Some("[Y]-[M]-[D] [H]:[m]:[s].[f]")), Ok(Some(1521801216617)));
+        assert_eq!(pd("2018-03-23 10:33:36.6", Some("[Y]-[M]-[D] [H]:[m]:[s].[f]")), Ok(Some(1521801216006)));
+        assert_eq!(pd("2018-03-23 10:33:36.61", Some("[Y]-[M]-[D] [H]:[m]:[s].[f001]")), Ok(Some(1521801216061)));
+        assert_eq!(pd("2018-03-23 10:33 pm", Some("[Y]-[M]-[D] [h]:[m] [P]")), Ok(Some(1521844380000)));
+        assert_eq!(pd("2018-03-23 12:33 am", Some("[Y]-[M]-[D] [h]:[m] [P]")), Ok(Some(1521765180000)));
+        assert_eq!(pd("2018-03-23 12:33 PM", Some("[Y]-[M]-[D] [h]:[m] [PN]")), Ok(Some(1521808380000)));
+        assert_eq!(pd("2018-03-23 10:33 +0500", Some("[Y]-[M]-[D] [H]:[m] [Z0101]")), Ok(Some(1521783180000)));
+        assert_eq!(pd("2018-03-23 10:33 +05:00", Some("[Y]-[M]-[D] [H]:[m] [Z]")), Ok(Some(1521783180000)));
+        assert_eq!(pd("2018-03-23 10:33 -05:30", Some("[Y]-[M]-[D] [H]:[m] [Z01:01]")), Ok(Some(1521817380000)));
+        assert_eq!(pd("2018-03-23 10:33 GMT+05:00", Some("[Y]-[M]-[D] [H]:[m] [z]")), Ok(Some(1521783180000)));
+        assert_eq!(pd("2018-03-23 10:33 +5", Some("[Y]-[M]-[D] [H]:[m] [Z0]")), Ok(Some(1521783180000)));
+    }
+
+    #[test]
+    fn parse_datetime_no_match() {
+        assert_eq!(pd("2018-03-23", Some("[Y]-[M]-[D]x")), Ok(None));
+        assert_eq!(pd("2018-03-23x", Some("[Y]-[M]-[D]")), Ok(None));
+        assert_eq!(pd("x2018-03-23", Some("[Y]-[M]-[D]")), Ok(None));
+        assert_eq!(pd("2018323", Some("[Y0001][M01][D01]")), Ok(None));
+        assert_eq!(pd("2018-03-23", Some("[Y]-[M]")), Ok(None));
+        assert_eq!(pd("foo", Some("[Y]")), Ok(None));
+        assert_eq!(pd("2018-03-23", Some("[Y]-[M]-[D][Z]")), Ok(None));
+        assert_eq!(pd("2018-03-23", Some("[Y]-[M]-[D] [[x]]")), Ok(None));
+        assert_eq!(pd("2018-3-23", Some("[Y]-[M01]-[D]")), Ok(None));
+        assert_eq!(pd("2018-03-23", Some("")), Ok(None));
+        assert_eq!(pd("", Some("")), Ok(None));
+        assert_eq!(pd("-2018", Some("[Y]")), Ok(None));
+        assert_eq!(pd("2018 -5", Some("[Y] [M]")), Ok(None));
+    }
+
+    #[test]
+    fn parse_datetime_errors() {
+        assert_eq!(pd("2018-03-23", Some("[Y")), Err("D3135"));
+        assert_eq!(pd("2018-03-23", Some("[Q]")), Err("D3132"));
+        assert_eq!(pd("2018-03-23 10:33:36", Some("[Y]-[M]-[D] [H]:[m]:[s] [C]")), Err("D3133"));
+        assert_eq!(pd("2018 10", Some("[Y] [H]")), Err("D3136"));
+        assert_eq!(pd("2018 33", Some("[Y] [m]")), Err("D3136"));
+        assert_eq!(pd("2018 23", Some("[Y] [D]")), Err("D3136"));
+        assert_eq!(pd("2018-W12-5", Some("[X0001]-W[W01]-[F1]")), Err("D3136"));
+        assert_eq!(pd("2018-03-23 2:33", Some("[Y]-[M]-[D] [h]:[m]")), Err("D3136"));
+    }
+
+    /// Components above the first one given are today's; jsonata-js agrees (its results
+    /// depend on the day the test runs, so they are computed here).
+    #[test]
+    fn parse_datetime_defaults_from_today() {
+        let today = chrono::Utc::now().date_naive();
+        let at = |m: u32, d: u32| {
+            NaiveDate::from_ymd_opt(today.year(), m, d)
+                .map(|d| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()))
+        };
+        assert_eq!(pd("03-23", Some("[M]-[D]")), Ok(at(3, 23).flatten()));
+        assert_eq!(pd("March", Some("[MNn]")), Ok(at(3, 1).flatten()));
+        let midnight = today.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis()).unwrap_or(0);
+        assert_eq!(pd("10:33", Some("[H]:[m]")), Ok(Some(midnight + (10 * 60 + 33) * 60_000)));
+        assert_eq!(pd("10", Some("[H]")), Ok(Some(midnight + 10 * 3_600_000)));
+        let first = midnight - (today.day() as i64 - 1) * 86_400_000;
+        assert_eq!(pd("1st", Some("[D1o]")), Ok(Some(first)));
+    }
+
+    /// Formatting then parsing with the same picture gives the instant back.
+    #[test]
+    fn parse_datetime_round_trips() {
+        let t = 1_521_801_216_617;
+        for picture in [
+            "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]",
+            "[D1o] [MNn] [Y] [H]:[m]:[s].[f001]",
+            "[FNn], [D] [MNn,3-3] [Y] [h]:[m01]:[s01].[f001] [P]",
+            "[Y]-[d] [H]:[m]:[s].[f001]",
+            "[YI]-[Mi]-[Dw] [Hw]:[mw]:[sw].[fw]",
+        ] {
+            let text = format_datetime(t, Some(picture), None).unwrap_or_default();
+            assert_eq!(pd(&text, Some(picture)), Ok(Some(t)), "{picture} / {text}");
+        }
+        assert_eq!(pd(&format_datetime(t, None, Some("-0500")).unwrap_or_default(), None), Ok(Some(t)));
+    }
+
+    /// Not jsonata-js (it fails to read upper or lower case names, and `Z` for `t`).
+    #[test]
+    fn parse_datetime_beyond_the_reference() {
+        assert_eq!(pd("23 MARCH 2018", Some("[D] [MN] [Y]")), Ok(Some(1_521_763_200_000)));
+        assert_eq!(pd("23 march 2018", Some("[D] [Mn] [Y]")), Ok(Some(1_521_763_200_000)));
+        assert_eq!(pd("2018-03-23 10:33 Z", Some("[Y]-[M]-[D] [H]:[m] [Z01:01t]")), Ok(Some(1_521_801_180_000)));
+        let long = "9".repeat(100_000);
+        assert_eq!(pd(&long, Some("[Y][M][D][H][m][s][f]")), Ok(None));
     }
 }
