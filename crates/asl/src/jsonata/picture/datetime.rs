@@ -1243,4 +1243,31 @@ mod tests {
         let long = "9".repeat(100_000);
         assert_eq!(pd(&long, Some("[Y][M][D][H][m][s][f]")), Ok(None));
     }
+
+    /// Examples from docs.jsonata.org.
+    #[test]
+    fn documentation_examples() {
+        assert_eq!(fd(1510067557121, None, None), Ok("2017-11-07T15:12:37.121Z".to_string()));
+        assert_eq!(
+            fd(1510067557121, Some("[M01]/[D01]/[Y0001] [h#1]:[m01][P]"), None),
+            Ok("11/07/2017 3:12pm".to_string())
+        );
+        assert_eq!(
+            fd(1510067557121, Some("[H01]:[m01]:[s01] [z]"), Some("-0500")),
+            Ok("10:12:37 GMT-05:00".to_string())
+        );
+        assert_eq!(fd(1510067557121, Some("[Y]-[M01]-[D01]"), Some("+0900")), Ok("2017-11-08".to_string()));
+        assert_eq!(
+            fd(1510067557121, Some("[FNn], [D1o] [MNn] [Y0001]"), None),
+            Ok("Tuesday, 7th November 2017".to_string())
+        );
+        assert_eq!(
+            fd(1510067557121, Some("[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z0100]"), Some("-0200")),
+            Ok("2017-11-07T13:12:37.121-0200".to_string())
+        );
+        assert_eq!(pd("2017-11-07T15:07:54.972Z", None), Ok(Some(1510067274972)));
+        assert_eq!(pd("13/09/2018", Some("[D]/[M]/[Y]")), Ok(Some(1536796800000)));
+        assert_eq!(pd("Tuesday, 7th November 2017", Some("[FNn], [D1o] [MNn] [Y0001]")), Ok(Some(1510012800000)));
+        assert_eq!(pd("11/07/2017 3:12pm", Some("[M01]/[D01]/[Y0001] [h#1]:[m01][P]")), Ok(Some(1510067520000)));
+    }
 }

@@ -122,6 +122,10 @@ impl IntegerPicture {
 
     /// Format `value` (rounded down to an integer, as jsonata-js does).
     pub(crate) fn format(&self, value: f64) -> Result<String, JsonataError> {
+        // JSON has no NaN or infinity; refusing them here keeps words and letters finite.
+        if !value.is_finite() {
+            return Err(err("D1001", format!("Number out of range: {value}")));
+        }
         let n = value.floor();
         let (sign, n) = if n < 0.0 { ("-", -n) } else { ("", n) };
         let body = match &self.primary {
@@ -817,6 +821,9 @@ pub fn format_number(value: f64, picture: &str, format: &DecimalFormat) -> Resul
     } else if pic.per_mille {
         v *= 1000.0;
     }
+    if v.is_infinite() {
+        return Ok(format!("{prefix}{}{}", format.infinity, pic.suffix));
+    }
     let (mut digits, mut point) = shortest_digits(v);
     let mut exponent = 0i64;
     if pic.exponent.is_some() && !digits.is_empty() {
@@ -1328,7 +1335,28 @@ mod tests {
     #[test]
     fn odd_pictures_do_not_panic() {
         let long = "#".repeat(10_000) + "0";
-        let odd = ["", ";", ";;", ",", ".", "e", "%", "\u{2030}", "#.#e", "0.e0", "é0ü", "🙂0", "0;🙂", long.as_str()];
+        let odd = [
+            "",
+            ";",
+            ";;",
+            ",",
+            ".",
+            "e",
+            "%",
+            "w",
+            "Ww;o",
+            "a",
+            "I",
+            "0;o",
+            "#,##0",
+            "\u{2030}",
+            "#.#e",
+            "0.e0",
+            "é0ü",
+            "🙂0",
+            "0;🙂",
+            long.as_str(),
+        ];
         let format = DecimalFormat::default();
         for p in odd {
             for v in [0.0, -1.5, 1e300, f64::MIN_POSITIVE, f64::NAN, f64::INFINITY] {
@@ -1338,6 +1366,32 @@ mod tests {
             let _ = parse_integer("one twenty-trillion trillion, and", p);
         }
         assert_eq!(fi(5.0, &long).map(|s| s.len()), Ok(1));
+        assert_eq!(fi(f64::INFINITY, "w"), Err("D1001"));
+        assert_eq!(fi(f64::NAN, "a"), Err("D1001"));
+        assert_eq!(fnum(1e307, "0%", "{}"), Ok("Infinity%".to_string()));
         assert_eq!(fnum(f64::NAN, "0", "{}"), Ok("NaN".to_string()));
+    }
+
+    /// Examples from docs.jsonata.org.
+    #[test]
+    fn documentation_examples() {
+        assert_eq!(fnum(3.14259, "0.00", "{}"), Ok("3.14".to_string()));
+        assert_eq!(fnum(0.14, "01%", "{}"), Ok("14%".to_string()));
+        assert_eq!(fnum(1234.5678, "###,###.##", "{}"), Ok("1,234.57".to_string()));
+        assert_eq!(fnum(34.555, "#0.00;(#0.00)", "{}"), Ok("34.56".to_string()));
+        assert_eq!(fnum(-34.555, "#0.00;(#0.00)", "{}"), Ok("(34.56)".to_string()));
+        assert_eq!(fnum(1234.5678, "0.00e0", "{}"), Ok("1.23e3".to_string()));
+        assert_eq!(fnum(12345.6, "#,###.00", "{}"), Ok("12,345.60".to_string()));
+        assert_eq!(fnum(1234.5678, "00.000e0", "{}"), Ok("12.346e2".to_string()));
+        assert_eq!(fi(2789.0, "w"), Ok("two thousand, seven hundred and eighty-nine".to_string()));
+        assert_eq!(fi(1999.0, "I"), Ok("MCMXCIX".to_string()));
+        assert_eq!(fi(12345678.0, "#,##0"), Ok("12,345,678".to_string()));
+        assert_eq!(fi(3.0, "01"), Ok("03".to_string()));
+        assert_eq!(fi(42.0, "W;o"), Ok("FORTY-SECOND".to_string()));
+        assert_eq!(fi(27.0, "a"), Ok("aa".to_string()));
+        assert_eq!(pi("twelve thousand, four hundred and seventy-six", "w"), Ok(Some(12476.0)));
+        assert_eq!(pi("12,345,678", "#,##0"), Ok(Some(12345678.0)));
+        assert_eq!(pi("XCIX", "I"), Ok(Some(99.0)));
+        assert_eq!(pi("ab", "a"), Ok(Some(28.0)));
     }
 }
