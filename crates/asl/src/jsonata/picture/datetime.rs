@@ -149,7 +149,8 @@ fn parse_marker(body: &str) -> Result<Marker, JsonataError> {
         'C' | 'E' => Presentation::Iso,
         'Z' | 'z' => {
             let z_at_zero = presentation.len() > 1 && presentation.ends_with('t');
-            if z_at_zero {
+            // `t` asks for `Z` at offset zero; an ordinal `o` means nothing here.
+            if presentation.len() > 1 && (z_at_zero || presentation.ends_with('o')) {
                 presentation = &presentation[..presentation.len() - 1];
             }
             let picture = if presentation.is_empty() { "01:01" } else { presentation };
@@ -180,7 +181,7 @@ fn parse_marker(body: &str) -> Result<Marker, JsonataError> {
                 // am/pm is always a name; a numeric presentation is ignored.
                 Presentation::Name(name_case(presentation).unwrap_or(NameCase::Lower))
             } else if let Some(case) = name_case(presentation) {
-                if component != 'M' && component != 'F' {
+                if !matches!(component, 'M' | 'x' | 'F') {
                     return Err(err(
                         "D3133",
                         format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not \"{component}\""),
@@ -307,7 +308,7 @@ fn format_marker(m: &Marker, f: &Fields) -> Result<String, JsonataError> {
         }
         Presentation::Name(case) => {
             let name = match m.component {
-                'M' => MONTHS[(f.number('M') - 1).clamp(0, 11) as usize].to_string(),
+                'M' | 'x' => MONTHS[(f.number(m.component) - 1).clamp(0, 11) as usize].to_string(),
                 'F' => DAYS[(f.number('F') - 1).clamp(0, 6) as usize].to_string(),
                 _ => (if f.local.hour() < 12 { "am" } else { "pm" }).to_string(),
             };
@@ -333,7 +334,8 @@ fn format_marker(m: &Marker, f: &Fields) -> Result<String, JsonataError> {
                 // it is written in w ≥ 2 digits ("[Y01]" is 18, "[Y]" is 2018).
                 let w = match m.max_width {
                     Some(max) => Some(max),
-                    None => width.or(m.min_width).map(|w| w.max(m.min_width.unwrap_or(0))).filter(|&w| w >= 2),
+                    // Only a decimal picture's width truncates without a maximum.
+                    None => width.map(|w| w.max(m.min_width.unwrap_or(0))).filter(|&w| w >= 2),
                 };
                 if let Some(w) = w.filter(|&w| w < 18) {
                     value %= 10i64.pow(w as u32);
@@ -351,7 +353,7 @@ fn format_zone(hhmm: i64, picture: &str) -> Result<String, JsonataError> {
     let sign = if hhmm < 0 { '-' } else { '+' };
     let abs = hhmm.abs();
     let digits = picture.chars().filter(|&c| digit_family(c).is_some()).count();
-    let all_digits = picture.chars().all(|c| digit_family(c).is_some());
+    let all_digits = picture.chars().all(|c| c == '#' || digit_family(c).is_some());
     let body = if digits <= 2 && all_digits {
         let hours = IntegerPicture::parse(picture)?.format((abs / 100) as f64)?;
         match abs % 100 {
@@ -1269,5 +1271,19 @@ mod tests {
         assert_eq!(pd("13/09/2018", Some("[D]/[M]/[Y]")), Ok(Some(1536796800000)));
         assert_eq!(pd("Tuesday, 7th November 2017", Some("[FNn], [D1o] [MNn] [Y0001]")), Ok(Some(1510012800000)));
         assert_eq!(pd("11/07/2017 3:12pm", Some("[M01]/[D01]/[Y0001] [h#1]:[m01][P]")), Ok(Some(1510067520000)));
+    }
+
+    #[test]
+    fn format_datetime_more_presentations() {
+        assert_eq!(fd(-1521801216617, Some("[xNn,3-3]"), Some("-0030")), Ok("Oct".to_string()));
+        assert_eq!(fd(1514764800000, Some("[xN,2]"), Some("+0530")), Ok("JANUARY".to_string()));
+        assert_eq!(fd(1234567890123, Some("[HW] [xn,3-3]"), None), Ok("TWENTY-THREE feb".to_string()));
+        assert_eq!(fd(-1, Some("[WI,3-3] [xN,3-3]"), Some("-0800")), Ok("I JAN".to_string()));
+        assert_eq!(fd(1234567890123, Some("[Z#1,2]"), Some("+0530")), Ok("+5:30".to_string()));
+        assert_eq!(fd(951782400000, Some("[Z#1,3-3]"), Some("-0800")), Ok("-8".to_string()));
+        assert_eq!(fd(-1521801216617, Some("[Z1o,2]"), Some("-0800")), Ok("-8".to_string()));
+        assert_eq!(fd(1609459200000, Some("[z1o,3-3]"), Some("+0000")), Ok("GMT+0".to_string()));
+        assert_eq!(fd(0, Some("[M001] [Yi,2-*]"), Some("+0000")), Ok("001 mcmlxx".to_string()));
+        assert_eq!(fd(0, Some("[YI,*-2]"), None), Ok("LXX".to_string()));
     }
 }

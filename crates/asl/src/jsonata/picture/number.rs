@@ -132,7 +132,7 @@ impl IntegerPicture {
             Primary::Decimal { zero, mandatory, separators } => {
                 let mut s = group_digits(&pad_digits(&js_integer_string(n), *mandatory, *zero), separators);
                 if self.ordinal {
-                    s.push_str(ordinal_suffix(n));
+                    s.push_str(ordinal_suffix(&s, *zero));
                 }
                 s
             }
@@ -230,6 +230,10 @@ pub(crate) fn group_digits(digits: &str, separators: &[(usize, char)]) -> String
     let chars: Vec<char> = digits.chars().collect();
     let len = chars.len();
     let mut out = String::with_capacity(digits.len() * 2);
+    if !regular {
+        // Separators as far left as the digits go still come first, in picture order.
+        out.extend(separators.iter().filter(|s| s.0 == len).map(|s| s.1));
+    }
     for (i, c) in chars.iter().enumerate() {
         out.push(*c);
         let right = len - i - 1;
@@ -238,23 +242,25 @@ pub(crate) fn group_digits(digits: &str, separators: &[(usize, char)]) -> String
                 out.push(separators[0].1);
             }
         } else {
-            for s in separators.iter().rev().filter(|s| s.0 == right) {
-                out.push(s.1);
-            }
+            out.extend(separators.iter().filter(|s| s.0 == right).map(|s| s.1));
         }
     }
     out
 }
 
-fn ordinal_suffix(n: f64) -> &'static str {
-    let last2 = n % 100.0;
-    if (11.0..=13.0).contains(&last2) {
+/// The English ordinal suffix for digits as written (separators included): jsonata-js looks
+/// at the last two characters, so "1,000,001" is "…1st" but "12," is "12,th".
+fn ordinal_suffix(written: &str, zero: u32) -> &'static str {
+    let digit = |c: Option<char>| c.and_then(|c| (c as u32).checked_sub(zero)).filter(|d| *d <= 9);
+    let mut rev = written.chars().rev();
+    let (last, before) = (digit(rev.next()), digit(rev.next()));
+    if before == Some(1) {
         return "th";
     }
-    match (n % 10.0) as u8 {
-        1 => "st",
-        2 => "nd",
-        3 => "rd",
+    match last {
+        Some(1) => "st",
+        Some(2) => "nd",
+        Some(3) => "rd",
         _ => "th",
     }
 }
@@ -622,29 +628,32 @@ impl SubPicture {
         let active: Vec<bool> = (0..pic.len())
             .map(|i| mantissa_active(pic[i]) || (is_exp(pic[i]) && i > 0 && mantissa_active(pic[i - 1])))
             .collect();
+        // Every rule is checked and the highest code broken is reported, as jsonata-js does.
+        let mut broken: Vec<&'static str> = Vec::new();
         let count = |p: &dyn Fn(char) -> bool| pic.iter().filter(|&&c| p(c)).count();
         if count(&is_decimal) > 1 {
-            return Err(sub_error("D3081"));
+            broken.push("D3081");
         }
         let percents = count(&|c| is(&f.percent, c));
         let per_milles = count(&|c| is(&f.per_mille, c));
         if percents > 1 {
-            return Err(sub_error("D3082"));
+            broken.push("D3082");
         }
         if per_milles > 1 {
-            return Err(sub_error("D3083"));
+            broken.push("D3083");
         }
         if percents > 0 && per_milles > 0 {
-            return Err(sub_error("D3084"));
+            broken.push("D3084");
         }
         let first = active.iter().position(|&a| a);
         let last = active.iter().rposition(|&a| a);
         let (Some(first), Some(last)) = (first, last) else {
-            return Err(sub_error("D3085"));
+            broken.push("D3085");
+            return Err(sub_error(broken.into_iter().max().unwrap_or("D3085")));
         };
         let body = &pic[first..=last];
         if (first..=last).any(|i| !active[i]) {
-            return Err(sub_error("D3086"));
+            broken.push("D3086");
         }
         let exp_at = (first..=last).find(|&i| is_exp(pic[i]) && active[i]).map(|i| i - first);
         let (mantissa, exponent) = match exp_at {
@@ -653,46 +662,56 @@ impl SubPicture {
         };
         if let Some(e) = exponent {
             if e.is_empty() || !e.iter().all(|&c| is_digit(c)) {
-                return Err(sub_error("D3093"));
+                broken.push("D3093");
             }
             if percents + per_milles > 0 {
-                return Err(sub_error("D3092"));
+                broken.push("D3092");
             }
         }
         if !mantissa.iter().any(|&c| is_digit(c) || is_optional(c)) {
-            return Err(sub_error("D3085"));
+            broken.push("D3085");
         }
-        for w in mantissa.windows(2) {
-            if (is_group(w[0]) && is_decimal(w[1])) || (is_decimal(w[0]) && is_group(w[1])) {
-                return Err(sub_error("D3087"));
-            }
-            if is_group(w[0]) && is_group(w[1]) {
-                return Err(sub_error("D3089"));
-            }
+        if mantissa.windows(2).any(|w| is_group(w[0]) && is_group(w[1])) {
+            broken.push("D3089");
         }
         let dot = mantissa.iter().position(|&c| is_decimal(c));
         let (integer, fraction) = match dot {
             Some(i) => (&mantissa[..i], &mantissa[i + 1..]),
             None => (mantissa, &mantissa[mantissa.len()..]),
         };
-        if integer.last().is_some_and(|&c| is_group(c)) {
-            return Err(sub_error("D3088"));
+        // A grouping separator next to the (first) decimal separator; without one, at the
+        // end of the integer part.
+        match dot {
+            Some(_) => {
+                if integer.last().is_some_and(|&c| is_group(c)) || fraction.first().is_some_and(|&c| is_group(c)) {
+                    broken.push("D3087");
+                }
+            }
+            None => {
+                if integer.last().is_some_and(|&c| is_group(c)) {
+                    broken.push("D3088");
+                }
+            }
         }
-        // Jsonata-js reports this only when the first optional digit follows the first digit.
+        // As jsonata-js reads these rules: in the integer part, the first optional digit must
+        // not follow the first digit; in the fraction, the last digit must not follow the
+        // last optional digit.
         let first_digit = integer.iter().position(|&c| is_digit(c));
         let first_optional = integer.iter().position(|&c| is_optional(c));
         if let (Some(d), Some(o)) = (first_digit, first_optional) {
             if o > d {
-                return Err(sub_error("D3090"));
+                broken.push("D3090");
             }
         }
-        let mut seen_optional = false;
-        for &c in fraction {
-            if is_optional(c) {
-                seen_optional = true;
-            } else if is_digit(c) && seen_optional {
-                return Err(sub_error("D3091"));
+        let last_digit = fraction.iter().rposition(|&c| is_digit(c));
+        let last_optional = fraction.iter().rposition(|&c| is_optional(c));
+        if let (Some(d), Some(o)) = (last_digit, last_optional) {
+            if d > o {
+                broken.push("D3091");
             }
+        }
+        if let Some(code) = broken.into_iter().max() {
+            return Err(sub_error(code));
         }
 
         let is_place = |c: &&char| is_digit(**c) || is_optional(**c);
@@ -1393,5 +1412,34 @@ mod tests {
         assert_eq!(pi("12,345,678", "#,##0"), Ok(Some(12345678.0)));
         assert_eq!(pi("XCIX", "I"), Ok(Some(99.0)));
         assert_eq!(pi("ab", "a"), Ok(Some(28.0)));
+    }
+
+    #[test]
+    fn format_number_error_precedence() {
+        assert_eq!(fnum(0.0, ",.%", "{}"), Err("D3087"));
+        assert_eq!(fnum(123.456, ",.", "{}"), Err("D3087"));
+        assert_eq!(fnum(12.0, ".0#,..##", "{}"), Err("D3081"));
+        assert_eq!(fnum(1.5, "0,.##0.#", "{}"), Err("D3087"));
+        assert_eq!(fnum(-1.0, "0,,#", "{}"), Err("D3090"));
+        assert_eq!(fnum(0.5, "$#.##.0,0 x", "{}"), Err("D3091"));
+        assert_eq!(fnum(-0.0042, "0#.0#0", "{}"), Err("D3091"));
+        assert_eq!(fnum(1.0, "...%", "{}"), Err("D3085"));
+        assert_eq!(fnum(0.5, "#0#.#0#", "{}"), Ok("0.5".to_string()));
+        assert_eq!(fnum(1.5, "$#.0#0# x", "{}"), Ok("$1.50 x".to_string()));
+        assert_eq!(fnum(-1.0, "####.#0#%", "{}"), Ok("-100.0%".to_string()));
+    }
+
+    #[test]
+    fn format_integer_separator_order_and_ordinals() {
+        assert_eq!(fi(101.0, "#0 ,"), Ok("101 ,".to_string()));
+        assert_eq!(fi(99.0, " ,#0;o"), Ok(" ,99th".to_string()));
+        assert_eq!(fi(1234.0, " ,0# "), Ok("12 ,34 ".to_string()));
+        assert_eq!(fi(111.0, "0  ,0"), Ok("11  ,1".to_string()));
+        assert_eq!(fi(7.0, ". 0,"), Ok(". 7,".to_string()));
+        assert_eq!(fi(21.0, "   00."), Ok("   21.".to_string()));
+        assert_eq!(fi(12.0, "00.0;o"), Ok("0.1.2nd".to_string()));
+        assert_eq!(fi(1000001.0, "0 ,;o"), Ok("1000001 ,th".to_string()));
+        assert_eq!(fi(1.0, "#0.,,;o"), Ok("1.,,th".to_string()));
+        assert_eq!(fi(1000001.0, ", #00;o"), Ok("1000, 001st".to_string()));
     }
 }
