@@ -499,7 +499,7 @@ fn candidates(m: &Marker, text: &str) -> Vec<(usize, Read)> {
     match &m.presentation {
         Presentation::Name(_) => {
             let names: Vec<(usize, &str)> = match m.component {
-                'M' => MONTHS.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
+                'M' | 'x' => MONTHS.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
                 'F' => DAYS.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
                 _ => vec![(0, "am"), (1, "pm")],
             };
@@ -533,20 +533,18 @@ fn candidates(m: &Marker, text: &str) -> Vec<(usize, Read)> {
             // No component needs more characters than this (longer numbers are refused anyway).
             let limit = if matches!(picture.primary, Primary::Words(_)) { 256 } else { 32 };
             let run = text.chars().take_while(|&c| accepts(c)).take(limit).count();
-            // A decimal picture of n ≥ 2 digits reads exactly n digits (but milliseconds are
+            // A decimal picture of n digits reads at least n digits (but milliseconds are
             // read as an integer of any width, as jsonata-js reads them).
-            let fixed = match &picture.primary {
-                Primary::Decimal { mandatory, separators, .. }
-                    if *mandatory >= 2 && separators.is_empty() && m.component != 'f' =>
-                {
-                    Some((*mandatory).max(m.min_width.unwrap_or(0)))
+            let at_least = match &picture.primary {
+                Primary::Decimal { mandatory, .. } if m.component != 'f' => {
+                    match (matches!(m.component, 'Y' | 'M' | 'D'), m.max_width) {
+                        (true, Some(max)) => max,
+                        _ => (*mandatory).max(m.min_width.unwrap_or(0)),
+                    }
                 }
-                _ => None,
+                _ => 1,
             };
-            for n in (1..=run).rev() {
-                if fixed.is_some_and(|f| f != n) {
-                    continue;
-                }
+            for n in (at_least.max(1)..=run).rev() {
                 let mut end = char_ends[n - 1];
                 let mut body = &text[..end];
                 if picture.ordinal && matches!(picture.primary, Primary::Decimal { .. }) {
@@ -669,10 +667,12 @@ fn missing() -> JsonataError {
     err("D3136", "The date/time picture string is missing specifiers required to parse the timestamp")
 }
 
-/// `$toMillis(text, picture)`: `Ok(None)` when the text does not match the picture.
-/// Components above the most significant one given are today's (UTC), those below the least
-/// significant one given are their minimum; a gap in between is an error (D3136), as is a
-/// 12-hour clock without am/pm. `[f]` reads milliseconds as an integer, as jsonata-js does.
+/// `$toMillis(text, picture)` (without a picture, ISO 8601): `Ok(None)` when the text does
+/// not match the picture or its fields are out of range. Components above the most
+/// significant one given are now's (UTC), those below the least significant one given are
+/// their minimum; a gap in between is an error (D3136). A 12-hour clock counts as the hour
+/// with am/pm, or alone. `[f]` reads milliseconds as an integer and years 0–99 are 1900–1999,
+/// as jsonata-js does; ISO weeks and weekdays are read but not used.
 pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, JsonataError> {
     let Some(picture) = picture else {
         return parse_iso(text);
@@ -692,21 +692,29 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
     if !pieces.iter().any(|p| matches!(p, Piece::Marker(_))) {
         return Ok(None);
     }
-    // The components that count, most significant first; ISO weeks and weekdays are read
-    // but not used (jsonata-js 2.0.6 does not compute dates from them).
-    let chain: &[char] = if has('d') { &['Y', 'd', 'H', 'm', 's', 'f'] } else { &['Y', 'M', 'D', 'H', 'm', 's', 'f'] };
-    let present = |c: char| has(c) || (c == 'H' && has('h'));
-    let first = chain.iter().position(|&c| present(c));
-    let last = chain.iter().rposition(|&c| present(c));
-    let (Some(first), Some(last)) = (first, last) else {
-        return Err(missing());
-    };
-    if chain[first..=last].iter().any(|&c| !present(c)) || (has('h') && !has('P')) {
-        return Err(missing());
-    }
+    // The text must match before the picture is judged complete, as in jsonata-js.
     let Some(reads) = match_picture(&pieces, text) else {
         return Ok(None);
     };
+    // The components that count, most significant first; ISO weeks and weekdays are read
+    // but not used (jsonata-js 2.0.6 does not compute dates from them).
+    let chain: &[char] = if has('d') { &['Y', 'd', 'H', 'm', 's', 'f'] } else { &['Y', 'M', 'D', 'H', 'm', 's', 'f'] };
+    // A 12-hour clock counts as the hour with am/pm, or when nothing else is given.
+    let counted = |c: char| has(c) && c != 'h';
+    let alone = !chain.iter().any(|&c| counted(c));
+    let present = |c: char| has(c) || (c == 'H' && has('h') && (has('P') || alone));
+    let first = chain.iter().position(|&c| present(c));
+    let last = chain.iter().rposition(|&c| present(c));
+    let (first, last) = match (first, last) {
+        (Some(first), Some(last)) => (first, last),
+        // ISO weeks or weeks of the month: jsonata-js 2.0.6 cannot compute a date from them.
+        _ if "XWxw".chars().any(has) => return Err(missing()),
+        // Nothing that places the instant (a timezone, say): now, in every component.
+        _ => (chain.len(), chain.len()),
+    };
+    if first < chain.len() && chain[first..=last].iter().any(|&c| !present(c)) {
+        return Err(missing());
+    }
     let get = |c: char| {
         reads.iter().rev().find_map(|(k, r)| match r {
             Read::Number(n) if *k == c => Some(*n),
@@ -715,7 +723,8 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
     };
     let pm = reads.iter().find_map(|(_, r)| if let Read::Pm(p) = r { Some(*p) } else { None });
     let offset = reads.iter().find_map(|(_, r)| if let Read::Offset(o) = r { Some(*o) } else { None }).unwrap_or(0);
-    let now = chrono::Utc::now().naive_utc();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let now = DateTime::from_timestamp_millis(now_ms).map(|t| t.naive_utc()).unwrap_or_default();
     let value = |c: char, idx: usize| -> i64 {
         let given = match c {
             'H' => get('H').or_else(|| get('h').map(|h| h % 12 + if pm == Some(true) { 12 } else { 0 })),
@@ -730,7 +739,10 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
                 'M' => now.month() as i64,
                 'D' => now.day() as i64,
                 'd' => now.ordinal() as i64,
-                _ => 0,
+                'H' => now.hour() as i64,
+                'm' => now.minute() as i64,
+                's' => now.second() as i64,
+                _ => now_ms.rem_euclid(1000),
             }
         } else {
             i64::from(matches!(c, 'M' | 'D' | 'd'))
@@ -1285,5 +1297,17 @@ mod tests {
         assert_eq!(fd(1609459200000, Some("[z1o,3-3]"), Some("+0000")), Ok("GMT+0".to_string()));
         assert_eq!(fd(0, Some("[M001] [Yi,2-*]"), Some("+0000")), Ok("001 mcmlxx".to_string()));
         assert_eq!(fd(0, Some("[YI,*-2]"), None), Ok("LXX".to_string()));
+    }
+
+    #[test]
+    fn parse_datetime_more_components() {
+        assert_eq!(pd("2018-03-023", Some("[Y]-[M]-[D0000,3-3]")), Ok(Some(1521763200000)));
+        assert_eq!(pd("23", Some("[Y0000,*-2]")), Ok(Some(-1483228800000)));
+        assert_eq!(pd("2018-Oct-11", Some("[Y]-[xNn,3-3]-[D]")), Err("D3136"));
+        assert_eq!(pd("2018-10-11 10 am", Some("[Y]-[M]-[D] [h] [P]")), Ok(Some(1539252000000)));
+        assert_eq!(pd("X 2018", Some("[MI] [Y]")), Ok(Some(1538352000000)));
+        assert_eq!(pd("V", Some("[wI,1-4]")), Err("D3136"));
+        assert_eq!(pd("XII", Some("[xI,3-3]")), Err("D3136"));
+        assert_eq!(pd("2018-W12-5", Some("[X]-W[W]-[F]")), Ok(None));
     }
 }

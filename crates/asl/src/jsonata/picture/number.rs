@@ -152,10 +152,18 @@ impl IntegerPicture {
     /// the text does not hold one.
     pub(crate) fn parse_value(&self, text: &str) -> Option<f64> {
         match &self.primary {
-            Primary::Decimal { zero, .. } => {
+            Primary::Decimal { zero, separators, .. } => {
+                // As jsonata-js reads them: with regular grouping only commas are dropped,
+                // with irregular grouping every separator the picture uses; without
+                // grouping nothing is, and reading stops at the first non-digit.
+                let dropped: Vec<char> = match grouping(separators) {
+                    Grouping::None => Vec::new(),
+                    Grouping::Regular(_) => vec![','],
+                    Grouping::Irregular => separators.iter().map(|s| s.1).collect(),
+                };
                 let mut digits: Vec<char> = text
                     .chars()
-                    .filter(|&c| c != ',')
+                    .filter(|c| !dropped.contains(c))
                     .map(|c| match digit_family(c) {
                         Some(z) if z == *zero => family_digit(0x30, c as u32 - z),
                         _ => c,
@@ -214,12 +222,19 @@ pub(crate) fn pad_digits(ascii: &str, width: usize, zero: u32) -> String {
     out
 }
 
-/// Insert grouping separators given as (digits to their right, separator): every `G` digits
-/// when the grouping is regular (one separator character at G, 2G, 3G, …), else exactly where
-/// the picture put them.
-pub(crate) fn group_digits(digits: &str, separators: &[(usize, char)]) -> String {
+/// How a decimal picture groups its digits.
+enum Grouping {
+    None,
+    /// One separator character every this many digits.
+    Regular(usize),
+    /// Separators exactly where the picture puts them.
+    Irregular,
+}
+
+/// Regular grouping: one separator character, at G, 2G, 3G, … digits from the right.
+fn grouping(separators: &[(usize, char)]) -> Grouping {
     if separators.is_empty() {
-        return digits.to_string();
+        return Grouping::None;
     }
     let mut positions: Vec<usize> = separators.iter().map(|s| s.0).collect();
     positions.sort_unstable();
@@ -227,6 +242,24 @@ pub(crate) fn group_digits(digits: &str, separators: &[(usize, char)]) -> String
     let regular = g > 0
         && separators.iter().all(|s| s.1 == separators[0].1)
         && positions.iter().enumerate().all(|(i, &p)| p == g * (i + 1));
+    if regular {
+        Grouping::Regular(g)
+    } else {
+        Grouping::Irregular
+    }
+}
+
+/// Insert grouping separators given as (digits to their right, separator): every `G` digits
+/// when the grouping is regular (one separator character at G, 2G, 3G, …), else exactly where
+/// the picture put them.
+pub(crate) fn group_digits(digits: &str, separators: &[(usize, char)]) -> String {
+    if separators.is_empty() {
+        return digits.to_string();
+    }
+    let (regular, g) = match grouping(separators) {
+        Grouping::Regular(g) => (true, g),
+        _ => (false, 0),
+    };
     let chars: Vec<char> = digits.chars().collect();
     let len = chars.len();
     let mut out = String::with_capacity(digits.len() * 2);
@@ -1441,5 +1474,18 @@ mod tests {
         assert_eq!(fi(1000001.0, "0 ,;o"), Ok("1000001 ,th".to_string()));
         assert_eq!(fi(1.0, "#0.,,;o"), Ok("1.,,th".to_string()));
         assert_eq!(fi(1000001.0, ", #00;o"), Ok("1000, 001st".to_string()));
+    }
+
+    #[test]
+    fn parse_integer_separators_as_jsonata_reads_them() {
+        assert_eq!(pi("1:234", "0:000"), Ok(Some(1.0)));
+        assert_eq!(pi("1'234", "0'000"), Ok(Some(1.0)));
+        assert_eq!(pi("1 234", "0 000"), Ok(Some(1.0)));
+        assert_eq!(pi("1,234", "0"), Ok(Some(1.0)));
+        assert_eq!(pi("1,234", "#:##0"), Ok(Some(1234.0)));
+        assert_eq!(pi("1000.,,001", "0.,,000"), Ok(Some(1000001.0)));
+        assert_eq!(pi("0 10 1", "0 00 0"), Ok(Some(101.0)));
+        assert_eq!(pi("-04,.2nd", "00,.0;o"), Ok(Some(-42.0)));
+        assert_eq!(pi("12 3.4,th", " 0.0,;o"), Ok(Some(1234.0)));
     }
 }
