@@ -1,11 +1,15 @@
 //! Numeric and aggregation functions: `$number`, `$abs`, `$floor`, `$ceil`, `$round`, `$power`,
-//! `$sqrt`, `$random`, `$formatNumber`, `$formatBase`, `$sum`, `$max`, `$min`, `$average`.
+//! `$sqrt`, `$random`, `$formatNumber`, `$formatBase`, `$formatInteger`, `$parseInteger`,
+//! `$sum`, `$max`, `$min`, `$average`. Pictures are [`crate::jsonata::picture`]'s.
 
 use super::*;
+use crate::jsonata::picture::number as picture;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
     Builtin { name: "formatBase", context_below: 0, call: format_base },
     Builtin { name: "formatNumber", context_below: 0, call: format_number },
+    Builtin { name: "formatInteger", context_below: 0, call: format_integer },
+    Builtin { name: "parseInteger", context_below: 0, call: parse_integer },
     Builtin { name: "number", context_below: 1, call: number },
     Builtin { name: "abs", context_below: 1, call: abs },
     Builtin { name: "floor", context_below: 1, call: floor },
@@ -49,8 +53,40 @@ fn format_number(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) ->
     let Some(x) = n_arg(name, a, 0)? else {
         return Ok(Val::Undef);
     };
-    let pic = s_arg(name, a, 1)?.unwrap_or("0");
-    s(format_picture(x, pic))
+    let pic = s_arg(name, a, 1)?.ok_or_else(|| bad(name, 1, arg(a, 1)))?;
+    let mut format = picture::DecimalFormat::default();
+    match arg(a, 2) {
+        Val::Undef => {}
+        Val::J(Value::Object(o)) => {
+            for (k, v) in o {
+                if let Value::String(v) = v {
+                    format.set(k, v);
+                }
+            }
+        }
+        other => return Err(bad(name, 2, other)),
+    }
+    s(picture::format_number(x, pic, &format)?)
+}
+
+fn format_integer(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
+    let Some(x) = n_arg(name, a, 0)? else {
+        return Ok(Val::Undef);
+    };
+    let pic = s_arg(name, a, 1)?.ok_or_else(|| bad(name, 1, arg(a, 1)))?;
+    s(picture::format_integer(x, pic)?)
+}
+
+/// Text that holds no integer is NaN in jsonata-js; here it is undefined.
+fn parse_integer(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
+    let Some(text) = s_arg(name, a, 0)? else {
+        return Ok(Val::Undef);
+    };
+    let pic = s_arg(name, a, 1)?.ok_or_else(|| bad(name, 1, arg(a, 1)))?;
+    match picture::parse_integer(text, pic)? {
+        Some(v) if v.is_finite() => n(v),
+        _ => Ok(Val::Undef),
+    }
 }
 
 fn number(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {

@@ -7,8 +7,6 @@
 //! `$fromMillis`/`$now`, and its inverse for `$toMillis`), which formats its numeric components
 //! with [`number`]'s integer pictures.
 
-#![allow(dead_code)]
-
 pub mod datetime;
 pub mod number;
 
