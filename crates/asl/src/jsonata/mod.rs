@@ -9,6 +9,7 @@
 mod eval;
 mod functions;
 pub mod parser;
+mod picture;
 mod signature;
 mod value;
 

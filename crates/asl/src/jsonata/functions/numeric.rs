@@ -2,10 +2,13 @@
 //! `$sqrt`, `$random`, `$formatNumber`, `$formatBase`, `$sum`, `$max`, `$min`, `$average`.
 
 use super::*;
+use crate::jsonata::picture::number as picture;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
     Builtin { name: "formatBase", sig: "<n-n?:s>", call: format_base },
     Builtin { name: "formatNumber", sig: "<n-so?:s>", call: format_number },
+    Builtin { name: "formatInteger", sig: "<n-s:s>", call: format_integer },
+    Builtin { name: "parseInteger", sig: "<s-s:n>", call: parse_integer },
     Builtin { name: "number", sig: "<(nsb)-:n>", call: number },
     Builtin { name: "abs", sig: "<n-:n>", call: abs },
     Builtin { name: "floor", sig: "<n-:n>", call: floor },
@@ -103,48 +106,33 @@ fn format_number<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input:
     let Some(x) = n_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    let pic = s_arg(a, 1).unwrap_or("0");
-    s(format_picture(x, pic))
+    let pic = s_arg(a, 1).unwrap_or_default();
+    let mut format = picture::DecimalFormat::default();
+    if arg(a, 2).is_object() {
+        for (k, v) in arg(a, 2).entries() {
+            if let Some(v) = v.as_str() {
+                format.set(&k, v);
+            }
+        }
+    }
+    s(picture::format_number(x, pic, &format)?)
 }
 
-/// A small subset of XPath picture strings: grouping separators, minimum digits, decimals.
-fn format_picture(x: f64, pic: &str) -> String {
-    let (int_pic, frac_pic) = pic.split_once('.').unwrap_or((pic, ""));
-    let decimals = frac_pic.chars().filter(|c| *c == '0' || *c == '#').count();
-    let min_decimals = frac_pic.chars().filter(|c| *c == '0').count();
-    let mut text = format!("{:.*}", decimals, x.abs());
-    if decimals > min_decimals {
-        while text.contains('.') && text.ends_with('0') && text.split('.').nth(1).map_or(0, str::len) > min_decimals {
-            text.pop();
-        }
-        if text.ends_with('.') {
-            text.pop();
-        }
-    }
-    let (ip, fp) = match text.split_once('.') {
-        Some((i, f)) => (i.to_string(), Some(f.to_string())),
-        None => (text.clone(), None),
+fn format_integer<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = n_arg(a, 0) else {
+        return Ok(Val::Undef);
     };
-    let min_int = int_pic.chars().filter(|c| *c == '0').count();
-    let mut ip = format!("{ip:0>min_int$}");
-    if let Some(g) = int_pic.rfind(',') {
-        let group = int_pic.len() - g - 1;
-        if group > 0 {
-            let digits: Vec<char> = ip.chars().collect();
-            let mut grouped = String::new();
-            for (i, d) in digits.iter().enumerate() {
-                if i > 0 && (digits.len() - i) % group == 0 {
-                    grouped.push(',');
-                }
-                grouped.push(*d);
-            }
-            ip = grouped;
-        }
-    }
-    let sign = if x < 0.0 { "-" } else { "" };
-    match fp {
-        Some(f) => format!("{sign}{ip}.{f}"),
-        None => format!("{sign}{ip}"),
+    s(picture::format_integer(x, s_arg(a, 1).unwrap_or_default())?)
+}
+
+/// Text that holds no integer is NaN in jsonata-js; here it is undefined.
+fn parse_integer<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(text) = s_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    match picture::parse_integer(text, s_arg(a, 1).unwrap_or_default())? {
+        Some(v) if v.is_finite() => n(v),
+        _ => Ok(Val::Undef),
     }
 }
 
