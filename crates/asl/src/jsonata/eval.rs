@@ -1306,11 +1306,29 @@ pub fn stringify(v: &Val<'_>) -> Result<String, JsonataError> {
             js_number(precise15(*n))
         }
         other => {
+            check_finite(other)?;
             let mut s = String::new();
             write_json(other, false, &mut s, 0);
             s
         }
     })
+}
+
+/// Built structures may hold Infinity or NaN (from a division by zero): writing them as
+/// JSON is D1001, as in the reference. Input documents cannot hold them.
+pub fn check_finite(v: &Val<'_>) -> Result<(), JsonataError> {
+    let mut pending = vec![v.clone()];
+    while let Some(v) = pending.pop() {
+        match v {
+            Val::Num(n) if !n.is_finite() => {
+                return Err(err("D1001", format!("Number out of range: {}", js_number(n))));
+            }
+            Val::Arr(a) => pending.extend(a.items.iter().cloned()),
+            Val::Obj(o) => pending.extend(o.entries.iter().map(|(_, x)| x.clone())),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// `$string` of a value, borrowed when it is a string already.

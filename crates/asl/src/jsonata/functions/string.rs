@@ -32,6 +32,7 @@ fn string<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'
         return Ok(Val::Undef);
     }
     if matches!(arg(a, 1), Val::Bool(true)) && (v.is_array() || v.is_object()) {
+        super::super::eval::check_finite(v)?;
         let mut out = String::new();
         super::super::value::write_json(v, true, &mut out, 0);
         return s(out);

@@ -1845,3 +1845,15 @@ fn key_order() {
         (r#"$keys({"x":[{"k":"b"},{"k":"5"},{"k":"1"}]}.x{k: 1})"#, r#"null"#, r#"["1","5","b"]"#),
     ]);
 }
+
+/// Division by zero gives Infinity (null in a result); writing it as text is an error.
+#[test]
+fn infinity() {
+    check(&[
+        (r#"$string([1/0])"#, r#"null"#, r#"E:D1001"#),
+        (r#"$string({"a": 1/0}, true)"#, r#"null"#, r#"E:D1001"#),
+        (r#""x" & [1, 1/0]"#, r#"null"#, r#"E:D1001"#),
+        (r#"{"a": 1/0}"#, r#"null"#, r#"{"a":null}"#),
+        (r#"[1/0, 2]"#, r#"null"#, r#"[null,2]"#),
+    ]);
+}
