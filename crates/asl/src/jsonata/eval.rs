@@ -1,171 +1,102 @@
-//! JSONata evaluation over `serde_json` values, with first-class functions and lexical scopes.
+//! JSONata evaluation: paths and sequences, operators, function application with tail
+//! calls, and the guards (step budget, depth limit, stack growth) that keep any expression
+//! from crashing or hanging a worker.
+//!
+//! Values borrow the input and the expression (see [`super::value`]); the evaluator never
+//! deep-copies, except the transform operator, which by definition works on a copy.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
-use std::rc::Rc;
-use std::sync::Arc;
+use std::rc::{Rc, Weak};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::functions;
-use super::parser::{BinOp, LambdaDef, Node};
+use super::parser::{BinOp, Node, Path, Stage};
+use super::value::{deep_eq, err, js_number, precise15, truthy, write_json, Arr, Func, Obj, Scope, Val};
 use super::{Bindings, JsonataError};
 
-/// Deepest evaluation recursion (function calls, nesting) before giving up.
-const MAX_DEPTH: usize = 300;
+/// Deepest evaluation nesting before U1001: a non-tail recursion of about 5,000 calls
+/// (three levels each), some 20 MB of stack segments at most.
+const MAX_DEPTH: usize = 15_000;
 
-/// A JSONata value: undefined, JSON, or a function.
-#[derive(Debug, Clone)]
-pub enum Val {
-    Undef,
-    J(Value),
-    F(Rc<Func>),
-}
+/// The binding of a tuple's ancestors (no variable can have this name).
+const ANCESTORS: &str = "%";
 
-#[derive(Debug)]
-pub enum Func {
-    Lambda { def: Arc<LambdaDef>, scope: Rc<Scope>, input: Val },
-    Builtin(&'static functions::Builtin),
-    Partial { f: Rc<Func>, args: Vec<Option<Val>> },
-    Regex(Arc<regex::Regex>),
-}
+/// Stack room below which evaluation continues on a new heap segment.
+const RED_ZONE: usize = 256 * 1024;
 
-impl Val {
-    pub fn json(self) -> Option<Value> {
-        match self {
-            Val::J(v) => Some(v),
-            _ => None,
-        }
-    }
-    pub fn is_undef(&self) -> bool {
-        matches!(self, Val::Undef)
-    }
-}
+/// The largest array the range operator builds.
+const MAX_RANGE: f64 = 1e7;
 
-#[derive(Debug)]
-pub struct Scope {
-    vars: RefCell<HashMap<String, Val>>,
-    parent: Option<Rc<Scope>>,
-}
+pub type R<'a> = Result<Val<'a>, JsonataError>;
 
-#[cfg(test)]
-thread_local! {
-    /// Scopes alive on this thread (a leak check for tests).
-    pub static LIVE_SCOPES: Cell<isize> = const { Cell::new(0) };
-}
-
-#[cfg(test)]
-impl Drop for Scope {
-    fn drop(&mut self) {
-        LIVE_SCOPES.with(|n| n.set(n.get() - 1));
-    }
-}
-
-impl Scope {
-    pub fn new() -> Rc<Scope> {
-        #[cfg(test)]
-        LIVE_SCOPES.with(|n| n.set(n.get() + 1));
-        Rc::new(Scope { vars: RefCell::default(), parent: None })
-    }
-
-    pub fn child(parent: &Rc<Scope>) -> Rc<Scope> {
-        #[cfg(test)]
-        LIVE_SCOPES.with(|n| n.set(n.get() + 1));
-        Rc::new(Scope { vars: RefCell::default(), parent: Some(parent.clone()) })
-    }
-    fn get(&self, name: &str) -> Option<Val> {
-        if let Some(v) = self.vars.borrow().get(name) {
-            return Some(v.clone());
-        }
-        self.parent.as_ref().and_then(|p| p.get(name))
-    }
-    fn set(&self, name: &str, v: Val) {
-        self.vars.borrow_mut().insert(name.to_string(), v);
-    }
-}
-
-pub struct Ctx<'h> {
-    pub host: &'h dyn Bindings,
-    pub root: Val,
+/// The state of one evaluation.
+pub struct Ctx<'a> {
+    pub host: &'a dyn Bindings,
+    /// `$$`: the input of the whole expression.
+    pub root: Val<'a>,
+    /// The expression uses `%`: every path runs as a tuple stream whose tuples carry the
+    /// values their context was found in, bound as [`ANCESTORS`].
+    parents: bool,
     depth: Cell<usize>,
     steps: Cell<u64>,
     /// Scopes that were given a function: a function keeps the scope it was made in, so a
     /// scope holding one can hold itself. [`Ctx::release`] breaks those cycles at the end.
-    holders: RefCell<Vec<std::rc::Weak<Scope>>>,
+    holders: RefCell<Vec<Weak<Scope<'a>>>>,
 }
 
-pub type R = Result<Val, JsonataError>;
-
-pub fn err(code: &'static str, message: impl Into<String>) -> JsonataError {
-    JsonataError { code, message: message.into() }
+/// A lambda body's result: a value, or the call it ends with (run by the caller's loop, so
+/// tail recursion takes no stack).
+enum Tail<'a> {
+    Done(Val<'a>),
+    Call(Rc<Func<'a>>, Vec<Val<'a>>),
 }
 
-pub fn num(x: f64) -> Result<Value, JsonataError> {
-    if !x.is_finite() {
-        return Err(err("D1001", "Number out of range"));
-    }
-    if x.fract() == 0.0 && x.abs() < 9.007_199_254_740_992e15 {
-        Ok(Value::from(x as i64))
-    } else {
-        Ok(serde_json::Number::from_f64(x).map(Value::Number).unwrap_or(Value::Null))
-    }
+fn stack_overflow() -> JsonataError {
+    err(
+        "U1001",
+        "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
+    )
 }
 
-/// JSONata truthiness.
-pub fn truthy(v: &Val) -> bool {
-    match v {
-        Val::Undef | Val::F(_) => false,
-        Val::J(j) => truthy_json(j),
-    }
+/// What a call expression calls.
+enum Callee<'a> {
+    Func(Rc<Func<'a>>, Vec<Val<'a>>),
+    Builtin(&'static functions::Entry, Vec<Val<'a>>),
+    /// Placeholders made it a partial application: this function value.
+    Partial(Val<'a>),
 }
 
-fn truthy_json(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => a.iter().any(truthy_json),
-        Value::Object(o) => !o.is_empty(),
-    }
+/// A binding tuple of a path with `@` or `#`: the context value and the variables bound so far.
+#[derive(Clone)]
+struct Tuple<'a> {
+    ctx: Val<'a>,
+    binds: Vec<(&'a str, Val<'a>)>,
 }
 
-/// Deep equality with numbers by value.
-pub fn deep_eq(a: &Value, b: &Value) -> bool {
-    crate::intrinsic::json_eq(a, b)
-}
-
-/// Turn a sequence into JSONata's result: nothing, one value, or an array.
-pub fn from_seq(mut seq: Vec<Value>, keep: bool) -> Val {
-    match seq.len() {
-        0 => Val::Undef,
-        1 if !keep => Val::J(seq.pop().unwrap_or(Value::Null)),
-        _ => Val::J(Value::Array(seq)),
-    }
-}
-
-fn to_seq(v: Val) -> Vec<Val> {
-    match v {
-        Val::Undef => Vec::new(),
-        Val::J(Value::Array(a)) => a.into_iter().map(Val::J).collect(),
-        other => vec![other],
-    }
-}
-
-impl<'h> Ctx<'h> {
-    pub fn new(host: &'h dyn Bindings, root: Val) -> Self {
-        Ctx { host, root, depth: Cell::new(0), steps: Cell::new(0), holders: RefCell::default() }
+impl<'a> Ctx<'a> {
+    pub fn new(host: &'a dyn Bindings, root: Val<'a>, parents: bool) -> Self {
+        Ctx { host, root, parents, depth: Cell::new(0), steps: Cell::new(0), holders: RefCell::default() }
     }
 
     /// Count `n` steps of work at once (building a large value), checking the budget first.
-    fn charge(&self, n: u64) -> Result<(), JsonataError> {
+    pub fn charge(&self, n: u64) -> Result<(), JsonataError> {
         let steps = self.steps.get().saturating_add(n);
         self.steps.set(steps);
         self.host.check(steps)
     }
 
+    fn step(&self) -> Result<(), JsonataError> {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        if steps % super::STEPS_PER_CHECK == 0 {
+            self.host.check(steps)?;
+        }
+        Ok(())
+    }
+
     /// Bind `name` in `scope`, noting scopes that come to hold a function.
-    fn bind(&self, scope: &Rc<Scope>, name: &str, v: Val) {
+    fn bind(&self, scope: &Rc<Scope<'a>>, name: &'a str, v: Val<'a>) {
         if matches!(v, Val::F(_)) {
             self.holders.borrow_mut().push(Rc::downgrade(scope));
         }
@@ -182,26 +113,33 @@ impl<'h> Ctx<'h> {
         }
     }
 
-    pub fn eval(&self, node: &Node, input: &Val, scope: &Rc<Scope>) -> R {
-        let steps = self.steps.get() + 1;
-        self.steps.set(steps);
-        if steps % super::STEPS_PER_CHECK == 0 {
-            self.host.check(steps)?;
-        }
+    /// Evaluate `node`; a sequence result is collapsed (nothing: undefined, one item: it).
+    pub fn eval(&self, node: &'a Node, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
+        self.step()?;
         let d = self.depth.get() + 1;
         if d > MAX_DEPTH {
-            return Err(err("U1001", "Stack overflow error: the expression recursed too deeply"));
+            return Err(stack_overflow());
         }
         self.depth.set(d);
-        // Deep but legal nesting grows the stack on the heap instead of overflowing it.
-        let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.eval_inner(node, input, scope));
+        // Deep but legal nesting grows the stack on the heap instead of overflowing it; the
+        // room left is checked every few levels (each takes far less than the red zone's 1/8).
+        let r = if d % 8 == 0 {
+            stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.eval_inner(node, input, scope))
+        } else {
+            self.eval_inner(node, input, scope)
+        };
         self.depth.set(d - 1);
-        r
+        Ok(r?.collapse())
     }
 
-    fn lookup_var(&self, name: &str, input: &Val, scope: &Rc<Scope>) -> Val {
+    fn lookup_var(&self, name: &'a str, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> Val<'a> {
         match name {
-            "" => return input.clone(),
+            "" => {
+                return match input {
+                    Val::Arr(a) if a.outer => a.items.first().cloned().unwrap_or(Val::Undef),
+                    other => other.clone(),
+                }
+            }
             "$" => return self.root.clone(),
             _ => {}
         }
@@ -209,7 +147,7 @@ impl<'h> Ctx<'h> {
             return v;
         }
         if let Some(v) = self.host.get(name) {
-            return Val::J(v.clone());
+            return Val::of(v);
         }
         if let Some(f) = functions::lookup(name) {
             return Val::F(Rc::new(Func::Builtin(f)));
@@ -217,92 +155,105 @@ impl<'h> Ctx<'h> {
         Val::Undef
     }
 
-    fn eval_inner(&self, node: &Node, input: &Val, scope: &Rc<Scope>) -> R {
+    fn eval_inner(&self, node: &'a Node, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
         Ok(match node {
-            Node::Num(n) => Val::J(num(*n)?),
-            Node::Str(s) => Val::J(Value::String(s.clone())),
-            Node::Bool(b) => Val::J(Value::Bool(*b)),
-            Node::Null => Val::J(Value::Null),
-            Node::Regex(r, _) => Val::F(Rc::new(Func::Regex(r.clone()))),
-            Node::Name(n) => lookup(input, n),
+            Node::Num(n) => Val::Num(*n),
+            Node::Str(s) => Val::S(s),
+            Node::Bool(b) => Val::Bool(*b),
+            Node::Null => Val::Null,
+            Node::Regex(r) => Val::F(Rc::new(Func::Regex(r))),
+            Node::Name(n) => field(input, n),
             Node::Var(v) => self.lookup_var(v, input, scope),
-            Node::Wildcard => match input {
-                Val::J(Value::Object(o)) => {
-                    let mut out = Vec::new();
-                    for v in o.values() {
-                        match v {
-                            Value::Array(a) => out.extend(a.iter().cloned()),
-                            other => out.push(other.clone()),
-                        }
+            Node::Wildcard => {
+                let mut out = Vec::new();
+                let values = if input.is_object() {
+                    input.entries().into_iter().map(|(_, v)| v).collect()
+                } else if input.is_array() {
+                    input.items()
+                } else {
+                    Vec::new()
+                };
+                for v in values {
+                    if v.is_array() {
+                        flatten_into(&v, &mut out);
+                    } else {
+                        out.push(v);
                     }
-                    from_seq(out, false)
                 }
-                Val::J(Value::Array(a)) => {
-                    let mut out = Vec::new();
-                    for item in a {
-                        if let Val::J(v) = self.eval(node, &Val::J(item.clone()), scope)? {
-                            match v {
-                                Value::Array(x) => out.extend(x),
-                                o => out.push(o),
-                            }
-                        }
-                    }
-                    from_seq(out, false)
-                }
-                _ => Val::Undef,
-            },
+                Val::seq(out)
+            }
+            Node::Parent => {
+                let anc = scope.get(ANCESTORS).map(|a| a.items()).unwrap_or_default();
+                anc.last().cloned().ok_or_else(no_parent)?
+            }
             Node::Descendants => {
                 let mut out = Vec::new();
-                if let Val::J(v) = input {
-                    descendants(v, &mut out);
-                }
-                from_seq(out, false)
+                self.descendants(input, &mut out)?;
+                Val::seq(out)
             }
             Node::Neg(e) => match self.eval(e, input, scope)? {
                 Val::Undef => Val::Undef,
-                Val::J(Value::Number(n)) => Val::J(num(-n.as_f64().unwrap_or(0.0))?),
-                _ => return Err(err("D1002", "Cannot negate a non-numeric value")),
+                Val::Num(n) => Val::Num(-n),
+                other => return Err(err("D1002", format!("Cannot negate a non-numeric value: {}", show(&other)))),
             },
-            Node::Path(steps, keep) => self.path(steps, *keep, input, scope)?,
-            Node::Filter(base, pred) => {
-                let v = self.eval(base, input, scope)?;
-                self.filter(v, pred, scope)?
+            Node::Path(p) => self.path(p, input, scope)?,
+            Node::Filtered(e, preds) => {
+                let mut v = self.eval(e, input, scope)?;
+                for (i, p) in preds.iter().enumerate() {
+                    v = self.filter(p, v, scope)?;
+                    if i + 1 < preds.len() {
+                        v = v.collapse();
+                    }
+                }
+                v
             }
+            Node::KeepArray(e) => match self.eval_inner(e, input, scope)? {
+                Val::Arr(a) if a.seq => {
+                    let mut a = Rc::unwrap_or_clone(a);
+                    a.keep = true;
+                    Val::Arr(Rc::new(a))
+                }
+                other => other,
+            },
             Node::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {
-                    let v = self.eval(it, input, scope)?;
+                    let v = match it {
+                        Node::Range(l, r) => self.range(l, r, input, scope)?,
+                        _ => self.eval(it, input, scope)?,
+                    };
                     match v {
-                        Val::J(v) if matches!(it, Node::Array(_)) => out.push(v),
-                        Val::J(Value::Array(a)) => out.extend(a),
-                        Val::J(v) => out.push(v),
-                        Val::Undef | Val::F(_) => {}
+                        Val::Undef => {}
+                        v if matches!(it, Node::Array(_)) => out.push(v),
+                        v if v.is_array() => v
+                            .for_each(|x| {
+                                out.push(x);
+                                Ok::<(), ()>(())
+                            })
+                            .unwrap_or(()),
+                        v => out.push(v),
                     }
                 }
-                Val::J(Value::Array(out))
+                Val::Arr(Rc::new(Arr { items: out, cons: true, ..Arr::default() }))
             }
-            Node::Object(pairs) => self.object(pairs, vec![input.clone()], scope)?,
+            Node::Object(pairs) => {
+                let items = vec![Tuple { ctx: input.clone(), binds: Vec::new() }];
+                self.group(pairs, items, scope)?
+            }
             Node::GroupBy(base, pairs) => {
                 let v = self.eval(base, input, scope)?;
-                self.object(pairs, to_seq(v), scope)?
+                let items = v.items().into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
+                self.group(pairs, items, scope)?
             }
-            Node::Sort(base, terms) => {
-                let v = self.eval(base, input, scope)?;
-                self.sort(v, terms, scope)?
-            }
+            // Only a path step sorts; see `path`.
+            Node::Sort(_) => input.clone(),
             Node::Bin(op, l, r) => {
                 let a = self.eval(l, input, scope)?;
                 let b = self.eval(r, input, scope)?;
-                binop(*op, a, b)?
+                self.binop(*op, a, b)?
             }
-            Node::And(l, r) => {
-                let a = truthy(&self.eval(l, input, scope)?);
-                Val::J(Value::Bool(a && truthy(&self.eval(r, input, scope)?)))
-            }
-            Node::Or(l, r) => {
-                let a = truthy(&self.eval(l, input, scope)?);
-                Val::J(Value::Bool(a || truthy(&self.eval(r, input, scope)?)))
-            }
+            Node::And(l, r) => Val::Bool(truthy(&self.eval(l, input, scope)?) && truthy(&self.eval(r, input, scope)?)),
+            Node::Or(l, r) => Val::Bool(truthy(&self.eval(l, input, scope)?) || truthy(&self.eval(r, input, scope)?)),
             Node::Cond(c, t, e) => {
                 if truthy(&self.eval(c, input, scope)?) {
                     self.eval(t, input, scope)?
@@ -312,49 +263,9 @@ impl<'h> Ctx<'h> {
                     Val::Undef
                 }
             }
-            Node::Elvis(l, r) => {
-                let a = self.eval(l, input, scope)?;
-                if truthy(&a) {
-                    a
-                } else {
-                    self.eval(r, input, scope)?
-                }
-            }
-            Node::Coalesce(l, r) => {
-                let a = self.eval(l, input, scope)?;
-                if a.is_undef() {
-                    self.eval(r, input, scope)?
-                } else {
-                    a
-                }
-            }
-            Node::Range(l, r) => {
-                let a = self.eval(l, input, scope)?;
-                let b = self.eval(r, input, scope)?;
-                let (Val::J(a), Val::J(b)) = (a, b) else {
-                    return Ok(Val::J(Value::Array(Vec::new())));
-                };
-                let (Some(x), Some(y)) = (int_of(&a), int_of(&b)) else {
-                    return Err(err(
-                        "T2003",
-                        "The left and right sides of the range operator (..) must evaluate to integers",
-                    ));
-                };
-                // In i128: bounds near i64's ends must not overflow the size.
-                if y >= x && (y as i128 - x as i128) >= 10_000_000 {
-                    return Err(err(
-                        "D2014",
-                        "The size of the sequence allocated by the range operator (..) must not exceed 1e7",
-                    ));
-                }
-                // Making n items is n steps of work (and memory): charged before it is done.
-                if y >= x {
-                    self.charge((y - x + 1) as u64)?;
-                }
-                Val::J(Value::Array((x..=y).map(Value::from).collect()))
-            }
-            Node::Block(items) => {
-                let inner = Scope::child(scope);
+            Node::Range(l, r) => self.range(l, r, input, scope)?,
+            Node::Block(items, scoped) => {
+                let inner = if *scoped { Scope::new(Some(scope.clone())) } else { scope.clone() };
                 let mut last = Val::Undef;
                 for it in items {
                     last = self.eval(it, input, &inner)?;
@@ -366,48 +277,33 @@ impl<'h> Ctx<'h> {
                 self.bind(scope, name, v.clone());
                 v
             }
-            Node::Lambda(def) => {
-                Val::F(Rc::new(Func::Lambda { def: def.clone(), scope: scope.clone(), input: input.clone() }))
-            }
-            Node::Call(f, args) => {
-                let fv = self.eval(f, input, scope)?;
-                let Val::F(func) = fv else {
-                    return Err(err("T1006", "Attempted to invoke a non-function"));
-                };
-                if args.iter().any(|a| matches!(a, Node::Placeholder)) {
-                    let mut filled = Vec::with_capacity(args.len());
-                    for a in args {
-                        filled.push(match a {
-                            Node::Placeholder => None,
-                            other => Some(self.eval(other, input, scope)?),
-                        });
-                    }
-                    return Ok(Val::F(Rc::new(Func::Partial { f: func, args: filled })));
-                }
-                let mut vals = Vec::with_capacity(args.len());
-                for a in args {
-                    vals.push(self.eval(a, input, scope)?);
-                }
-                self.apply(&func, vals, input)?
-            }
+            Node::Lambda(def) => Val::F(Rc::new(Func::Lambda { def, scope: scope.clone(), input: input.clone() })),
+            Node::Transform(..) => Val::F(Rc::new(Func::Transform { node, scope: scope.clone() })),
+            Node::Call(f, args) => match self.call_parts(f, args, input, scope)? {
+                Callee::Func(func, vals) => self.apply(&func, vals, input)?,
+                Callee::Builtin(b, vals) => functions::call(self, b, vals, input)?,
+                Callee::Partial(v) => v,
+            },
             Node::Apply(l, r) => {
                 let a = self.eval(l, input, scope)?;
                 match &**r {
-                    Node::Call(f, args) => {
-                        let Val::F(func) = self.eval(f, input, scope)? else {
-                            return Err(err(
-                                "T2006",
-                                "The right side of the function application operator ~> must be a function",
-                            ));
+                    Node::Call(f, args) if !args.iter().any(|x| matches!(x, Node::Placeholder)) => {
+                        let fv = self.eval(f, input, scope)?;
+                        let Val::F(func) = fv else {
+                            return Err(err("T1006", "Attempted to invoke a non-function"));
                         };
-                        let mut vals = vec![a];
+                        let mut vals = Vec::with_capacity(args.len() + 1);
+                        vals.push(a);
                         for x in args {
                             vals.push(self.eval(x, input, scope)?);
                         }
                         self.apply(&func, vals, input)?
                     }
                     other => match self.eval(other, input, scope)? {
-                        Val::F(func) => self.apply(&func, vec![a], input)?,
+                        Val::F(g) => match a {
+                            Val::F(f) => Val::F(Rc::new(Func::Chain(f, g))),
+                            a => self.apply(&g, vec![a], input)?,
+                        },
                         _ => {
                             return Err(err(
                                 "T2006",
@@ -417,366 +313,1042 @@ impl<'h> Ctx<'h> {
                     },
                 }
             }
-            Node::Placeholder => return Err(err("S0201", "unexpected placeholder")),
+            Node::Placeholder => Val::Undef,
         })
     }
 
-    /// Evaluate path steps, mapping each step over the sequence the previous one produced.
-    fn path(&self, steps: &[Node], keep: bool, input: &Val, scope: &Rc<Scope>) -> R {
-        let mut seq: Vec<Val> = match (steps.first(), input) {
-            (Some(Node::Var(_)), _) => vec![input.clone()],
-            (_, Val::J(Value::Array(a))) => a.iter().cloned().map(Val::J).collect(),
-            (_, other) => vec![other.clone()],
-        };
-        // Whether `seq` is a JSONata sequence (singletons unwrap) or one array taken from the data.
-        let mut is_seq = true;
-        for (i, step) in steps.iter().enumerate() {
-            let mut results: Vec<Val> = Vec::new();
-            if i == 0 && matches!(step, Node::Var(_)) {
-                results.push(self.eval(step, input, scope)?);
-            } else {
-                for item in &seq {
-                    results.push(self.eval(step, item, scope)?);
+    /// Evaluate a call's function and arguments. A built-in named directly is called without
+    /// making a function value for it.
+    fn call_parts(
+        &self,
+        f: &'a Node,
+        args: &'a [Node],
+        input: &Val<'a>,
+        scope: &Rc<Scope<'a>>,
+    ) -> Result<Callee<'a>, JsonataError> {
+        let fv = match f {
+            Node::Var(name) if !name.is_empty() && name != "$" => {
+                match scope.get(name).or_else(|| self.host.get(name).map(Val::of)) {
+                    Some(v) => v,
+                    None => match functions::lookup(name) {
+                        Some(b) if !args.iter().any(|a| matches!(a, Node::Placeholder)) => {
+                            let mut vals = Vec::with_capacity(args.len().max(functions::PADDED));
+                            for a in args {
+                                vals.push(self.eval(a, input, scope)?);
+                            }
+                            return Ok(Callee::Builtin(b, vals));
+                        }
+                        Some(b) => Val::F(Rc::new(Func::Builtin(b))),
+                        None => Val::Undef,
+                    },
                 }
             }
-            results.retain(|v| !v.is_undef());
-            if results.len() == 1 && matches!(results[0], Val::J(Value::Array(_))) && !matches!(step, Node::Array(_)) {
-                let Some(Val::J(Value::Array(a))) = results.pop() else { unreachable!("checked above") };
-                seq = a.into_iter().map(Val::J).collect();
-                is_seq = false;
+            _ => self.eval(f, input, scope)?,
+        };
+        let Val::F(func) = fv else {
+            if args.iter().any(|a| matches!(a, Node::Placeholder)) {
+                return Err(err("T1008", "Attempted to partially apply a non-function"));
+            }
+            return Err(err("T1006", "Attempted to invoke a non-function"));
+        };
+        if args.iter().any(|a| matches!(a, Node::Placeholder)) {
+            let mut filled = Vec::with_capacity(args.len());
+            for a in args {
+                filled.push(match a {
+                    Node::Placeholder => None,
+                    other => Some(self.eval(other, input, scope)?),
+                });
+            }
+            return Ok(Callee::Partial(Val::F(Rc::new(Func::Partial { f: func, args: filled }))));
+        }
+        let mut vals = Vec::with_capacity(args.len().max(functions::PADDED));
+        for a in args {
+            vals.push(self.eval(a, input, scope)?);
+        }
+        Ok(Callee::Func(func, vals))
+    }
+
+    /// Evaluate a lambda body, leaving a call in tail position to the caller.
+    fn eval_tail(&self, node: &'a Node, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> Result<Tail<'a>, JsonataError> {
+        match node {
+            Node::Call(f, args) => {
+                self.step()?;
+                Ok(match self.call_parts(f, args, input, scope)? {
+                    Callee::Func(func, vals) => Tail::Call(func, vals),
+                    // A built-in does not recurse by itself: called here, its result is final.
+                    Callee::Builtin(b, vals) => Tail::Done(functions::call(self, b, vals, input)?),
+                    Callee::Partial(v) => Tail::Done(v),
+                })
+            }
+            Node::Cond(c, t, e) => {
+                self.step()?;
+                if truthy(&self.eval(c, input, scope)?) {
+                    self.eval_tail(t, input, scope)
+                } else if let Some(e) = e {
+                    self.eval_tail(e, input, scope)
+                } else {
+                    Ok(Tail::Done(Val::Undef))
+                }
+            }
+            Node::Block(items, scoped) if !items.is_empty() => {
+                self.step()?;
+                let inner = if *scoped { Scope::new(Some(scope.clone())) } else { scope.clone() };
+                for it in &items[..items.len() - 1] {
+                    self.eval(it, input, &inner)?;
+                }
+                self.eval_tail(&items[items.len() - 1], input, &inner)
+            }
+            other => Ok(Tail::Done(self.eval(other, input, scope)?)),
+        }
+    }
+
+    /// Call a function value with arguments; `input` is the caller's context value.
+    pub fn apply(&self, f: &Rc<Func<'a>>, args: Vec<Val<'a>>, input: &Val<'a>) -> R<'a> {
+        let d = self.depth.get() + 1;
+        if d > MAX_DEPTH {
+            return Err(stack_overflow());
+        }
+        self.depth.set(d);
+        // Not collapsed: like the reference, a sequence a tail call returns reaches a
+        // higher-order function's caller as it is (`eval` collapses it for expressions).
+        let r = stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.apply_loop(f.clone(), args, input));
+        self.depth.set(d - 1);
+        r
+    }
+
+    fn apply_loop(&self, mut f: Rc<Func<'a>>, mut args: Vec<Val<'a>>, input: &Val<'a>) -> R<'a> {
+        loop {
+            self.step()?;
+            match &*f {
+                Func::Lambda { def, scope, input: captured } => {
+                    if let Some(sig) = &def.signature {
+                        args = sig.validate("lambda", args, input)?;
+                    }
+                    let inner = Scope::new(Some(scope.clone()));
+                    let mut given = args.into_iter();
+                    for p in &def.params {
+                        self.bind(&inner, p, given.next().unwrap_or(Val::Undef));
+                    }
+                    match self.eval_tail(&def.body, captured, &inner)? {
+                        Tail::Done(v) => return Ok(v),
+                        Tail::Call(g, a) => {
+                            f = g;
+                            args = a;
+                        }
+                    }
+                }
+                Func::Builtin(b) => return functions::call(self, b, args, input),
+                Func::Partial { f: g, args: fixed } => {
+                    let mut supplied = args.into_iter();
+                    let full = fixed
+                        .iter()
+                        .map(|a| a.clone().unwrap_or_else(|| supplied.next().unwrap_or(Val::Undef)))
+                        .collect();
+                    args = full;
+                    f = g.clone();
+                }
+                Func::Chain(g, h) => {
+                    let v = self.apply(g, args, input)?;
+                    args = vec![v];
+                    f = h.clone();
+                }
+                Func::Regex(re) => return functions::regex_match(re, args.first()),
+                Func::Transform { node, scope } => {
+                    return self.transform(node, scope, args.into_iter().next().unwrap_or(Val::Undef))
+                }
+            }
+        }
+    }
+
+    /// How many arguments a callback takes (for `$map`, `$filter`, `$sift`…).
+    pub fn arity(f: &Func<'_>) -> usize {
+        match f {
+            Func::Lambda { def, .. } => def.params.len(),
+            Func::Builtin(b) => functions::arity(b),
+            Func::Partial { args, .. } => args.iter().filter(|a| a.is_none()).count(),
+            Func::Chain(g, _) => Ctx::arity(g),
+            Func::Regex(_) | Func::Transform { .. } => 1,
+        }
+    }
+
+    fn descendants(&self, v: &Val<'a>, out: &mut Vec<Val<'a>>) -> Result<(), JsonataError> {
+        self.step()?;
+        stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.descendants_of(v, out))
+    }
+
+    fn descendants_of(&self, v: &Val<'a>, out: &mut Vec<Val<'a>>) -> Result<(), JsonataError> {
+        if v.is_undef() {
+            return Ok(());
+        }
+        if v.is_array() {
+            for x in v.items() {
+                self.descendants(&x, out)?;
+            }
+            return Ok(());
+        }
+        out.push(v.clone());
+        if v.is_object() {
+            for (_, x) in v.entries() {
+                self.descendants(&x, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn range(&self, l: &'a Node, r: &'a Node, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
+        let a = self.eval(l, input, scope)?;
+        let b = self.eval(r, input, scope)?;
+        let int = |v: &Val<'_>| matches!(v, Val::Num(n) if n.fract() == 0.0);
+        if !a.is_undef() && !int(&a) {
+            return Err(err("T2003", "The left side of the range operator (..) must evaluate to an integer"));
+        }
+        if !b.is_undef() && !int(&b) {
+            return Err(err("T2004", "The right side of the range operator (..) must evaluate to an integer"));
+        }
+        let (Val::Num(x), Val::Num(y)) = (a, b) else {
+            return Ok(Val::Undef);
+        };
+        if x > y {
+            return Ok(Val::Undef);
+        }
+        if y - x >= MAX_RANGE {
+            return Err(err(
+                "D2014",
+                format!("The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {}.", js_number(y - x + 1.0)),
+            ));
+        }
+        // Making n items is n steps of work (and memory): charged before it is done.
+        let n = (y - x) as u64 + 1;
+        self.charge(n)?;
+        Ok(Val::seq((0..n).map(|i| Val::Num(x + i as f64)).collect()))
+    }
+
+    /// A path: each step maps over the sequence the previous one produced.
+    fn path(&self, p: &'a Path, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
+        if p.tuple || self.parents {
+            return self.tuple_path(p, input, scope);
+        }
+        let absolute = matches!(p.steps[0].expr, Node::Var(_));
+        let last = p.steps.len() - 1;
+        // While the sequence is one value and the steps are plain names (or a leading
+        // variable), step without building sequences: what most paths are.
+        let mut first = 0;
+        let mut seq: Vec<Val<'a>> = if p.keep || p.group.is_some() || (input.is_array() && !absolute) {
+            if input.is_array() && !absolute {
+                input.items()
+            } else {
+                vec![input.clone()]
+            }
+        } else {
+            let mut cur = input.clone();
+            for (i, step) in p.steps.iter().enumerate() {
+                if !step.stages.is_empty() || cur.is_array() {
+                    break;
+                }
+                cur = match &step.expr {
+                    Node::Name(n) => {
+                        self.step()?;
+                        cur.field(n)
+                    }
+                    Node::Var(_) if i == 0 => self.eval(&step.expr, &cur, scope)?,
+                    _ => break,
+                };
+                first = i + 1;
+                if cur.is_undef() {
+                    return Ok(Val::Undef);
+                }
+            }
+            if first == p.steps.len() {
+                return Ok(cur);
+            }
+            if first == 0 {
+                vec![cur]
+            } else {
+                let mut seq = Vec::new();
+                flatten_step(cur, &mut seq);
+                seq
+            }
+        };
+        // The result when the last step produced one array taken as it is.
+        let mut whole: Option<Val<'a>> = None;
+        for (i, step) in p.steps.iter().enumerate().skip(first) {
+            let mut out: Vec<Val<'a>> = Vec::with_capacity(seq.len());
+            if i == 0 && matches!(step.expr, Node::Array(_)) {
+                // A leading array constructor is evaluated once; its items are the sequence
+                // (an empty one is the result as it is).
+                let v = self.eval(&step.expr, &Val::seq(seq), scope)?;
+                if v.len() == 0 && p.steps.len() > 1 && p.group.is_none() {
+                    return Ok(v);
+                }
+                out = v.items();
+            } else if let Node::Sort(terms) = &step.expr {
+                let tuples = seq.into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
+                let sorted: Vec<Val<'a>> = self.sort(terms, tuples, scope)?.into_iter().map(|t| t.ctx).collect();
+                let mut v = Val::seq(sorted);
+                for stage in &step.stages {
+                    if let Stage::Filter(pred) = stage {
+                        v = self.filter(pred, v, scope)?;
+                    }
+                }
+                flatten_step(v, &mut out);
+            } else {
+                let mut results = Vec::with_capacity(seq.len());
+                for item in &seq {
+                    let mut r = self.eval(&step.expr, item, scope)?;
+                    for stage in &step.stages {
+                        if let Stage::Filter(pred) = stage {
+                            r = self.filter(pred, r, scope)?.collapse();
+                        }
+                    }
+                    if !r.is_undef() {
+                        results.push(r);
+                    }
+                }
+                if i == last && results.len() == 1 && results[0].is_array() && !results[0].is_seq() {
+                    whole = results.pop();
+                    break;
+                }
+                for r in results {
+                    flatten_step(r, &mut out);
+                }
+            }
+            seq = out;
+            if seq.is_empty() {
+                break;
+            }
+        }
+        let mut result = match whole {
+            Some(Val::Arr(a)) if p.keep && a.cons => {
+                Val::Arr(Rc::new(Arr { items: vec![Val::Arr(a)], seq: true, ..Arr::default() }))
+            }
+            Some(v) => v,
+            None => Val::seq(seq),
+        };
+        if p.keep {
+            if let Val::Arr(a) = result {
+                let mut a = Rc::unwrap_or_clone(a);
+                a.keep = true;
+                result = Val::Arr(Rc::new(a));
+            }
+        }
+        if let Some(pairs) = &p.group {
+            let items = result.items().into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
+            return self.group(pairs, items, scope);
+        }
+        Ok(result)
+    }
+
+    /// A path with `@` or `#` bindings: a stream of tuples, each carrying its variables.
+    fn tuple_path(&self, p: &'a Path, input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
+        let absolute = matches!(p.steps[0].expr, Node::Var(_));
+        let start: Vec<Val<'a>> = if input.is_array() && !absolute { input.items() } else { vec![input.clone()] };
+        let binds = match self.parents {
+            true => vec![(ANCESTORS, scope.get(ANCESTORS).unwrap_or_else(|| Val::array(Vec::new())))],
+            false => Vec::new(),
+        };
+        let mut tuples: Vec<Tuple<'a>> = start.into_iter().map(|ctx| Tuple { ctx, binds: binds.clone() }).collect();
+        for step in &p.steps {
+            let mut next = Vec::new();
+            if matches!(step.expr, Node::Parent) {
+                // Up one level: the context becomes the last ancestor.
+                for t in tuples {
+                    let mut anc = ancestors(&t.binds);
+                    let Some(up) = anc.pop() else {
+                        return Err(no_parent());
+                    };
+                    let mut binds = t.binds.clone();
+                    binds.push((ANCESTORS, Val::array(anc)));
+                    next.push(Tuple { ctx: up, binds });
+                }
+                tuples = self.stages(&step.stages, next, scope)?;
                 continue;
             }
-            let mut next = Vec::with_capacity(results.len());
-            for r in results {
-                match r {
-                    Val::J(Value::Array(a)) if !matches!(step, Node::Array(_)) => {
-                        next.extend(a.into_iter().map(Val::J))
-                    }
-                    other => next.push(other),
+            if let Node::Sort(terms) = &step.expr {
+                let sorted = self.sort(terms, tuples, scope)?;
+                next = self.stages(&step.stages, sorted, scope)?;
+            } else {
+                for t in &tuples {
+                    let tscope = with_binds(scope, &t.binds);
+                    let r = self.eval(&step.expr, &t.ctx, &tscope)?;
+                    let mut produced = Vec::new();
+                    let below = (self.parents && step.focus.is_none()).then(|| {
+                        let mut anc = ancestors(&t.binds);
+                        anc.push(t.ctx.clone());
+                        Val::array(anc)
+                    });
+                    r.for_each(|v| {
+                        let mut binds = Vec::with_capacity(t.binds.len() + 2);
+                        binds.extend(t.binds.iter().cloned());
+                        if let Some(anc) = &below {
+                            binds.push((ANCESTORS, anc.clone()));
+                        }
+                        let t2 = match &step.focus {
+                            Some(name) => {
+                                binds.push((name.as_str(), v));
+                                Tuple { ctx: t.ctx.clone(), binds }
+                            }
+                            None => Tuple { ctx: v, binds },
+                        };
+                        produced.push(t2);
+                        Ok::<(), JsonataError>(())
+                    })?;
+                    next.extend(self.stages(&step.stages, produced, scope)?);
                 }
             }
-            seq = next;
-            is_seq = true;
+            tuples = next;
         }
-        if !is_seq {
-            return Ok(Val::J(Value::Array(seq.into_iter().filter_map(Val::json).collect())));
+        if let Some(pairs) = &p.group {
+            return self.group(pairs, tuples, scope);
         }
-        if seq.len() == 1 {
-            let v = seq.pop().unwrap_or(Val::Undef);
-            return Ok(match v {
-                Val::J(j) if keep => Val::J(Value::Array(vec![j])),
-                other => other,
+        let mut out = Val::seq(tuples.into_iter().map(|t| t.ctx).collect());
+        if p.keep {
+            if let Val::Arr(a) = out {
+                let mut a = Rc::unwrap_or_clone(a);
+                a.keep = true;
+                out = Val::Arr(Rc::new(a));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Predicates and `#$i` positions of a step over the tuples one input produced.
+    fn stages(
+        &self,
+        stages: &'a [Stage],
+        mut tuples: Vec<Tuple<'a>>,
+        scope: &Rc<Scope<'a>>,
+    ) -> Result<Vec<Tuple<'a>>, JsonataError> {
+        for stage in stages {
+            match stage {
+                Stage::Index(name) => {
+                    for (i, t) in tuples.iter_mut().enumerate() {
+                        t.binds.push((name.as_str(), Val::Num(i as f64)));
+                    }
+                }
+                Stage::Filter(pred) => {
+                    let n = tuples.len();
+                    let mut kept = Vec::new();
+                    for (i, t) in tuples.into_iter().enumerate() {
+                        let keep = match pred {
+                            Node::Num(x) => index_of(*x, n) == Some(i),
+                            _ => {
+                                let tscope = with_binds(scope, &t.binds);
+                                let r = self.eval(pred, &t.ctx, &tscope)?;
+                                selects(&r, i, n)
+                            }
+                        };
+                        if keep {
+                            kept.push(t);
+                        }
+                    }
+                    tuples = kept;
+                }
+            }
+        }
+        Ok(tuples)
+    }
+
+    /// A predicate `[pred]` over a value's items: a number selects by position (negative
+    /// from the end), anything else is a condition.
+    fn filter(&self, pred: &'a Node, v: Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
+        if v.is_undef() {
+            return Ok(Val::Undef);
+        }
+        let items = v.items();
+        let n = items.len();
+        if let Node::Num(x) = pred {
+            return Ok(match index_of(*x, n).map(|i| items[i].clone()) {
+                Some(item) if item.is_array() => item,
+                Some(item) => Val::seq(vec![item]),
+                None => Val::Undef,
             });
         }
-        let vals: Vec<Value> = seq.into_iter().filter_map(Val::json).collect();
-        Ok(from_seq(vals, keep))
-    }
-
-    fn filter(&self, v: Val, pred: &Node, scope: &Rc<Scope>) -> R {
-        let items = to_seq(v);
-        let n = items.len() as i64;
-        // A literal number is an index, evaluated once.
-        if let Node::Num(x) = pred {
-            let mut i = x.floor() as i64;
-            if i < 0 {
-                i += n;
-            }
-            return Ok(items.into_iter().nth(i.max(0) as usize).filter(|_| i >= 0).unwrap_or(Val::Undef));
-        }
         let mut out = Vec::new();
-        for (idx, item) in items.into_iter().enumerate() {
+        for (i, item) in items.into_iter().enumerate() {
             let r = self.eval(pred, &item, scope)?;
-            let keep = match &r {
-                Val::J(Value::Number(x)) => {
-                    let mut i = x.as_f64().unwrap_or(0.0).floor() as i64;
-                    if i < 0 {
-                        i += n;
-                    }
-                    i == idx as i64
-                }
-                Val::J(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_number) => a.iter().any(|x| {
-                    let mut i = x.as_f64().unwrap_or(0.0).floor() as i64;
-                    if i < 0 {
-                        i += n;
-                    }
-                    i == idx as i64
-                }),
-                other => truthy(other),
-            };
-            if keep {
-                out.extend(item.json());
+            if selects(&r, i, n) {
+                out.push(item);
             }
         }
-        Ok(from_seq(out, false))
+        Ok(Val::seq(out))
     }
 
-    fn object(&self, pairs: &[(Node, Node)], items: Vec<Val>, scope: &Rc<Scope>) -> R {
-        // Group the items by key, then evaluate each value over its group.
-        let mut groups: Vec<(String, usize, Vec<Val>)> = Vec::new();
-        let items = if items.is_empty() { vec![Val::Undef] } else { items };
+    /// `{key: value}` over the items: items are grouped by key, each value is evaluated over
+    /// its group.
+    fn group(&self, pairs: &'a [(Node, Node)], items: Vec<Tuple<'a>>, scope: &Rc<Scope<'a>>) -> R<'a> {
+        let items = if items.is_empty() { vec![Tuple { ctx: Val::Undef, binds: Vec::new() }] } else { items };
+        struct Group<'a> {
+            key: Rc<str>,
+            pair: usize,
+            members: Vec<Val<'a>>,
+            binds: Vec<(&'a str, Val<'a>)>,
+        }
+        let mut groups: Vec<Group<'a>> = Vec::new();
+        // Keys are found by a scan while there are few groups (an object constructor's
+        // handful), through a hash index past that.
+        let mut index: Option<std::collections::HashMap<Rc<str>, usize>> = None;
         for item in &items {
+            let tscope = if item.binds.is_empty() { scope.clone() } else { with_binds(scope, &item.binds) };
             for (pi, (k, _)) in pairs.iter().enumerate() {
-                let key = match self.eval(k, item, scope)? {
-                    Val::J(Value::String(s)) => s,
+                let key: Rc<str> = match self.eval(k, &item.ctx, &tscope)? {
+                    Val::S(s) => Rc::from(s),
+                    Val::Str(s) => s,
                     Val::Undef => continue,
                     other => {
                         return Err(err(
                             "T1003",
-                            format!("Key in object structure must evaluate to a string; got: {}", describe(&other)),
+                            format!("Key in object structure must evaluate to a string; got: {}", show(&other)),
                         ))
                     }
                 };
-                match groups.iter_mut().find(|(g, _, _)| *g == key) {
-                    Some((_, gpi, members)) => {
-                        if *gpi != pi {
+                let found = match &index {
+                    Some(ix) => ix.get(&key).copied(),
+                    None => groups.iter().position(|g| g.key == key),
+                };
+                match found {
+                    Some(g) => {
+                        let g = &mut groups[g];
+                        if g.pair != pi {
                             return Err(err(
                                 "D1009",
                                 format!("Multiple key definitions evaluate to same key: \"{key}\""),
                             ));
                         }
-                        members.push(item.clone());
+                        g.members.push(item.ctx.clone());
+                        g.binds.extend(item.binds.iter().cloned());
                     }
-                    None => groups.push((key, pi, vec![item.clone()])),
+                    None => {
+                        if let Some(ix) = &mut index {
+                            ix.insert(key.clone(), groups.len());
+                        } else if groups.len() >= 8 {
+                            let mut ix: std::collections::HashMap<Rc<str>, usize> =
+                                groups.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
+                            ix.insert(key.clone(), groups.len());
+                            index = Some(ix);
+                        }
+                        groups.push(Group {
+                            key,
+                            pair: pi,
+                            members: vec![item.ctx.clone()],
+                            binds: item.binds.clone(),
+                        });
+                    }
                 }
             }
         }
-        let mut out = Map::new();
-        for (key, pi, members) in groups {
-            let ctx = if members.len() == 1 {
-                members.into_iter().next().unwrap_or(Val::Undef)
+        let mut out = Obj::default();
+        for g in groups {
+            let ctx = if g.members.len() == 1 {
+                g.members.into_iter().next().unwrap_or(Val::Undef)
             } else {
-                Val::J(Value::Array(members.into_iter().filter_map(Val::json).collect()))
+                let mut flat = Vec::with_capacity(g.members.len());
+                for m in g.members {
+                    if m.is_array() {
+                        m.for_each(|x| {
+                            flat.push(x);
+                            Ok::<(), ()>(())
+                        })
+                        .unwrap_or(());
+                    } else if !m.is_undef() {
+                        flat.push(m);
+                    }
+                }
+                Val::seq(flat)
             };
-            if let Val::J(v) = self.eval(&pairs[pi].1, &ctx, scope)? {
-                out.insert(key, v);
+            let gscope = if g.binds.is_empty() { scope.clone() } else { with_binds(scope, &g.binds) };
+            let v = self.eval(&pairs[g.pair].1, &ctx, &gscope)?;
+            if !v.is_undef() {
+                out.insert(g.key, v);
             }
         }
-        Ok(Val::J(Value::Object(out)))
+        Ok(Val::Obj(Rc::new(out)))
     }
 
-    fn sort(&self, v: Val, terms: &[(Node, bool)], scope: &Rc<Scope>) -> R {
-        let items: Vec<Value> = to_seq(v).into_iter().filter_map(Val::json).collect();
+    /// Order-by: a stable sort on the terms' values (undefined last).
+    fn sort(
+        &self,
+        terms: &'a [(Node, bool)],
+        items: Vec<Tuple<'a>>,
+        scope: &Rc<Scope<'a>>,
+    ) -> Result<Vec<Tuple<'a>>, JsonataError> {
         let mut keyed = Vec::with_capacity(items.len());
-        for it in items {
+        for t in items {
+            let tscope = if t.binds.is_empty() { scope.clone() } else { with_binds(scope, &t.binds) };
             let mut keys = Vec::with_capacity(terms.len());
-            for (t, _) in terms {
-                keys.push(self.eval(t, &Val::J(it.clone()), scope)?.json());
+            for (term, _) in terms {
+                let k = self.eval(term, &t.ctx, &tscope)?;
+                match k {
+                    Val::Undef | Val::Num(_) | Val::S(_) | Val::Str(_) => keys.push(k),
+                    _ => {
+                        return Err(err(
+                            "T2008",
+                            "The expressions within an order-by clause must evaluate to numeric or string values",
+                        ))
+                    }
+                }
             }
-            keyed.push((keys, it));
+            keyed.push((keys, t));
         }
         let mut error = None;
         keyed.sort_by(|(a, _), (b, _)| {
+            use std::cmp::Ordering::*;
             for (i, (_, asc)) in terms.iter().enumerate() {
                 let o = match (&a[i], &b[i]) {
-                    (None, None) => std::cmp::Ordering::Equal,
-                    (None, _) => std::cmp::Ordering::Greater,
-                    (_, None) => std::cmp::Ordering::Less,
-                    (Some(Value::Number(x)), Some(Value::Number(y))) => {
-                        x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal)
-                    }
-                    (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
-                    _ => {
-                        error = Some(err(
-                            "T2008",
-                            "The expressions within an order-by clause must evaluate to numeric or string values",
-                        ));
-                        std::cmp::Ordering::Equal
-                    }
+                    (Val::Undef, Val::Undef) => Equal,
+                    (Val::Undef, _) => return Greater,
+                    (_, Val::Undef) => return Less,
+                    (Val::Num(x), Val::Num(y)) => x.partial_cmp(y).unwrap_or(Equal),
+                    (x, y) => match (x.as_str(), y.as_str()) {
+                        (Some(x), Some(y)) => x.cmp(y),
+                        _ => {
+                            error.get_or_insert_with(|| {
+                                err("T2007", "Type mismatch when comparing values in order-by clause")
+                            });
+                            Equal
+                        }
+                    },
                 };
                 let o = if *asc { o } else { o.reverse() };
-                if o != std::cmp::Ordering::Equal {
+                if o != Equal {
                     return o;
                 }
             }
-            std::cmp::Ordering::Equal
+            Equal
         });
         if let Some(e) = error {
             return Err(e);
         }
-        Ok(from_seq(keyed.into_iter().map(|(_, v)| v).collect(), false))
+        Ok(keyed.into_iter().map(|(_, t)| t).collect())
     }
 
-    /// Call a function value with arguments.
-    pub fn apply(&self, f: &Rc<Func>, args: Vec<Val>, input: &Val) -> R {
-        let d = self.depth.get() + 1;
-        if d > MAX_DEPTH {
-            return Err(err("U1001", "Stack overflow error: the expression recursed too deeply"));
-        }
-        self.depth.set(d);
-        let r = match &**f {
-            Func::Lambda { def, scope, input: captured } => {
-                let inner = Scope::child(scope);
-                for (i, p) in def.params.iter().enumerate() {
-                    self.bind(&inner, p, args.get(i).cloned().unwrap_or(Val::Undef));
-                }
-                self.eval(&def.body, captured, &inner)
-            }
-            Func::Builtin(f) => functions::call(self, f, args, input),
-            Func::Partial { f, args: fixed } => {
-                let mut supplied = args.into_iter();
-                let full: Vec<Val> =
-                    fixed.iter().map(|a| a.clone().unwrap_or_else(|| supplied.next().unwrap_or(Val::Undef))).collect();
-                self.apply(f, full, input)
-            }
-            Func::Regex(re) => functions::regex_match_object(re, args.first()),
+    /// `| location | update, delete |` applied to `arg`: a copy of it, where every object the
+    /// location selects is merged with the update and loses the deleted keys.
+    fn transform(&self, node: &'a Node, scope: &Rc<Scope<'a>>, arg: Val<'a>) -> R<'a> {
+        let Node::Transform(pattern, update, delete) = node else {
+            return Ok(Val::Undef);
         };
-        self.depth.set(d - 1);
-        r
-    }
-
-    /// How many parameters a function declares (for $map/$filter callbacks).
-    pub fn arity(f: &Func) -> usize {
-        match f {
-            Func::Lambda { def, .. } => def.params.len(),
-            Func::Builtin(_) => 1,
-            Func::Partial { args, .. } => args.iter().filter(|a| a.is_none()).count(),
-            Func::Regex(_) => 1,
+        if arg.is_undef() {
+            return Ok(Val::Undef);
         }
+        if !arg.is_object() && !arg.is_array() {
+            return Err(err("T0410", "Argument 1 of function \"transform\" does not match function signature"));
+        }
+        let targets = self.eval(pattern, &arg, scope)?.items();
+        let mut edits: Vec<Edit<'a>> = Vec::new();
+        for t in &targets {
+            let Some(at) = address(t) else { continue };
+            let up = self.eval(update, t, scope)?;
+            if !up.is_undef() && !up.is_object() {
+                return Err(err(
+                    "T2011",
+                    format!(
+                        "The insert/update clause of the transform expression must evaluate to an object: {}",
+                        show(&up)
+                    ),
+                ));
+            }
+            let mut dels = Vec::new();
+            if let Some(d) = delete {
+                let dv = self.eval(d, t, scope)?;
+                let mut bad = false;
+                dv.for_each(|k| {
+                    match k.as_str() {
+                        Some(s) => dels.push(s.to_string()),
+                        None => bad = true,
+                    }
+                    Ok::<(), ()>(())
+                })
+                .unwrap_or(());
+                if bad {
+                    return Err(err(
+                        "T2012",
+                        format!("The delete clause of the transform expression must evaluate to a string or array of strings: {}", show(&dv)),
+                    ));
+                }
+            }
+            edits.push(Edit { at, update: (!up.is_undef()).then_some(up), delete: dels });
+        }
+        if edits.is_empty() {
+            return Ok(arg);
+        }
+        Ok(self.rebuild(&arg, &edits)?.unwrap_or(arg))
     }
-}
 
-fn descendants(v: &Value, out: &mut Vec<Value>) {
-    if !v.is_array() {
-        out.push(v.clone());
+    /// `v` with the transform's edits applied, or `None` when nothing in it changes (the
+    /// result then shares it as it is).
+    fn rebuild(&self, v: &Val<'a>, edits: &[Edit<'a>]) -> Result<Option<Val<'a>>, JsonataError> {
+        self.step()?;
+        stacker::maybe_grow(RED_ZONE, 1024 * 1024, || self.rebuild_at(v, edits))
     }
-    match v {
-        Value::Array(a) => a.iter().for_each(|x| descendants(x, out)),
-        Value::Object(o) => o.values().for_each(|x| descendants(x, out)),
-        _ => {}
-    }
-}
 
-fn lookup(input: &Val, name: &str) -> Val {
-    match input {
-        Val::J(Value::Object(o)) => o.get(name).cloned().map(Val::J).unwrap_or(Val::Undef),
-        Val::J(Value::Array(a)) => {
-            let mut out = Vec::new();
-            for item in a {
-                if let Val::J(v) = lookup(&Val::J(item.clone()), name) {
-                    match v {
-                        Value::Array(x) => out.extend(x),
-                        o => out.push(o),
+    fn rebuild_at(&self, v: &Val<'a>, edits: &[Edit<'a>]) -> Result<Option<Val<'a>>, JsonataError> {
+        if v.is_array() {
+            let mut items = v.items();
+            let mut changed = false;
+            for item in &mut items {
+                if let Some(nx) = self.rebuild(item, edits)? {
+                    *item = nx;
+                    changed = true;
+                }
+            }
+            let changed = changed.then_some(items);
+            let flags = match v {
+                Val::Arr(a) => Arr { items: Vec::new(), ..(**a).clone() },
+                _ => Arr::default(),
+            };
+            return Ok(changed.map(|items| Val::Arr(Rc::new(Arr { items, ..flags }))));
+        }
+        let mut changed: Vec<(usize, Val<'a>)> = Vec::new();
+        match v {
+            Val::J(Value::Object(m)) => {
+                for (i, x) in m.values().enumerate() {
+                    if let Some(nx) = self.rebuild(&Val::of(x), edits)? {
+                        changed.push((i, nx));
                     }
                 }
             }
-            from_seq(out, false)
+            Val::Obj(o) => {
+                for (i, (_, x)) in o.entries.iter().enumerate() {
+                    if let Some(nx) = self.rebuild(x, edits)? {
+                        changed.push((i, nx));
+                    }
+                }
+            }
+            _ => return Ok(None),
         }
-        _ => Val::Undef,
+        let at = address(v);
+        let mine: Vec<&Edit<'a>> = edits.iter().filter(|e| Some(e.at) == at).collect();
+        if changed.is_empty() && mine.is_empty() {
+            return Ok(None);
+        }
+        let mut out = Obj::default();
+        for (k, x) in v.entries() {
+            out.insert(k, x);
+        }
+        for (i, x) in changed {
+            out.entries[i].1 = x;
+        }
+        for e in mine {
+            if let Some(up) = &e.update {
+                for (k, x) in up.entries() {
+                    out.insert(k, x);
+                }
+            }
+            for d in &e.delete {
+                out.remove(d);
+            }
+        }
+        Ok(Some(Val::Obj(Rc::new(out))))
+    }
+
+    fn binop(&self, op: BinOp, a: Val<'a>, b: Val<'a>) -> R<'a> {
+        use BinOp::*;
+        match op {
+            Add | Sub | Mul | Div | Mod => {
+                let x = match &a {
+                    Val::Undef => None,
+                    Val::Num(n) => Some(*n),
+                    _ => {
+                        return Err(err(
+                            "T2001",
+                            format!("The left side of the \"{}\" operator must evaluate to a number", op_text(op)),
+                        ))
+                    }
+                };
+                let y = match &b {
+                    Val::Undef => None,
+                    Val::Num(n) => Some(*n),
+                    _ => {
+                        return Err(err(
+                            "T2002",
+                            format!("The right side of the \"{}\" operator must evaluate to a number", op_text(op)),
+                        ))
+                    }
+                };
+                for v in [x, y].into_iter().flatten() {
+                    if !v.is_finite() {
+                        return Err(err("D1001", format!("Number out of range: {}", js_number(v))));
+                    }
+                }
+                let (Some(x), Some(y)) = (x, y) else {
+                    return Ok(Val::Undef);
+                };
+                // Like the reference, a division by zero is Infinity (null in the JSON result).
+                Ok(Val::Num(match op {
+                    Add => x + y,
+                    Sub => x - y,
+                    Mul => x * y,
+                    Div => x / y,
+                    _ => x % y,
+                }))
+            }
+            Eq | Ne => {
+                if a.is_undef() || b.is_undef() {
+                    return Ok(Val::Bool(false));
+                }
+                let e = deep_eq(&a, &b);
+                Ok(Val::Bool(if op == Eq { e } else { !e }))
+            }
+            Lt | Le | Gt | Ge => {
+                let comparable = |v: &Val<'_>| matches!(v, Val::Undef | Val::Num(_) | Val::S(_) | Val::Str(_));
+                if !comparable(&a) || !comparable(&b) {
+                    return Err(err(
+                        "T2010",
+                        format!(
+                            "The expressions either side of operator \"{}\" must evaluate to numeric or string values",
+                            op_text(op)
+                        ),
+                    ));
+                }
+                if a.is_undef() || b.is_undef() {
+                    return Ok(Val::Undef);
+                }
+                let o = match (&a, &b) {
+                    (Val::Num(x), Val::Num(y)) => x.partial_cmp(y),
+                    _ => match (a.as_str(), b.as_str()) {
+                        (Some(x), Some(y)) => Some(x.cmp(y)),
+                        _ => {
+                            return Err(err(
+                                "T2009",
+                                format!(
+                                    "The values {} and {} either side of operator \"{}\" must be of the same data type",
+                                    show(&a),
+                                    show(&b),
+                                    op_text(op)
+                                ),
+                            ))
+                        }
+                    },
+                };
+                let Some(o) = o else {
+                    return Ok(Val::Bool(false));
+                };
+                use std::cmp::Ordering::*;
+                Ok(Val::Bool(match op {
+                    Lt => o == Less,
+                    Le => o != Greater,
+                    Gt => o == Greater,
+                    _ => o != Less,
+                }))
+            }
+            Concat => {
+                let (x, y) = (text(&a)?, text(&b)?);
+                functions::fits("&", x.len().saturating_add(y.len()))?;
+                let mut s = String::with_capacity(x.len() + y.len());
+                s.push_str(&x);
+                s.push_str(&y);
+                Ok(Val::str(s))
+            }
+            In => {
+                if a.is_undef() {
+                    return Ok(Val::Bool(false));
+                }
+                // Strict equality: structures are equal only to themselves.
+                let strict = |y: &Val<'a>| match (&a, y) {
+                    (Val::Num(p), Val::Num(q)) => p == q,
+                    (Val::Bool(p), Val::Bool(q)) => p == q,
+                    (Val::Null, Val::Null) => true,
+                    (Val::J(p), Val::J(q)) => std::ptr::eq(*p, *q),
+                    (Val::Arr(p), Val::Arr(q)) => Rc::ptr_eq(p, q),
+                    (Val::Obj(p), Val::Obj(q)) => Rc::ptr_eq(p, q),
+                    (Val::F(p), Val::F(q)) => Rc::ptr_eq(p, q),
+                    _ => matches!((a.as_str(), y.as_str()), (Some(p), Some(q)) if p == q),
+                };
+                let mut found = false;
+                b.for_each(|y| {
+                    found |= strict(&y);
+                    Ok::<(), ()>(())
+                })
+                .unwrap_or(());
+                Ok(Val::Bool(found))
+            }
+        }
     }
 }
 
-fn int_of(v: &Value) -> Option<i64> {
-    let x = v.as_f64()?;
-    (x.fract() == 0.0).then_some(x as i64)
+fn op_text(op: BinOp) -> &'static str {
+    use BinOp::*;
+    match op {
+        Add => "+",
+        Sub => "-",
+        Mul => "*",
+        Div => "/",
+        Mod => "%",
+        Eq => "=",
+        Ne => "!=",
+        Lt => "<",
+        Le => "<=",
+        Gt => ">",
+        Ge => ">=",
+        Concat => "&",
+        In => "in",
+    }
 }
 
-pub fn describe(v: &Val) -> String {
+/// One object a transform changes: where it is, what is merged into it, the keys it loses.
+struct Edit<'a> {
+    at: usize,
+    update: Option<Val<'a>>,
+    delete: Vec<String>,
+}
+
+/// The identity of an object (its address), for the transform to find it again.
+fn address(v: &Val<'_>) -> Option<usize> {
+    match v {
+        Val::J(j @ Value::Object(_)) => Some(*j as *const Value as usize),
+        Val::Obj(o) => Some(Rc::as_ptr(o) as *const () as usize),
+        _ => None,
+    }
+}
+
+/// The ancestors a tuple's context was found in, outermost first.
+fn ancestors<'a>(binds: &[(&'a str, Val<'a>)]) -> Vec<Val<'a>> {
+    binds.iter().rev().find(|(n, _)| *n == ANCESTORS).map(|(_, v)| v.items()).unwrap_or_default()
+}
+
+fn no_parent() -> JsonataError {
+    err("S0217", "The object representing the 'parent' cannot be derived from this expression")
+}
+
+/// A child of `scope` holding a tuple's bindings.
+fn with_binds<'a>(scope: &Rc<Scope<'a>>, binds: &[(&'a str, Val<'a>)]) -> Rc<Scope<'a>> {
+    // A later binding of a name shadows an earlier one (lookups search from the end).
+    Scope::with_vars(Some(scope.clone()), binds.to_vec())
+}
+
+/// The item position a numeric index selects among `n` (negative counts from the end).
+fn index_of(x: f64, n: usize) -> Option<usize> {
+    let mut i = x.floor();
+    if i < 0.0 {
+        i += n as f64;
+    }
+    (i >= 0.0 && i < n as f64).then_some(i as usize)
+}
+
+/// Whether a predicate's value keeps item `i` of `n`.
+fn selects(r: &Val<'_>, i: usize, n: usize) -> bool {
+    match r {
+        Val::Num(x) => index_of(*x, n) == Some(i),
+        v if v.is_array() && v.len() > 0 && v.items().iter().all(|x| matches!(x, Val::Num(_))) => {
+            v.items().iter().any(|x| matches!(x, Val::Num(x) if index_of(*x, n) == Some(i)))
+        }
+        other => truthy(other),
+    }
+}
+
+/// Field `name` of a value; over an array, of every item (flattening nested arrays).
+fn field<'a>(input: &Val<'a>, name: &str) -> Val<'a> {
+    if input.is_array() {
+        let mut out = Vec::new();
+        input
+            .for_each(|item| {
+                let r = field(&item, name);
+                if r.is_array() {
+                    r.for_each(|x| {
+                        out.push(x);
+                        Ok::<(), ()>(())
+                    })
+                } else {
+                    if !r.is_undef() {
+                        out.push(r);
+                    }
+                    Ok(())
+                }
+            })
+            .unwrap_or(());
+        return Val::seq(out);
+    }
+    input.field(name)
+}
+
+/// Add a step's result to the next sequence: arrays are flattened one level, except
+/// those an array constructor built.
+fn flatten_step<'a>(v: Val<'a>, out: &mut Vec<Val<'a>>) {
+    match v {
+        Val::Undef => {}
+        Val::Arr(a) if !a.cons => out.extend(a.items.iter().cloned()),
+        v @ Val::J(Value::Array(_)) => v
+            .for_each(|x| {
+                out.push(x);
+                Ok::<(), ()>(())
+            })
+            .unwrap_or(()),
+        other => out.push(other),
+    }
+}
+
+/// All the non-array values inside `v`, depth first.
+fn flatten_into<'a>(v: &Val<'a>, out: &mut Vec<Val<'a>>) {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || flatten_at(v, out))
+}
+
+fn flatten_at<'a>(v: &Val<'a>, out: &mut Vec<Val<'a>>) {
+    if v.is_array() {
+        for x in v.items() {
+            flatten_into(&x, out);
+        }
+    } else {
+        out.push(v.clone());
+    }
+}
+
+/// `$string` of a value: strings as they are, numbers to 15 significant digits, the rest
+/// as compact JSON.
+pub fn stringify(v: &Val<'_>) -> Result<String, JsonataError> {
+    Ok(match v {
+        Val::Undef | Val::F(_) => String::new(),
+        Val::S(s) => (*s).to_string(),
+        Val::Str(s) => s.to_string(),
+        Val::Num(n) => {
+            if !n.is_finite() {
+                return Err(err("D3001", "Attempting to invoke string function on Infinity or NaN"));
+            }
+            js_number(precise15(*n))
+        }
+        other => {
+            check_finite(other)?;
+            let mut s = String::new();
+            write_json(other, false, &mut s, 0);
+            s
+        }
+    })
+}
+
+/// Built structures may hold Infinity or NaN (from a division by zero): writing them as
+/// JSON is D1001, as in the reference. Input documents cannot hold them.
+pub fn check_finite(v: &Val<'_>) -> Result<(), JsonataError> {
+    let mut pending = vec![v.clone()];
+    while let Some(v) = pending.pop() {
+        match v {
+            Val::Num(n) if !n.is_finite() => {
+                return Err(err("D1001", format!("Number out of range: {}", js_number(n))));
+            }
+            Val::Arr(a) => pending.extend(a.items.iter().cloned()),
+            Val::Obj(o) => pending.extend(o.entries.iter().map(|(_, x)| x.clone())),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `$string` of a value, borrowed when it is a string already.
+fn text<'v>(v: &'v Val<'_>) -> Result<std::borrow::Cow<'v, str>, JsonataError> {
+    Ok(match v.as_str() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(stringify(v)?),
+    })
+}
+
+/// A value as error messages show it.
+pub fn show(v: &Val<'_>) -> String {
     match v {
         Val::Undef => "undefined".into(),
         Val::F(_) => "a function".into(),
-        Val::J(j) => j.to_string(),
-    }
-}
-
-fn binop(op: BinOp, a: Val, b: Val) -> R {
-    use BinOp::*;
-    match op {
-        Add | Sub | Mul | Div | Mod => {
-            let x = match &a {
-                Val::Undef => None,
-                Val::J(Value::Number(n)) => n.as_f64(),
-                other => {
-                    return Err(err(
-                        "T2001",
-                        format!("The left side of the arithmetic expression is not a number: {}", describe(other)),
-                    ))
-                }
-            };
-            let y = match &b {
-                Val::Undef => None,
-                Val::J(Value::Number(n)) => n.as_f64(),
-                other => {
-                    return Err(err(
-                        "T2002",
-                        format!("The right side of the arithmetic expression is not a number: {}", describe(other)),
-                    ))
-                }
-            };
-            let (Some(x), Some(y)) = (x, y) else {
-                return Ok(Val::Undef);
-            };
-            let r = match op {
-                Add => x + y,
-                Sub => x - y,
-                Mul => x * y,
-                Div => x / y,
-                _ => x % y,
-            };
-            Ok(Val::J(num(r)?))
-        }
-        Eq | Ne => {
-            let (Val::J(x), Val::J(y)) = (&a, &b) else {
-                return Ok(Val::J(Value::Bool(false)));
-            };
-            let e = deep_eq(x, y);
-            Ok(Val::J(Value::Bool(if op == Eq { e } else { !e })))
-        }
-        Lt | Le | Gt | Ge => {
-            let (Val::J(x), Val::J(y)) = (&a, &b) else {
-                let bad = |v: &Val| matches!(v, Val::J(j) if !j.is_number() && !j.is_string());
-                if bad(&a) || bad(&b) {
-                    return Err(err(
-                        "T2010",
-                        "The expressions either side of operator must evaluate to numeric or string values",
-                    ));
-                }
-                return Ok(Val::Undef);
-            };
-            let ord = match (x, y) {
-                (Value::Number(m), Value::Number(n)) => m.as_f64().partial_cmp(&n.as_f64()),
-                (Value::String(m), Value::String(n)) => Some(m.cmp(n)),
-                (Value::Number(_), Value::String(_)) | (Value::String(_), Value::Number(_)) => {
-                    return Err(err("T2009", "The values either side of the operator must be of the same data type"))
-                }
-                _ => {
-                    return Err(err(
-                        "T2010",
-                        "The expressions either side of operator must evaluate to numeric or string values",
-                    ))
-                }
-            };
-            let Some(o) = ord else {
-                return Ok(Val::J(Value::Bool(false)));
-            };
-            use std::cmp::Ordering::*;
-            Ok(Val::J(Value::Bool(match op {
-                Lt => o == Less,
-                Le => o != Greater,
-                Gt => o == Greater,
-                _ => o != Less,
-            })))
-        }
-        Concat => {
-            let s = |v: &Val| -> Result<String, JsonataError> {
-                Ok(match v {
-                    Val::Undef => String::new(),
-                    other => functions::stringify(other)?,
-                })
-            };
-            let (x, y) = (s(&a)?, s(&b)?);
-            functions::fits("&", x.len().saturating_add(y.len()))?;
-            Ok(Val::J(Value::String(x + &y)))
-        }
-        In => {
-            let Val::J(x) = &a else {
-                return Ok(Val::J(Value::Bool(false)));
-            };
-            let found = match &b {
-                Val::J(Value::Array(arr)) => arr.iter().any(|y| deep_eq(x, y)),
-                Val::J(y) => deep_eq(x, y),
-                _ => false,
-            };
-            Ok(Val::J(Value::Bool(found)))
+        Val::S(_) | Val::Str(_) => format!("\"{}\"", v.as_str().unwrap_or_default()),
+        other => {
+            let mut s = String::new();
+            write_json(other, false, &mut s, 0);
+            s
         }
     }
 }

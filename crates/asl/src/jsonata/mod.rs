@@ -1,17 +1,24 @@
 //! JSONata 2.x for Step Functions: `{% … %}` expressions in JSONata states, with AWS's added
 //! functions (`$partition`, `$range`, `$hash`, `$random`, `$uuid`, `$parse`).
 //!
-//! Layout: [`parser`] (lexer and Pratt parser), `eval` (evaluation with first-class functions
-//! and lexical scopes), `functions` (the function library). Expressions are parsed once
-//! when the definition is loaded.
+//! Layout: [`parser`] (lexer and Pratt parser), `signature` (function signatures), `value`
+//! (the value model: borrowed input, shared built values), `eval` (evaluation with
+//! first-class functions, lexical scopes and tail calls), `functions` (the function
+//! library). Expressions are parsed once when the definition is loaded.
 
 mod eval;
 mod functions;
 pub mod parser;
+mod picture;
+mod signature;
+mod value;
+
+use std::rc::Rc;
 
 use serde_json::Value;
 
-use eval::{Ctx, Scope, Val};
+use eval::Ctx;
+use value::{Arr, Scope, Val};
 
 /// Names an expression can read besides its input: `$states` and workflow variables.
 pub trait Bindings {
@@ -39,13 +46,15 @@ pub struct JsonataError {
 pub struct Expr {
     src: String,
     root: parser::Node,
+    /// The expression uses `%`.
+    parent: bool,
 }
 
 impl Expr {
     pub fn parse(src: &str) -> Result<Expr, String> {
         let src = src.trim();
-        let root = parser::parse(src)?;
-        Ok(Expr { src: src.to_string(), root })
+        let (root, parent) = parser::parse(src)?;
+        Ok(Expr { src: src.to_string(), root, parent })
     }
 
     pub fn source(&self) -> &str {
@@ -67,16 +76,19 @@ impl Expr {
 
     /// Evaluate; `Ok(None)` is JSONata's "undefined". The context value `$` is the state input.
     pub fn evaluate(&self, bindings: &dyn Bindings) -> Result<Option<Value>, JsonataError> {
-        let input = bindings.get("states").and_then(|s| s.get("input")).cloned().map(Val::J).unwrap_or(Val::Undef);
-        let ctx = Ctx::new(bindings, input.clone());
-        let scope = Scope::new();
-        let result = ctx.eval(&self.root, &input, &scope);
+        let input = bindings.get("states").and_then(|s| s.get("input")).map(Val::of).unwrap_or(Val::Undef);
+        // An array input is wrapped in a one-item sequence, so that paths see it as one value.
+        let context = if input.is_array() {
+            Val::Arr(Rc::new(Arr { items: vec![input.clone()], seq: true, outer: true, ..Arr::default() }))
+        } else {
+            input.clone()
+        };
+        let ctx = Ctx::new(bindings, input, self.parent);
+        let scope = Scope::new(None);
+        let result = ctx.eval(&self.root, &context, &scope).and_then(|v| v.to_json());
+        drop(scope);
         ctx.release();
-        match result? {
-            Val::J(v) => Ok(Some(v)),
-            Val::Undef => Ok(None),
-            Val::F(_) => Ok(None),
-        }
+        result
     }
 }
 
@@ -91,6 +103,35 @@ mod tests {
         fn get(&self, name: &str) -> Option<&Value> {
             self.0.get(name)
         }
+    }
+
+    mod cases;
+
+    /// Evaluate every `(expression, input, expected)` case and report all mismatches.
+    /// `expected` is `U` (undefined), `E:code` (an error) or the JSON value.
+    fn check(cases: &[(&str, &str, &str)]) {
+        let mut failures = Vec::new();
+        for (src, input, expected) in cases {
+            let input: Value = serde_json::from_str(input).expect("case input");
+            let mut m = HashMap::new();
+            m.insert("states".to_string(), json!({ "input": input }));
+            let got = match Expr::parse(src) {
+                Err(e) => format!("E:{}", e.split(':').next().unwrap_or_default()),
+                Ok(x) => match x.evaluate(&B(m)) {
+                    Ok(None) => "U".to_string(),
+                    Ok(Some(v)) => v.to_string(),
+                    Err(e) => format!("E:{}", e.code),
+                },
+            };
+            let same = match (serde_json::from_str::<Value>(&got), serde_json::from_str::<Value>(expected)) {
+                (Ok(a), Ok(b)) => crate::intrinsic::json_eq(&a, &b),
+                _ => got == *expected,
+            };
+            if !same {
+                failures.push(format!("{src}\n    expected {expected}\n    got      {got}"));
+            }
+        }
+        assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), cases.len(), failures.join("\n"));
     }
 
     fn ev(src: &str, input: Value) -> Option<Value> {
@@ -150,7 +191,7 @@ mod tests {
 
     #[test]
     fn functions_bound_in_scopes_do_not_keep_them_alive() {
-        let live = || eval::LIVE_SCOPES.with(|n| n.get());
+        let live = || value::LIVE_SCOPES.with(|n| n.get());
         let before = live();
         for src in [
             "($f := function($n) { $n < 1 ? 0 : $f($n - 1) }; $f(3))",
@@ -163,13 +204,42 @@ mod tests {
     }
 
     #[test]
+    fn values_nested_by_a_loop_are_walked_and_dropped_without_recursing() {
+        let b = B(HashMap::new());
+        let nest = |n: u32, then: &str| {
+            format!("($f := function($n, $acc){{ $n = 0 ? $acc : $f($n - 1, {{'a': $acc}}) }}; $v := $f({n}, {{}}); {then})")
+        };
+        // Tail calls build 200,000 levels in constant stack: comparing, testing, writing and
+        // dropping them must not overflow it; returning them is an error.
+        assert_eq!(ev(&nest(200_000, "$v = $v"), json!({})), Some(json!(true)));
+        assert_eq!(ev(&nest(200_000, "$boolean($v)"), json!({})), Some(json!(true)));
+        assert_eq!(ev(&nest(200_000, "$length($string($v))"), json!({})), Some(json!(1_200_002)));
+        assert_eq!(ev(&nest(200_000, "$count($v.**)"), json!({})), Some(json!(200_001)));
+        let e = Expr::parse(&nest(200_000, "$v")).expect("parse").evaluate(&b).expect_err("too deep");
+        assert_eq!(e.code, "U1001");
+        let ok = Expr::parse(&nest(500, "$v")).expect("parse").evaluate(&b).expect("500 levels");
+        assert!(ok.is_some());
+    }
+
+    #[test]
+    fn recursion_runs_deep_and_ends_in_u1001_past_the_limit() {
+        // jsonata-js 2.0.6 gives 4000 and 300000 (it has no depth limit of its own).
+        let down = "($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(4000))";
+        assert_eq!(ev(down, json!({})), Some(json!(4000)));
+        let tail = "($f := function($n, $a){ $n = 0 ? $a : ($n % 2 = 0 ? $f($n - 1, $a + 1) : $f($n - 1, $a + 1)) }; $f(300000, 0))";
+        assert_eq!(ev(tail, json!({})), Some(json!(300000)));
+        let e = Expr::parse("($f := function($n){ 1 + $f($n + 1) }; $f(0))").expect("parse");
+        assert_eq!(e.evaluate(&B(HashMap::new())).expect_err("endless").code, "U1001");
+    }
+
+    #[test]
     fn errors_are_reported_not_panics() {
         let b = B(HashMap::new());
         let e = Expr::parse("$nope(1)").expect("parse").evaluate(&b).expect_err("must fail");
         assert_eq!(e.code, "T1006");
         assert!(Expr::parse("1 +").is_err());
         assert!(Expr::parse(&"(".repeat(5000)).is_err());
-        let deep = Expr::parse("($f := function($n) { $f($n + 1) }; $f(0))").expect("parse");
+        let deep = Expr::parse("($f := function($n) { 1 + $f($n + 1) }; $f(0))").expect("parse");
         assert_eq!(deep.evaluate(&b).expect_err("recursion").code, "U1001");
         assert!(Expr::parse("'a' + 1").expect("parse").evaluate(&b).is_err());
         // Range bounds at i64's ends: a size error, not an overflow.

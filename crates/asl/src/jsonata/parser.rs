@@ -1,8 +1,13 @@
-//! JSONata lexer and Pratt parser producing the [`Node`] tree.
-
-use std::sync::Arc;
+//! JSONata 2.0.6 lexer and Pratt parser producing the [`Node`] tree.
+//!
+//! Paths are built while parsing: `a.b[p]#$i@$v^(k){…}` becomes one [`Node::Path`] whose
+//! steps carry their predicates, positional and context bindings; predicates, grouping and
+//! `[]` on any other expression wrap it. Syntax added after 2.0.6 (`??`, `?:`) is rejected
+//! as 2.0.6 rejects it. Errors are `"S0xxx: message"` strings.
 
 use regex::Regex;
+
+use super::signature::Signature;
 
 /// Deepest nesting the parser accepts, so hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 200;
@@ -13,38 +18,73 @@ pub enum Node {
     Str(String),
     Bool(bool),
     Null,
-    Regex(Arc<Regex>, String),
+    Regex(Regex),
     /// A field name step.
     Name(String),
     /// `$name`; `$` is the context (`""`), `$$` the root (`"$"`).
     Var(String),
     Wildcard,
     Descendants,
+    /// `%`: the value the current one was found in.
+    Parent,
     Neg(Box<Node>),
-    Path(Vec<Node>, bool),
-    Filter(Box<Node>, Box<Node>),
+    Path(Box<Path>),
+    /// Predicates on an expression that is not a path (`(a.b)[0]`, `$x[1]`).
+    Filtered(Box<Node>, Vec<Node>),
+    /// `[]` on an expression that is not a path.
+    KeepArray(Box<Node>),
+    /// An array constructor.
     Array(Vec<Node>),
     Object(Vec<(Node, Node)>),
+    /// A group-by `{…}` on an expression that is not a path.
     GroupBy(Box<Node>, Vec<(Node, Node)>),
-    Sort(Box<Node>, Vec<(Node, bool)>),
+    /// An order-by step of a path (`^(<a, >b)`: true for ascending).
+    Sort(Vec<(Node, bool)>),
     Bin(BinOp, Box<Node>, Box<Node>),
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Cond(Box<Node>, Box<Node>, Option<Box<Node>>),
-    Elvis(Box<Node>, Box<Node>),
-    Coalesce(Box<Node>, Box<Node>),
     Range(Box<Node>, Box<Node>),
-    Block(Vec<Node>),
+    /// `(a; b)`; the flag says whether it needs a scope of its own (it binds a variable).
+    Block(Vec<Node>, bool),
     Bind(String, Box<Node>),
     Call(Box<Node>, Vec<Node>),
     Apply(Box<Node>, Box<Node>),
-    Lambda(Arc<LambdaDef>),
+    Lambda(Box<LambdaDef>),
     Placeholder,
+    Transform(Box<Node>, Box<Node>, Option<Box<Node>>),
 }
 
-#[derive(Debug)]
+/// A path: steps applied in turn, each over every item the previous step produced.
+#[derive(Debug, Clone, Default)]
+pub struct Path {
+    pub steps: Vec<Step>,
+    /// `[]` somewhere in the path: the result stays an array.
+    pub keep: bool,
+    /// A step binds `@$v` or `#$i`: the path runs as a stream of binding tuples.
+    pub tuple: bool,
+    pub group: Option<Vec<(Node, Node)>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub expr: Node,
+    pub stages: Vec<Stage>,
+    /// `@$v`: the step's value is bound to `$v` and the context stays where it was.
+    pub focus: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Stage {
+    Filter(Node),
+    /// `#$i`: the position within the step's results is bound to `$i`.
+    Index(String),
+}
+
+#[derive(Debug, Clone)]
 pub struct LambdaDef {
     pub params: Vec<String>,
+    pub signature: Option<Signature>,
     pub body: Node,
 }
 
@@ -77,8 +117,8 @@ enum Tok {
 }
 
 const OPS: &[&str] = &[
-    "..", ":=", "!=", "<=", ">=", "~>", "**", "?:", "??", ".", "[", "]", "{", "}", "(", ")", ",", "@", "#", ";", ":",
-    "?", "+", "-", "*", "/", "%", "|", "=", "<", ">", "^", "&", "!",
+    "..", ":=", "!=", "<=", ">=", "~>", "**", ".", "[", "]", "{", "}", "(", ")", ",", "@", "#", ";", ":", "?", "+",
+    "-", "*", "/", "%", "|", "=", "<", ">", "^", "&",
 ];
 
 fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
@@ -92,7 +132,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             continue;
         }
         if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            let end = src[i + 2..].find("*/").ok_or("S0106: comment has no closing tag")?;
+            let end = src[i + 2..].find("*/").ok_or("S0106: Comment has no closing tag")?;
             i += end + 4;
             continue;
         }
@@ -105,34 +145,31 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
         if c == b'/' && !prev_is_value {
             // A regular expression literal.
             let mut j = i + 1;
-            let mut pat = String::new();
-            let mut depth_class = false;
+            let mut in_class = false;
             loop {
-                let ch = src[j..].chars().next().ok_or("S0302: no terminating / in regular expression")?;
+                let ch = src[j..].chars().next().ok_or("S0302: No terminating / in regular expression")?;
                 if ch == '\\' {
-                    let n = src[j + 1..].chars().next().ok_or("S0302: no terminating / in regular expression")?;
-                    pat.push('\\');
-                    pat.push(n);
+                    let n = src[j + 1..].chars().next().ok_or("S0302: No terminating / in regular expression")?;
                     j += 1 + n.len_utf8();
                     continue;
                 }
                 if ch == '[' {
-                    depth_class = true;
+                    in_class = true;
                 } else if ch == ']' {
-                    depth_class = false;
-                } else if ch == '/' && !depth_class {
+                    in_class = false;
+                } else if ch == '/' && !in_class {
                     break;
                 }
-                pat.push(ch);
                 j += ch.len_utf8();
             }
+            let pat = src[i + 1..j].to_string();
             j += 1;
             let fstart = j;
-            while j < b.len() && (b[j] == b'i' || b[j] == b'm' || b[j] == b'g' || b[j] == b's' || b[j] == b'x') {
+            while j < b.len() && (b[j] == b'i' || b[j] == b'm') {
                 j += 1;
             }
             if pat.is_empty() {
-                return Err("S0301: empty regular expressions are not allowed".into());
+                return Err("S0301: Empty regular expressions are not allowed".into());
             }
             out.push((Tok::Regex(pat, src[fstart..j].to_string()), start));
             i = j;
@@ -144,24 +181,28 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             let mut s = String::new();
             loop {
                 let ch =
-                    src[j..].chars().next().ok_or("S0101: string literal must be terminated by a matching quote")?;
+                    src[j..].chars().next().ok_or("S0101: String literal must be terminated by a matching quote")?;
                 j += ch.len_utf8();
                 if ch == q {
                     break;
                 }
                 if ch == '\\' {
-                    let e = src[j..].chars().next().ok_or("S0101: unterminated string")?;
+                    let e = src[j..]
+                        .chars()
+                        .next()
+                        .ok_or("S0101: String literal must be terminated by a matching quote")?;
                     j += e.len_utf8();
                     match e {
-                        '"' | '\\' | '/' | '\'' => s.push(e),
+                        '"' | '\\' | '/' => s.push(e),
                         'b' => s.push('\u{8}'),
                         'f' => s.push('\u{c}'),
                         'n' => s.push('\n'),
                         'r' => s.push('\r'),
                         't' => s.push('\t'),
                         'u' => {
-                            let hex = src.get(j..j + 4).ok_or("S0104: invalid unicode escape")?;
-                            let mut code = u32::from_str_radix(hex, 16).map_err(|_| "S0104: invalid unicode escape")?;
+                            let hex = src.get(j..j + 4).filter(|h| h.bytes().all(|x| x.is_ascii_hexdigit()));
+                            let hex = hex.ok_or("S0104: The escape sequence \\u must be followed by 4 hex digits")?;
+                            let mut code = u32::from_str_radix(hex, 16).unwrap_or(0xFFFD);
                             j += 4;
                             if (0xD800..0xDC00).contains(&code) && src[j..].starts_with("\\u") {
                                 let lo = src.get(j + 2..j + 6).and_then(|h| u32::from_str_radix(h, 16).ok());
@@ -172,7 +213,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
                             }
                             s.push(char::from_u32(code).unwrap_or('\u{FFFD}'));
                         }
-                        other => return Err(format!("S0103: unsupported escape sequence: \\{other}")),
+                        other => return Err(format!("S0103: Unsupported escape sequence: \\{other}")),
                     }
                     continue;
                 }
@@ -205,14 +246,17 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
                     j = k;
                 }
             }
-            let n: f64 = src[i..j].parse().map_err(|_| format!("S0102: number out of range: {}", &src[i..j]))?;
+            let n: f64 = src[i..j].parse().unwrap_or(f64::INFINITY);
+            if !n.is_finite() {
+                return Err(format!("S0102: Number out of range: {}", &src[i..j]));
+            }
             out.push((Tok::Num(n), start));
             i = j;
             continue;
         }
         if c == b'`' {
             let end =
-                src[i + 1..].find('`').ok_or("S0105: quoted property name must be terminated with a backquote")?;
+                src[i + 1..].find('`').ok_or("S0105: Quoted property name must be terminated with a backquote (`)")?;
             out.push((Tok::Name(src[i + 1..i + 1 + end].to_string()), start));
             i += end + 2;
             continue;
@@ -228,7 +272,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
         if ch == '$' {
             let mut j = i + 1;
             for c2 in src[i + 1..].chars() {
-                if c2.is_alphanumeric() || c2 == '_' || (c2 == '$' && j == i + 1) {
+                if is_name_char(c2) {
                     j += c2.len_utf8();
                 } else {
                     break;
@@ -251,29 +295,104 @@ fn lex(src: &str) -> Result<Vec<(Tok, usize)>, String> {
             i = j;
             continue;
         }
-        return Err(format!("S0204: unknown operator: \"{ch}\" at column {}", i + 1));
+        return Err(format!("S0204: Unknown operator: \"{ch}\" at column {}", i + 1));
     }
     out.push((Tok::End, src.len()));
     Ok(out)
 }
 
-pub fn parse(src: &str) -> Result<Node, String> {
+/// Parse an expression; the flag says whether it uses the parent operator `%` (its paths
+/// then keep track of where each value was found).
+pub fn parse(src: &str) -> Result<(Node, bool), String> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    let mut p = Parser { src, toks, i: 0, depth: 0, parent: false };
     let n = p.expr(0)?;
     if p.peek() != &Tok::End {
-        return Err(format!("S0201: syntax error: unexpected {}", p.describe()));
+        return Err(format!("S0201: Syntax error: {}", p.describe()));
     }
-    Ok(n)
+    Ok((n, p.parent))
 }
 
-struct Parser {
+struct Parser<'s> {
+    src: &'s str,
     toks: Vec<(Tok, usize)>,
     i: usize,
     depth: usize,
+    parent: bool,
 }
 
-impl Parser {
+/// Whether evaluating `node` may bind a variable in the scope it runs in (blocks and
+/// lambda bodies have their own).
+fn binds(node: &Node) -> bool {
+    let pairs = |ps: &[(Node, Node)]| ps.iter().any(|(k, v)| binds(k) || binds(v));
+    match node {
+        Node::Bind(..) => true,
+        Node::Block(..) | Node::Lambda(_) => false,
+        Node::Num(_)
+        | Node::Str(_)
+        | Node::Bool(_)
+        | Node::Null
+        | Node::Regex(_)
+        | Node::Name(_)
+        | Node::Var(_)
+        | Node::Wildcard
+        | Node::Descendants
+        | Node::Parent
+        | Node::Placeholder => false,
+        Node::Neg(e) | Node::KeepArray(e) => binds(e),
+        Node::Path(p) => {
+            p.steps
+                .iter()
+                .any(|s| binds(&s.expr) || s.stages.iter().any(|st| matches!(st, Stage::Filter(f) if binds(f))))
+                || p.group.as_deref().is_some_and(pairs)
+        }
+        Node::Filtered(e, preds) => binds(e) || preds.iter().any(binds),
+        Node::Array(items) => items.iter().any(binds),
+        Node::Object(ps) => pairs(ps),
+        Node::GroupBy(e, ps) => binds(e) || pairs(ps),
+        Node::Sort(terms) => terms.iter().any(|(t, _)| binds(t)),
+        Node::Bin(_, l, r) | Node::And(l, r) | Node::Or(l, r) | Node::Range(l, r) | Node::Apply(l, r) => {
+            binds(l) || binds(r)
+        }
+        Node::Cond(c, t, e) => binds(c) || binds(t) || e.as_deref().is_some_and(binds),
+        Node::Call(f, args) => binds(f) || args.iter().any(binds),
+        Node::Transform(p, u, d) => binds(p) || binds(u) || d.as_deref().is_some_and(binds),
+    }
+}
+
+/// `node` as a path (a new one-step path unless it is already one).
+fn into_path(node: Node) -> Result<Path, String> {
+    Ok(match node {
+        Node::Path(p) if p.group.is_none() => *p,
+        other => Path { steps: vec![step(other)?], ..Path::default() },
+    })
+}
+
+/// An expression as a path step: a string literal is a field name, other literals are errors.
+fn step(node: Node) -> Result<Step, String> {
+    let expr = match node {
+        Node::Str(s) => Node::Name(s),
+        Node::Num(n) => {
+            return Err(format!("S0213: The literal value {} cannot be used as a step within a path expression", n))
+        }
+        Node::Bool(b) => {
+            return Err(format!("S0213: The literal value {b} cannot be used as a step within a path expression"))
+        }
+        Node::Null => {
+            return Err("S0213: The literal value null cannot be used as a step within a path expression".into())
+        }
+        other => other,
+    };
+    Ok(Step { expr, stages: Vec::new(), focus: None })
+}
+
+fn last_step(p: &mut Path) -> &mut Step {
+    // Paths always have at least one step: they are built from one.
+    let n = p.steps.len() - 1;
+    &mut p.steps[n]
+}
+
+impl Parser<'_> {
     fn peek(&self) -> &Tok {
         &self.toks[self.i.min(self.toks.len() - 1)].0
     }
@@ -281,7 +400,7 @@ impl Parser {
     fn describe(&self) -> String {
         match self.peek() {
             Tok::End => "end of expression".into(),
-            t => format!("{t:?} at column {}", self.toks[self.i].1 + 1),
+            t => format!("{} at column {}", show(t), self.toks[self.i].1 + 1),
         }
     }
 
@@ -294,11 +413,13 @@ impl Parser {
     }
 
     fn expect(&mut self, op: &str) -> Result<(), String> {
-        if self.peek() == &Tok::Op(OPS.iter().find(|o| **o == op).copied().unwrap_or("")) {
+        if self.is_op(op) {
             self.next();
             Ok(())
+        } else if self.peek() == &Tok::End {
+            Err(format!("S0203: Expected \"{op}\" before end of expression"))
         } else {
-            Err(format!("S0202: expected '{op}', got {}", self.describe()))
+            Err(format!("S0202: Expected \"{op}\", got {}", self.describe()))
         }
     }
 
@@ -312,9 +433,9 @@ impl Parser {
                 "." => 75,
                 "[" | "(" | "@" | "#" => 80,
                 "{" => 70,
-                "?" | "?:" | "??" | ".." => 20,
+                "?" => 20,
                 "+" | "-" | "&" => 50,
-                "*" | "/" | "%" | "**" => 60,
+                "*" | "/" | "%" => 60,
                 "=" | "<" | ">" | "^" | "!=" | "<=" | ">=" | "~>" => 40,
                 ":=" => 10,
                 _ => 0,
@@ -332,7 +453,7 @@ impl Parser {
     fn expr(&mut self, rbp: u8) -> Result<Node, String> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err("S0208: the expression is nested too deeply".into());
+            return Err("S0208: The expression is nested too deeply".into());
         }
         let r = stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             let mut left = self.nud()?;
@@ -345,6 +466,34 @@ impl Parser {
         r
     }
 
+    /// An item of a bracketed list: the end of the input there is a missing `close`.
+    fn item(&mut self, close: &str) -> Result<Node, String> {
+        if self.peek() == &Tok::End {
+            return Err(format!("S0203: Expected \"{close}\" before end of expression"));
+        }
+        self.expr(0)
+    }
+
+    fn list(&mut self, close: &str, args: bool) -> Result<Vec<Node>, String> {
+        let mut items = Vec::new();
+        if !self.is_op(close) {
+            loop {
+                if args && self.is_op("?") {
+                    self.next();
+                    items.push(Node::Placeholder);
+                } else {
+                    items.push(self.item(close)?);
+                }
+                if !self.is_op(",") {
+                    break;
+                }
+                self.next();
+            }
+        }
+        self.expect(close)?;
+        Ok(items)
+    }
+
     fn nud(&mut self) -> Result<Node, String> {
         let t = self.next();
         Ok(match t {
@@ -352,18 +501,14 @@ impl Parser {
             Tok::Str(s) => Node::Str(s),
             Tok::Regex(p, flags) => {
                 let mut pat = String::new();
-                if flags.contains('i') || flags.contains('m') || flags.contains('s') || flags.contains('x') {
+                if !flags.is_empty() {
                     pat.push_str("(?");
-                    for f in ['i', 'm', 's', 'x'] {
-                        if flags.contains(f) {
-                            pat.push(f);
-                        }
-                    }
+                    pat.push_str(&flags);
                     pat.push(')');
                 }
                 pat.push_str(&p);
-                let re = Regex::new(&pat).map_err(|e| format!("S0303: invalid regular expression: {e}"))?;
-                Node::Regex(Arc::new(re), p)
+                let re = Regex::new(&pat).map_err(|e| format!("S0303: Invalid regular expression: {e}"))?;
+                Node::Regex(re)
             }
             Tok::Var(v) => Node::Var(v),
             Tok::Name(n) => match n.as_str() {
@@ -371,31 +516,43 @@ impl Parser {
                 "false" => Node::Bool(false),
                 "null" => Node::Null,
                 "function" | "λ" if self.is_op("(") => self.lambda()?,
-                "not" if self.is_op("(") => Node::Name(n),
-                _ => Node::Name(n),
+                _ => Node::Path(Box::new(Path { steps: vec![step(Node::Name(n))?], ..Path::default() })),
             },
-            Tok::Op("-") => Node::Neg(Box::new(self.expr(70)?)),
-            Tok::Op("*") => Node::Wildcard,
-            Tok::Op("**") => Node::Descendants,
-            Tok::Op("?") => Node::Placeholder,
+            Tok::Op("-") => match self.expr(70)? {
+                Node::Num(n) => Node::Num(-n),
+                other => Node::Neg(Box::new(other)),
+            },
+            Tok::Op("*") => Node::Path(Box::new(into_path(Node::Wildcard)?)),
+            Tok::Op("**") => Node::Path(Box::new(into_path(Node::Descendants)?)),
+            Tok::Op("%") => {
+                self.parent = true;
+                Node::Path(Box::new(into_path(Node::Parent)?))
+            }
             Tok::Op("(") => {
                 let mut items = Vec::new();
                 while !self.is_op(")") {
-                    items.push(self.expr(0)?);
+                    items.push(self.item(")")?);
                     if !self.is_op(";") {
                         break;
                     }
                     self.next();
                 }
                 self.expect(")")?;
-                Node::Block(items)
+                let scoped = items.iter().any(binds);
+                Node::Block(items, scoped)
             }
             Tok::Op("[") => {
                 let mut items = Vec::new();
                 if !self.is_op("]") {
                     loop {
-                        let item = self.expr(0)?;
-                        items.push(item);
+                        let item = self.item("]")?;
+                        if self.is_op("..") {
+                            self.next();
+                            let hi = self.expr(0)?;
+                            items.push(Node::Range(Box::new(item), Box::new(hi)));
+                        } else {
+                            items.push(item);
+                        }
                         if !self.is_op(",") {
                             break;
                         }
@@ -406,9 +563,21 @@ impl Parser {
                 Node::Array(items)
             }
             Tok::Op("{") => Node::Object(self.pairs()?),
-            Tok::Op("%") => return Err("S0217: the parent operator % is not supported".into()),
-            Tok::End => return Err("S0203: unexpected end of expression".into()),
-            other => return Err(format!("S0211: the symbol {other:?} cannot be used as a unary operator")),
+            Tok::Op("|") => {
+                let pattern = self.expr(0)?;
+                self.expect("|")?;
+                let update = self.expr(0)?;
+                let delete = if self.is_op(",") {
+                    self.next();
+                    Some(Box::new(self.expr(0)?))
+                } else {
+                    None
+                };
+                self.expect("|")?;
+                Node::Transform(Box::new(pattern), Box::new(update), delete)
+            }
+            Tok::End => return Err("S0207: Unexpected end of expression".into()),
+            other => return Err(format!("S0211: The symbol {} cannot be used as a unary operator", show(&other))),
         })
     }
 
@@ -416,9 +585,9 @@ impl Parser {
         let mut pairs = Vec::new();
         if !self.is_op("}") {
             loop {
-                let k = self.expr(0)?;
+                let k = self.item(":")?;
                 self.expect(":")?;
-                let v = self.expr(0)?;
+                let v = self.item("}")?;
                 pairs.push((k, v));
                 if !self.is_op(",") {
                     break;
@@ -436,79 +605,130 @@ impl Parser {
         while !self.is_op(")") {
             match self.next() {
                 Tok::Var(v) => params.push(v),
-                _ => return Err("S0208: function parameters must be variables".into()),
+                Tok::End => return Err("S0203: Expected \")\" before end of expression".into()),
+                _ => {
+                    return Err("S0208: Parameter of function definition must be a variable name (start with $)".into())
+                }
             }
-            if self.is_op(",") {
-                self.next();
+            if !self.is_op(")") {
+                self.expect(",")?;
             }
         }
         self.expect(")")?;
+        let mut signature = None;
         if self.is_op("<") {
-            // A signature: skip it, arguments are checked by the functions themselves.
-            while !self.is_op(">") && self.peek() != &Tok::End {
-                self.next();
-            }
-            self.expect(">")?;
+            // The signature's text runs to the matching `>` (types such as `a<n>` nest).
+            let start = self.toks[self.i].1;
+            let mut depth = 0;
+            let end = loop {
+                let pos = self.toks[self.i].1;
+                match self.next() {
+                    Tok::Op("<") => depth += 1,
+                    Tok::Op(">") => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break pos + 1;
+                        }
+                    }
+                    Tok::End => return Err("S0402: Unterminated function signature".into()),
+                    _ => {}
+                }
+            };
+            signature = Some(Signature::parse(&self.src[start..end])?);
         }
         self.expect("{")?;
-        let body = self.expr(0)?;
+        let body = if self.is_op("}") { Node::Block(Vec::new(), false) } else { self.expr(0)? };
         self.expect("}")?;
-        Ok(Node::Lambda(Arc::new(LambdaDef { params, body })))
+        Ok(Node::Lambda(Box::new(LambdaDef { params, signature, body })))
     }
 
     fn led(&mut self, left: Node) -> Result<Node, String> {
         let t = self.next();
-        let bin = |op: BinOp, p: &mut Parser, bp: u8| -> Result<Node, String> {
-            Ok(Node::Bin(op, Box::new(left.clone()), Box::new(p.expr(bp)?)))
+        let bin = |op: BinOp, p: &mut Parser<'_>, left: Node, bp: u8| -> Result<Node, String> {
+            Ok(Node::Bin(op, Box::new(left), Box::new(p.expr(bp)?)))
         };
         Ok(match t {
             Tok::Op(".") => {
-                let right = self.expr(75)?;
-                let mut steps = match left {
-                    Node::Path(s, false) => s,
-                    other => vec![other],
+                // A grouping stays at the end of the path it is extended into.
+                let mut path = match left {
+                    Node::Path(p) => *p,
+                    other => into_path(other)?,
                 };
-                let keep = matches!(right, Node::Path(_, true));
-                match right {
-                    Node::Path(s, _) => steps.extend(s),
-                    other => steps.push(other),
+                match self.expr(75)? {
+                    Node::Path(p) if p.group.is_none() => {
+                        path.keep |= p.keep;
+                        path.tuple |= p.tuple;
+                        path.steps.extend(p.steps);
+                    }
+                    other => path.steps.push(step(other)?),
                 }
-                Node::Path(steps, keep)
+                Node::Path(Box::new(path))
             }
             Tok::Op("[") => {
                 if self.is_op("]") {
                     self.next();
-                    match left {
-                        Node::Path(s, _) => Node::Path(s, true),
-                        other => Node::Path(vec![other], true),
-                    }
-                } else {
-                    let pred = self.expr(0)?;
-                    self.expect("]")?;
-                    // A predicate binds to the last step of a path.
-                    match left {
-                        Node::Path(mut s, keep) => {
-                            let last = s.pop().unwrap_or(Node::Null);
-                            s.push(Node::Filter(Box::new(last), Box::new(pred)));
-                            Node::Path(s, keep)
+                    return Ok(match left {
+                        Node::Path(mut p) => {
+                            p.keep = true;
+                            Node::Path(p)
                         }
-                        other => Node::Filter(Box::new(other), Box::new(pred)),
+                        other => Node::KeepArray(Box::new(other)),
+                    });
+                }
+                let pred = self.item("]")?;
+                self.expect("]")?;
+                match left {
+                    Node::Path(mut p) if p.group.is_none() => {
+                        last_step(&mut p).stages.push(Stage::Filter(pred));
+                        Node::Path(p)
                     }
+                    Node::Filtered(e, mut preds) => {
+                        preds.push(pred);
+                        Node::Filtered(e, preds)
+                    }
+                    other => Node::Filtered(Box::new(other), vec![pred]),
                 }
             }
-            Tok::Op("{") => Node::GroupBy(Box::new(left), self.pairs()?),
-            Tok::Op("(") => {
-                let mut args = Vec::new();
-                if !self.is_op(")") {
-                    loop {
-                        args.push(self.expr(0)?);
-                        if !self.is_op(",") {
-                            break;
+            Tok::Op("{") => {
+                let pairs = self.pairs()?;
+                match left {
+                    Node::Path(mut p) => {
+                        if p.group.is_some() {
+                            return Err("S0210: Each step can only have one grouping expression".into());
                         }
-                        self.next();
+                        p.group = Some(pairs);
+                        Node::Path(p)
                     }
+                    other => Node::GroupBy(Box::new(other), pairs),
                 }
-                self.expect(")")?;
+            }
+            Tok::Op("@") | Tok::Op("#") => {
+                let Tok::Var(v) = self.next() else {
+                    return Err(format!(
+                        "S0214: The right side of {} must be a variable name (start with $)",
+                        if t == Tok::Op("@") { "@" } else { "#" }
+                    ));
+                };
+                let mut path = into_path(left)?;
+                let last = last_step(&mut path);
+                if t == Tok::Op("@") {
+                    if matches!(last.expr, Node::Sort(_)) {
+                        return Err(
+                            "S0216: A context variable binding must precede the 'order-by' clause on a step".into()
+                        );
+                    }
+                    if last.stages.iter().any(|s| matches!(s, Stage::Filter(_))) {
+                        return Err("S0215: A context variable binding must precede any predicates on a step".into());
+                    }
+                    last.focus = Some(v);
+                } else {
+                    last.stages.push(Stage::Index(v));
+                }
+                path.tuple = true;
+                Node::Path(Box::new(path))
+            }
+            Tok::Op("(") => {
+                let args = self.list(")", true)?;
                 Node::Call(Box::new(left), args)
             }
             Tok::Op("?") => {
@@ -521,12 +741,9 @@ impl Parser {
                 };
                 Node::Cond(Box::new(left), Box::new(then), els)
             }
-            Tok::Op("?:") => Node::Elvis(Box::new(left), Box::new(self.expr(20)?)),
-            Tok::Op("??") => Node::Coalesce(Box::new(left), Box::new(self.expr(20)?)),
-            Tok::Op("..") => Node::Range(Box::new(left), Box::new(self.expr(20)?)),
             Tok::Op(":=") => match left {
                 Node::Var(v) => Node::Bind(v, Box::new(self.expr(9)?)),
-                _ => return Err("S0212: the left side of := must be a variable name (start with $)".into()),
+                _ => return Err("S0212: The left side of := must be a variable name (start with $)".into()),
             },
             Tok::Op("~>") => Node::Apply(Box::new(left), Box::new(self.expr(40)?)),
             Tok::Op("^") => {
@@ -547,27 +764,38 @@ impl Parser {
                     self.next();
                 }
                 self.expect(")")?;
-                Node::Sort(Box::new(left), terms)
+                let mut path = into_path(left)?;
+                path.steps.push(Step { expr: Node::Sort(terms), stages: Vec::new(), focus: None });
+                Node::Path(Box::new(path))
             }
-            Tok::Op("+") => bin(BinOp::Add, self, 50)?,
-            Tok::Op("-") => bin(BinOp::Sub, self, 50)?,
-            Tok::Op("&") => bin(BinOp::Concat, self, 50)?,
-            Tok::Op("*") => bin(BinOp::Mul, self, 60)?,
-            Tok::Op("/") => bin(BinOp::Div, self, 60)?,
-            Tok::Op("%") => bin(BinOp::Mod, self, 60)?,
-            Tok::Op("=") => bin(BinOp::Eq, self, 40)?,
-            Tok::Op("!=") => bin(BinOp::Ne, self, 40)?,
-            Tok::Op("<") => bin(BinOp::Lt, self, 40)?,
-            Tok::Op("<=") => bin(BinOp::Le, self, 40)?,
-            Tok::Op(">") => bin(BinOp::Gt, self, 40)?,
-            Tok::Op(">=") => bin(BinOp::Ge, self, 40)?,
-            Tok::Name(n) if n == "in" => bin(BinOp::In, self, 40)?,
+            Tok::Op("+") => bin(BinOp::Add, self, left, 50)?,
+            Tok::Op("-") => bin(BinOp::Sub, self, left, 50)?,
+            Tok::Op("&") => bin(BinOp::Concat, self, left, 50)?,
+            Tok::Op("*") => bin(BinOp::Mul, self, left, 60)?,
+            Tok::Op("/") => bin(BinOp::Div, self, left, 60)?,
+            Tok::Op("%") => bin(BinOp::Mod, self, left, 60)?,
+            Tok::Op("=") => bin(BinOp::Eq, self, left, 40)?,
+            Tok::Op("!=") => bin(BinOp::Ne, self, left, 40)?,
+            Tok::Op("<") => bin(BinOp::Lt, self, left, 40)?,
+            Tok::Op("<=") => bin(BinOp::Le, self, left, 40)?,
+            Tok::Op(">") => bin(BinOp::Gt, self, left, 40)?,
+            Tok::Op(">=") => bin(BinOp::Ge, self, left, 40)?,
+            Tok::Name(n) if n == "in" => bin(BinOp::In, self, left, 40)?,
             Tok::Name(n) if n == "and" => Node::And(Box::new(left), Box::new(self.expr(30)?)),
             Tok::Name(n) if n == "or" => Node::Or(Box::new(left), Box::new(self.expr(25)?)),
-            Tok::Op("@") | Tok::Op("#") => {
-                return Err("S0214: the focus (@) and index (#) binding operators are not supported".into())
-            }
-            other => return Err(format!("S0201: syntax error: unexpected {other:?}")),
+            other => return Err(format!("S0201: Syntax error: {}", show(&other))),
         })
+    }
+}
+
+fn show(t: &Tok) -> String {
+    match t {
+        Tok::Num(n) => format!("{n}"),
+        Tok::Str(s) => format!("\"{s}\""),
+        Tok::Name(n) => n.clone(),
+        Tok::Var(v) => format!("${v}"),
+        Tok::Op(o) => format!("\"{o}\""),
+        Tok::Regex(p, _) => format!("/{p}/"),
+        Tok::End => "(end)".into(),
     }
 }

@@ -3,113 +3,130 @@
 use super::*;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin { name: "count", context_below: 0, call: count },
-    Builtin { name: "append", context_below: 0, call: append },
-    Builtin { name: "sort", context_below: 0, call: sort },
-    Builtin { name: "reverse", context_below: 0, call: reverse },
-    Builtin { name: "shuffle", context_below: 0, call: shuffle },
-    Builtin { name: "distinct", context_below: 0, call: distinct },
-    Builtin { name: "zip", context_below: 0, call: zip },
+    Builtin { name: "count", sig: "<a:n>", call: count },
+    Builtin { name: "append", sig: "<xx:a>", call: append },
+    Builtin { name: "sort", sig: "<af?:a>", call: sort },
+    Builtin { name: "reverse", sig: "<a:a>", call: reverse },
+    Builtin { name: "shuffle", sig: "<a:a>", call: shuffle },
+    Builtin { name: "distinct", sig: "<x:x>", call: distinct },
+    Builtin { name: "zip", sig: "<a+>", call: zip },
 ];
 
-fn count(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    n(match arg(a, 0) {
+fn count<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Ok(Val::Num(match arg(a, 0) {
         Val::Undef => 0.0,
-        v => arr(v).len() as f64,
-    })
+        v => v.len() as f64,
+    }))
 }
 
-fn append(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
+fn append<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
     match (arg(a, 0), arg(a, 1)) {
         (Val::Undef, y) => Ok(y.clone()),
         (x, Val::Undef) => Ok(x.clone()),
         (x, y) => {
-            let mut out = arr(x);
-            out.extend(arr(y));
-            Ok(Val::J(Value::Array(out)))
+            let mut out = x.items();
+            out.extend(y.items());
+            Ok(Val::array(out))
         }
     }
 }
 
-fn sort(ctx: &Ctx<'_>, _name: &'static str, a: &[Val], input: &Val) -> R {
-    if arg(a, 0).is_undef() {
+/// Stable merge sort where `after(x, y)` says `x` goes after `y`.
+fn merge_sort<'a, E>(
+    items: Vec<Val<'a>>,
+    after: &mut dyn FnMut(&Val<'a>, &Val<'a>) -> Result<bool, E>,
+) -> Result<Vec<Val<'a>>, E> {
+    if items.len() <= 1 {
+        return Ok(items);
+    }
+    let mut right = items;
+    let left = right.drain(..right.len() / 2).collect();
+    let left = merge_sort(left, after)?;
+    let right = merge_sort(right, after)?;
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(x), Some(y)) = (l.peek(), r.peek()) {
+        if after(x, y)? {
+            out.extend(r.next());
+        } else {
+            out.extend(l.next());
+        }
+    }
+    out.extend(l);
+    out.extend(r);
+    Ok(out)
+}
+
+fn sort<'a>(ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
         return Ok(Val::Undef);
     }
-    let mut items = arr(arg(a, 0));
-    match arg(a, 1) {
-        Val::F(f) => {
-            // Insertion-stable merge sort driven by the user's comparator ($a > $b means swap).
-            let mut error = None;
-            let mut sorted: Vec<Value> = Vec::with_capacity(items.len());
-            for it in items {
-                let mut pos = sorted.len();
-                while pos > 0 {
-                    let r = ctx.apply(f, vec![Val::J(sorted[pos - 1].clone()), Val::J(it.clone())], input);
-                    match r {
-                        Ok(v) if truthy(&v) => pos -= 1,
-                        Ok(_) => break,
-                        Err(e) => {
-                            error = Some(e);
-                            break;
-                        }
-                    }
-                }
-                sorted.insert(pos, it);
-            }
-            if let Some(e) = error {
-                return Err(e);
-            }
-            Ok(Val::J(Value::Array(sorted)))
-        }
+    let items = v.items();
+    if items.len() <= 1 {
+        return Ok(v.clone());
+    }
+    let sorted = match arg(a, 1) {
+        Val::F(f) => merge_sort(items, &mut |x, y| Ok(truthy(&ctx.apply(f, vec![x.clone(), y.clone()], input)?)))?,
         _ => {
-            if items.iter().all(Value::is_number) {
-                items.sort_by(|x, y| x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal));
-            } else if items.iter().all(Value::is_string) {
-                items.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
-            } else {
-                return Err(err("D3070", "The single argument form of the sort function can only be applied to an array of strings or an array of numbers"));
+            let all_num = items.iter().all(|x| matches!(x, Val::Num(_)));
+            let all_str = items.iter().all(|x| x.as_str().is_some());
+            if !all_num && !all_str {
+                return Err(err(
+                    "D3070",
+                    "The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function",
+                ));
             }
-            Ok(Val::J(Value::Array(items)))
+            merge_sort(items, &mut |x, y| {
+                Ok::<bool, JsonataError>(match (x, y) {
+                    (Val::Num(p), Val::Num(q)) => p > q,
+                    _ => x.as_str() > y.as_str(),
+                })
+            })?
         }
-    }
+    };
+    Ok(Val::array(sorted))
 }
 
-fn reverse(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    if arg(a, 0).is_undef() {
+fn reverse<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
         return Ok(Val::Undef);
     }
-    let mut items = arr(arg(a, 0));
+    let mut items = v.items();
     items.reverse();
-    Ok(Val::J(Value::Array(items)))
+    Ok(Val::array(items))
 }
 
-fn shuffle(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
+fn shuffle<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
     use rand::seq::SliceRandom;
-    if arg(a, 0).is_undef() {
+    let v = arg(a, 0);
+    if v.is_undef() {
         return Ok(Val::Undef);
     }
-    let mut items = arr(arg(a, 0));
+    let mut items = v.items();
     items.shuffle(&mut rand::thread_rng());
-    Ok(Val::J(Value::Array(items)))
+    Ok(Val::array(items))
 }
 
-fn distinct(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    match arg(a, 0) {
-        Val::J(Value::Array(items)) => {
-            let mut out: Vec<Value> = Vec::new();
-            for it in items {
-                if !out.iter().any(|x| deep_eq(x, it)) {
-                    out.push(it.clone());
-                }
-            }
-            Ok(Val::J(Value::Array(out)))
-        }
-        other => Ok(other.clone()),
+fn distinct<'a>(ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if !v.is_array() || v.len() <= 1 {
+        return Ok(v.clone());
     }
+    let mut out: Vec<Val<'a>> = Vec::new();
+    // Comparing each item with those kept is quadratic: charged as work.
+    ctx.charge((v.len() as u64).saturating_mul(v.len() as u64) / 64)?;
+    for it in v.items() {
+        if !out.iter().any(|x| deep_eq(x, &it)) {
+            out.push(it);
+        }
+    }
+    Ok(Val::array(out))
 }
 
-fn zip(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    let arrays: Vec<Vec<Value>> = a.iter().map(arr).collect();
+fn zip<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let arrays: Vec<Vec<Val<'a>>> = a.iter().filter(|x| !x.is_undef()).map(Val::items).collect();
     let len = arrays.iter().map(Vec::len).min().unwrap_or(0);
-    Ok(Val::J(Value::Array((0..len).map(|i| Value::Array(arrays.iter().map(|x| x[i].clone()).collect())).collect())))
+    Ok(Val::array((0..len).map(|i| Val::array(arrays.iter().map(|x| x[i].clone()).collect())).collect()))
 }

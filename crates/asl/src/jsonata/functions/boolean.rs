@@ -3,25 +3,25 @@
 use super::*;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin { name: "boolean", context_below: 1, call: boolean },
-    Builtin { name: "not", context_below: 1, call: not },
-    Builtin { name: "exists", context_below: 0, call: exists },
+    Builtin { name: "boolean", sig: "<x-:b>", call: boolean },
+    Builtin { name: "not", sig: "<x-:b>", call: not },
+    Builtin { name: "exists", sig: "<x:b>", call: exists },
 ];
 
-fn boolean(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    match arg(a, 0) {
-        Val::Undef => Ok(Val::Undef),
-        v => b(truthy(v)),
-    }
+fn boolean<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Ok(match arg(a, 0) {
+        Val::Undef => Val::Undef,
+        v => Val::Bool(truthy(v)),
+    })
 }
 
-fn not(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    match arg(a, 0) {
-        Val::Undef => Ok(Val::Undef),
-        v => b(!truthy(v)),
-    }
+fn not<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Ok(match arg(a, 0) {
+        Val::Undef => Val::Undef,
+        v => Val::Bool(!truthy(v)),
+    })
 }
 
-fn exists(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    b(!arg(a, 0).is_undef())
+fn exists<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Ok(Val::Bool(!arg(a, 0).is_undef()))
 }

@@ -1,73 +1,82 @@
-//! Higher-order functions: `$map`, `$filter`, `$single`, `$reduce`.
+//! Higher-order functions: `$map`, `$filter`, `$single`, `$reduce`; a callback is given as
+//! many of (value, index, array) as it declares parameters.
 
 use super::*;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin { name: "map", context_below: 0, call: map },
-    Builtin { name: "filter", context_below: 0, call: map },
-    Builtin { name: "single", context_below: 0, call: map },
-    Builtin { name: "reduce", context_below: 0, call: reduce },
+    Builtin { name: "map", sig: "<af>", call: map },
+    Builtin { name: "filter", sig: "<af>", call: map },
+    Builtin { name: "single", sig: "<af?>", call: map },
+    Builtin { name: "reduce", sig: "<afj?:j>", call: reduce },
 ];
 
-fn map(ctx: &Ctx<'_>, name: &'static str, a: &[Val], input: &Val) -> R {
-    if arg(a, 0).is_undef() {
+fn map<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>) -> R<'a> {
+    let whole = arg(a, 0);
+    if whole.is_undef() {
         return Ok(Val::Undef);
     }
-    let items = arr(arg(a, 0));
     let f = match arg(a, 1) {
-        Val::Undef if name == "single" => None,
-        _ => Some(f_arg(name, a, 1)?),
+        Val::F(f) => Some(f.clone()),
+        _ => None,
     };
+    let items = whole.items();
     let mut out = Vec::new();
-    let whole = Val::J(Value::Array(items.clone()));
-    for (i, it) in items.iter().enumerate() {
+    for (i, it) in items.into_iter().enumerate() {
         let r = match &f {
-            Some(f) => {
-                let arity = Ctx::arity(f);
-                let mut cargs = vec![Val::J(it.clone()), Val::J(Value::from(i)), whole.clone()];
-                cargs.truncate(arity.max(1));
-                ctx.apply(f, cargs, input)?
-            }
-            None => Val::J(Value::Bool(true)),
+            Some(f) => callback(ctx, f, [it.clone(), Val::Num(i as f64), whole.clone()], input)?,
+            None => Val::Bool(true),
         };
         match name {
-            "map" => out.extend(r.json()),
+            "map" => {
+                if !r.is_undef() {
+                    out.push(r)
+                }
+            }
             _ => {
                 if truthy(&r) {
-                    out.push(it.clone());
+                    out.push(it);
                 }
             }
         }
     }
     if name == "single" {
         return match out.len() {
-            1 => Ok(Val::J(out.pop().unwrap_or(Value::Null))),
+            1 => Ok(out.pop().unwrap_or(Val::Undef)),
             0 => Err(err("D3139", "The $single() function expected exactly 1 matching result.  Instead it matched 0.")),
-            k => Err(err(
+            _ => Err(err(
                 "D3138",
-                format!("The $single() function expected exactly 1 matching result.  Instead it matched {k}."),
+                "The $single() function expected exactly 1 matching result.  Instead it matched more.",
             )),
         };
     }
-    Ok(from_seq(out, false))
+    Ok(Val::seq(out))
 }
 
-fn reduce(ctx: &Ctx<'_>, name: &'static str, a: &[Val], input: &Val) -> R {
-    if arg(a, 0).is_undef() {
+fn reduce<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>) -> R<'a> {
+    let whole = arg(a, 0);
+    if whole.is_undef() {
         return Ok(Val::Undef);
     }
-    let items = arr(arg(a, 0));
     let f = f_arg(name, a, 1)?;
-    let mut it = items.into_iter();
+    let arity = Ctx::arity(&f);
+    if arity < 2 {
+        return Err(err(
+            "D3050",
+            "The second argument of reduce function must be a function with at least two arguments",
+        ));
+    }
+    let items = whole.items();
+    let mut it = items.into_iter().enumerate();
     let mut acc = match arg(a, 2) {
         Val::Undef => match it.next() {
-            Some(v) => Val::J(v),
+            Some((_, v)) => v,
             None => return Ok(Val::Undef),
         },
         init => init.clone(),
     };
-    for v in it {
-        acc = ctx.apply(&f, vec![acc, Val::J(v)], input)?;
+    for (i, v) in it {
+        let all = [acc, v, Val::Num(i as f64), whole.clone()];
+        acc = ctx.apply(&f, all.into_iter().take(arity.min(4)).collect(), input)?;
     }
     Ok(acc)
 }

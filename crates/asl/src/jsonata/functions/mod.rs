@@ -2,15 +2,19 @@
 //! (`$partition`, `$range`, `$hash`, `$random` with a seed, `$uuid`, `$parse`).
 //!
 //! Every built-in is one [`Builtin`] entry in its family's `FUNCTIONS` table (one file per
-//! family of the specification, and `aws` for AWS's additions); [`lookup`] finds it by
-//! name. The helpers here check and convert arguments the same way for every function.
+//! family of the specification, and `aws` for AWS's additions) with the reference's
+//! signature; [`call`] checks and coerces the arguments against it (context value for a
+//! missing first argument, single values as arrays) before the function runs, so the
+//! functions themselves only see arguments of the declared types (or undefined).
 
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
-use serde_json::{Map, Value};
 
-use super::eval::{deep_eq, describe, err, from_seq, num, truthy, Ctx, Func, Val, R};
+use super::eval::{show, stringify, Ctx, R};
+use super::signature::Signature;
+use super::value::{deep_eq, err, num, truthy, Func, Obj, Val};
 use super::JsonataError;
 
 mod array;
@@ -22,14 +26,17 @@ mod numeric;
 mod object;
 mod string;
 
+/// A built-in's implementation: the evaluation, its name, the checked arguments and the
+/// context value.
+pub type Call = for<'a> fn(&Ctx<'a>, &'static str, &[Val<'a>], &Val<'a>) -> R<'a>;
+
 /// A built-in function.
 #[derive(Debug)]
 pub struct Builtin {
     pub name: &'static str,
-    /// Called with fewer arguments than this, the function takes the context value as its
-    /// first argument (`"x".$uppercase()`, `$uppercase()` in a path step); 0: never.
-    pub context_below: usize,
-    pub call: fn(&Ctx<'_>, &'static str, &[Val], &Val) -> R,
+    /// The reference's signature; empty: the function checks its arguments itself.
+    pub sig: &'static str,
+    pub call: Call,
 }
 
 const FAMILIES: &[&[Builtin]] = &[
@@ -43,59 +50,64 @@ const FAMILIES: &[&[Builtin]] = &[
     aws::FUNCTIONS,
 ];
 
-/// The built-in called `name` (without the `$`).
-pub fn lookup(name: &str) -> Option<&'static Builtin> {
-    static BY_NAME: std::sync::OnceLock<std::collections::HashMap<&'static str, &'static Builtin>> =
-        std::sync::OnceLock::new();
-    BY_NAME.get_or_init(|| FAMILIES.iter().flat_map(|f| f.iter()).map(|b| (b.name, b)).collect()).get(name).copied()
+/// A built-in with its parsed signature.
+#[derive(Debug)]
+pub struct Entry {
+    builtin: &'static Builtin,
+    sig: Option<Signature>,
 }
 
-/// Call `f` with `args`; `input` is the context value.
-pub fn call(ctx: &Ctx<'_>, f: &'static Builtin, mut args: Vec<Val>, input: &Val) -> R {
-    if args.len() < f.context_below && !input.is_undef() {
-        args.insert(0, input.clone());
-    }
-    (f.call)(ctx, f.name, &args, input)
-}
+type Table = std::collections::HashMap<&'static str, Entry>;
 
-/// `$string` of a value: strings as they are, the rest as compact JSON (15 significant digits).
-pub fn stringify(v: &Val) -> Result<String, JsonataError> {
-    Ok(match v {
-        Val::Undef => String::new(),
-        Val::F(_) => String::new(),
-        Val::J(Value::String(s)) => s.clone(),
-        Val::J(Value::Number(n)) => number_text(n.as_f64().unwrap_or(0.0), n)?,
-        Val::J(other) => round_numbers(other).to_string(),
+fn table() -> &'static Table {
+    static BY_NAME: OnceLock<Table> = OnceLock::new();
+    BY_NAME.get_or_init(|| {
+        FAMILIES
+            .iter()
+            .flat_map(|f| f.iter())
+            .map(|b| {
+                // The signatures are fixed text, covered by the tests.
+                let sig = (!b.sig.is_empty()).then(|| Signature::parse(b.sig).ok()).flatten();
+                (b.name, Entry { builtin: b, sig })
+            })
+            .collect()
     })
 }
 
-fn number_text(x: f64, n: &serde_json::Number) -> Result<String, JsonataError> {
-    if !x.is_finite() {
-        return Err(err("D3001", "Attempting to invoke string function on Infinity or NaN"));
-    }
-    if n.is_i64() || n.is_u64() {
-        return Ok(n.to_string());
-    }
-    let p: f64 = format!("{x:.14e}").parse().unwrap_or(x);
-    Ok(num(p)?.to_string())
+/// The built-in called `name` (without the `$`).
+pub fn lookup(name: &str) -> Option<&'static Entry> {
+    table().get(name)
 }
 
-fn round_numbers(v: &Value) -> Value {
-    match v {
-        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
-            let x = n.as_f64().unwrap_or(0.0);
-            let p: f64 = format!("{x:.14e}").parse().unwrap_or(x);
-            num(p).unwrap_or(Value::Null)
+/// How many arguments a built-in declares.
+pub fn arity(e: &Entry) -> usize {
+    e.sig.as_ref().map(Signature::arity).unwrap_or(1)
+}
+
+/// Call `e` with `args`; `input` is the context value.
+pub fn call<'a>(ctx: &Ctx<'a>, e: &'static Entry, args: Vec<Val<'a>>, input: &Val<'a>) -> R<'a> {
+    let f = e.builtin;
+    match &e.sig {
+        Some(sig) => {
+            let mut args = sig.validate(f.name, args, input)?;
+            args.resize(args.len().max(PADDED), Val::Undef);
+            (f.call)(ctx, f.name, &args, input)
         }
-        Value::Array(a) => Value::Array(a.iter().map(round_numbers).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), round_numbers(v))).collect()),
-        other => other.clone(),
+        None => {
+            let mut args = args;
+            args.resize(args.len().max(PADDED), Val::Undef);
+            (f.call)(ctx, f.name, &args, input)
+        }
     }
 }
 
-fn arg(args: &[Val], i: usize) -> &Val {
-    args.get(i).unwrap_or(&Val::Undef)
+/// Arguments are padded with undefined up to [`PADDED`], so reading one is indexing.
+fn arg<'v, 'a>(args: &'v [Val<'a>], i: usize) -> &'v Val<'a> {
+    &args[i.min(args.len().saturating_sub(1))]
 }
+
+/// More than any built-in reads.
+pub const PADDED: usize = 4;
 
 /// The longest string a function builds, in characters: far past any payload a state can
 /// carry (256 KiB), short of what would exhaust a worker's memory.
@@ -114,141 +126,69 @@ fn too_long(name: &str, chars: u64) -> JsonataError {
     err("D1001", format!("\"{name}\" would build a string of {chars} characters, more than {MAX_STRING_CHARS}"))
 }
 
-fn bad(name: &str, i: usize, v: &Val) -> JsonataError {
-    err(
-        "T0410",
-        format!("Argument {} of function \"{name}\" does not match function signature (got {})", i + 1, describe(v)),
-    )
+fn bad(name: &str, i: usize) -> JsonataError {
+    err("T0410", format!("Argument {} of function \"{name}\" does not match function signature", i + 1))
 }
 
-fn s_arg<'a>(name: &str, args: &'a [Val], i: usize) -> Result<Option<&'a str>, JsonataError> {
-    match arg(args, i) {
-        Val::Undef => Ok(None),
-        Val::J(Value::String(s)) => Ok(Some(s)),
-        other => Err(bad(name, i, other)),
-    }
+/// A string argument (the signature has checked the type).
+fn s_arg<'v>(args: &'v [Val<'_>], i: usize) -> Option<&'v str> {
+    arg(args, i).as_str()
 }
 
-fn n_arg(name: &str, args: &[Val], i: usize) -> Result<Option<f64>, JsonataError> {
-    match arg(args, i) {
-        Val::Undef => Ok(None),
-        Val::J(Value::Number(n)) => Ok(n.as_f64()),
-        other => Err(bad(name, i, other)),
-    }
+fn n_arg(args: &[Val<'_>], i: usize) -> Option<f64> {
+    arg(args, i).as_num()
 }
 
-fn arr(v: &Val) -> Vec<Value> {
-    match v {
-        Val::Undef | Val::F(_) => Vec::new(),
-        Val::J(Value::Array(a)) => a.clone(),
-        Val::J(other) => vec![other.clone()],
-    }
-}
-
-fn f_arg(name: &str, args: &[Val], i: usize) -> Result<Rc<Func>, JsonataError> {
+fn f_arg<'a>(name: &str, args: &[Val<'a>], i: usize) -> Result<Rc<Func<'a>>, JsonataError> {
     match arg(args, i) {
         Val::F(f) => Ok(f.clone()),
-        other => Err(bad(name, i, other)),
+        _ => Err(bad(name, i)),
     }
 }
 
-fn s(v: String) -> R {
-    Ok(Val::J(Value::String(v)))
+fn s<'a>(v: impl Into<Rc<str>>) -> R<'a> {
+    Ok(Val::Str(v.into()))
 }
 
-fn n(x: f64) -> R {
-    Ok(Val::J(num(x)?))
+fn n<'a>(x: f64) -> R<'a> {
+    num(x)
 }
 
-fn b(x: bool) -> R {
-    Ok(Val::J(Value::Bool(x)))
+/// Call a callback with as many of `(value, index/key, whole)` as it declares.
+fn callback<'a>(ctx: &Ctx<'a>, f: &Rc<Func<'a>>, all: [Val<'a>; 3], input: &Val<'a>) -> R<'a> {
+    let k = Ctx::arity(f).min(3);
+    let args: Vec<Val<'a>> = all.into_iter().take(k.max(1)).collect();
+    ctx.apply(f, args, input)
 }
 
 /// The object `$match` returns for one regex match.
-fn match_object(c: &regex::Captures<'_>) -> Value {
+fn match_object<'a>(text: &str, c: &regex::Captures<'_>) -> Val<'a> {
     let m = c.get(0);
-    let groups: Vec<Value> =
-        (1..c.len()).map(|i| Value::String(c.get(i).map(|g| g.as_str().to_string()).unwrap_or_default())).collect();
-    serde_json::json!({
-        "match": m.map(|m| m.as_str()).unwrap_or(""),
-        "index": m.map(|m| m.start()).unwrap_or(0),
-        "groups": groups,
-    })
+    let groups: Vec<Val<'a>> =
+        (1..c.len()).map(|i| Val::str(c.get(i).map(|g| g.as_str()).unwrap_or_default())).collect();
+    let mut o = Obj::default();
+    o.insert("match".into(), Val::str(m.map(|m| m.as_str()).unwrap_or("")));
+    let index = m.map(|m| text[..m.start()].encode_utf16().count()).unwrap_or(0);
+    o.insert("index".into(), Val::Num(index as f64));
+    o.insert("groups".into(), Val::array(groups));
+    Val::Obj(Rc::new(o))
 }
 
-/// A regex used as a function: the first match object, or undefined.
-pub fn regex_match_object(re: &regex::Regex, arg: Option<&Val>) -> R {
-    match arg {
-        Some(Val::J(Value::String(x))) => Ok(re.captures(x).map(|c| Val::J(match_object(&c))).unwrap_or(Val::Undef)),
-        _ => Ok(Val::Undef),
+/// A regex used as a function: its first match object, or undefined.
+pub fn regex_match<'a>(re: &regex::Regex, arg: Option<&Val<'a>>) -> R<'a> {
+    match arg.and_then(Val::as_str) {
+        Some(x) => Ok(re.captures(x).map(|c| match_object(x, &c)).unwrap_or(Val::Undef)),
+        None => Ok(Val::Undef),
     }
 }
 
-/// `$1`-style group references in a `$replace` replacement string.
-fn expand(repl: &str, c: &regex::Captures<'_>) -> String {
-    let mut out = String::new();
-    let mut chars = repl.chars().peekable();
-    while let Some(ch) = chars.next() {
-        if ch == '$' {
-            match chars.peek() {
-                Some('$') => {
-                    chars.next();
-                    out.push('$');
-                }
-                Some(d) if d.is_ascii_digit() => {
-                    let mut idx = 0usize;
-                    while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                        idx = idx * 10 + d as usize;
-                        chars.next();
-                    }
-                    out.push_str(c.get(idx).map(|g| g.as_str()).unwrap_or(""));
-                }
-                _ => out.push('$'),
-            }
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-/// A small subset of XPath picture strings: grouping separators, minimum digits, decimals.
-fn format_picture(x: f64, pic: &str) -> String {
-    let (int_pic, frac_pic) = pic.split_once('.').unwrap_or((pic, ""));
-    let decimals = frac_pic.chars().filter(|c| *c == '0' || *c == '#').count();
-    let min_decimals = frac_pic.chars().filter(|c| *c == '0').count();
-    let mut text = format!("{:.*}", decimals, x.abs());
-    if decimals > min_decimals {
-        while text.contains('.') && text.ends_with('0') && text.split('.').nth(1).map_or(0, str::len) > min_decimals {
-            text.pop();
-        }
-        if text.ends_with('.') {
-            text.pop();
-        }
-    }
-    let (ip, fp) = match text.split_once('.') {
-        Some((i, f)) => (i.to_string(), Some(f.to_string())),
-        None => (text.clone(), None),
-    };
-    let min_int = int_pic.chars().filter(|c| *c == '0').count();
-    let mut ip = format!("{ip:0>min_int$}");
-    if let Some(g) = int_pic.rfind(',') {
-        let group = int_pic.len() - g - 1;
-        if group > 0 {
-            let digits: Vec<char> = ip.chars().collect();
-            let mut grouped = String::new();
-            for (i, d) in digits.iter().enumerate() {
-                if i > 0 && (digits.len() - i) % group == 0 {
-                    grouped.push(',');
-                }
-                grouped.push(*d);
-            }
-            ip = grouped;
-        }
-    }
-    let sign = if x < 0.0 { "-" } else { "" };
-    match fp {
-        Some(f) => format!("{sign}{ip}.{f}"),
-        None => format!("{sign}{ip}"),
+/// The regex of a `(sf)` argument that is a function, or T0410.
+fn regex_of<'v>(name: &str, v: &'v Val<'_>, i: usize) -> Result<&'v regex::Regex, JsonataError> {
+    match v {
+        Val::F(f) => match &**f {
+            Func::Regex(re) => Ok(re),
+            _ => Err(bad(name, i)),
+        },
+        _ => Err(bad(name, i)),
     }
 }

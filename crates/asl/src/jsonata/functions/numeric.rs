@@ -2,165 +2,281 @@
 //! `$sqrt`, `$random`, `$formatNumber`, `$formatBase`, `$sum`, `$max`, `$min`, `$average`.
 
 use super::*;
+use crate::jsonata::picture::number as picture;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin { name: "formatBase", context_below: 0, call: format_base },
-    Builtin { name: "formatNumber", context_below: 0, call: format_number },
-    Builtin { name: "number", context_below: 1, call: number },
-    Builtin { name: "abs", context_below: 1, call: abs },
-    Builtin { name: "floor", context_below: 1, call: floor },
-    Builtin { name: "ceil", context_below: 1, call: ceil },
-    Builtin { name: "round", context_below: 1, call: round },
-    Builtin { name: "power", context_below: 0, call: power },
-    Builtin { name: "sqrt", context_below: 1, call: sqrt },
-    Builtin { name: "random", context_below: 0, call: random },
-    Builtin { name: "sum", context_below: 0, call: sum },
-    Builtin { name: "max", context_below: 0, call: sum },
-    Builtin { name: "min", context_below: 0, call: sum },
-    Builtin { name: "average", context_below: 0, call: sum },
+    Builtin { name: "formatBase", sig: "<n-n?:s>", call: format_base },
+    Builtin { name: "formatNumber", sig: "<n-so?:s>", call: format_number },
+    Builtin { name: "formatInteger", sig: "<n-s:s>", call: format_integer },
+    Builtin { name: "parseInteger", sig: "<s-s:n>", call: parse_integer },
+    Builtin { name: "number", sig: "<(nsb)-:n>", call: number },
+    Builtin { name: "abs", sig: "<n-:n>", call: abs },
+    Builtin { name: "floor", sig: "<n-:n>", call: floor },
+    Builtin { name: "ceil", sig: "<n-:n>", call: ceil },
+    Builtin { name: "round", sig: "<n-n?:n>", call: round },
+    Builtin { name: "power", sig: "<n-n:n>", call: power },
+    Builtin { name: "sqrt", sig: "<n-:n>", call: sqrt },
+    // AWS adds an optional seed.
+    Builtin { name: "random", sig: "<n?:n>", call: random },
+    Builtin { name: "sum", sig: "<a<n>:n>", call: sum },
+    Builtin { name: "max", sig: "<a<n>:n>", call: sum },
+    Builtin { name: "min", sig: "<a<n>:n>", call: sum },
+    Builtin { name: "average", sig: "<a<n>:n>", call: sum },
 ];
 
-fn format_base(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = n_arg(name, a, 0)? else {
+/// Round half to even at `places` decimals, as JSONata's `$round` does.
+pub(super) fn round_half_even(x: f64, places: f64) -> f64 {
+    let shift = |v: f64, by: f64| shift10(v, by as i32);
+    let v = if places == 0.0 { x } else { shift(x, places) };
+    let mut r = v.round();
+    if (v - v.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+        r -= v.signum();
+    }
+    if places == 0.0 {
+        r
+    } else {
+        shift(r, -places)
+    }
+}
+
+/// `v × 10^by` on the decimal digits of `v`'s shortest form (so 2.675 at two places is
+/// 267.5, not 267.49…), as parsing `<digits>e<exponent>` would give it.
+fn shift10(v: f64, by: i32) -> f64 {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
+    ];
+    if !v.is_finite() || v == 0.0 {
+        return v;
+    }
+    let mut buf = ryu::Buffer::new();
+    let text = buf.format_finite(v.abs());
+    let (m, e) = text.split_once('e').unwrap_or((text, "0"));
+    let (ip, fp) = m.split_once('.').unwrap_or((m, ""));
+    let exp = e.parse::<i32>().unwrap_or(0).saturating_sub(fp.len() as i32).saturating_add(by);
+    let digits = ip.len() + fp.len();
+    // An integer of 15 digits and a power of ten up to 1e22 are exact: one correctly rounded
+    // operation on them gives what parsing the text would.
+    let magnitude = if digits <= 15 && exp.unsigned_abs() <= 22 {
+        let d = ip.bytes().chain(fp.bytes()).fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0')) as f64;
+        if exp >= 0 {
+            d * POW10[exp as usize]
+        } else {
+            d / POW10[(-exp) as usize]
+        }
+    } else {
+        format!("{ip}{fp}e{exp}").parse().unwrap_or(v.abs())
+    };
+    magnitude.copysign(v)
+}
+
+fn format_base<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = n_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    let radix = n_arg(name, a, 1)?.unwrap_or(10.0) as u32;
-    if !(2..=36).contains(&radix) {
-        return Err(err("D3100", "The radix of the formatBase function must be between 2 and 36"));
+    let radix = n_arg(a, 1).unwrap_or(10.0);
+    if !(2.0..=36.0).contains(&radix) {
+        return Err(err(
+            "D3100",
+            format!(
+                "The radix of the formatBase function must be between 2 and 36.  It was given {}",
+                super::super::value::js_number(radix)
+            ),
+        ));
     }
-    let mut v = x.round() as i64;
-    let neg = v < 0;
-    v = v.abs();
+    let radix = radix as u32;
+    let v = round_half_even(x, 0.0);
+    let neg = v < 0.0;
+    let mut v = v.abs();
     let mut digits = Vec::new();
     loop {
-        digits.push(std::char::from_digit((v % radix as i64) as u32, radix).unwrap_or('0'));
-        v /= radix as i64;
-        if v == 0 {
+        digits.push(std::char::from_digit((v % radix as f64) as u32, radix).unwrap_or('0'));
+        v = (v / radix as f64).floor();
+        if v < 1.0 {
             break;
         }
     }
     if neg {
         digits.push('-');
     }
-    s(digits.into_iter().rev().collect())
+    s(digits.into_iter().rev().collect::<String>())
 }
 
-fn format_number(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = n_arg(name, a, 0)? else {
+fn format_number<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = n_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    let pic = s_arg(name, a, 1)?.unwrap_or("0");
-    s(format_picture(x, pic))
-}
-
-fn number(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    match arg(a, 0) {
-        Val::Undef => Ok(Val::Undef),
-        Val::J(Value::Number(_)) => Ok(arg(a, 0).clone()),
-        Val::J(Value::Bool(x)) => n(if *x { 1.0 } else { 0.0 }),
-        Val::J(Value::String(x)) => {
-            let t = x.trim();
-            let parsed = if let Some(h) = t.strip_prefix("0x") {
-                i64::from_str_radix(h, 16).ok().map(|v| v as f64)
-            } else if let Some(bn) = t.strip_prefix("0b") {
-                i64::from_str_radix(bn, 2).ok().map(|v| v as f64)
-            } else if let Some(o) = t.strip_prefix("0o") {
-                i64::from_str_radix(o, 8).ok().map(|v| v as f64)
-            } else {
-                serde_json::from_str::<Value>(t).ok().and_then(|v| v.as_f64())
-            };
-            match parsed {
-                Some(v) => n(v),
-                None => Err(err("D3030", format!("Unable to cast value to a number: \"{x}\""))),
+    let pic = s_arg(a, 1).unwrap_or_default();
+    let mut format = picture::DecimalFormat::default();
+    if arg(a, 2).is_object() {
+        for (k, v) in arg(a, 2).entries() {
+            if let Some(v) = v.as_str() {
+                format.set(&k, v);
             }
         }
-        other => Err(err("D3030", format!("Unable to cast value to a number: {}", describe(other)))),
+    }
+    s(picture::format_number(x, pic, &format)?)
+}
+
+fn format_integer<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = n_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    s(picture::format_integer(x, s_arg(a, 1).unwrap_or_default())?)
+}
+
+/// Text that holds no integer is NaN in jsonata-js; here it is undefined.
+fn parse_integer<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(text) = s_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    match picture::parse_integer(text, s_arg(a, 1).unwrap_or_default())? {
+        Some(v) if v.is_finite() => n(v),
+        _ => Ok(Val::Undef),
     }
 }
 
-fn abs(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(match n_arg(name, a, 0)? {
-        Some(x) => Val::J(num(x.abs())?),
-        None => Val::Undef,
-    })
+/// A JSON number's text (no sign or spaces around it).
+fn json_number(t: &str) -> Option<f64> {
+    let b = t.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let s = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i > s
+    };
+    let int_start = i;
+    if !digits(&mut i) || (b[int_start] == b'0' && i - int_start > 1) {
+        return None;
+    }
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    (i == b.len()).then(|| t.parse().ok()).flatten()
 }
 
-fn floor(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(match n_arg(name, a, 0)? {
-        Some(x) => Val::J(num(x.floor())?),
-        None => Val::Undef,
-    })
+fn number<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    match arg(a, 0) {
+        Val::Undef => Ok(Val::Undef),
+        Val::Num(x) => Ok(Val::Num(*x)),
+        Val::Bool(x) => Ok(Val::Num(if *x { 1.0 } else { 0.0 })),
+        v => {
+            let x = v.as_str().unwrap_or_default();
+            let radix = |p: &str, r: u32| {
+                x.strip_prefix(p)
+                    .filter(|d| !d.is_empty())
+                    .and_then(|d| u64::from_str_radix(d, r).ok())
+                    .map(|v| v as f64)
+            };
+            let parsed = radix("0x", 16)
+                .or_else(|| radix("0X", 16))
+                .or_else(|| radix("0o", 8))
+                .or_else(|| radix("0O", 8))
+                .or_else(|| radix("0b", 2))
+                .or_else(|| radix("0B", 2))
+                .or_else(|| json_number(x));
+            match parsed.filter(|p| p.is_finite()) {
+                Some(v) => Ok(Val::Num(v)),
+                None => Err(err("D3030", format!("Unable to cast value to a number: {}", show(v)))),
+            }
+        }
+    }
 }
 
-fn ceil(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(match n_arg(name, a, 0)? {
-        Some(x) => Val::J(num(x.ceil())?),
-        None => Val::Undef,
-    })
+fn unary<'a>(a: &[Val<'a>], f: impl Fn(f64) -> f64) -> R<'a> {
+    match n_arg(a, 0) {
+        Some(x) => n(f(x)),
+        None => Ok(Val::Undef),
+    }
 }
 
-fn round(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = n_arg(name, a, 0)? else {
+fn abs<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    unary(a, f64::abs)
+}
+
+fn floor<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    unary(a, f64::floor)
+}
+
+fn ceil<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    unary(a, f64::ceil)
+}
+
+fn round<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = n_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    let p = n_arg(name, a, 1)?.unwrap_or(0.0) as i32;
-    let scale = 10f64.powi(p);
-    let v = x * scale;
-    // Round half to even, as JSONata does.
-    let r = v.round();
-    let r = if (v - v.trunc()).abs() == 0.5 && r % 2.0 != 0.0 { r - v.signum() } else { r };
-    n(r / scale)
+    let p = n_arg(a, 1).unwrap_or(0.0).trunc();
+    n(round_half_even(x, p))
 }
 
-fn power(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let (Some(x), Some(y)) = (n_arg(name, a, 0)?, n_arg(name, a, 1)?) else {
+fn power<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let (Some(x), Some(y)) = (n_arg(a, 0), n_arg(a, 1)) else {
         return Ok(Val::Undef);
     };
     let r = x.powf(y);
     if !r.is_finite() {
         return Err(err(
             "D3061",
-            "The power function has resulted in a value that cannot be represented as a JSON number",
+            format!(
+                "The power function has resulted in a value that cannot be represented as a JSON number: base={}, exponent={}",
+                super::super::value::js_number(x),
+                super::super::value::js_number(y)
+            ),
         ));
     }
     n(r)
 }
 
-fn sqrt(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = n_arg(name, a, 0)? else {
+fn sqrt<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = n_arg(a, 0) else {
         return Ok(Val::Undef);
     };
     if x < 0.0 {
-        return Err(err("D3060", "The sqrt function cannot be applied to a negative number"));
+        return Err(err(
+            "D3060",
+            format!("The sqrt function cannot be applied to a negative number: {}", super::super::value::js_number(x)),
+        ));
     }
     n(x.sqrt())
 }
 
-fn random(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
+fn random<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
     use rand::{Rng, SeedableRng};
-    let v: f64 = match arg(a, 0) {
-        Val::Undef => rand::random(),
-        Val::J(Value::Number(seed)) => {
-            let seed = seed.as_f64().unwrap_or(0.0) as i64 as u64;
-            rand_chacha::ChaCha12Rng::seed_from_u64(seed).gen()
-        }
-        other => return Err(bad(name, 0, other)),
-    };
-    n(v)
+    n(match n_arg(a, 0) {
+        None => rand::random(),
+        Some(seed) => rand_chacha::ChaCha12Rng::seed_from_u64(seed as i64 as u64).gen(),
+    })
 }
 
-fn sum(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    if arg(a, 0).is_undef() {
+fn sum<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
         return Ok(Val::Undef);
     }
-    let items = arr(arg(a, 0));
-    let mut xs = Vec::with_capacity(items.len());
-    for it in &items {
-        match it.as_f64() {
-            Some(x) if it.is_number() => xs.push(x),
-            _ => return Err(bad(name, 0, &Val::J(it.clone()))),
-        }
-    }
+    let mut xs = Vec::with_capacity(v.len());
+    v.for_each(|it| {
+        xs.push(it.as_num().unwrap_or(0.0));
+        Ok::<(), ()>(())
+    })
+    .unwrap_or(());
     match name {
         "sum" => n(xs.iter().sum()),
         _ if xs.is_empty() => Ok(Val::Undef),

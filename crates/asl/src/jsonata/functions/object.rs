@@ -4,127 +4,138 @@
 use super::*;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin { name: "keys", context_below: 1, call: keys },
-    Builtin { name: "lookup", context_below: 0, call: lookup },
-    Builtin { name: "spread", context_below: 1, call: spread },
-    Builtin { name: "merge", context_below: 0, call: merge },
-    Builtin { name: "sift", context_below: 0, call: sift },
-    Builtin { name: "each", context_below: 0, call: sift },
-    Builtin { name: "error", context_below: 0, call: error },
-    Builtin { name: "assert", context_below: 0, call: assert },
-    Builtin { name: "type", context_below: 0, call: r#type },
+    Builtin { name: "keys", sig: "<x-:a<s>>", call: keys },
+    Builtin { name: "lookup", sig: "<x-s:x>", call: lookup },
+    Builtin { name: "spread", sig: "<x-:a<o>>", call: spread },
+    Builtin { name: "merge", sig: "<a<o>:o>", call: merge },
+    Builtin { name: "sift", sig: "<o-f?:o>", call: sift },
+    Builtin { name: "each", sig: "<o-f:a>", call: each },
+    Builtin { name: "error", sig: "<s?:x>", call: error },
+    Builtin { name: "assert", sig: "<bs?:x>", call: assert },
+    Builtin { name: "type", sig: "<x:s>", call: r#type },
 ];
 
-fn keys(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    let mut out: Vec<Value> = Vec::new();
-    for it in arr(arg(a, 0)) {
-        if let Value::Object(o) = it {
-            for k in o.keys() {
-                if !out.iter().any(|x| x.as_str() == Some(k)) {
-                    out.push(Value::String(k.clone()));
-                }
+fn keys<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    let mut out: Vec<Val<'a>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let objects = if v.is_array() { v.items() } else { vec![v.clone()] };
+    for o in objects {
+        for (k, _) in o.entries() {
+            if seen.insert(k.clone()) {
+                out.push(Val::Str(k));
             }
         }
     }
-    Ok(from_seq(out, false))
+    Ok(Val::seq(out))
 }
 
-fn lookup(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(key) = s_arg(name, a, 1)? else {
-        return Ok(Val::Undef);
-    };
-    let mut out = Vec::new();
-    for it in arr(arg(a, 0)) {
-        if let Some(v) = it.as_object().and_then(|o| o.get(key)) {
-            match v {
-                Value::Array(x) => out.extend(x.iter().cloned()),
-                other => out.push(other.clone()),
+fn lookup<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let key = s_arg(a, 1).unwrap_or_default();
+    let v = arg(a, 0);
+    if v.is_array() {
+        let mut out = Vec::new();
+        v.for_each(|it| {
+            let r = lookup(_ctx, _name, &[it, arg(a, 1).clone()], _input)?;
+            if r.is_array() {
+                out.extend(r.items());
+            } else if !r.is_undef() {
+                out.push(r);
             }
-        }
+            Ok::<(), JsonataError>(())
+        })?;
+        return Ok(Val::seq(out));
     }
-    Ok(from_seq(out, false))
+    Ok(v.field(key))
 }
 
-fn spread(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    if arg(a, 0).is_undef() {
-        return Ok(Val::Undef);
-    }
-    let mut out = Vec::new();
-    for it in arr(arg(a, 0)) {
-        match it {
-            Value::Object(o) => {
-                for (k, v) in o {
-                    let mut m = Map::new();
-                    m.insert(k, v);
-                    out.push(Value::Object(m));
-                }
-            }
-            other => out.push(other),
+fn spread<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_array() {
+        let mut out = Vec::new();
+        for it in v.items() {
+            out.extend(spread(_ctx, _name, &[it], _input)?.items());
         }
+        return Ok(Val::seq(out));
     }
-    Ok(from_seq(out, false))
+    if !v.is_object() {
+        return Ok(v.clone());
+    }
+    Ok(Val::seq(
+        v.entries()
+            .into_iter()
+            .map(|(k, x)| {
+                let mut o = Obj::default();
+                o.insert(k, x);
+                Val::Obj(Rc::new(o))
+            })
+            .collect(),
+    ))
 }
 
-fn merge(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    if arg(a, 0).is_undef() {
+fn merge<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
         return Ok(Val::Undef);
     }
-    let mut m = Map::new();
-    for it in arr(arg(a, 0)) {
-        match it {
-            Value::Object(o) => m.extend(o),
-            other => return Err(bad(name, 0, &Val::J(other))),
+    let mut m = Obj::default();
+    for it in v.items() {
+        for (k, x) in it.entries() {
+            m.insert(k, x);
         }
     }
-    Ok(Val::J(Value::Object(m)))
+    Ok(Val::Obj(Rc::new(m)))
 }
 
-fn sift(ctx: &Ctx<'_>, name: &'static str, a: &[Val], input: &Val) -> R {
-    let Val::J(Value::Object(o)) = arg(a, 0) else {
+fn sift<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
         return Ok(Val::Undef);
-    };
+    }
     let f = f_arg(name, a, 1)?;
-    let arity = Ctx::arity(&f);
-    let mut kept = Map::new();
-    let mut each = Vec::new();
-    for (k, v) in o {
-        let mut cargs = vec![Val::J(v.clone()), Val::J(Value::String(k.clone()))];
-        if arity > 2 {
-            cargs.push(arg(a, 0).clone());
-        }
-        cargs.truncate(arity.max(1));
-        let r = ctx.apply(&f, cargs, input)?;
-        if name == "sift" {
-            if truthy(&r) {
-                kept.insert(k.clone(), v.clone());
-            }
-        } else if let Val::J(x) = r {
-            each.push(x);
+    let mut kept = Obj::default();
+    for (k, x) in v.entries() {
+        let r = callback(ctx, &f, [x.clone(), Val::Str(k.clone()), v.clone()], input)?;
+        if truthy(&r) {
+            kept.insert(k, x);
         }
     }
-    if name == "sift" {
-        Ok(if kept.is_empty() { Val::Undef } else { Val::J(Value::Object(kept)) })
-    } else {
-        Ok(from_seq(each, false))
+    Ok(if kept.len() == 0 { Val::Undef } else { Val::Obj(Rc::new(kept)) })
+}
+
+fn each<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
+        return Ok(Val::Undef);
     }
+    let f = f_arg(name, a, 1)?;
+    let mut out = Vec::new();
+    for (k, x) in v.entries() {
+        let r = callback(ctx, &f, [x, Val::Str(k), v.clone()], input)?;
+        if !r.is_undef() {
+            out.push(r);
+        }
+    }
+    Ok(Val::seq(out))
 }
 
-fn error(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Err(err("D3137", s_arg(name, a, 0)?.unwrap_or("$error() function evaluated").to_string()))
+fn error<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Err(err("D3137", s_arg(a, 0).unwrap_or("$error() function evaluated").to_string()))
 }
 
-fn assert(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    if truthy(arg(a, 0)) {
+fn assert<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    if matches!(arg(a, 0), Val::Bool(true)) {
         Ok(Val::Undef)
     } else {
-        Err(err("D3141", s_arg(name, a, 1)?.unwrap_or("$assert() statement failed").to_string()))
+        Err(err("D3141", s_arg(a, 1).unwrap_or("$assert() statement failed").to_string()))
     }
 }
 
-fn r#type(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(match arg(a, 0) {
-        Val::Undef => Val::Undef,
-        Val::F(_) => Val::J(Value::String("function".into())),
-        Val::J(v) => Val::J(Value::String(crate::jsonpath::type_name(v).into())),
-    })
+fn r#type<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    if let Val::Num(x) = arg(a, 0) {
+        if !x.is_finite() {
+            return Err(err("D1001", "Number out of range: null"));
+        }
+    }
+    Ok(arg(a, 0).type_name().map(Val::S).unwrap_or(Val::Undef))
 }

@@ -4,284 +4,387 @@
 use super::*;
 
 pub(super) const FUNCTIONS: &[Builtin] = &[
-    Builtin { name: "string", context_below: 1, call: string },
-    Builtin { name: "length", context_below: 1, call: length },
-    Builtin { name: "substring", context_below: 2, call: substring },
-    Builtin { name: "substringBefore", context_below: 2, call: substring_before },
-    Builtin { name: "substringAfter", context_below: 2, call: substring_before },
-    Builtin { name: "uppercase", context_below: 1, call: uppercase },
-    Builtin { name: "lowercase", context_below: 1, call: lowercase },
-    Builtin { name: "trim", context_below: 1, call: trim },
-    Builtin { name: "pad", context_below: 2, call: pad },
-    Builtin { name: "contains", context_below: 2, call: contains },
-    Builtin { name: "split", context_below: 2, call: split },
-    Builtin { name: "join", context_below: 0, call: join },
-    Builtin { name: "match", context_below: 2, call: r#match },
-    Builtin { name: "replace", context_below: 2, call: replace },
-    Builtin { name: "base64encode", context_below: 1, call: base64encode },
-    Builtin { name: "base64decode", context_below: 1, call: base64decode },
-    Builtin { name: "encodeUrlComponent", context_below: 0, call: encode_url_component },
-    Builtin { name: "encodeUrl", context_below: 0, call: encode_url_component },
-    Builtin { name: "decodeUrlComponent", context_below: 0, call: decode_url_component },
-    Builtin { name: "decodeUrl", context_below: 0, call: decode_url_component },
+    Builtin { name: "string", sig: "<x-b?:s>", call: string },
+    Builtin { name: "length", sig: "<s-:n>", call: length },
+    Builtin { name: "substring", sig: "<s-nn?:s>", call: substring },
+    Builtin { name: "substringBefore", sig: "<s-s:s>", call: substring_before },
+    Builtin { name: "substringAfter", sig: "<s-s:s>", call: substring_before },
+    Builtin { name: "uppercase", sig: "<s-:s>", call: uppercase },
+    Builtin { name: "lowercase", sig: "<s-:s>", call: lowercase },
+    Builtin { name: "trim", sig: "<s-:s>", call: trim },
+    Builtin { name: "pad", sig: "<s-ns?:s>", call: pad },
+    Builtin { name: "contains", sig: "<s-(sf):b>", call: contains },
+    Builtin { name: "split", sig: "<s-(sf)n?:a<s>>", call: split },
+    Builtin { name: "join", sig: "<a<s>s?:s>", call: join },
+    Builtin { name: "match", sig: "<s-f<s:o>n?:a<o>>", call: r#match },
+    Builtin { name: "replace", sig: "<s-(sf)(sf)n?:s>", call: replace },
+    Builtin { name: "base64encode", sig: "<s-:s>", call: base64encode },
+    Builtin { name: "base64decode", sig: "<s-:s>", call: base64decode },
+    Builtin { name: "encodeUrlComponent", sig: "<s-:s>", call: encode_url },
+    Builtin { name: "encodeUrl", sig: "<s-:s>", call: encode_url },
+    Builtin { name: "decodeUrlComponent", sig: "<s-:s>", call: decode_url },
+    Builtin { name: "decodeUrl", sig: "<s-:s>", call: decode_url },
 ];
 
-fn string(_ctx: &Ctx<'_>, _name: &'static str, a: &[Val], _input: &Val) -> R {
-    if arg(a, 0).is_undef() {
+fn string<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
         return Ok(Val::Undef);
     }
-    s(stringify(arg(a, 0))?)
+    if matches!(arg(a, 1), Val::Bool(true)) && (v.is_array() || v.is_object()) {
+        super::super::eval::check_finite(v)?;
+        let mut out = String::new();
+        super::super::value::write_json(v, true, &mut out, 0);
+        return s(out);
+    }
+    match v {
+        Val::S(_) | Val::Str(_) => Ok(v.clone()),
+        other => s(stringify(other)?),
+    }
 }
 
-fn length(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    match s_arg(name, a, 0)? {
+fn length<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    match s_arg(a, 0) {
         Some(x) => n(x.chars().count() as f64),
         None => Ok(Val::Undef),
     }
 }
 
-fn substring(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = s_arg(name, a, 0)? else {
+fn substring<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
         return Ok(Val::Undef);
     };
     let chars: Vec<char> = x.chars().collect();
-    let len = chars.len() as i64;
-    let mut start = n_arg(name, a, 1)?.unwrap_or(0.0) as i64;
-    if start < 0 {
-        start = (len + start).max(0);
+    let len = chars.len() as f64;
+    // Positions are cut to integers after the end is computed, as JavaScript's slice does.
+    let mut start = n_arg(a, 1).unwrap_or(0.0);
+    if start < 0.0 {
+        start = (len + start).max(0.0);
     }
-    let count = n_arg(name, a, 2)?.map(|c| c as i64).unwrap_or(len);
-    if count <= 0 || start >= len {
-        return s(String::new());
+    let end = match n_arg(a, 2) {
+        Some(c) if c <= 0.0 => return s(""),
+        Some(c) => (start + c).min(len).trunc(),
+        None => len,
+    };
+    let start = start.trunc();
+    if start >= len || end <= start {
+        return s("");
     }
-    let end = start.saturating_add(count).min(len);
-    s(chars[start as usize..end as usize].iter().collect())
+    s(chars[start as usize..end as usize].iter().collect::<String>())
 }
 
-fn substring_before(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = s_arg(name, a, 0)? else {
+fn substring_before<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    let Some(chars) = s_arg(name, a, 1)? else {
-        return s(x.to_string());
+    let Some(chars) = s_arg(a, 1) else {
+        return Ok(arg(a, 0).clone());
     };
     match x.find(chars) {
-        Some(i) if name == "substringBefore" => s(x[..i].to_string()),
-        Some(i) => s(x[i + chars.len()..].to_string()),
-        None => s(x.to_string()),
+        Some(i) if name == "substringBefore" => s(&x[..i]),
+        Some(i) => s(&x[i + chars.len()..]),
+        None => Ok(arg(a, 0).clone()),
     }
 }
 
-fn uppercase(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(s_arg(name, a, 0)?.map(|x| Val::J(Value::String(x.to_uppercase()))).unwrap_or(Val::Undef))
+fn uppercase<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Ok(s_arg(a, 0).map(|x| Val::str(x.to_uppercase())).unwrap_or(Val::Undef))
 }
 
-fn lowercase(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(s_arg(name, a, 0)?.map(|x| Val::J(Value::String(x.to_lowercase()))).unwrap_or(Val::Undef))
+fn lowercase<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Ok(s_arg(a, 0).map(|x| Val::str(x.to_lowercase())).unwrap_or(Val::Undef))
 }
 
-fn trim(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(s_arg(name, a, 0)?
-        .map(|x| Val::J(Value::String(x.split_whitespace().collect::<Vec<_>>().join(" "))))
-        .unwrap_or(Val::Undef))
-}
-
-fn pad(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = s_arg(name, a, 0)? else {
+fn trim<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    let width = n_arg(name, a, 1)?.unwrap_or(0.0) as i64;
-    let pad = s_arg(name, a, 2)?.unwrap_or(" ");
-    let pad = if pad.is_empty() { " " } else { pad };
-    let len = x.chars().count() as i64;
-    let missing = (width.unsigned_abs().min(i64::MAX as u64) as i64) - len;
-    if missing <= 0 {
-        return s(x.to_string());
+    // Runs of space, tab, CR and LF become one space; the ends are trimmed.
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let mut out = String::with_capacity(x.len());
+    let mut gap = false;
+    for c in x.chars() {
+        if ws(c) {
+            gap = true;
+        } else {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            out.push(c);
+        }
     }
-    if missing as u64 > MAX_STRING_CHARS {
+    s(out)
+}
+
+fn pad<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    let width = n_arg(a, 1).unwrap_or(0.0).trunc();
+    let pad = s_arg(a, 2).filter(|p| !p.is_empty()).unwrap_or(" ");
+    let len = x.chars().count() as f64;
+    let missing = width.abs() - len;
+    if missing <= 0.0 {
+        return Ok(arg(a, 0).clone());
+    }
+    if missing > MAX_STRING_CHARS as f64 {
         return Err(too_long(name, missing as u64));
     }
     let filler: String = pad.chars().cycle().take(missing as usize).collect();
-    s(if width > 0 { format!("{x}{filler}") } else { format!("{filler}{x}") })
+    s(if width > 0.0 { format!("{x}{filler}") } else { format!("{filler}{x}") })
 }
 
-fn contains(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = s_arg(name, a, 0)? else {
+fn contains<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    match arg(a, 1) {
-        Val::J(Value::String(p)) => b(x.contains(p.as_str())),
-        Val::F(f) => match &**f {
-            Func::Regex(re) => b(re.is_match(x)),
-            _ => Err(bad(name, 1, arg(a, 1))),
-        },
-        other => Err(bad(name, 1, other)),
-    }
+    Ok(Val::Bool(match s_arg(a, 1) {
+        Some(p) => x.contains(p),
+        None => regex_of(name, arg(a, 1), 1)?.is_match(x),
+    }))
 }
 
-fn split(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = s_arg(name, a, 0)? else {
+fn split<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
         return Ok(Val::Undef);
     };
-    let limit = n_arg(name, a, 2)?.map(|l| l as usize);
-    let parts: Vec<Value> = match arg(a, 1) {
-        Val::J(Value::String(sep)) if sep.is_empty() => x.chars().map(|c| Value::String(c.to_string())).collect(),
-        Val::J(Value::String(sep)) => x.split(sep.as_str()).map(|p| Value::String(p.to_string())).collect(),
-        Val::F(f) => match &**f {
-            Func::Regex(re) => re.split(x).map(|p| Value::String(p.to_string())).collect(),
-            _ => return Err(bad(name, 1, arg(a, 1))),
-        },
-        other => return Err(bad(name, 1, other)),
+    let limit = match n_arg(a, 2) {
+        Some(l) if l < 0.0 => {
+            return Err(err("D3020", "Third argument of split function must evaluate to a positive number"))
+        }
+        Some(l) => l.floor() as usize,
+        None => usize::MAX,
     };
-    let parts = match limit {
-        Some(l) => parts.into_iter().take(l).collect(),
-        None => parts,
-    };
-    Ok(Val::J(Value::Array(parts)))
-}
-
-fn join(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let items = arr(arg(a, 0));
-    if arg(a, 0).is_undef() {
-        return Ok(Val::Undef);
-    }
-    let sep = s_arg(name, a, 1)?.unwrap_or("");
-    let mut out = Vec::with_capacity(items.len());
-    let mut len = 0usize;
-    for it in items {
-        match it {
-            Value::String(x) => {
-                len = len.saturating_add(x.len()).saturating_add(sep.len());
-                out.push(x);
+    let parts: Vec<Val<'a>> = match s_arg(a, 1) {
+        Some("") => x.chars().take(limit).map(|c| Val::str(c.to_string())).collect(),
+        Some(sep) => x.split(sep).take(limit).map(Val::str).collect(),
+        None => {
+            let re = regex_of(name, arg(a, 1), 1)?;
+            if re.find_iter(x).any(|m| m.is_empty()) {
+                return Err(empty_match());
             }
-            other => return Err(bad(name, 0, &Val::J(other))),
+            re.split(x).take(limit).map(Val::str).collect()
+        }
+    };
+    Ok(Val::array(parts))
+}
+
+fn join<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let v = arg(a, 0);
+    if v.is_undef() {
+        return Ok(Val::Undef);
+    }
+    let sep = s_arg(a, 1).unwrap_or("");
+    let mut out = String::new();
+    let mut first = true;
+    v.for_each(|it| {
+        if !first {
+            out.push_str(sep);
+        }
+        first = false;
+        out.push_str(it.as_str().unwrap_or_default());
+        fits(name, out.len())
+    })?;
+    s(out)
+}
+
+fn r#match<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    let re = regex_of(name, arg(a, 1), 1)?;
+    let limit = match n_arg(a, 2) {
+        Some(l) if l < 0.0 => {
+            return Err(err("D3040", "Third argument of match function must evaluate to a positive number"))
+        }
+        Some(l) => l.floor() as usize,
+        None => usize::MAX,
+    };
+    let mut out = Vec::new();
+    for c in re.captures_iter(x).take(limit) {
+        if c.get(0).is_some_and(|m| m.is_empty()) {
+            return Err(empty_match());
+        }
+        out.push(match_object(x, &c));
+    }
+    Ok(Val::seq(out))
+}
+
+/// `$n` group references in a replacement string (`$$` is a dollar; a reference past the
+/// last group reads fewer digits).
+fn expand(repl: &str, c: &regex::Captures<'_>, out: &mut String) {
+    let chars: Vec<char> = repl.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let ch = chars[i];
+        if ch == '$' && i + 1 < chars.len() {
+            if chars[i + 1] == '$' {
+                out.push('$');
+                i += 2;
+                continue;
+            }
+            if chars[i + 1].is_ascii_digit() {
+                let mut j = i + 1;
+                let mut idx = 0usize;
+                while j < chars.len() && chars[j].is_ascii_digit() {
+                    let next = idx * 10 + chars[j].to_digit(10).unwrap_or(0) as usize;
+                    if j > i + 1 && next >= c.len() {
+                        break;
+                    }
+                    idx = next;
+                    j += 1;
+                }
+                if idx < c.len() {
+                    out.push_str(c.get(idx).map(|g| g.as_str()).unwrap_or(""));
+                }
+                i = j;
+                continue;
+            }
+        }
+        out.push(ch);
+        i += 1;
+    }
+}
+
+fn replace<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    let limit = match n_arg(a, 3) {
+        Some(l) if l < 0.0 => {
+            return Err(err("D3011", "Fourth argument of replace function must evaluate to a positive number"))
+        }
+        Some(l) => l.floor() as usize,
+        None => usize::MAX,
+    };
+    let repl = arg(a, 2);
+    if let Val::F(f) = repl {
+        if matches!(&**f, Func::Regex(_)) {
+            return Err(bad(name, 2));
         }
     }
-    fits(name, len)?;
-    s(out.join(sep))
-}
-
-fn r#match(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    let Some(x) = s_arg(name, a, 0)? else {
-        return Ok(Val::Undef);
-    };
-    let re = match arg(a, 1) {
-        Val::F(f) => match &**f {
-            Func::Regex(re) => re.clone(),
-            _ => return Err(bad(name, 1, arg(a, 1))),
-        },
-        other => return Err(bad(name, 1, other)),
-    };
-    let limit = n_arg(name, a, 2)?.map(|l| l as usize).unwrap_or(usize::MAX);
-    let out: Vec<Value> = re.captures_iter(x).take(limit).map(|c| match_object(&c)).collect();
-    Ok(from_seq(out, false))
-}
-
-fn replace(ctx: &Ctx<'_>, name: &'static str, a: &[Val], input: &Val) -> R {
-    let Some(x) = s_arg(name, a, 0)? else {
-        return Ok(Val::Undef);
-    };
-    let limit = n_arg(name, a, 3)?.map(|l| l as usize).unwrap_or(usize::MAX);
-    match (arg(a, 1), arg(a, 2)) {
-        (Val::J(Value::String(p)), Val::J(Value::String(r))) => {
-            if p.is_empty() {
-                return Err(err("D3010", "Second argument of replace function cannot be an empty string"));
-            }
+    if let Some(p) = s_arg(a, 1) {
+        if p.is_empty() {
+            return Err(err("D3010", "Second argument of replace function cannot be an empty string"));
+        }
+        if let Some(r) = repl.as_str() {
             if r.len() > p.len() {
-                let grows = x.matches(p.as_str()).take(limit).count().saturating_mul(r.len() - p.len());
+                let grows = x.matches(p).take(limit).count().saturating_mul(r.len() - p.len());
                 fits(name, x.len().saturating_add(grows))?;
             }
-            s(x.replacen(p.as_str(), r, limit))
+            return s(x.replacen(p, r, limit));
         }
-        (Val::F(f), repl) => {
-            let Func::Regex(re) = &**f else {
-                return Err(bad(name, 1, arg(a, 1)));
-            };
-            let mut out = String::new();
-            let mut last = 0;
-            for (count, c) in re.captures_iter(x).enumerate() {
-                if count >= limit {
-                    break;
-                }
-                let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
-                out.push_str(&x[last..m.0]);
-                fits(name, out.len())?;
-                match repl {
-                    Val::J(Value::String(r)) => out.push_str(&expand(r, &c)),
-                    Val::F(rf) => match ctx.apply(rf, vec![Val::J(match_object(&c))], input)? {
-                        Val::J(Value::String(t)) => out.push_str(&t),
-                        _ => return Err(err("D3012", "Attempted to replace a matched string with a non-string value")),
-                    },
-                    other => return Err(bad(name, 2, other)),
-                }
-                last = m.1;
-            }
-            out.push_str(&x[last..]);
-            s(out)
-        }
-        (p, _) => Err(bad(name, 1, p)),
     }
+    let literal;
+    let re = match s_arg(a, 1) {
+        Some(p) => {
+            literal = regex::Regex::new(&regex::escape(p)).map_err(|e| err("D3010", e.to_string()))?;
+            &literal
+        }
+        None => regex_of(name, arg(a, 1), 1)?,
+    };
+    let mut out = String::new();
+    let mut last = 0;
+    for (count, c) in re.captures_iter(x).enumerate() {
+        if count >= limit {
+            break;
+        }
+        let m = c.get(0).map(|m| (m.start(), m.end())).unwrap_or((0, 0));
+        if m.0 == m.1 {
+            return Err(empty_match());
+        }
+        out.push_str(&x[last..m.0]);
+        match repl {
+            Val::F(rf) => match ctx.apply(rf, vec![match_object(x, &c)], input)? {
+                v if v.as_str().is_some() => out.push_str(v.as_str().unwrap_or_default()),
+                other => {
+                    return Err(err(
+                        "D3012",
+                        format!("Attempted to replace a matched string with a non-string value: {}", show(&other)),
+                    ))
+                }
+            },
+            r => expand(r.as_str().unwrap_or_default(), &c, &mut out),
+        }
+        fits(name, out.len())?;
+        last = m.1;
+    }
+    out.push_str(&x[last..]);
+    s(out)
 }
 
-fn base64encode(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    Ok(s_arg(name, a, 0)?
-        .map(|x| Val::J(Value::String(base64::engine::general_purpose::STANDARD.encode(x))))
+/// Base64 of a string's UTF-16 code units taken as bytes (their low byte), as the
+/// reference's `btoa` does.
+fn empty_match() -> JsonataError {
+    err("D1004", "Regular expression matches zero length string")
+}
+
+fn base64encode<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    Ok(s_arg(a, 0)
+        .map(|x| {
+            let bytes: Vec<u8> = x.encode_utf16().map(|u| (u & 0xFF) as u8).collect();
+            Val::str(base64::engine::general_purpose::STANDARD.encode(bytes))
+        })
         .unwrap_or(Val::Undef))
 }
 
-fn base64decode(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    match s_arg(name, a, 0)? {
+fn base64decode<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    match s_arg(a, 0) {
         Some(x) => {
+            let cleaned: String = x.chars().filter(|c| !c.is_whitespace()).collect();
             let bytes = base64::engine::general_purpose::STANDARD
-                .decode(x)
+                .decode(cleaned.trim_end_matches('='))
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.trim_end_matches('=')))
                 .map_err(|e| err("D3137", format!("invalid base64: {e}")))?;
-            s(String::from_utf8_lossy(&bytes).into_owned())
+            // Each byte is one character (Latin-1), as the reference's `atob` gives them.
+            s(bytes.iter().map(|&b| b as char).collect::<String>())
         }
         None => Ok(Val::Undef),
     }
 }
 
-fn encode_url_component(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    match s_arg(name, a, 0)? {
-        Some(x) => {
-            let keep: &str = if name == "encodeUrl" { "-_.!~*'();/?:@&=+$,#" } else { "-_.!~*'()" };
-            let mut out = String::new();
-            for byte in x.bytes() {
-                if byte.is_ascii_alphanumeric() || keep.as_bytes().contains(&byte) {
-                    out.push(byte as char);
-                } else {
-                    out.push_str(&format!("%{byte:02X}"));
-                }
-            }
-            s(out)
+fn encode_url<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    let keep: &str = if name == "encodeUrl" { "-_.!~*'();/?:@&=+$,#" } else { "-_.!~*'()" };
+    let mut out = String::with_capacity(x.len());
+    for byte in x.bytes() {
+        if byte.is_ascii_alphanumeric() || keep.as_bytes().contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
         }
-        None => Ok(Val::Undef),
     }
+    s(out)
 }
 
-fn decode_url_component(_ctx: &Ctx<'_>, name: &'static str, a: &[Val], _input: &Val) -> R {
-    match s_arg(name, a, 0)? {
-        Some(x) => {
-            let bytes = x.as_bytes();
-            let mut out = Vec::with_capacity(bytes.len());
-            let mut i = 0;
-            while i < bytes.len() {
-                if bytes[i] == b'%' && i + 2 < bytes.len() {
-                    let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-                    match h {
-                        Some(v) => {
-                            out.push(v);
-                            i += 3;
-                            continue;
-                        }
-                        None => return Err(err("D3140", "Malformed URL")),
-                    }
-                }
-                out.push(bytes[i]);
-                i += 1;
+fn decode_url<'a>(_ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], _input: &Val<'a>) -> R<'a> {
+    let Some(x) = s_arg(a, 0) else {
+        return Ok(Val::Undef);
+    };
+    // decodeURI leaves the escapes of reserved characters as they are.
+    let reserved: &[u8] = if name == "decodeUrl" { b";/?:@&=+$,#" } else { b"" };
+    let bytes = x.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let h = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match h {
+                Some(v) if reserved.contains(&v) => out.extend_from_slice(&bytes[i..i + 3]),
+                Some(v) => out.push(v),
+                None => return Err(err("D3140", "Malformed URL passed to ".to_string() + name + "(): \"" + x + "\"")),
             }
-            s(String::from_utf8(out).map_err(|_| err("D3140", "Malformed URL"))?)
+            i += 3;
+            continue;
         }
-        None => Ok(Val::Undef),
+        out.push(bytes[i]);
+        i += 1;
     }
+    s(String::from_utf8(out).map_err(|_| err("D3140", format!("Malformed URL passed to {name}(): \"{x}\"")))?)
 }
