@@ -25,6 +25,14 @@ pub const TASK_TIME: &str = "TaskTime";
 pub const EXECUTIONS_IN_FLIGHT: &str = "expressway_executions_in_flight";
 /// Synchronous calls waiting for their execution's outcome on this process.
 pub const SYNC_CALLS_WAITING: &str = "expressway_sync_calls_waiting";
+/// Results subscribers connected to this process.
+pub const SUBSCRIBERS: &str = "expressway_subscribers";
+/// Times a subscriber fell behind the retained results and was told where to resume.
+pub const FELL_BEHIND: &str = "expressway_subscribers_fell_behind";
+/// Kafka offsets committed (executions and results consumers), per topic.
+pub const OFFSETS_COMMITTED: &str = "expressway_kafka_offsets_committed";
+/// Records not yet consumed, per topic and partition this member owns.
+pub const CONSUMER_LAG: &str = "expressway_kafka_consumer_lag";
 
 /// The label naming the state machine.
 pub const STATE_MACHINE_ARN: &str = "StateMachineArn";
@@ -120,6 +128,40 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         metrics::gauge!(EXECUTIONS_IN_FLIGHT).decrement(1.0);
     }
+}
+
+/// A partition's consumer lag, as the Kafka client's statistics report it.
+pub fn consumer_lag(topic: &str, partition: i32, lag: i64) {
+    handle();
+    metrics::gauge!(CONSUMER_LAG, "topic" => topic.to_string(), "partition" => partition.to_string()).set(lag as f64);
+}
+
+/// An offset commit the broker confirmed, for one partition of `topic`.
+pub fn offset_committed(topic: &str) {
+    handle();
+    metrics::counter!(OFFSETS_COMMITTED, "topic" => topic.to_string()).increment(1);
+}
+
+/// One more of `gauge` while the returned guard lives (sync calls waiting, subscribers).
+pub fn while_alive(gauge: &'static str) -> Gauge {
+    handle();
+    metrics::gauge!(gauge).increment(1.0);
+    Gauge(gauge)
+}
+
+/// See [`while_alive`].
+pub struct Gauge(&'static str);
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        metrics::gauge!(self.0).decrement(1.0);
+    }
+}
+
+/// Count one occurrence of `counter`.
+pub fn count(counter: &'static str) {
+    handle();
+    metrics::counter!(counter).increment(1);
 }
 
 #[cfg(test)]

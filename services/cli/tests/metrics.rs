@@ -158,5 +158,13 @@ fn prometheus_scrapes_the_aws_named_counts_of_a_run() {
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(value("ExecutionsFailed", &ok_arn), None, "no failure was counted for the machine that succeeds");
+    // The gauges of what is going on now went up and came back down.
+    let gauge = |metric: &str| -> Option<f64> {
+        let (_, body) = http(prom_port, "GET", &format!("/api/v1/query?query={metric}"), &[], "");
+        let v: Value = serde_json::from_str(&body).ok()?;
+        v["data"]["result"].as_array()?.first().and_then(|r| r["value"][1].as_str()?.parse().ok())
+    };
+    assert_eq!(gauge("expressway_executions_in_flight"), Some(0.0));
+    assert_eq!(gauge("expressway_sync_calls_waiting"), Some(0.0));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -221,6 +221,7 @@ impl Frontend {
         limit: Duration,
     ) -> Result<Option<expressway_bus::OutcomeMessage>, FrontendError> {
         let deadline = tokio::time::Instant::now() + limit;
+        let _waiting = expressway_telemetry::metrics::while_alive(expressway_telemetry::metrics::SYNC_CALLS_WAITING);
         if let Some(mut rx) = rx {
             // Replies are routed, but a reply can be lost (the reply channel reconnected):
             // the store, where the outcome is recorded before the reply is sent, settles it.

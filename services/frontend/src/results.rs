@@ -8,6 +8,7 @@ use std::sync::Arc;
 use expressway_bus::{Delivered, ResultsHub};
 use expressway_proto::v1 as pb;
 use expressway_store::ExecutionStore;
+use expressway_telemetry::metrics;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
@@ -47,6 +48,7 @@ impl pb::results_server::Results for ResultsApi {
         let (tx, rx) = tokio::sync::mpsc::channel(self.stream_buffer.max(1));
         let mut shutdown = self.shutdown.clone();
         tokio::spawn(async move {
+            let _connected = metrics::while_alive(metrics::SUBSCRIBERS);
             loop {
                 let item = tokio::select! {
                     item = sub.next() => match item { Some(i) => i, None => break },
@@ -57,10 +59,16 @@ impl pb::results_server::Results for ResultsApi {
                         Some(m) => m,
                         None => continue,
                     },
-                    Delivered::FellBehind { skipped, resume_from } => pb::SubscribeResponse {
-                        position: resume_from,
-                        body: Some(pb::subscribe_response::Body::FellBehind(pb::FellBehind { skipped, resume_from })),
-                    },
+                    Delivered::FellBehind { skipped, resume_from } => {
+                        metrics::count(metrics::FELL_BEHIND);
+                        pb::SubscribeResponse {
+                            position: resume_from,
+                            body: Some(pb::subscribe_response::Body::FellBehind(pb::FellBehind {
+                                skipped,
+                                resume_from,
+                            })),
+                        }
+                    }
                 };
                 if tx.send(Ok(msg)).await.is_err() {
                     break; // the subscriber went away

@@ -123,6 +123,8 @@ impl KafkaConfig {
     pub fn consumer_config(&self) -> ClientConfig {
         let mut c = self.client_config();
         c.set("group.id", &self.group_id)
+            // Statistics every 5 s: the consumer lag per partition (a metric).
+            .set("statistics.interval.ms", "5000")
             .set("enable.auto.commit", "false")
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")

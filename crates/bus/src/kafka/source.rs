@@ -42,7 +42,19 @@ pub(super) struct RebalanceContext {
     tracker: Arc<Mutex<Tracker>>,
 }
 
-impl ClientContext for RebalanceContext {}
+impl ClientContext for RebalanceContext {
+    /// The client's statistics (every `statistics.interval.ms`): the lag of each partition this
+    /// member owns, as a gauge.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                if *partition >= 0 && p.consumer_lag >= 0 {
+                    expressway_telemetry::metrics::consumer_lag(topic, *partition, p.consumer_lag);
+                }
+            }
+        }
+    }
+}
 
 impl ConsumerContext for RebalanceContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -73,6 +85,14 @@ impl ConsumerContext for RebalanceContext {
                 e.committed = 0;
             }
             tracing::info!(partitions = list.count(), "partitions assigned");
+        }
+    }
+
+    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, offsets: &TopicPartitionList) {
+        if result.is_ok() {
+            for elem in offsets.elements() {
+                expressway_telemetry::metrics::offset_committed(elem.topic());
+            }
         }
     }
 }
