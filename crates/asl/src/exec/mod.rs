@@ -253,6 +253,7 @@ impl Interpreter {
             transitions: AtomicU64::new(0),
             halted: AtomicU8::new(RUNNING),
             cancel,
+            traced: tracing::enabled!(target: TRACE_TARGET, tracing::Level::TRACE),
         };
         run.emit(EventType::ExecutionStarted, None, || serde_json::json!({ "input": input }));
         let in_bound = match run.measure(&input, "the execution input", true) {
@@ -322,6 +323,8 @@ struct Run<'a> {
     /// unwinds a halted run is caught and retried by nothing.
     halted: AtomicU8,
     cancel: Option<&'a Cancel>,
+    /// Whether the host exports state and task spans (see [`TRACE_TARGET`]).
+    traced: bool,
 }
 
 /// The `tracing` target of state and task spans: hosts that export traces enable it (the

@@ -129,18 +129,24 @@ impl Run<'_> {
                     Some(&st.name),
                     || serde_json::json!({ "input": input }),
                 );
-                // One span per state (exported when the host turns traces on; free otherwise).
-                let span = tracing::trace_span!(
-                    target: TRACE_TARGET,
-                    "state",
-                    state.name = %st.name,
-                    state.r#type = st.type_name,
-                    error = tracing::field::Empty,
-                );
-                let r = self.state(st, input, bound, &mut vars, entered).instrument(span.clone()).await;
-                if let Err(e) = &r {
-                    span.record("error", e.error.as_deref().unwrap_or_default());
-                }
+                // One span per state when the host exports traces (decided once per run, so a
+                // run nobody traces pays nothing for it).
+                let r = if self.traced {
+                    let span = tracing::trace_span!(
+                        target: TRACE_TARGET,
+                        "state",
+                        state.name = %st.name,
+                        state.r#type = st.type_name,
+                        error = tracing::field::Empty,
+                    );
+                    let r = self.state(st, input, bound, &mut vars, entered).instrument(span.clone()).await;
+                    if let Err(e) = &r {
+                        span.record("error", e.error.as_deref().unwrap_or_default());
+                    }
+                    r
+                } else {
+                    self.state(st, input, bound, &mut vars, entered).await
+                };
                 let (output, next, out_bound) = r?;
                 if let Some(ty) = EventType::exited(st.type_name) {
                     self.emit(ty, Some(&st.name), || serde_json::json!({ "output": output }));

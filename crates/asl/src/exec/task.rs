@@ -28,13 +28,17 @@ impl Run<'_> {
             heartbeat: heartbeat.map(Duration::from_secs),
             depth: self.exec.depth,
         };
-        let span = tracing::trace_span!(
-            target: TRACE_TARGET,
-            "task",
-            task.resource = resource,
-            task.attempt = attempt,
-            error = tracing::field::Empty,
-        );
+        let span = if self.traced {
+            tracing::trace_span!(
+                target: TRACE_TARGET,
+                "task",
+                task.resource = resource,
+                task.attempt = attempt,
+                error = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
         let call = self.invoker.invoke(req).instrument(span.clone());
         let r = match timeout {
             None => call.await,
