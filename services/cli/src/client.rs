@@ -9,7 +9,13 @@ use tonic::transport::Channel;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Endpoint {
     /// The Expressway server (`https://…` for TLS).
-    #[arg(long, env = "EXPRESSWAY_ENDPOINT", default_value = "http://127.0.0.1:50051", global = true)]
+    #[arg(
+        long,
+        visible_alias = "endpoint-url",
+        env = "EXPRESSWAY_ENDPOINT",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
     pub endpoint: String,
     /// A bearer token for a server that authenticates its callers.
     #[arg(long, env = "EXPRESSWAY_TOKEN", global = true, hide_env_values = true)]
@@ -112,9 +118,10 @@ pub struct WatchArgs {
     pub count: Option<u64>,
 }
 
-/// A definition or input given inline, as `@FILE`, or (for definitions) as a plain path.
+/// A definition or input given inline, as `file://FILE` (as the AWS CLI reads it) or `@FILE`,
+/// or (for definitions) as a plain path.
 fn text_arg(v: &str, path_ok: bool) -> anyhow::Result<String> {
-    if let Some(p) = v.strip_prefix('@') {
+    if let Some(p) = v.strip_prefix("file://").or_else(|| v.strip_prefix('@')) {
         return std::fs::read_to_string(p).with_context(|| format!("cannot read {p}"));
     }
     if path_ok && !v.trim_start().starts_with('{') {
@@ -379,4 +386,35 @@ pub async fn watch(ep: &Endpoint, a: &WatchArgs, mut out: impl std::io::Write) -
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::*;
+
+    #[test]
+    fn definitions_and_inputs_come_inline_or_from_files_as_the_aws_cli_reads_them() {
+        let dir = std::env::temp_dir().join(format!("xw-text-arg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("input.json");
+        std::fs::write(&file, r#"{"from":"file"}"#).expect("write");
+        let path = file.display().to_string();
+        assert_eq!(text_arg(&format!("file://{path}"), false).expect("file://"), r#"{"from":"file"}"#);
+        assert_eq!(text_arg(&format!("@{path}"), false).expect("@"), r#"{"from":"file"}"#);
+        assert_eq!(text_arg(&path, true).expect("a plain path"), r#"{"from":"file"}"#);
+        assert_eq!(text_arg(r#"{"inline":1}"#, false).expect("inline"), r#"{"inline":1}"#);
+        let missing = text_arg("file:///nonexistent/x.json", false).expect_err("missing file");
+        assert!(missing.to_string().contains("/nonexistent/x.json"), "{missing}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn endpoint_url_is_the_aws_cli_name_of_endpoint() {
+        let cli =
+            crate::Cli::try_parse_from(["expressway", "list-state-machines", "--endpoint-url", "http://10.0.0.1:1"])
+                .expect("parses");
+        assert_eq!(cli.endpoint.endpoint, "http://10.0.0.1:1");
+    }
 }
