@@ -581,6 +581,26 @@ impl<'a> Ctx<'a> {
                     return Ok(v);
                 }
                 out = v.items();
+            } else if i == 0 && i < last && matches!(&step.expr, Node::Filtered(e, _) if matches!(**e, Node::Array(_)))
+            {
+                // A leading array constructor with predicates is evaluated once too, and
+                // jsonata-js 2.0.6 steps through a single item it leaves the way JavaScript
+                // indexes a value: an array's items, a string's characters, nothing for any
+                // other value (`[{'a':'x'},{'a':''}][a].a` is undefined).
+                let v = self.eval(&step.expr, &Val::seq(seq), scope)?;
+                let single = match &v {
+                    Val::Arr(a) if a.seq => (a.items.len() == 1).then(|| a.items[0].clone()),
+                    other => Some(other.clone()),
+                };
+                match single {
+                    None => flatten_step(v, &mut out),
+                    Some(item) if item.is_array() => out = item.items(),
+                    Some(item) => {
+                        if let Some(text) = item.as_str() {
+                            out = text.chars().map(|c| Val::str(c.to_string())).collect();
+                        }
+                    }
+                }
             } else if let Node::Sort(terms) = &step.expr {
                 let tuples = seq.into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
                 let sorted: Vec<Val<'a>> = self.sort(terms, tuples, scope)?.into_iter().map(|t| t.ctx).collect();
