@@ -352,6 +352,9 @@ impl<'a> Ctx<'a> {
             return Err(err("T1006", "Attempted to invoke a non-function"));
         };
         if args.iter().any(|a| matches!(a, Node::Placeholder)) {
+            if let Func::Builtin(entry) = &*func {
+                entry.check_partial()?;
+            }
             let mut filled = Vec::with_capacity(args.len());
             for a in args {
                 filled.push(match a {

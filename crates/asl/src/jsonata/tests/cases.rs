@@ -1865,5 +1865,8 @@ fn infinity() {
         (r#"['ab'][0].$uppercase()"#, r#"null"#, r#"["A","B"]"#),
         (r#"[[{'a':1}],[{'a':2}]][0].a"#, r#"null"#, r#"1"#),
         (r#"x[a].a"#, r#"{"x":[{"a":"x"},{"a":""}]}"#, r#""x""#),
+        // jsonata-js cannot partially apply $string (a defaulted JavaScript parameter).
+        (r#"$map([1,2,3], $string(?))"#, r#"null"#, r#"E:S0208"#),
+        (r#"$map(['ab','cd'], $substring(?, 1))"#, r#"null"#, r#"["b","d"]"#),
     ]);
 }
