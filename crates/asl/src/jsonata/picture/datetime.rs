@@ -69,6 +69,35 @@ fn component_error(component: &str) -> JsonataError {
     err("D3132", format!("Unknown component specifier \"{component}\" in date/time picture string"))
 }
 
+/// How many parsed pictures each thread keeps.
+const PICTURE_CACHE: usize = 16;
+
+/// A picture and its pieces.
+type Parsed = (Box<str>, std::rc::Rc<[Piece]>);
+
+thread_local! {
+    /// Pictures parsed lately, most recent last: an expression formats or reads with the
+    /// same few pictures over and over, and parsing one costs more than using it.
+    static PICTURES: std::cell::RefCell<Vec<Parsed>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`parse_picture`] through the per-thread cache (a picture in error is not kept).
+fn cached_picture(picture: &str) -> Result<std::rc::Rc<[Piece]>, JsonataError> {
+    let hit = PICTURES.with_borrow(|cache| cache.iter().rev().find(|(p, _)| &**p == picture).map(|(_, v)| v.clone()));
+    if let Some(pieces) = hit {
+        return Ok(pieces);
+    }
+    let pieces: std::rc::Rc<[Piece]> = parse_picture(picture)?.into();
+    PICTURES.with_borrow_mut(|cache| {
+        if cache.len() == PICTURE_CACHE {
+            cache.remove(0);
+        }
+        cache.push((picture.into(), pieces.clone()));
+    });
+    Ok(pieces)
+}
+
 /// Split a picture into literals and markers: `[[` and `]]` stand for `[` and `]`, a lone
 /// `]` is literal, white space inside a marker is ignored.
 fn parse_picture(picture: &str) -> Result<Vec<Piece>, JsonataError> {
@@ -369,10 +398,10 @@ fn format_zone(hhmm: i64, picture: &str) -> Result<String, JsonataError> {
 /// `$fromMillis(millis, picture, timezone)`: without a picture, ISO 8601 with milliseconds
 /// (`2017-11-07T15:07:54.972Z`).
 pub fn format_datetime(millis: i64, picture: Option<&str>, timezone: Option<&str>) -> Result<String, JsonataError> {
-    let pieces = parse_picture(picture.unwrap_or(ISO_PICTURE))?;
+    let pieces = cached_picture(picture.unwrap_or(ISO_PICTURE))?;
     let fields = Fields::new(millis, parse_zone(timezone)?)?;
     let mut out = String::new();
-    for piece in &pieces {
+    for piece in pieces.iter() {
         match piece {
             Piece::Literal(s) => out.push_str(s),
             Piece::Marker(m) => out.push_str(&format_marker(m, &fields)?),
@@ -711,7 +740,7 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
     let Some(picture) = picture else {
         return parse_iso(text);
     };
-    let pieces = parse_picture(picture)?;
+    let pieces = cached_picture(picture)?;
     let mut markers = pieces.iter().filter_map(|p| match p {
         Piece::Marker(m) => Some(m),
         Piece::Literal(_) => None,
