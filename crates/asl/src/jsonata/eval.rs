@@ -1009,6 +1009,9 @@ impl<'a> Ctx<'a> {
             let mut items = v.items();
             let mut changed = false;
             for item in &mut items {
+                if !may_hold_edit(item) {
+                    continue;
+                }
                 if let Some(nx) = self.rebuild(item, edits)? {
                     *item = nx;
                     changed = true;
@@ -1025,6 +1028,9 @@ impl<'a> Ctx<'a> {
         match v {
             Val::J(Value::Object(m)) => {
                 for (i, x) in m.values().enumerate() {
+                    if !matches!(x, Value::Object(_) | Value::Array(_)) {
+                        continue;
+                    }
                     if let Some(nx) = self.rebuild(&Val::of(x), edits)? {
                         changed.push((i, nx));
                     }
@@ -1032,6 +1038,9 @@ impl<'a> Ctx<'a> {
             }
             Val::Obj(o) => {
                 for (i, (_, x)) in o.entries.iter().enumerate() {
+                    if !may_hold_edit(x) {
+                        continue;
+                    }
                     if let Some(nx) = self.rebuild(x, edits)? {
                         changed.push((i, nx));
                     }
@@ -1044,10 +1053,7 @@ impl<'a> Ctx<'a> {
         if changed.is_empty() && mine.is_empty() {
             return Ok(None);
         }
-        let mut out = Obj::default();
-        for (k, x) in v.entries() {
-            out.insert(k, x);
-        }
+        let mut out = Obj::from_distinct(v.entries());
         for (i, x) in changed {
             out.entries[i].1 = x;
         }
@@ -1286,6 +1292,12 @@ fn field<'a>(input: &Val<'a>, name: &str) -> Val<'a> {
 
 /// Add a step's result to the next sequence: arrays are flattened one level, except
 /// those an array constructor built.
+/// Whether a transform's edits can be inside `v`: they are made to objects, so only
+/// objects and arrays need to be walked.
+fn may_hold_edit(v: &Val<'_>) -> bool {
+    matches!(v, Val::Arr(_) | Val::Obj(_) | Val::J(Value::Object(_) | Value::Array(_)))
+}
+
 fn flatten_step<'a>(v: Val<'a>, out: &mut Vec<Val<'a>>) {
     match v {
         Val::Undef => {}
