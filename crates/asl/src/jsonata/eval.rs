@@ -352,6 +352,9 @@ impl<'a> Ctx<'a> {
             return Err(err("T1006", "Attempted to invoke a non-function"));
         };
         if args.iter().any(|a| matches!(a, Node::Placeholder)) {
+            if let Func::Builtin(entry) = &*func {
+                entry.check_partial()?;
+            }
             let mut filled = Vec::with_capacity(args.len());
             for a in args {
                 filled.push(match a {
@@ -581,6 +584,26 @@ impl<'a> Ctx<'a> {
                     return Ok(v);
                 }
                 out = v.items();
+            } else if i == 0 && i < last && matches!(&step.expr, Node::Filtered(e, _) if matches!(**e, Node::Array(_)))
+            {
+                // A leading array constructor with predicates is evaluated once too, and
+                // jsonata-js 2.0.6 steps through a single item it leaves the way JavaScript
+                // indexes a value: an array's items, a string's characters, nothing for any
+                // other value (`[{'a':'x'},{'a':''}][a].a` is undefined).
+                let v = self.eval(&step.expr, &Val::seq(seq), scope)?;
+                let single = match &v {
+                    Val::Arr(a) if a.seq => (a.items.len() == 1).then(|| a.items[0].clone()),
+                    other => Some(other.clone()),
+                };
+                match single {
+                    None => flatten_step(v, &mut out),
+                    Some(item) if item.is_array() => out = item.items(),
+                    Some(item) => {
+                        if let Some(text) = item.as_str() {
+                            out = text.chars().map(|c| Val::str(c.to_string())).collect();
+                        }
+                    }
+                }
             } else if let Node::Sort(terms) = &step.expr {
                 let tuples = seq.into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
                 let sorted: Vec<Val<'a>> = self.sort(terms, tuples, scope)?.into_iter().map(|t| t.ctx).collect();
@@ -986,6 +1009,9 @@ impl<'a> Ctx<'a> {
             let mut items = v.items();
             let mut changed = false;
             for item in &mut items {
+                if !may_hold_edit(item) {
+                    continue;
+                }
                 if let Some(nx) = self.rebuild(item, edits)? {
                     *item = nx;
                     changed = true;
@@ -1002,6 +1028,9 @@ impl<'a> Ctx<'a> {
         match v {
             Val::J(Value::Object(m)) => {
                 for (i, x) in m.values().enumerate() {
+                    if !matches!(x, Value::Object(_) | Value::Array(_)) {
+                        continue;
+                    }
                     if let Some(nx) = self.rebuild(&Val::of(x), edits)? {
                         changed.push((i, nx));
                     }
@@ -1009,6 +1038,9 @@ impl<'a> Ctx<'a> {
             }
             Val::Obj(o) => {
                 for (i, (_, x)) in o.entries.iter().enumerate() {
+                    if !may_hold_edit(x) {
+                        continue;
+                    }
                     if let Some(nx) = self.rebuild(x, edits)? {
                         changed.push((i, nx));
                     }
@@ -1021,10 +1053,7 @@ impl<'a> Ctx<'a> {
         if changed.is_empty() && mine.is_empty() {
             return Ok(None);
         }
-        let mut out = Obj::default();
-        for (k, x) in v.entries() {
-            out.insert(k, x);
-        }
+        let mut out = Obj::from_distinct(v.entries());
         for (i, x) in changed {
             out.entries[i].1 = x;
         }
@@ -1263,6 +1292,12 @@ fn field<'a>(input: &Val<'a>, name: &str) -> Val<'a> {
 
 /// Add a step's result to the next sequence: arrays are flattened one level, except
 /// those an array constructor built.
+/// Whether a transform's edits can be inside `v`: they are made to objects, so only
+/// objects and arrays need to be walked.
+fn may_hold_edit(v: &Val<'_>) -> bool {
+    matches!(v, Val::Arr(_) | Val::Obj(_) | Val::J(Value::Object(_) | Value::Array(_)))
+}
+
 fn flatten_step<'a>(v: Val<'a>, out: &mut Vec<Val<'a>>) {
     match v {
         Val::Undef => {}

@@ -73,6 +73,21 @@ impl<'a> Obj<'a> {
 
     /// Set `key` (replacing its value in place when present). Keys keep JavaScript's
     /// order: array-index keys first, ascending, then the others as they came.
+    /// An object of `entries` whose keys are distinct (an existing object's): taken as they
+    /// are unless a key is integer-like and must be placed as JavaScript places it.
+    pub fn from_distinct(entries: Vec<(Rc<str>, Val<'a>)>) -> Obj<'a> {
+        if entries.iter().any(|(k, _)| index_key(k).is_some()) {
+            let mut o = Obj::default();
+            for (k, v) in entries {
+                o.insert(k, v);
+            }
+            return o;
+        }
+        let index = (entries.len() >= INDEX_FROM)
+            .then(|| entries.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect());
+        Obj { entries, index }
+    }
+
     pub fn insert(&mut self, key: Rc<str>, v: Val<'a>) {
         if let Some(i) = self.position(&key) {
             self.entries[i].1 = v;

@@ -57,6 +57,25 @@ pub struct Entry {
     sig: Option<Signature>,
 }
 
+/// Built-ins whose jsonata-js 2.0.6 implementation declares a parameter with a default
+/// value, and that parameter's place (from 1): jsonata-js partially applies a built-in by
+/// reading its JavaScript parameter list back as a JSONata function definition, where
+/// `prettify = false` is not a variable name, so `$string(?)` is an S0208 error.
+const DEFAULTED_PARAMETER: &[(&str, usize)] = &[("string", 2)];
+
+impl Entry {
+    /// Refuse a partial application of this built-in where jsonata-js 2.0.6 cannot make one.
+    pub fn check_partial(&self) -> Result<(), JsonataError> {
+        match DEFAULTED_PARAMETER.iter().find(|(name, _)| *name == self.builtin.name) {
+            Some((_, place)) => Err(err(
+                "S0208",
+                format!("Parameter {place} of function definition must be a variable name (start with $)"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 type Table = std::collections::HashMap<&'static str, Entry>;
 
 fn table() -> &'static Table {

@@ -69,6 +69,35 @@ fn component_error(component: &str) -> JsonataError {
     err("D3132", format!("Unknown component specifier \"{component}\" in date/time picture string"))
 }
 
+/// How many parsed pictures each thread keeps.
+const PICTURE_CACHE: usize = 16;
+
+/// A picture and its pieces.
+type Parsed = (Box<str>, std::rc::Rc<[Piece]>);
+
+thread_local! {
+    /// Pictures parsed lately, most recent last: an expression formats or reads with the
+    /// same few pictures over and over, and parsing one costs more than using it.
+    static PICTURES: std::cell::RefCell<Vec<Parsed>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`parse_picture`] through the per-thread cache (a picture in error is not kept).
+fn cached_picture(picture: &str) -> Result<std::rc::Rc<[Piece]>, JsonataError> {
+    let hit = PICTURES.with_borrow(|cache| cache.iter().rev().find(|(p, _)| &**p == picture).map(|(_, v)| v.clone()));
+    if let Some(pieces) = hit {
+        return Ok(pieces);
+    }
+    let pieces: std::rc::Rc<[Piece]> = parse_picture(picture)?.into();
+    PICTURES.with_borrow_mut(|cache| {
+        if cache.len() == PICTURE_CACHE {
+            cache.remove(0);
+        }
+        cache.push((picture.into(), pieces.clone()));
+    });
+    Ok(pieces)
+}
+
 /// Split a picture into literals and markers: `[[` and `]]` stand for `[` and `]`, a lone
 /// `]` is literal, white space inside a marker is ignored.
 fn parse_picture(picture: &str) -> Result<Vec<Piece>, JsonataError> {
@@ -369,10 +398,10 @@ fn format_zone(hhmm: i64, picture: &str) -> Result<String, JsonataError> {
 /// `$fromMillis(millis, picture, timezone)`: without a picture, ISO 8601 with milliseconds
 /// (`2017-11-07T15:07:54.972Z`).
 pub fn format_datetime(millis: i64, picture: Option<&str>, timezone: Option<&str>) -> Result<String, JsonataError> {
-    let pieces = parse_picture(picture.unwrap_or(ISO_PICTURE))?;
+    let pieces = cached_picture(picture.unwrap_or(ISO_PICTURE))?;
     let fields = Fields::new(millis, parse_zone(timezone)?)?;
     let mut out = String::new();
-    for piece in &pieces {
+    for piece in pieces.iter() {
         match piece {
             Piece::Literal(s) => out.push_str(s),
             Piece::Marker(m) => out.push_str(&format_marker(m, &fields)?),
@@ -490,6 +519,8 @@ enum Read {
     Pm(bool),
     /// A timezone offset in minutes.
     Offset(i64),
+    /// A word read where a name was expected that names nothing.
+    Unknown,
 }
 
 /// The ways a marker can read a prefix of `text`: (bytes read, value), longest first.
@@ -498,20 +529,31 @@ fn candidates(m: &Marker, text: &str) -> Vec<(usize, Read)> {
     let char_ends: Vec<usize> = text.char_indices().map(|(i, c)| i + c.len_utf8()).collect();
     match &m.presentation {
         Presentation::Name(_) => {
-            let names: Vec<(usize, &str)> = match m.component {
-                'M' | 'x' => MONTHS.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
-                'F' => DAYS.iter().enumerate().map(|(i, n)| (i + 1, *n)).collect(),
-                _ => vec![(0, "am"), (1, "pm")],
-            };
-            for (value, name) in names {
-                let name: String = truncate_chars(name, m.max_width);
-                let Some(prefix) = text.get(..name.len()) else { continue };
-                if !name.is_empty() && prefix.eq_ignore_ascii_case(&name) {
-                    let read = if m.component == 'P' { Read::Pm(value == 1) } else { Read::Number(value as i64) };
-                    out.push((name.len(), read));
-                }
+            // As in jsonata-js, a name reads a run of ASCII letters whatever it spells; a
+            // word that is not a name leaves the component unknown (the picture may then
+            // lack what it needs) rather than failing the match. Month and day names are
+            // known in title case only, cut to the maximum width when one is given; am/pm
+            // in lower or upper case.
+            let run = text.bytes().take_while(u8::is_ascii_alphabetic).count();
+            for n in (1..=run).rev() {
+                let word = &text[..n];
+                let read = match m.component {
+                    'M' | 'x' => MONTHS
+                        .iter()
+                        .position(|name| truncate_chars(name, m.max_width) == word)
+                        .map_or(Read::Unknown, |i| Read::Number(i as i64 + 1)),
+                    'F' => DAYS
+                        .iter()
+                        .position(|name| truncate_chars(name, m.max_width) == word)
+                        .map_or(Read::Unknown, |i| Read::Number(i as i64 + 1)),
+                    _ => match word {
+                        "am" | "AM" => Read::Pm(false),
+                        "pm" | "PM" => Read::Pm(true),
+                        _ => Read::Unknown,
+                    },
+                };
+                out.push((n, read));
             }
-            out.sort_by_key(|c| std::cmp::Reverse(c.0));
         }
         Presentation::Integer(picture) => {
             let accepts = |c: char| match &picture.primary {
@@ -533,18 +575,20 @@ fn candidates(m: &Marker, text: &str) -> Vec<(usize, Read)> {
             // No component needs more characters than this (longer numbers are refused anyway).
             let limit = if matches!(picture.primary, Primary::Words(_)) { 256 } else { 32 };
             let run = text.chars().take_while(|&c| accepts(c)).take(limit).count();
-            // A decimal picture of n digits reads at least n digits (but milliseconds are
-            // read as an integer of any width, as jsonata-js reads them).
-            let at_least = match &picture.primary {
-                Primary::Decimal { mandatory, .. } if m.component != 'f' => {
-                    match (matches!(m.component, 'Y' | 'M' | 'D'), m.max_width) {
-                        (true, Some(max)) => max,
-                        _ => (*mandatory).max(m.min_width.unwrap_or(0)),
-                    }
-                }
-                _ => 1,
+            // How many characters a decimal picture reads, as jsonata-js reads them: the year,
+            // month and day read exactly their maximum width, or exactly the digits of a
+            // picture of two or more (`[M01]` two, `[Y0001]` four), else at least that many;
+            // every other component reads any number of digits (`[H01][m01]` reads "2331"
+            // as hour 233, minute 1).
+            let (at_least, at_most) = match &picture.primary {
+                Primary::Decimal { mandatory, .. } if matches!(m.component, 'Y' | 'M' | 'D') => match m.max_width {
+                    Some(max) => (max, max),
+                    None if *mandatory >= 2 => (*mandatory, *mandatory),
+                    None => ((*mandatory).max(m.min_width.unwrap_or(0)), run),
+                },
+                _ => (1, run),
             };
-            for n in (at_least.max(1)..=run).rev() {
+            for n in (at_least.max(1)..=run.min(at_most)).rev() {
                 let mut end = char_ends[n - 1];
                 let mut body = &text[..end];
                 if picture.ordinal && matches!(picture.primary, Primary::Decimal { .. }) {
@@ -562,7 +606,11 @@ fn candidates(m: &Marker, text: &str) -> Vec<(usize, Read)> {
                 }
             }
         }
-        Presentation::Zone { z_at_zero, .. } => {
+        Presentation::Zone { picture, .. } => {
+            // jsonata-js reads a sign and digits; when the zone's picture has a separator
+            // (`01:01`, the default), the text must have it too and it splits hours from
+            // minutes; without one, the first two digits are the hours, the rest the
+            // minutes. `Z` for offset zero is not read back.
             let mut rest = text;
             let mut skip = 0;
             if m.component == 'z' {
@@ -572,24 +620,39 @@ fn candidates(m: &Marker, text: &str) -> Vec<(usize, Read)> {
                 rest = &text[3..];
                 skip = 3;
             }
-            if *z_at_zero && rest.starts_with('Z') {
-                out.push((skip + 1, Read::Offset(0)));
-                return out;
-            }
             let sign = match rest.as_bytes().first() {
                 Some(b'+') => 1,
                 Some(b'-') => -1,
                 _ => return out,
             };
-            let body: String = rest[1..].chars().take_while(|c| c.is_ascii_digit() || *c == ':').take(5).collect();
-            let parts = match body.split_once(':') {
-                Some((h, mm)) => h.parse::<i64>().ok().zip(mm.parse::<i64>().ok()),
-                None if body.len() <= 2 => body.parse::<i64>().ok().map(|h| (h, 0)),
-                None => body.parse::<i64>().ok().map(|hhmm| (hhmm / 100, hhmm % 100)),
+            let separator = picture.chars().find(|&c| digit_family(c).is_none());
+            let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+            let body = &rest[1..];
+            let hours_len = digits(body);
+            if hours_len == 0 {
+                return out;
+            }
+            let (h, mm, len) = match separator {
+                Some(sep) => {
+                    let Some(after) = body[hours_len..].strip_prefix(sep) else { return out };
+                    let minutes_len = digits(after);
+                    if minutes_len == 0 {
+                        return out;
+                    }
+                    (&body[..hours_len], &after[..minutes_len], hours_len + sep.len_utf8() + minutes_len)
+                }
+                None => {
+                    let split = hours_len.min(2);
+                    (&body[..split], &body[split..hours_len], hours_len)
+                }
             };
+            // Hours and minutes beyond any sensible width are not an offset.
+            let h = h.get(..h.len().min(15)).and_then(|h| h.parse::<i64>().ok());
+            let mm =
+                if mm.is_empty() { Some(0) } else { mm.get(..mm.len().min(15)).and_then(|m| m.parse::<i64>().ok()) };
             // jsonata-js signs the hours only: -05:30 is 4½ hours behind UTC.
-            if let Some((h, mm)) = parts {
-                out.push((skip + 1 + body.len(), Read::Offset(sign * h * 60 + mm)));
+            if let (Some(h), Some(mm)) = (h, mm) {
+                out.push((skip + 1 + len, Read::Offset(sign * h * 60 + mm)));
             }
         }
         Presentation::Iso => {}
@@ -677,7 +740,7 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
     let Some(picture) = picture else {
         return parse_iso(text);
     };
-    let pieces = parse_picture(picture)?;
+    let pieces = cached_picture(picture)?;
     let mut markers = pieces.iter().filter_map(|p| match p {
         Piece::Marker(m) => Some(m),
         Piece::Literal(_) => None,
@@ -688,14 +751,15 @@ pub fn parse_datetime(text: &str, picture: Option<&str>) -> Result<Option<i64>, 
             format!("The 'name' modifier can only be applied to months and days in the date/time picture string, not \"{}\"", m.component),
         ));
     }
-    let has = |c: char| pieces.iter().any(|p| matches!(p, Piece::Marker(m) if m.component == c));
     if !pieces.iter().any(|p| matches!(p, Piece::Marker(_))) {
         return Ok(None);
     }
-    // The text must match before the picture is judged complete, as in jsonata-js.
+    // The text must match before the picture is judged complete, as in jsonata-js, and
+    // only the components actually read count: a name that names nothing is missing.
     let Some(reads) = match_picture(&pieces, text) else {
         return Ok(None);
     };
+    let has = |c: char| reads.iter().any(|(k, r)| *k == c && *r != Read::Unknown);
     // The components that count, most significant first; ISO weeks and weekdays are read
     // but not used (jsonata-js 2.0.6 does not compute dates from them).
     let chain: &[char] = if has('d') { &['Y', 'd', 'H', 'm', 's', 'f'] } else { &['Y', 'M', 'D', 'H', 'm', 's', 'f'] };
@@ -1236,7 +1300,7 @@ mod tests {
     fn parse_datetime_round_trips() {
         let t = 1_521_801_216_617;
         for picture in [
-            "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]",
+            "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01]",
             "[D1o] [MNn] [Y] [H]:[m]:[s].[f001]",
             "[FNn], [D] [MNn,3-3] [Y] [h]:[m01]:[s01].[f001] [P]",
             "[Y]-[d] [H]:[m]:[s].[f001]",
@@ -1248,12 +1312,23 @@ mod tests {
         assert_eq!(pd(&format_datetime(t, None, Some("-0500")).unwrap_or_default(), None), Ok(Some(t)));
     }
 
-    /// Not jsonata-js (it fails to read upper or lower case names, and `Z` for `t`).
+    /// As jsonata-js: names are read in title case only (a word that names nothing leaves
+    /// the component missing), `Z` is not read back for `t`, and only the year, month and
+    /// day read a fixed number of digits.
     #[test]
-    fn parse_datetime_beyond_the_reference() {
-        assert_eq!(pd("23 MARCH 2018", Some("[D] [MN] [Y]")), Ok(Some(1_521_763_200_000)));
-        assert_eq!(pd("23 march 2018", Some("[D] [Mn] [Y]")), Ok(Some(1_521_763_200_000)));
-        assert_eq!(pd("2018-03-23 10:33 Z", Some("[Y]-[M]-[D] [H]:[m] [Z01:01t]")), Ok(Some(1_521_801_180_000)));
+    fn parse_datetime_names_zones_and_widths() {
+        assert_eq!(pd("23 MARCH 2018", Some("[D] [MN] [Y]")), Err("D3136"));
+        assert_eq!(pd("23 march 2018", Some("[D] [Mn] [Y]")), Err("D3136"));
+        assert_eq!(pd("23 March 2018", Some("[D] [MN] [Y]")), Ok(Some(1_521_763_200_000)));
+        assert_eq!(pd("23 Mar 2018", Some("[D] [MNn,3-3] [Y]")), Ok(Some(1_521_763_200_000)));
+        assert_eq!(pd("23 Mar 2018", Some("[D] [MNn,3] [Y]")), Err("D3136"));
+        assert_eq!(pd("Mar 2018", Some("[MNn] [Y]")), Ok(Some(1_514_764_800_000)));
+        assert_eq!(pd("2018-03-23 10:33 Z", Some("[Y]-[M]-[D] [H]:[m] [Z01:01t]")), Ok(None));
+        assert_eq!(pd("2018-03-23 10:33 +0200", Some("[Y]-[M]-[D] [H]:[m] [Z]")), Ok(None));
+        assert_eq!(pd("2018-03-23 10:33 +02:00", Some("[Y]-[M]-[D] [H]:[m] [Z]")), Ok(Some(1_521_793_980_000)));
+        assert_eq!(pd("2018-03-23 10:33 +200", Some("[Y]-[M]-[D] [H]:[m] [Z101]")), Ok(Some(1_521_729_180_000)));
+        assert_eq!(pd("2331", Some("[H01][m01]")).map(|t| t.map(|t| t.rem_euclid(86_400_000))), Ok(Some(61_260_000)));
+        assert_eq!(pd("2018-3-130", Some("[Y]-[M]-[D01]")), Ok(None));
         let long = "9".repeat(100_000);
         assert_eq!(pd(&long, Some("[Y][M][D][H][m][s][f]")), Ok(None));
     }

@@ -145,7 +145,7 @@ impl IntegerPicture {
             }
             Primary::Words(case) => apply_case(&words(n, self.ordinal), *case),
         };
-        Ok(format!("{sign}{body}"))
+        Ok(if sign.is_empty() { body } else { format!("{sign}{body}") })
     }
 
     /// Read an integer written with this picture, leniently as jsonata-js does: `None` when
@@ -198,7 +198,10 @@ pub fn parse_integer(text: &str, picture: &str) -> Result<Option<f64>, JsonataEr
 /// The decimal digits of a non-negative integral `n` as JavaScript's `String(n)` writes them
 /// (exponent notation from 1e21 on).
 fn js_integer_string(n: f64) -> String {
-    if n < 1e21 {
+    // Integers below 2^53 are exact: writing them as integers is cheaper than as floats.
+    if n < 9_007_199_254_740_992.0 {
+        (n as u64).to_string()
+    } else if n < 1e21 {
         format!("{n}")
     } else {
         let s = format!("{n:e}");

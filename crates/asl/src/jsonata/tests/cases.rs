@@ -1855,5 +1855,18 @@ fn infinity() {
         (r#""x" & [1, 1/0]"#, r#"null"#, r#"E:D1001"#),
         (r#"{"a": 1/0}"#, r#"null"#, r#"{"a":null}"#),
         (r#"[1/0, 2]"#, r#"null"#, r#"[null,2]"#),
+        // A leading filtered array constructor leaving one item: stepped through as
+        // JavaScript indexes it (an array's items, a string's characters, else nothing).
+        (r#"[{'a':'x'},{'a':''}][a].a"#, r#"null"#, r#"U"#),
+        (r#"[{'a':'x'},{'a':'y'}][a].a"#, r#"null"#, r#"["x","y"]"#),
+        (r#"[{'a':'x'},{'a':''}][true].a"#, r#"null"#, r#"["x",""]"#),
+        (r#"([{'a':'x'},{'a':''}][a]).a"#, r#"null"#, r#""x""#),
+        (r#"[{'a':'x'},{'a':''}][a]{'k': a}"#, r#"null"#, r#"{"k":"x"}"#),
+        (r#"['ab'][0].$uppercase()"#, r#"null"#, r#"["A","B"]"#),
+        (r#"[[{'a':1}],[{'a':2}]][0].a"#, r#"null"#, r#"1"#),
+        (r#"x[a].a"#, r#"{"x":[{"a":"x"},{"a":""}]}"#, r#""x""#),
+        // jsonata-js cannot partially apply $string (a defaulted JavaScript parameter).
+        (r#"$map([1,2,3], $string(?))"#, r#"null"#, r#"E:S0208"#),
+        (r#"$map(['ab','cd'], $substring(?, 1))"#, r#"null"#, r#"["b","d"]"#),
     ]);
 }
