@@ -141,6 +141,44 @@ pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager, StoreError>
     cfg.connect().await
 }
 
+/// A connection that times every command it sends (the `expressway_redis_command_ms`
+/// histogram, by command name); the stores send everything through it.
+#[derive(Clone)]
+pub struct Timed(ConnectionManager);
+
+impl redis::aio::ConnectionLike for Timed {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        let started = std::time::Instant::now();
+        Box::pin(async move {
+            let r = self.0.req_packed_command(cmd).await;
+            let name = match cmd.args_iter().next() {
+                Some(redis::Arg::Simple(name)) => String::from_utf8_lossy(name).to_ascii_uppercase(),
+                _ => "OTHER".to_string(),
+            };
+            expressway_telemetry::metrics::redis_command(name, started.elapsed());
+            r
+        })
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        let started = std::time::Instant::now();
+        Box::pin(async move {
+            let r = self.0.req_packed_commands(pipeline, offset, count).await;
+            expressway_telemetry::metrics::redis_command("PIPELINE".to_string(), started.elapsed());
+            r
+        })
+    }
+
+    fn get_db(&self) -> i64 {
+        self.0.get_db()
+    }
+}
+
 /// Whether the server behind `conn` answers a PING within `within` (a readiness probe).
 pub async fn ping(conn: &ConnectionManager, within: Duration) -> Result<(), StoreError> {
     let mut c = conn.clone();
@@ -154,7 +192,7 @@ pub async fn ping(conn: &ConnectionManager, within: Duration) -> Result<(), Stor
 /// The registry in Redis.
 #[derive(Clone)]
 pub struct RedisRegistry {
-    conn: ConnectionManager,
+    conn: Timed,
     prefix: String,
     partition: crate::arn::Partition,
 }
@@ -168,7 +206,7 @@ return 0
 
 impl RedisRegistry {
     pub fn new(conn: ConnectionManager, cfg: &RedisConfig, partition: crate::arn::Partition) -> Self {
-        RedisRegistry { conn, prefix: cfg.prefix.clone(), partition }
+        RedisRegistry { conn: Timed(conn), prefix: cfg.prefix.clone(), partition }
     }
 
     fn sm_key(&self, name: &str) -> String {
@@ -421,7 +459,7 @@ fn with_outcome(record: &str, outcome: Option<&str>) -> Result<ExecutionRecord, 
 /// Recent executions in Redis.
 #[derive(Clone)]
 pub struct RedisExecutions {
-    conn: ConnectionManager,
+    conn: Timed,
     prefix: String,
     retention_ms: u64,
 }
@@ -476,7 +514,11 @@ fn take(pipe: &mut redis::Pipeline, key: &str, value: &str, px_ms: u64) {
 
 impl RedisExecutions {
     pub fn new(conn: ConnectionManager, cfg: &RedisConfig) -> Self {
-        RedisExecutions { conn, prefix: cfg.prefix.clone(), retention_ms: cfg.retention.as_millis().max(1) as u64 }
+        RedisExecutions {
+            conn: Timed(conn),
+            prefix: cfg.prefix.clone(),
+            retention_ms: cfg.retention.as_millis().max(1) as u64,
+        }
     }
 
     fn key(&self, kind: &str, arn: &str) -> String {

@@ -31,6 +31,10 @@ pub const SUBSCRIBERS: &str = "expressway_subscribers";
 pub const FELL_BEHIND: &str = "expressway_subscribers_fell_behind";
 /// Kafka offsets committed (executions and results consumers), per topic.
 pub const OFFSETS_COMMITTED: &str = "expressway_kafka_offsets_committed";
+/// Milliseconds from handing a record to the Kafka producer to its acknowledgement, per topic.
+pub const KAFKA_PRODUCE_TIME: &str = "expressway_kafka_produce_ms";
+/// Milliseconds a Redis command (or pipeline) took, per command.
+pub const REDIS_COMMAND_TIME: &str = "expressway_redis_command_ms";
 /// Records not yet consumed, per topic and partition this member owns.
 pub const CONSUMER_LAG: &str = "expressway_kafka_consumer_lag";
 
@@ -44,6 +48,9 @@ const TIME_BUCKETS_MS: &[f64] = &[
     1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0, 60000.0, 300000.0,
 ];
 
+/// Millisecond buckets for the dependencies' operation histograms: 0.1 ms to 5 s.
+const OPERATION_BUCKETS_MS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The process's registry: installed on first use, so every component records into it.
@@ -51,6 +58,8 @@ pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("Time".into()), TIME_BUCKETS_MS)
+            .expect("the bucket list is not empty")
+            .set_buckets_for_metric(Matcher::Suffix("_ms".into()), OPERATION_BUCKETS_MS)
             .expect("the bucket list is not empty")
             .build_recorder();
         let handle = recorder.handle();
@@ -134,6 +143,18 @@ impl Drop for InFlight {
 pub fn consumer_lag(topic: &str, partition: i32, lag: i64) {
     handle();
     metrics::gauge!(CONSUMER_LAG, "topic" => topic.to_string(), "partition" => partition.to_string()).set(lag as f64);
+}
+
+/// A record the broker acknowledged (or refused) after `took`.
+pub fn kafka_produced(topic: &str, took: Duration) {
+    handle();
+    metrics::histogram!(KAFKA_PRODUCE_TIME, "topic" => topic.to_string()).record(took.as_secs_f64() * 1000.0);
+}
+
+/// A Redis command (`GET`, `EVALSHA`…, or `PIPELINE`) answered after `took`.
+pub fn redis_command(command: String, took: Duration) {
+    handle();
+    metrics::histogram!(REDIS_COMMAND_TIME, "command" => command).record(took.as_secs_f64() * 1000.0);
 }
 
 /// An offset commit the broker confirmed, for one partition of `topic`.

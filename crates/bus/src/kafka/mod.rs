@@ -255,7 +255,10 @@ async fn produce(
         KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull) => BusError::Full,
         other => unavailable(other),
     })?;
-    match delivery.await {
+    let started = std::time::Instant::now();
+    let delivered = delivery.await;
+    expressway_telemetry::metrics::kafka_produced(topic, started.elapsed());
+    match delivered {
         Ok(Ok(_)) => Ok(()),
         Ok(Err((e, _))) => Err(unavailable(e)),
         Err(_) => Err(BusError::Unavailable("the producer was dropped before delivery".into())),
