@@ -123,22 +123,6 @@ pub fn task_ended(resource: &str, succeeded: bool, millis: f64) {
     metrics::histogram!(TASK_TIME, RESOURCE_ARN => resource.to_string()).record(millis);
 }
 
-/// Executions running on this process: one more while the returned guard lives.
-pub fn in_flight() -> InFlight {
-    handle();
-    metrics::gauge!(EXECUTIONS_IN_FLIGHT).increment(1.0);
-    InFlight
-}
-
-/// See [`in_flight`].
-pub struct InFlight;
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        metrics::gauge!(EXECUTIONS_IN_FLIGHT).decrement(1.0);
-    }
-}
-
 /// A partition's consumer lag, as the Kafka client's statistics report it.
 pub fn consumer_lag(topic: &str, partition: i32, lag: i64) {
     handle();

@@ -387,7 +387,8 @@ impl Worker {
                 None => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         };
-        let _in_flight = expressway_telemetry::metrics::in_flight();
+        let _in_flight =
+            expressway_telemetry::metrics::while_alive(expressway_telemetry::metrics::EXECUTIONS_IN_FLIGHT);
         // Take the lease; while another worker holds a live one, wait for it to finish or expire.
         let mut recreated = false;
         let attempt = loop {
