@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::functions;
 use super::parser::{BinOp, Node, Path, Stage};
-use super::value::{deep_eq, err, js_number, precise15, truthy, write_json, Arr, Func, Obj, Scope, Val};
+use super::value::{deep_eq, err, js_number, precise15, truthy, write_json, Arr, Func, Key, Obj, Scope, Val};
 use super::{Bindings, JsonataError};
 
 /// Deepest evaluation nesting before U1001: a non-tail recursion of about 5,000 calls
@@ -236,10 +236,7 @@ impl<'a> Ctx<'a> {
                 }
                 Val::Arr(Rc::new(Arr { items: out, cons: true, ..Arr::default() }))
             }
-            Node::Object(pairs) => {
-                let items = vec![Tuple { ctx: input.clone(), binds: Vec::new() }];
-                self.group(pairs, items, scope)?
-            }
+            Node::Object(pairs) => self.object(pairs, input, scope)?,
             Node::GroupBy(base, pairs) => {
                 let v = self.eval(base, input, scope)?;
                 let items = v.items().into_iter().map(|ctx| Tuple { ctx, binds: Vec::new() }).collect();
@@ -796,12 +793,43 @@ impl<'a> Ctx<'a> {
         Ok(Val::seq(out))
     }
 
+    /// `{key: value}` over one value: `group` over a single item, without its bookkeeping
+    /// (the common object constructor). Keys first, then values, as `group` evaluates them.
+    fn object(&self, pairs: &'a [(Node, Node)], input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
+        let mut keys: Vec<(Key<'a>, usize)> = Vec::with_capacity(pairs.len());
+        for (pi, (k, _)) in pairs.iter().enumerate() {
+            let key: Key<'a> = match self.eval(k, input, scope)? {
+                Val::S(s) => Key::B(s),
+                Val::Str(s) => Key::R(s),
+                Val::Undef => continue,
+                other => {
+                    return Err(err(
+                        "T1003",
+                        format!("Key in object structure must evaluate to a string; got: {}", show(&other)),
+                    ))
+                }
+            };
+            if keys.iter().any(|(k, _)| *k == key) {
+                return Err(err("D1009", format!("Multiple key definitions evaluate to same key: \"{key}\"")));
+            }
+            keys.push((key, pi));
+        }
+        let mut out = Obj::with_capacity(keys.len());
+        for (key, pi) in keys {
+            let v = self.eval(&pairs[pi].1, input, scope)?;
+            if !v.is_undef() {
+                out.insert(key, v);
+            }
+        }
+        Ok(Val::Obj(Rc::new(out)))
+    }
+
     /// `{key: value}` over the items: items are grouped by key, each value is evaluated over
     /// its group.
     fn group(&self, pairs: &'a [(Node, Node)], items: Vec<Tuple<'a>>, scope: &Rc<Scope<'a>>) -> R<'a> {
         let items = if items.is_empty() { vec![Tuple { ctx: Val::Undef, binds: Vec::new() }] } else { items };
         struct Group<'a> {
-            key: Rc<str>,
+            key: Key<'a>,
             pair: usize,
             members: Vec<Val<'a>>,
             binds: Vec<(&'a str, Val<'a>)>,
@@ -809,13 +837,13 @@ impl<'a> Ctx<'a> {
         let mut groups: Vec<Group<'a>> = Vec::new();
         // Keys are found by a scan while there are few groups (an object constructor's
         // handful), through a hash index past that.
-        let mut index: Option<std::collections::HashMap<Rc<str>, usize>> = None;
+        let mut index: Option<std::collections::HashMap<Key<'a>, usize>> = None;
         for item in &items {
             let tscope = if item.binds.is_empty() { scope.clone() } else { with_binds(scope, &item.binds) };
             for (pi, (k, _)) in pairs.iter().enumerate() {
-                let key: Rc<str> = match self.eval(k, &item.ctx, &tscope)? {
-                    Val::S(s) => Rc::from(s),
-                    Val::Str(s) => s,
+                let key: Key<'a> = match self.eval(k, &item.ctx, &tscope)? {
+                    Val::S(s) => Key::B(s),
+                    Val::Str(s) => Key::R(s),
                     Val::Undef => continue,
                     other => {
                         return Err(err(
@@ -825,7 +853,7 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 let found = match &index {
-                    Some(ix) => ix.get(&key).copied(),
+                    Some(ix) => ix.get(&*key).copied(),
                     None => groups.iter().position(|g| g.key == key),
                 };
                 match found {
@@ -844,7 +872,7 @@ impl<'a> Ctx<'a> {
                         if let Some(ix) = &mut index {
                             ix.insert(key.clone(), groups.len());
                         } else if groups.len() >= 8 {
-                            let mut ix: std::collections::HashMap<Rc<str>, usize> =
+                            let mut ix: std::collections::HashMap<Key<'a>, usize> =
                                 groups.iter().enumerate().map(|(i, g)| (g.key.clone(), i)).collect();
                             ix.insert(key.clone(), groups.len());
                             index = Some(ix);
@@ -994,6 +1022,9 @@ impl<'a> Ctx<'a> {
         if edits.is_empty() {
             return Ok(arg);
         }
+        // By address, so each object finds its own edits by a binary search; stable, so an
+        // object matched twice gets its updates in match order.
+        edits.sort_by_key(|e| e.at);
         Ok(self.rebuild(&arg, &edits)?.unwrap_or(arg))
     }
 
@@ -1006,23 +1037,24 @@ impl<'a> Ctx<'a> {
 
     fn rebuild_at(&self, v: &Val<'a>, edits: &[Edit<'a>]) -> Result<Option<Val<'a>>, JsonataError> {
         if v.is_array() {
-            let mut items = v.items();
-            let mut changed = false;
-            for item in &mut items {
-                if !may_hold_edit(item) {
+            // Copied only from the first item that changes: an array the edits miss is shared.
+            let n = v.len();
+            let mut items: Option<Vec<Val<'a>>> = None;
+            for i in 0..n {
+                let item = v.at(i);
+                if !may_hold_edit(&item) {
                     continue;
                 }
-                if let Some(nx) = self.rebuild(item, edits)? {
-                    *item = nx;
-                    changed = true;
+                if let Some(nx) = self.rebuild(&item, edits)? {
+                    let items = items.get_or_insert_with(|| v.items());
+                    items[i] = nx;
                 }
             }
-            let changed = changed.then_some(items);
             let flags = match v {
                 Val::Arr(a) => Arr { items: Vec::new(), ..(**a).clone() },
                 _ => Arr::default(),
             };
-            return Ok(changed.map(|items| Val::Arr(Rc::new(Arr { items, ..flags }))));
+            return Ok(items.map(|items| Val::Arr(Rc::new(Arr { items, ..flags }))));
         }
         let mut changed: Vec<(usize, Val<'a>)> = Vec::new();
         match v {
@@ -1048,20 +1080,46 @@ impl<'a> Ctx<'a> {
             }
             _ => return Ok(None),
         }
-        let at = address(v);
-        let mine: Vec<&Edit<'a>> = edits.iter().filter(|e| Some(e.at) == at).collect();
-        if changed.is_empty() && mine.is_empty() {
+        let mine = match address(v) {
+            Some(at) => {
+                let from = edits.partition_point(|e| e.at < at);
+                &edits[from..from + edits[from..].partition_point(|e| e.at == at)]
+            }
+            None => &[],
+        };
+        let mine = || mine.iter();
+        if changed.is_empty() && mine().next().is_none() {
             return Ok(None);
         }
-        let mut out = Obj::from_distinct(v.entries());
+        let size = |v: &Val<'a>| match v {
+            Val::J(Value::Object(m)) => m.len(),
+            Val::Obj(o) => o.len(),
+            _ => 0,
+        };
+        let mut entries =
+            Vec::with_capacity(size(v) + mine().map(|e| e.update.as_ref().map_or(0, size)).sum::<usize>());
+        match v {
+            Val::J(Value::Object(m)) => entries.extend(m.iter().map(|(k, x)| (Key::B(k.as_str()), Val::of(x)))),
+            Val::Obj(o) => entries.extend(o.entries.iter().cloned()),
+            _ => {}
+        }
+        let mut out = Obj::from_distinct(entries);
         for (i, x) in changed {
             out.entries[i].1 = x;
         }
-        for e in mine {
-            if let Some(up) = &e.update {
-                for (k, x) in up.entries() {
-                    out.insert(k, x);
+        for e in mine() {
+            match &e.update {
+                Some(Val::Obj(up)) => {
+                    for (k, x) in &up.entries {
+                        out.insert(k.clone(), x.clone());
+                    }
                 }
+                Some(Val::J(Value::Object(up))) => {
+                    for (k, x) in up {
+                        out.insert(k.as_str(), Val::of(x));
+                    }
+                }
+                _ => {}
             }
             for d in &e.delete {
                 out.remove(d);

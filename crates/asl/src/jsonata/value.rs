@@ -50,8 +50,70 @@ pub struct Arr<'a> {
 /// A built object: keys in insertion order, with an index once it grows.
 #[derive(Clone, Debug, Default)]
 pub struct Obj<'a> {
-    pub entries: Vec<(Rc<str>, Val<'a>)>,
-    index: Option<HashMap<Rc<str>, usize>>,
+    pub entries: Vec<(Key<'a>, Val<'a>)>,
+    index: Option<HashMap<Key<'a>, usize>>,
+}
+
+/// An object key: borrowed from the input or the expression when it can be (most keys are),
+/// shared otherwise, so building an object allocates no key.
+#[derive(Clone, Debug)]
+pub enum Key<'a> {
+    B(&'a str),
+    R(Rc<str>),
+}
+
+impl std::ops::Deref for Key<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Key::B(s) => s,
+            Key::R(s) => s,
+        }
+    }
+}
+
+impl std::borrow::Borrow<str> for Key<'_> {
+    fn borrow(&self) -> &str {
+        self
+    }
+}
+
+impl PartialEq for Key<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Key<'_> {}
+
+impl std::hash::Hash for Key<'_> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (**self).hash(h)
+    }
+}
+
+impl std::fmt::Display for Key<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl<'a> From<&'a str> for Key<'a> {
+    fn from(s: &'a str) -> Self {
+        Key::B(s)
+    }
+}
+
+impl From<Rc<str>> for Key<'_> {
+    fn from(s: Rc<str>) -> Self {
+        Key::R(s)
+    }
+}
+
+impl From<String> for Key<'_> {
+    fn from(s: String) -> Self {
+        Key::R(s.into())
+    }
 }
 
 const INDEX_FROM: usize = 12;
@@ -71,11 +133,14 @@ impl<'a> Obj<'a> {
         }
     }
 
-    /// Set `key` (replacing its value in place when present). Keys keep JavaScript's
-    /// order: array-index keys first, ascending, then the others as they came.
+    /// An empty object with room for `n` keys.
+    pub fn with_capacity(n: usize) -> Obj<'a> {
+        Obj { entries: Vec::with_capacity(n), index: None }
+    }
+
     /// An object of `entries` whose keys are distinct (an existing object's): taken as they
     /// are unless a key is integer-like and must be placed as JavaScript places it.
-    pub fn from_distinct(entries: Vec<(Rc<str>, Val<'a>)>) -> Obj<'a> {
+    pub fn from_distinct(entries: Vec<(Key<'a>, Val<'a>)>) -> Obj<'a> {
         if entries.iter().any(|(k, _)| index_key(k).is_some()) {
             let mut o = Obj::default();
             for (k, v) in entries {
@@ -88,7 +153,10 @@ impl<'a> Obj<'a> {
         Obj { entries, index }
     }
 
-    pub fn insert(&mut self, key: Rc<str>, v: Val<'a>) {
+    /// Set `key` (replacing its value in place when present). Keys keep JavaScript's
+    /// order: array-index keys first, ascending, then the others as they came.
+    pub fn insert(&mut self, key: impl Into<Key<'a>>, v: Val<'a>) {
+        let key = key.into();
         if let Some(i) = self.position(&key) {
             self.entries[i].1 = v;
             return;
@@ -226,6 +294,14 @@ impl<'a> Val<'a> {
         }
     }
 
+    /// An object's key as a string value.
+    pub fn key(k: Key<'a>) -> Val<'a> {
+        match k {
+            Key::B(s) => Val::S(s),
+            Key::R(s) => Val::Str(s),
+        }
+    }
+
     pub fn str(s: impl Into<Rc<str>>) -> Val<'a> {
         Val::Str(s.into())
     }
@@ -321,9 +397,9 @@ impl<'a> Val<'a> {
     }
 
     /// Key/value pairs of an object.
-    pub fn entries(&self) -> Vec<(Rc<str>, Val<'a>)> {
+    pub fn entries(&self) -> Vec<(Key<'a>, Val<'a>)> {
         match self {
-            Val::J(Value::Object(o)) => o.iter().map(|(k, v)| (Rc::from(k.as_str()), Val::of(v))).collect(),
+            Val::J(Value::Object(o)) => o.iter().map(|(k, v)| (Key::B(k.as_str()), Val::of(v))).collect(),
             Val::Obj(o) => o.entries.clone(),
             _ => Vec::new(),
         }

@@ -84,7 +84,7 @@ fn from_json<'a>(v: serde_json::Value) -> Val<'a> {
         J::Object(m) => {
             let mut o = Obj::default();
             for (k, x) in m {
-                o.insert(k.into(), from_json(x));
+                o.insert(k, from_json(x));
             }
             Val::Obj(Rc::new(o))
         }

@@ -186,10 +186,10 @@ fn match_object<'a>(text: &str, c: &regex::Captures<'_>) -> Val<'a> {
     let groups: Vec<Val<'a>> =
         (1..c.len()).map(|i| Val::str(c.get(i).map(|g| g.as_str()).unwrap_or_default())).collect();
     let mut o = Obj::default();
-    o.insert("match".into(), Val::str(m.map(|m| m.as_str()).unwrap_or("")));
+    o.insert("match", Val::str(m.map(|m| m.as_str()).unwrap_or("")));
     let index = m.map(|m| text[..m.start()].encode_utf16().count()).unwrap_or(0);
-    o.insert("index".into(), Val::Num(index as f64));
-    o.insert("groups".into(), Val::array(groups));
+    o.insert("index", Val::Num(index as f64));
+    o.insert("groups", Val::array(groups));
     Val::Obj(Rc::new(o))
 }
 

@@ -23,7 +23,7 @@ fn keys<'a>(_ctx: &Ctx<'a>, _name: &'static str, a: &[Val<'a>], _input: &Val<'a>
     for o in objects {
         for (k, _) in o.entries() {
             if seen.insert(k.clone()) {
-                out.push(Val::Str(k));
+                out.push(Val::key(k));
             }
         }
     }
@@ -95,7 +95,7 @@ fn sift<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>) -
     let f = f_arg(name, a, 1)?;
     let mut kept = Obj::default();
     for (k, x) in v.entries() {
-        let r = callback(ctx, &f, [x.clone(), Val::Str(k.clone()), v.clone()], input)?;
+        let r = callback(ctx, &f, [x.clone(), Val::key(k.clone()), v.clone()], input)?;
         if truthy(&r) {
             kept.insert(k, x);
         }
@@ -111,7 +111,7 @@ fn each<'a>(ctx: &Ctx<'a>, name: &'static str, a: &[Val<'a>], input: &Val<'a>) -
     let f = f_arg(name, a, 1)?;
     let mut out = Vec::new();
     for (k, x) in v.entries() {
-        let r = callback(ctx, &f, [x, Val::Str(k), v.clone()], input)?;
+        let r = callback(ctx, &f, [x, Val::key(k), v.clone()], input)?;
         if !r.is_undef() {
             out.push(r);
         }
