@@ -29,8 +29,11 @@ pub const SYNC_CALLS_WAITING: &str = "expressway_sync_calls_waiting";
 pub const SUBSCRIBERS: &str = "expressway_subscribers";
 /// Times a subscriber fell behind the retained results and was told where to resume.
 pub const FELL_BEHIND: &str = "expressway_subscribers_fell_behind";
-/// Kafka offsets committed (executions and results consumers), per topic.
+/// Kafka offset commits the broker confirmed (one per partition a commit moved), per topic.
 pub const OFFSETS_COMMITTED: &str = "expressway_kafka_offsets_committed";
+/// The last offset this member committed, per topic and partition: the records before it are
+/// done (on a topic that starts at 0, their number).
+pub const COMMITTED_OFFSET: &str = "expressway_kafka_committed_offset";
 /// Milliseconds from handing a record to the Kafka producer to its acknowledgement, per topic.
 pub const KAFKA_PRODUCE_TIME: &str = "expressway_kafka_produce_ms";
 /// Milliseconds a Redis command (or pipeline) took, per command.
@@ -141,10 +144,13 @@ pub fn redis_command(command: String, took: Duration) {
     metrics::histogram!(REDIS_COMMAND_TIME, "command" => command).record(took.as_secs_f64() * 1000.0);
 }
 
-/// An offset commit the broker confirmed, for one partition of `topic`.
-pub fn offset_committed(topic: &str) {
+/// An offset commit the broker confirmed, for one partition of `topic`: everything before
+/// `offset` is done.
+pub fn offset_committed(topic: &str, partition: i32, offset: i64) {
     handle();
     metrics::counter!(OFFSETS_COMMITTED, "topic" => topic.to_string()).increment(1);
+    metrics::gauge!(COMMITTED_OFFSET, "topic" => topic.to_string(), "partition" => partition.to_string())
+        .set(offset as f64);
 }
 
 /// One more of `gauge` while the returned guard lives (sync calls waiting, subscribers).

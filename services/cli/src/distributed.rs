@@ -237,14 +237,21 @@ pub async fn run_worker(cfg: Config, shutdown: impl Future<Output = ()> + Send +
         draining.draining();
         tracing::info!("shutting down: no new executions; finishing those in flight");
     });
-    let drain = Duration::from_secs(cfg.drain_timeout_seconds);
+    // The HTTP listener outlives the drain: while the worker finishes what it runs, `/readyz`
+    // says it drains and `/metrics` can still be scraped. It closes once the worker is done.
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let http_stop = Shutdown::on(async move {
+        let _ = stopped_rx.await;
+    });
     let http = http_listener.map(|l| {
-        tokio::spawn(crate::http::serve(crate::http::ops(readiness), l, shutdown.clone(), Duration::ZERO, drain))
+        let stop = http_stop.clone();
+        tokio::spawn(crate::http::serve(crate::http::ops(readiness), l, stop, Duration::ZERO, Duration::from_secs(1)))
     });
     tracing::info!(group = %cfg.kafka.group_id, topic = %cfg.kafka.executions_topic, "worker started");
     let source = worker.run(source, shutdown.flag()).await;
     source.close();
     hub.flush(Duration::from_secs(10));
+    let _ = stopped_tx.send(());
     if let Some(http) = http {
         http.await.context("the HTTP server failed")??;
     }

@@ -1,13 +1,19 @@
 //! Metrics a real Prometheus server scrapes: `expressway dev --http-listen` serves `/metrics`
 //! (with `/healthz` and `/readyz`); a `prometheus` process (Debian's package; .ci/run installs
 //! it) scrapes it every second, and its query API must report the AWS/States counts of the
-//! executions this test ran, labelled by state machine ARN.
+//! executions this test ran, labelled by state machine ARN. And a distributed worker's Kafka
+//! figures, on a real broker: its consumer lag per partition rises while starts wait for it and
+//! returns to 0, and the offsets it committed add up to the executions it consumed.
+
+mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{channel, create_machine, serial, start_grpc, wait_for, Cluster};
+use expressway_proto::v1 as pb;
 use serde_json::{json, Value};
 
 struct Killed(Child);
@@ -167,4 +173,91 @@ fn prometheus_scrapes_the_aws_named_counts_of_a_run() {
     assert_eq!(gauge("expressway_executions_in_flight"), Some(0.0));
     assert_eq!(gauge("expressway_sync_calls_waiting"), Some(0.0));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The values of `metric` in Prometheus text whose labels include `topic="{topic}"`, by the
+/// `partition` label.
+fn per_partition(text: &str, metric: &str, topic: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in text.lines().filter(|l| l.starts_with(&format!("{metric}{{"))) {
+        let Some((labels, value)) = line.rsplit_once(' ') else { continue };
+        if !labels.contains(&format!("topic=\"{topic}\"")) {
+            continue;
+        }
+        let partition = labels.split("partition=\"").nth(1).and_then(|p| p.split('"').next()).unwrap_or_default();
+        out.insert(partition.to_string(), value.parse().expect("a number"));
+    }
+    out
+}
+
+/// Wait until the executions topic's figures on the worker's `/metrics` settle: every partition
+/// reported, no lag, the committed offsets adding up to `done` (each partition's next offset;
+/// the topic is new, so they start at 0).
+async fn settled(c: &Cluster, port: u16, done: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = http(port, "GET", "/metrics", &[], "").1;
+        let lag = per_partition(&text, "expressway_kafka_consumer_lag", &c.topic);
+        let committed = per_partition(&text, "expressway_kafka_committed_offset", &c.topic);
+        let total: f64 = committed.values().sum();
+        if lag.len() == 4 && lag.values().all(|l| *l == 0.0) && total == done as f64 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "lag {lag:?}, committed {committed:?}: want no lag on 4 partitions and {done} committed; {}",
+            text.lines().filter(|l| l.starts_with("expressway_kafka")).collect::<Vec<_>>().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workers_lag_rises_while_starts_wait_and_its_commits_add_up_to_what_it_consumed() {
+    let _serial = serial().await;
+    let c = Cluster::new("metrics");
+    let (port, ops) = (expressway_testkit::free_port(), expressway_testkit::free_port());
+    // Statistics (and so the lag) every second instead of every 5 s.
+    let config = c.logs.join("worker.toml");
+    std::fs::write(&config, "[kafka.properties]\n\"statistics.interval.ms\" = \"1000\"\n").expect("config");
+    let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
+    // One execution at a time: starts of a machine that waits 1 s queue up behind it.
+    let _worker = c.service(
+        "worker",
+        &["--config", &config.to_string_lossy(), "--concurrency", "1", "--http-listen", &format!("127.0.0.1:{ops}")],
+        "worker.log",
+    );
+    let ch = channel(port).await;
+    wait_port(ops, "the worker's HTTP listener");
+    wait_for("the worker assigned", Duration::from_secs(30), || c.assigned("worker.log")).await;
+    let metrics = || http(ops, "GET", "/metrics", &[], "").1;
+    // The client reports a partition's lag once an offset of it is committed: 40 quick
+    // executions give every partition one.
+    let quick = create_machine(&ch, "quick", common::HELLO, pb::LogLevel::Off).await;
+    start_grpc(&ch, &quick, "quick-", 40).await;
+    wait_for("40 outcomes", Duration::from_secs(60), || c.count("xw:out:*") >= 40).await;
+    settled(&c, ops, 40).await;
+
+    // Starts of a machine that waits 1 s queue up behind the one execution the worker runs.
+    let slow = create_machine(&ch, "slow", common::SLOW, pb::LogLevel::Off).await;
+    let n = 8;
+    start_grpc(&ch, &slow, "slow-", n).await;
+    let mut most = 0.0f64;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while c.count("xw:out:*") < 40 + n {
+        assert!(Instant::now() < deadline, "only {} executions finished: {}", c.count("xw:out:*"), c.log("worker.log"));
+        let lag: f64 = per_partition(&metrics(), "expressway_kafka_consumer_lag", &c.topic).values().sum();
+        most = most.max(lag);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(most > 0.0, "the lag rose while starts waited for the worker: {}", metrics());
+    assert!(most <= n as f64, "no more lag than waiting starts: {most}");
+    settled(&c, ops, 40 + n).await;
+
+    // Each of those commits the broker confirmed was counted.
+    let commits = metrics()
+        .lines()
+        .find(|l| l.starts_with(&format!("expressway_kafka_offsets_committed{{topic=\"{}\"}} ", c.topic)))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok());
+    assert!(commits.is_some_and(|k| (4.0..=(40 + n) as f64).contains(&k)), "commits counted: {commits:?}");
 }

@@ -2,7 +2,9 @@
 //! a real redis-server: subscribers see every event of 1,000 executions in order, resume from a
 //! position (on another process) without a gap, a slow subscriber is told it fell behind while a
 //! fast one sees everything; synchronous calls through two frontends and two workers get their
-//! own outputs; a synchronous execution whose worker dies is not run again.
+//! own outputs; a synchronous execution whose worker dies is not run again. The results
+//! service's `/metrics` counts its subscribers (down again once they hang up) and the times one
+//! fell behind.
 
 mod common;
 
@@ -73,11 +75,16 @@ async fn read_until(
 async fn subscribers_see_every_event_in_order_resume_and_fall_behind() {
     let _serial = serial().await;
     let c = Cluster::new("results");
-    let (fport, rport) = (free_port(), free_port());
+    let (fport, rport, ops) = (free_port(), free_port(), free_port());
     let small = [("EXPRESSWAY_RESULTS__SUBSCRIBER_BUFFER", "256".to_string())];
     let _frontend = c.service_env("frontend", &["--listen", &format!("127.0.0.1:{fport}")], "frontend.log", &small);
     let _worker = c.service("worker", &[], "worker.log");
-    let _results = c.service_env("results", &["--listen", &format!("127.0.0.1:{rport}")], "results.log", &small);
+    let _results = c.service_env(
+        "results",
+        &["--listen", &format!("127.0.0.1:{rport}"), "--http-listen", &format!("127.0.0.1:{ops}")],
+        "results.log",
+        &small,
+    );
     let fch = channel(fport).await;
     let rch = channel(rport).await;
     let arn = create_machine(&fch, "logged", TWO_STEPS, pb::LogLevel::All).await;
@@ -109,6 +116,7 @@ async fn subscribers_see_every_event_in_order_resume_and_fall_behind() {
     assert_eq!(warm.len(), 7, "6 events and the outcome: {warm:?}");
     read_until(&mut resuming, 1, None).await;
     read_until(&mut slow, 1, None).await;
+    assert_eq!(gauge(ops, "expressway_subscribers"), Some(3.0), "three subscribers on the results service");
 
     // The fast subscriber reads all along, whatever the others do; the resuming one reads
     // 2,000 messages, hangs up, and below resumes from the frontend, another process, at the
@@ -189,6 +197,27 @@ async fn subscribers_see_every_event_in_order_resume_and_fall_behind() {
         let original = all.iter().find(|(q, _)| *q == p).map(|(_, s)| s.clone());
         assert_eq!(Some(s), original, "the replay starts with the first message it missed");
     }
+    // Every time it was told so was counted (the resuming subscriber, which hung up while
+    // messages kept coming, may have been counted once more before its stream was dropped).
+    let told = gauge(ops, "expressway_subscribers_fell_behind").unwrap_or(0.0);
+    assert!(told >= behind.len() as f64, "FellBehind counted {told} times, {} told", behind.len());
+    // Everyone hung up: the gauge comes down without another message arriving.
+    drop(slow);
+    assert!(
+        wait_until(Duration::from_secs(10), || gauge(ops, "expressway_subscribers") == Some(0.0)).await,
+        "subscribers still counted: {:?}",
+        gauge(ops, "expressway_subscribers")
+    );
+}
+
+/// A metric without labels from a process's `/metrics`.
+fn gauge(port: u16, name: &str) -> Option<f64> {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").expect("write");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read");
+    text.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,6 +53,8 @@ impl pb::results_server::Results for ResultsApi {
                 let item = tokio::select! {
                     item = sub.next() => match item { Some(i) => i, None => break },
                     _ = shutdown.wait_for(|s| *s) => break,
+                    // A subscriber that hung up is gone now, not when the next message comes.
+                    _ = tx.closed() => break,
                 };
                 let msg = match item {
                     Delivered::Message { position, message } => match filter.render(position, &message) {

@@ -35,6 +35,28 @@ impl Tracker {
         }
         tpl
     }
+
+    /// A commit of `tpl` failed: send those offsets again at the next commit.
+    fn retry(&mut self, tpl: &TopicPartitionList) {
+        for elem in tpl.elements() {
+            if let (Some(p), Offset::Offset(at)) =
+                (self.partitions.get_mut(&(elem.topic().to_string(), elem.partition())), elem.offset())
+            {
+                if p.committed == at {
+                    p.committed = 0;
+                }
+            }
+        }
+    }
+}
+
+/// Offsets the broker confirmed committed, for the metrics.
+fn confirmed(tpl: &TopicPartitionList) {
+    for elem in tpl.elements() {
+        if let Offset::Offset(at) = elem.offset() {
+            expressway_telemetry::metrics::offset_committed(elem.topic(), elem.partition(), at);
+        }
+    }
 }
 
 /// Commits on revoke and forgets revoked partitions.
@@ -62,8 +84,9 @@ impl ConsumerContext for RebalanceContext {
             let mut t = self.tracker.lock().unwrap_or_else(|p| p.into_inner());
             let tpl = t.committable(Some(list));
             if tpl.count() > 0 {
-                if let Err(e) = consumer.commit(&tpl, CommitMode::Sync) {
-                    tracing::warn!(error = %e, "commit on revoke failed; the new owner may redeliver");
+                match consumer.commit(&tpl, CommitMode::Sync) {
+                    Ok(()) => confirmed(&tpl),
+                    Err(e) => tracing::warn!(error = %e, "commit on revoke failed; the new owner may redeliver"),
                 }
             }
             for elem in list.elements() {
@@ -85,14 +108,6 @@ impl ConsumerContext for RebalanceContext {
                 e.committed = 0;
             }
             tracing::info!(partitions = list.count(), "partitions assigned");
-        }
-    }
-
-    fn commit_callback(&self, result: rdkafka::error::KafkaResult<()>, offsets: &TopicPartitionList) {
-        if result.is_ok() {
-            for elem in offsets.elements() {
-                expressway_telemetry::metrics::offset_committed(elem.topic());
-            }
         }
     }
 }
@@ -132,10 +147,20 @@ impl KafkaSource {
                 loop {
                     tick.tick().await;
                     let tpl = tracker.lock().unwrap_or_else(|p| p.into_inner()).committable(None);
-                    if tpl.count() > 0 {
-                        if let Err(e) = consumer.commit(&tpl, CommitMode::Async) {
+                    if tpl.count() == 0 {
+                        continue;
+                    }
+                    // Synchronous, off the runtime's threads: the answer says whether the broker
+                    // has the offsets (librdkafka reports an asynchronous manual commit to no
+                    // one when no commit callback is set, as in rdkafka's event mode).
+                    let (c, sent) = (consumer.clone(), tpl.clone());
+                    match tokio::task::spawn_blocking(move || c.commit(&sent, CommitMode::Sync)).await {
+                        Ok(Ok(())) => confirmed(&tpl),
+                        Ok(Err(e)) => {
                             tracing::warn!(error = %e, "offset commit failed; it will be retried");
+                            tracker.lock().unwrap_or_else(|p| p.into_inner()).retry(&tpl);
                         }
+                        Err(e) => tracing::warn!(error = %e, "offset commit task failed"),
                     }
                 }
             })
@@ -168,8 +193,9 @@ impl KafkaSource {
         self.committer.abort();
         let tpl = self.tracker.lock().unwrap_or_else(|p| p.into_inner()).committable(None);
         if tpl.count() > 0 {
-            if let Err(e) = self.consumer.commit(&tpl, CommitMode::Sync) {
-                tracing::warn!(error = %e, "final offset commit failed");
+            match self.consumer.commit(&tpl, CommitMode::Sync) {
+                Ok(()) => confirmed(&tpl),
+                Err(e) => tracing::warn!(error = %e, "final offset commit failed"),
             }
         }
         self.consumer.unsubscribe();
@@ -322,5 +348,15 @@ mod tests {
         assert_eq!(tpl.find_partition("x", 0).map(|e| e.offset()), Some(Offset::Offset(7)));
         t.partitions.get_mut(&("x".into(), 0)).map(|p| p.in_flight.remove(&7));
         assert_eq!(t.committable(None).find_partition("x", 0).map(|e| e.offset()), Some(Offset::Offset(8)));
+    }
+
+    #[test]
+    fn a_failed_commit_is_sent_again() {
+        let mut t = Tracker::default();
+        t.partitions.entry(("x".into(), 0)).or_default().next = 4;
+        let tpl = t.committable(None);
+        assert_eq!(t.committable(None).count(), 0, "nothing new to commit");
+        t.retry(&tpl);
+        assert_eq!(t.committable(None).find_partition("x", 0).map(|e| e.offset()), Some(Offset::Offset(4)));
     }
 }
