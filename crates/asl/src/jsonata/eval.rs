@@ -793,22 +793,24 @@ impl<'a> Ctx<'a> {
         Ok(Val::seq(out))
     }
 
+    /// An object constructor's key: a string, or `None` (the pair is skipped) when undefined.
+    fn key(&self, k: &'a Node, ctx: &Val<'a>, scope: &Rc<Scope<'a>>) -> Result<Option<Key<'a>>, JsonataError> {
+        match self.eval(k, ctx, scope)? {
+            Val::S(s) => Ok(Some(Key::B(s))),
+            Val::Str(s) => Ok(Some(Key::R(s))),
+            Val::Undef => Ok(None),
+            other => {
+                Err(err("T1003", format!("Key in object structure must evaluate to a string; got: {}", show(&other))))
+            }
+        }
+    }
+
     /// `{key: value}` over one value: `group` over a single item, without its bookkeeping
     /// (the common object constructor). Keys first, then values, as `group` evaluates them.
     fn object(&self, pairs: &'a [(Node, Node)], input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
         let mut keys: Vec<(Key<'a>, usize)> = Vec::with_capacity(pairs.len());
         for (pi, (k, _)) in pairs.iter().enumerate() {
-            let key: Key<'a> = match self.eval(k, input, scope)? {
-                Val::S(s) => Key::B(s),
-                Val::Str(s) => Key::R(s),
-                Val::Undef => continue,
-                other => {
-                    return Err(err(
-                        "T1003",
-                        format!("Key in object structure must evaluate to a string; got: {}", show(&other)),
-                    ))
-                }
-            };
+            let Some(key) = self.key(k, input, scope)? else { continue };
             if keys.iter().any(|(k, _)| *k == key) {
                 return Err(err("D1009", format!("Multiple key definitions evaluate to same key: \"{key}\"")));
             }
@@ -841,17 +843,7 @@ impl<'a> Ctx<'a> {
         for item in &items {
             let tscope = if item.binds.is_empty() { scope.clone() } else { with_binds(scope, &item.binds) };
             for (pi, (k, _)) in pairs.iter().enumerate() {
-                let key: Key<'a> = match self.eval(k, &item.ctx, &tscope)? {
-                    Val::S(s) => Key::B(s),
-                    Val::Str(s) => Key::R(s),
-                    Val::Undef => continue,
-                    other => {
-                        return Err(err(
-                            "T1003",
-                            format!("Key in object structure must evaluate to a string; got: {}", show(&other)),
-                        ))
-                    }
-                };
+                let Some(key) = self.key(k, &item.ctx, &tscope)? else { continue };
                 let found = match &index {
                     Some(ix) => ix.get(&*key).copied(),
                     None => groups.iter().position(|g| g.key == key),
