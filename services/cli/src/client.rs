@@ -228,9 +228,10 @@ pub async fn send(api: Api, name: &str, input: Value) -> Result<Value, ClientErr
             .await
         }
         o::PublishStateMachineVersion::NAME => {
-            call::<o::PublishStateMachineVersion, _, _>(input, |r| async move {
-                sm.publish_state_machine_version(r).await
-            })
+            call::<o::PublishStateMachineVersion, _, _>(
+                input,
+                |r| async move { sm.publish_state_machine_version(r).await },
+            )
             .await
         }
         o::ListStateMachineVersions::NAME => {
@@ -238,16 +239,22 @@ pub async fn send(api: Api, name: &str, input: Value) -> Result<Value, ClientErr
                 .await
         }
         o::DeleteStateMachineVersion::NAME => {
-            call::<o::DeleteStateMachineVersion, _, _>(input, |r| async move { sm.delete_state_machine_version(r).await })
-                .await
+            call::<o::DeleteStateMachineVersion, _, _>(
+                input,
+                |r| async move { sm.delete_state_machine_version(r).await },
+            )
+            .await
         }
         o::CreateStateMachineAlias::NAME => {
             call::<o::CreateStateMachineAlias, _, _>(input, |r| async move { sm.create_state_machine_alias(r).await })
                 .await
         }
         o::DescribeStateMachineAlias::NAME => {
-            call::<o::DescribeStateMachineAlias, _, _>(input, |r| async move { sm.describe_state_machine_alias(r).await })
-                .await
+            call::<o::DescribeStateMachineAlias, _, _>(
+                input,
+                |r| async move { sm.describe_state_machine_alias(r).await },
+            )
+            .await
         }
         o::UpdateStateMachineAlias::NAME => {
             call::<o::UpdateStateMachineAlias, _, _>(input, |r| async move { sm.update_state_machine_alias(r).await })
@@ -274,7 +281,9 @@ pub async fn send(api: Api, name: &str, input: Value) -> Result<Value, ClientErr
         o::StartSyncExecution::NAME => {
             call::<o::StartSyncExecution, _, _>(input, |r| async move { ex.start_sync_execution(r).await }).await
         }
-        o::StopExecution::NAME => call::<o::StopExecution, _, _>(input, |r| async move { ex.stop_execution(r).await }).await,
+        o::StopExecution::NAME => {
+            call::<o::StopExecution, _, _>(input, |r| async move { ex.stop_execution(r).await }).await
+        }
         o::DescribeExecution::NAME => {
             call::<o::DescribeExecution, _, _>(input, |r| async move { ex.describe_execution(r).await }).await
         }
@@ -404,6 +413,17 @@ mod tests {
     use clap::Parser as _;
 
     use super::*;
+
+    #[test]
+    fn dates_print_as_the_aws_cli_prints_them() {
+        let v = json!({"creationDate": 1767225600.5, "events": [{"timestamp": 1767225600, "id": 1}], "name": "x"});
+        assert_eq!(
+            iso_dates(v),
+            json!({"creationDate": "2026-01-01T00:00:00.500000+00:00",
+                   "events": [{"timestamp": "2026-01-01T00:00:00.000000+00:00", "id": 1}], "name": "x"})
+        );
+        assert_eq!(exception_of(tonic::Code::Unauthenticated), "UnrecognizedClientException");
+    }
 
     #[test]
     fn definitions_and_inputs_come_inline_or_from_files_as_the_aws_cli_reads_them() {

@@ -80,7 +80,8 @@ const ALIAS_ARN: Param = req("state-machine-alias-arn", "stateMachineAliasArn", 
 const RESOURCE_ARN: Param = req("resource-arn", "resourceArn", Kind::Text, "The state machine's ARN.");
 const MAX_RESULTS: Param = p("max-results", "maxResults", Kind::Int, "At most this many items (one page).");
 const NEXT_TOKEN: Param = p("next-token", "nextToken", Kind::Text, "The page after the one that gave this token.");
-const ROLE_ARN: Param = p("role-arn", "roleArn", Kind::Ignored, "Accepted and not used (Expressway assumes no IAM role).");
+const ROLE_ARN: Param =
+    p("role-arn", "roleArn", Kind::Ignored, "Accepted and not used (Expressway assumes no IAM role).");
 const LOGGING: Param = p(
     "logging-configuration",
     "loggingConfiguration",
@@ -110,7 +111,12 @@ pub const OPERATIONS: &[Operation] = &[
         about: "Create a state machine.",
         params: &[
             req("name", "name", Kind::Text, "The state machine's name."),
-            req("definition", "definition", Kind::Definition, "The definition (ASL): JSON, file://PATH, @PATH or a path."),
+            req(
+                "definition",
+                "definition",
+                Kind::Definition,
+                "The definition (ASL): JSON, file://PATH, @PATH or a path.",
+            ),
             ROLE_ARN,
             p("type", "type", Kind::Text, "EXPRESS (the default) or STANDARD."),
             LOGGING,
@@ -303,7 +309,13 @@ pub const OPERATIONS: &[Operation] = &[
         command: "tag-resource",
         name: "TagResource",
         about: "Add tags to a state machine.",
-        params: &[RESOURCE_ARN, Param { required: true, ..p("tags", "tags", Kind::StructList(&[]), "key=K,value=V for each tag (or a JSON array).") }],
+        params: &[
+            RESOURCE_ARN,
+            Param {
+                required: true,
+                ..p("tags", "tags", Kind::StructList(&[]), "key=K,value=V for each tag (or a JSON array).")
+            },
+        ],
         pages: None,
     },
     Operation {
@@ -368,7 +380,9 @@ impl Operation {
                 }
                 Kind::Int => m.get_one::<i64>(param.flag).map(|n| json!(n)),
                 Kind::StructList(typed) => match m.get_many::<String>(param.flag) {
-                    Some(values) => Some(list(values.map(String::as_str).collect(), param, |v| structure(v, typed, param))?),
+                    Some(values) => {
+                        Some(list(values.map(String::as_str).collect(), param, |v| structure(v, typed, param))?)
+                    }
                     None => None,
                 },
                 Kind::TextList => match m.get_many::<String>(param.flag) {
@@ -460,15 +474,12 @@ fn structure(v: &str, typed: &[&str], param: &Param) -> anyhow::Result<Value> {
 }
 
 /// A list: one JSON array, or one item per value.
-fn list(
-    values: Vec<&str>,
-    param: &Param,
-    item: impl Fn(&str) -> anyhow::Result<Value>,
-) -> anyhow::Result<Value> {
+fn list(values: Vec<&str>, param: &Param, item: impl Fn(&str) -> anyhow::Result<Value>) -> anyhow::Result<Value> {
     if let [one] = values.as_slice() {
         let one = text(one)?;
         if one.trim_start().starts_with('[') {
-            let v: Value = serde_json::from_str(&one).with_context(|| format!("--{} is not a valid JSON array", param.flag))?;
+            let v: Value =
+                serde_json::from_str(&one).with_context(|| format!("--{} is not a valid JSON array", param.flag))?;
             return Ok(v);
         }
     }

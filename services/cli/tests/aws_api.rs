@@ -409,10 +409,8 @@ fn sigv4_signatures_are_verified_against_configured_access_keys() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
-    let out = Command::new("python3")
-        .args(["-c", SIGNED_CALLS, &dev.endpoint(), definition])
-        .output()
-        .expect("run python3");
+    let out =
+        Command::new("python3").args(["-c", SIGNED_CALLS, &dev.endpoint(), definition]).output().expect("run python3");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let lines: Vec<&str> = stdout.lines().collect();

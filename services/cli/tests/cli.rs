@@ -242,9 +242,11 @@ fn dev() -> Dev {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start expressway dev");
+    // In a Dev at once, so that a failure below still ends the process.
+    let dev = Dev { child, endpoint: format!("http://127.0.0.1:{grpc}") };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", grpc)).is_ok() {
-            return Dev { child, endpoint: format!("http://127.0.0.1:{grpc}") };
+            return dev;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -347,19 +349,45 @@ fn client_commands_take_the_aws_cli_names_and_flags() {
     // Aliases: shorthand routing, then a JSON array; a routed version cannot be deleted.
     let alias = ok(
         &dev,
-        &["create-state-machine-alias", "--name", "live", "--routing-configuration", &format!("stateMachineVersionArn={arn}:1,weight=100")],
+        &[
+            "create-state-machine-alias",
+            "--name",
+            "live",
+            "--routing-configuration",
+            &format!("stateMachineVersionArn={arn}:1,weight=100"),
+        ],
     );
     let alias_arn = alias["stateMachineAliasArn"].as_str().expect("alias").to_string();
-    let routes = format!(r#"[{{"stateMachineVersionArn":"{arn}:1","weight":40}},{{"stateMachineVersionArn":"{arn}:2","weight":60}}]"#);
-    ok(&dev, &["update-state-machine-alias", "--state-machine-alias-arn", &alias_arn, "--routing-configuration", &routes, "--description", "canary"]);
+    let routes = format!(
+        r#"[{{"stateMachineVersionArn":"{arn}:1","weight":40}},{{"stateMachineVersionArn":"{arn}:2","weight":60}}]"#
+    );
+    ok(
+        &dev,
+        &[
+            "update-state-machine-alias",
+            "--state-machine-alias-arn",
+            &alias_arn,
+            "--routing-configuration",
+            &routes,
+            "--description",
+            "canary",
+        ],
+    );
     let described = ok(&dev, &["describe-state-machine-alias", "--state-machine-alias-arn", &alias_arn]);
     assert_eq!(described["description"], "canary");
     assert_eq!(described["routingConfiguration"][1]["weight"], 60);
     let aliases = ok(&dev, &["list-state-machine-aliases", "--state-machine-arn", &arn]);
     assert_eq!(aliases["stateMachineAliases"][0]["stateMachineAliasArn"], alias_arn.as_str());
     let err = fails(&dev, &["delete-state-machine-version", "--state-machine-version-arn", &format!("{arn}:1")]);
-    assert!(err.starts_with("An error occurred (ConflictException) when calling the DeleteStateMachineVersion operation: "), "{err}");
-    assert_eq!(ok(&dev, &["delete-state-machine-alias", "--state-machine-alias-arn", &alias_arn]), Value::Null, "prints nothing");
+    assert!(
+        err.starts_with("An error occurred (ConflictException) when calling the DeleteStateMachineVersion operation: "),
+        "{err}"
+    );
+    assert_eq!(
+        ok(&dev, &["delete-state-machine-alias", "--state-machine-alias-arn", &alias_arn]),
+        Value::Null,
+        "prints nothing"
+    );
     ok(&dev, &["delete-state-machine-version", "--state-machine-version-arn", &format!("{arn}:1")]);
     ok(&dev, &["delete-state-machine-version", "--state-machine-version-arn", &format!("{arn}:1")]);
 
@@ -381,7 +409,16 @@ fn client_commands_take_the_aws_cli_names_and_flags() {
     // configuration, still taken.)
     let pass = ok(
         &dev,
-        &["create-state-machine", "--name", "pass", "--definition", &file(&def), "--logging-level", "ALL", "--include-execution-data"],
+        &[
+            "create-state-machine",
+            "--name",
+            "pass",
+            "--definition",
+            &file(&def),
+            "--logging-level",
+            "ALL",
+            "--include-execution-data",
+        ],
     );
     let pass_arn = pass["stateMachineArn"].as_str().expect("arn").to_string();
     let sync = ok(&dev, &["start-sync-execution", "--state-machine-arn", &pass_arn, "--input", r#"{"a":1}"#]);
@@ -401,7 +438,16 @@ fn client_commands_take_the_aws_cli_names_and_flags() {
     assert_eq!(checked["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
 
     // Tags: several keys at once, or a JSON list.
-    ok(&dev, &["tag-resource", "--resource-arn", &pass_arn, "--tags", r#"[{"key":"a","value":"1"},{"key":"b","value":"2"}]"#]);
+    ok(
+        &dev,
+        &[
+            "tag-resource",
+            "--resource-arn",
+            &pass_arn,
+            "--tags",
+            r#"[{"key":"a","value":"1"},{"key":"b","value":"2"}]"#,
+        ],
+    );
     ok(&dev, &["untag-resource", "--resource-arn", &pass_arn, "--tag-keys", "a", "absent"]);
     let tags = ok(&dev, &["list-tags-for-resource", "--resource-arn", &pass_arn]);
     assert_eq!(tags, json!({"tags": [{"key": "b", "value": "2"}]}));
@@ -421,7 +467,9 @@ fn client_commands_take_the_aws_cli_names_and_flags() {
     // Errors name AWS's exception; invalid definitions list their locations.
     let err = fails(&dev, &["describe-state-machine", "--state-machine-arn", &format!("{arn}-missing")]);
     assert!(
-        err.starts_with("An error occurred (StateMachineDoesNotExist) when calling the DescribeStateMachine operation: "),
+        err.starts_with(
+            "An error occurred (StateMachineDoesNotExist) when calling the DescribeStateMachine operation: "
+        ),
         "{err}"
     );
     let err = fails(&dev, &["create-state-machine", "--name", "bad", "--definition", &file(&bad)]);
@@ -440,7 +488,8 @@ fn mistyped_commands_get_suggestions_and_shells_get_completions() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("similar subcommand") && err.contains("'describe-state-machine'"), "{err}");
-    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef expressway"), ("fish", "complete -c expressway")] {
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef expressway"), ("fish", "complete -c expressway")]
+    {
         let o = bin().args(["completions", shell]).output().expect("run");
         assert!(o.status.success(), "{shell}");
         let script = String::from_utf8_lossy(&o.stdout);

@@ -333,7 +333,7 @@ async fn error_paths_have_precise_statuses() {
     let v = sm
         .validate_state_machine_definition(pb::ValidateStateMachineDefinitionRequest {
             definition: bad.into(),
-            r#type: 0,
+            ..Default::default()
         })
         .await
         .expect("validate")

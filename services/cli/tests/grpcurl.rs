@@ -32,9 +32,11 @@ fn dev() -> Dev {
         .stderr(Stdio::null())
         .spawn()
         .expect("start expressway dev");
+    // In a Dev at once, so that a failure below still ends the process.
+    let dev = Dev { child, addr: format!("127.0.0.1:{port}") };
     for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Dev { child, addr: format!("127.0.0.1:{port}") };
+            return dev;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -43,13 +45,7 @@ fn dev() -> Dev {
 
 /// `grpcurl -plaintext …` against `dev`, with `args` before the address and `after` behind it.
 fn grpcurl(dev: &Dev, args: &[&str], after: &[&str]) -> Output {
-    Command::new("grpcurl")
-        .arg("-plaintext")
-        .args(args)
-        .arg(&dev.addr)
-        .args(after)
-        .output()
-        .expect("run grpcurl")
+    Command::new("grpcurl").arg("-plaintext").args(args).arg(&dev.addr).args(after).output().expect("run grpcurl")
 }
 
 fn text(o: &Output) -> String {
@@ -74,14 +70,19 @@ fn grpcurl_lists_describes_and_calls_by_reflection() {
     let listed = grpcurl(&dev, &[], &["list"]);
     let services = text(&listed);
     assert!(listed.status.success(), "{services}");
-    for service in ["expressway.v1.StateMachines", "expressway.v1.Executions", "expressway.v1.Results", "grpc.health.v1.Health"] {
+    for service in
+        ["expressway.v1.StateMachines", "expressway.v1.Executions", "expressway.v1.Results", "grpc.health.v1.Health"]
+    {
         assert!(services.lines().any(|l| l.trim() == service), "{service} missing from:\n{services}");
     }
 
     let described = grpcurl(&dev, &[], &["describe", "expressway.v1.StateMachines"]);
     let description = text(&described);
     assert!(described.status.success(), "{description}");
-    assert!(description.contains("rpc DeleteStateMachineVersion ( .expressway.v1.DeleteStateMachineVersionRequest )"), "{description}");
+    assert!(
+        description.contains("rpc DeleteStateMachineVersion ( .expressway.v1.DeleteStateMachineVersionRequest )"),
+        "{description}"
+    );
     let message = grpcurl(&dev, &[], &["describe", "expressway.v1.CreateStateMachineRequest"]);
     assert!(text(&message).contains("string definition = 2;"), "{}", text(&message));
 

@@ -11,8 +11,8 @@ use expressway_bus::{OutcomeMessage, ResultMessage};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Qualifier};
 use expressway_store::{
-    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, MetadataChange, NewStateMachine,
-    StateMachineUpdate, StoreError,
+    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, MetadataChange, NewStateMachine, StateMachineUpdate,
+    StoreError,
 };
 
 use crate::auth::{Auth, Principal};

@@ -3,9 +3,9 @@
 //! the exception names of the Step Functions API reference, so that the SDKs raise their
 //! modelled exceptions (`StateMachineDoesNotExist`, `ExecutionAlreadyExists`…).
 
+use crate::FrontendError;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use crate::FrontendError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {

@@ -56,13 +56,21 @@ where
 /// Run operation `op` with the request body `body`.
 pub async fn run(f: &Frontend, call: &Call, op: &str, body: &[u8]) -> Result<Value, AwsError> {
     match op {
-        CreateStateMachine::NAME => serve::<CreateStateMachine, _, _>(body, |r| ops::create_state_machine(f, call, r)).await,
+        CreateStateMachine::NAME => {
+            serve::<CreateStateMachine, _, _>(body, |r| ops::create_state_machine(f, call, r)).await
+        }
         DescribeStateMachine::NAME => {
             serve::<DescribeStateMachine, _, _>(body, |r| ops::describe_state_machine(f, call, r)).await
         }
-        UpdateStateMachine::NAME => serve::<UpdateStateMachine, _, _>(body, |r| ops::update_state_machine(f, call, r)).await,
-        DeleteStateMachine::NAME => serve::<DeleteStateMachine, _, _>(body, |r| ops::delete_state_machine(f, call, r)).await,
-        ListStateMachines::NAME => serve::<ListStateMachines, _, _>(body, |r| ops::list_state_machines(f, call, r)).await,
+        UpdateStateMachine::NAME => {
+            serve::<UpdateStateMachine, _, _>(body, |r| ops::update_state_machine(f, call, r)).await
+        }
+        DeleteStateMachine::NAME => {
+            serve::<DeleteStateMachine, _, _>(body, |r| ops::delete_state_machine(f, call, r)).await
+        }
+        ListStateMachines::NAME => {
+            serve::<ListStateMachines, _, _>(body, |r| ops::list_state_machines(f, call, r)).await
+        }
         DescribeStateMachineForExecution::NAME => {
             serve::<DescribeStateMachineForExecution, _, _>(body, |r| {
                 ops::describe_state_machine_for_execution(f, call, r)
@@ -74,9 +82,13 @@ pub async fn run(f: &Frontend, call: &Call, op: &str, body: &[u8]) -> Result<Val
                 .await
         }
         StartExecution::NAME => serve::<StartExecution, _, _>(body, |r| ops::start_execution(f, call, r)).await,
-        StartSyncExecution::NAME => serve::<StartSyncExecution, _, _>(body, |r| ops::start_sync_execution(f, call, r)).await,
+        StartSyncExecution::NAME => {
+            serve::<StartSyncExecution, _, _>(body, |r| ops::start_sync_execution(f, call, r)).await
+        }
         StopExecution::NAME => serve::<StopExecution, _, _>(body, |r| ops::stop_execution(f, call, r)).await,
-        DescribeExecution::NAME => serve::<DescribeExecution, _, _>(body, |r| ops::describe_execution(f, call, r)).await,
+        DescribeExecution::NAME => {
+            serve::<DescribeExecution, _, _>(body, |r| ops::describe_execution(f, call, r)).await
+        }
         ListExecutions::NAME => serve::<ListExecutions, _, _>(body, |r| ops::list_executions(f, call, r)).await,
         GetExecutionHistory::NAME => {
             serve::<GetExecutionHistory, _, _>(body, |r| {

@@ -169,11 +169,12 @@ pub fn verify(
         return Err(SigV4Error::Mismatch(format!("the credential scope's date {date} is not the day of {amz_date}")));
     }
     if service != "states" {
-        return Err(SigV4Error::Mismatch(format!("Credential should be scoped to correct service: 'states', not '{service}'")));
+        return Err(SigV4Error::Mismatch(format!(
+            "Credential should be scoped to correct service: 'states', not '{service}'"
+        )));
     }
     let canonical = canonical_request(method, uri, headers, &auth.signed_headers, body);
-    let given = unhex(auth.signature)
-        .ok_or_else(|| SigV4Error::Mismatch("the signature is not hexadecimal".into()))?;
+    let given = unhex(auth.signature).ok_or_else(|| SigV4Error::Mismatch("the signature is not hexadecimal".into()))?;
     signer(secret, auth.scope, amz_date, &canonical).verify_slice(&given).map_err(|_| {
         SigV4Error::Mismatch(
             "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
@@ -207,14 +208,9 @@ mod tests {
             hex(&Sha256::digest(canonical.as_bytes())),
             "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59"
         );
-        let signature = signer(
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            auth.scope,
-            "20150830T123600Z",
-            &canonical,
-        )
-        .finalize()
-        .into_bytes();
+        let signature = signer("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", auth.scope, "20150830T123600Z", &canonical)
+            .finalize()
+            .into_bytes();
         assert_eq!(hex(&signature), auth.signature);
         // The example is scoped to IAM; Step Functions calls must be scoped to `states`.
         let now = epoch_seconds("20150830T123600Z").expect("date");
