@@ -102,6 +102,7 @@ impl Registry for MemoryRegistry {
             updated_ms: new.now_ms,
             versions: Vec::new(),
             aliases: Vec::new(),
+            last_version: 0,
         };
         m.insert(new.name, rec.clone());
         Ok(rec)

@@ -75,6 +75,9 @@ pub enum MetadataChange {
         now_ms: i64,
     },
     DeleteAlias(String),
+    /// Delete a version: refused (`Conflict`) while an alias routes to it; a version that
+    /// does not exist is no error, as on AWS.
+    DeleteVersion(u32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,6 +90,10 @@ pub struct StateMachineRecord {
     pub updated_ms: i64,
     pub versions: Vec<Version>,
     pub aliases: Vec<Alias>,
+    /// The highest version number ever published: numbers of deleted versions are not
+    /// reused. Records written before versions could be deleted lack it (0).
+    #[serde(default)]
+    pub last_version: u32,
 }
 
 impl StateMachineRecord {
@@ -117,7 +124,8 @@ impl StateMachineRecord {
         if let Some(v) = self.versions.iter().find(|v| v.revision_id == self.current.revision_id) {
             return Ok(v.clone());
         }
-        let number = self.versions.last().map(|v| v.number + 1).unwrap_or(1);
+        let number = self.versions.last().map_or(0, |v| v.number).max(self.last_version) + 1;
+        self.last_version = number;
         let v = Version {
             number,
             arn: partition.version(&self.name, number),
@@ -166,6 +174,15 @@ impl StateMachineRecord {
                 if self.aliases.len() == before {
                     return Err(crate::StoreError::NotFound { what: format!("alias '{name}'") });
                 }
+            }
+            MetadataChange::DeleteVersion(n) => {
+                if let Some(a) = self.aliases.iter().find(|a| a.routing.iter().any(|(v, _)| v == n)) {
+                    return Err(crate::StoreError::Conflict(format!(
+                        "version {n} of '{}' cannot be deleted: alias '{}' routes to it",
+                        self.name, a.name
+                    )));
+                }
+                self.versions.retain(|v| v.number != *n);
             }
         }
         Ok(())

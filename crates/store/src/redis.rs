@@ -290,6 +290,7 @@ impl Registry for RedisRegistry {
             updated_ms: new.now_ms,
             versions: Vec::new(),
             aliases: Vec::new(),
+            last_version: 0,
         };
         self.put_revision(&revision).await?;
         let mut c = self.conn.clone();

@@ -193,7 +193,18 @@ async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {
     r.change("alpha", MetadataChange::Tag(tags)).await.expect("tag");
     let untagged = r.change("alpha", MetadataChange::Untag(vec!["env".into(), "absent".into()])).await.expect("untag");
     assert_eq!(untagged.tags.into_iter().collect::<Vec<_>>(), vec![("team".to_string(), "core".to_string())]);
+    // A version an alias routes to stays; once no alias does, it goes, and its number is
+    // not given again.
+    assert!(matches!(r.change("alpha", MetadataChange::DeleteVersion(2)).await, Err(StoreError::Conflict(_))));
     r.change("alpha", MetadataChange::DeleteAlias("live".into())).await.expect("delete alias");
+    let left = r.change("alpha", MetadataChange::DeleteVersion(2)).await.expect("delete version");
+    assert_eq!(left.versions.iter().map(|v| v.number).collect::<Vec<_>>(), vec![1]);
+    assert!(matches!(r.version("alpha", 2).await, Err(StoreError::NotFound { .. })));
+    r.change("alpha", MetadataChange::DeleteVersion(2)).await.expect("a missing version is no error");
+    r.update("alpha", StateMachineUpdate { definition: Some("d3".into()), ..Default::default() })
+        .await
+        .expect("update");
+    assert_eq!(r.publish_version("alpha", None, "v3").await.map(|v| v.number), Ok(3));
     assert!(matches!(r.alias("alpha", "live").await, Err(StoreError::NotFound { .. })));
     assert!(matches!(
         r.change("alpha", MetadataChange::DeleteAlias("live".into())).await,

@@ -1,10 +1,23 @@
-//! A command-line client in the habits of the AWS CLI: one subcommand per API call, JSON on
-//! stdout with AWS's field names, `--endpoint` to choose the server.
+//! A command-line client in the habits of the AWS CLI: one subcommand per operation
+//! ([`crate::commands`]), JSON on stdout with AWS's member names, errors with AWS's exception
+//! names, `--endpoint` (or `--endpoint-url`) to choose the server.
+//!
+//! It talks gRPC, the API every deployment serves (with TLS, mutual TLS and bearer tokens,
+//! and the results stream that `watch` follows), and speaks AWS's shapes through the
+//! frontend's own AWS encoding ([`expressway_frontend::aws::operations`]): the input built
+//! from the flags is decoded into the request exactly as the AWS JSON protocol decodes a
+//! request body, and the answer is encoded as that protocol encodes it. So there is one
+//! description of AWS's shapes, and the CLI prints what an AWS SDK would receive (timestamps
+//! shown in ISO 8601, as the AWS CLI shows them).
 
 use anyhow::{anyhow, bail, Context as _};
+use expressway_frontend::aws::operations::Operation;
+use expressway_frontend::aws::AwsError;
 use expressway_proto::v1 as pb;
 use serde_json::{json, Value};
 use tonic::transport::Channel;
+
+use crate::commands::ApiCall;
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Endpoint {
@@ -46,61 +59,6 @@ impl tonic::service::Interceptor for Bearer {
 /// A connection to the API, as the flags describe it.
 pub type Api = tonic::service::interceptor::InterceptedService<Channel, Bearer>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogLevelArg {
-    #[value(name = "OFF")]
-    Off,
-    #[value(name = "ALL")]
-    All,
-    #[value(name = "ERROR")]
-    Error,
-    #[value(name = "FATAL")]
-    Fatal,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct CreateArgs {
-    #[arg(long)]
-    pub name: String,
-    /// The definition: a file path, `@FILE`, or the JSON itself.
-    #[arg(long)]
-    pub definition: String,
-    #[arg(long = "type", value_enum, default_value_t = crate::Type::Express)]
-    pub machine_type: crate::Type,
-    #[arg(long, value_enum, default_value_t = LogLevelArg::Off)]
-    pub logging_level: LogLevelArg,
-    #[arg(long)]
-    pub include_execution_data: bool,
-    /// Publish version 1 as well.
-    #[arg(long)]
-    pub publish: bool,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct StartArgs {
-    #[arg(long)]
-    pub state_machine_arn: String,
-    #[arg(long)]
-    pub name: Option<String>,
-    /// The input: JSON, or `@FILE`.
-    #[arg(long)]
-    pub input: Option<String>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct DescribeExecutionArgs {
-    #[arg(long)]
-    pub execution_arn: String,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ListArgs {
-    #[arg(long)]
-    pub max_results: Option<i32>,
-    #[arg(long)]
-    pub next_token: Option<String>,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     #[arg(long)]
@@ -116,18 +74,6 @@ pub struct WatchArgs {
     /// Stop after this many messages.
     #[arg(long)]
     pub count: Option<u64>,
-}
-
-/// A definition or input given inline, as `file://FILE` (as the AWS CLI reads it) or `@FILE`,
-/// or (for definitions) as a plain path.
-fn text_arg(v: &str, path_ok: bool) -> anyhow::Result<String> {
-    if let Some(p) = v.strip_prefix("file://").or_else(|| v.strip_prefix('@')) {
-        return std::fs::read_to_string(p).with_context(|| format!("cannot read {p}"));
-    }
-    if path_ok && !v.trim_start().starts_with('{') {
-        return std::fs::read_to_string(v).with_context(|| format!("cannot read the definition file {v}"));
-    }
-    Ok(v.to_string())
 }
 
 fn iso(ts: Option<&prost_types::Timestamp>) -> Value {
@@ -165,16 +111,39 @@ pub async fn connect(ep: &Endpoint) -> anyhow::Result<Api> {
     Ok(tonic::service::interceptor::InterceptedService::new(channel, Bearer(token)))
 }
 
-/// A gRPC error as the user should read it, with field violations (validation diagnostics).
-pub fn describe_status(s: &tonic::Status) -> String {
+/// A failed call as the AWS CLI reports it: the AWS exception's name (from the status's
+/// `ErrorInfo`, else from its code), the operation and the message; then the location of each
+/// field violation (the diagnostics of an invalid definition).
+fn describe_status(operation: &str, s: &tonic::Status) -> String {
     use tonic_types::StatusExt;
-    let mut out = format!("{:?}: {}", s.code(), s.message());
+    let exception = s
+        .get_details_error_info()
+        .filter(|i| i.domain == expressway_frontend::error::ERROR_DOMAIN)
+        .map(|i| i.reason)
+        .unwrap_or_else(|| exception_of(s.code()).to_string());
+    let mut out = format!("An error occurred ({exception}) when calling the {operation} operation: {}", s.message());
     if let Some(br) = s.get_details_bad_request() {
         for v in br.field_violations {
             out.push_str(&format!("\n  at {}: {}", v.field, v.description));
         }
     }
     out
+}
+
+/// AWS's name for a status from a server that did not name it (a proxy, an interceptor).
+fn exception_of(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Unauthenticated => "UnrecognizedClientException",
+        Code::PermissionDenied => "AccessDeniedException",
+        Code::NotFound => "ResourceNotFound",
+        Code::AlreadyExists | Code::FailedPrecondition | Code::Aborted => "ConflictException",
+        Code::InvalidArgument | Code::OutOfRange => "ValidationException",
+        Code::ResourceExhausted => "ThrottlingException",
+        Code::Unavailable => "ServiceUnavailable",
+        Code::Unimplemented => "UnknownOperationException",
+        _ => "InternalFailure",
+    }
 }
 
 fn status_name(s: i32) -> &'static str {
@@ -196,139 +165,190 @@ fn opt(s: &str) -> Value {
     }
 }
 
-/// Errors from the server come back as `ClientError::Status` so `main` can tell them from misuse.
+/// Errors of a call come back as `ClientError` so `main` can tell them from misuse.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("{}", describe_status(.0))]
-    Status(tonic::Status),
+    /// The server refused the call.
+    #[error("{}", describe_status(.operation, .status))]
+    Status { operation: &'static str, status: tonic::Status },
+    /// The flags make an input the operation does not take.
+    #[error("An error occurred ({}) when calling the {operation} operation: {error}", .error.kind().1)]
+    Input { operation: &'static str, error: AwsError },
 }
 
 fn st(s: tonic::Status) -> anyhow::Error {
-    anyhow::Error::new(ClientError::Status(s))
+    anyhow::Error::new(ClientError::Status { operation: "Subscribe", status: s })
 }
 
-pub async fn create_state_machine(ep: &Endpoint, a: &CreateArgs) -> anyhow::Result<Value> {
-    let definition = text_arg(&a.definition, true)?;
-    let mut c = pb::state_machines_client::StateMachinesClient::new(connect(ep).await?);
-    let level = match a.logging_level {
-        LogLevelArg::Off => pb::LogLevel::Off,
-        LogLevelArg::All => pb::LogLevel::All,
-        LogLevelArg::Error => pb::LogLevel::Error,
-        LogLevelArg::Fatal => pb::LogLevel::Fatal,
-    };
-    let r = c
-        .create_state_machine(pb::CreateStateMachineRequest {
-            name: a.name.clone(),
-            definition,
-            r#type: match a.machine_type {
-                crate::Type::Express => pb::StateMachineType::Express,
-                crate::Type::Standard => pb::StateMachineType::Standard,
-            } as i32,
-            logging_configuration: Some(pb::LoggingConfiguration {
-                level: level as i32,
-                include_execution_data: a.include_execution_data,
-            }),
-            tracing_configuration: None,
-            tags: Vec::new(),
-            publish: a.publish,
-            version_description: String::new(),
-        })
-        .await
-        .map_err(st)?
-        .into_inner();
-    Ok(json!({
-        "stateMachineArn": r.state_machine_arn,
-        "creationDate": iso(r.creation_date.as_ref()),
-        "stateMachineVersionArn": opt(&r.state_machine_version_arn),
-    }))
+/// Call `O` with AWS's input `input`: decoded into the API's request as the AWS JSON protocol
+/// decodes it, sent by `rpc`, and the answer encoded as that protocol encodes it.
+async fn call<O, F, Fut>(input: Value, rpc: F) -> Result<Value, ClientError>
+where
+    O: Operation,
+    F: FnOnce(O::Request) -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<O::Response>, tonic::Status>>,
+{
+    let request = O::decode(input).map_err(|error| ClientError::Input { operation: O::NAME, error })?;
+    let response = rpc(request).await.map_err(|status| ClientError::Status { operation: O::NAME, status })?;
+    Ok(O::output(response.into_inner()))
 }
 
-fn start_request(a: &StartArgs) -> anyhow::Result<pb::StartExecutionRequest> {
-    let input = match &a.input {
-        Some(i) => text_arg(i, false)?,
-        None => "{}".into(),
-    };
-    if let Err(e) = serde_json::from_str::<Value>(&input) {
-        bail!("the input is not valid JSON: {e}");
+/// Send operation `name` with AWS's input `input` over `api`; AWS's output comes back.
+pub async fn send(api: Api, name: &str, input: Value) -> Result<Value, ClientError> {
+    use expressway_frontend::aws::operations as o;
+    let mut sm = pb::state_machines_client::StateMachinesClient::new(api.clone());
+    let mut ex = pb::executions_client::ExecutionsClient::new(api.clone());
+    let mut rs = pb::results_client::ResultsClient::new(api);
+    match name {
+        o::CreateStateMachine::NAME => {
+            call::<o::CreateStateMachine, _, _>(input, |r| async move { sm.create_state_machine(r).await }).await
+        }
+        o::DescribeStateMachine::NAME => {
+            call::<o::DescribeStateMachine, _, _>(input, |r| async move { sm.describe_state_machine(r).await }).await
+        }
+        o::UpdateStateMachine::NAME => {
+            call::<o::UpdateStateMachine, _, _>(input, |r| async move { sm.update_state_machine(r).await }).await
+        }
+        o::DeleteStateMachine::NAME => {
+            call::<o::DeleteStateMachine, _, _>(input, |r| async move { sm.delete_state_machine(r).await }).await
+        }
+        o::ListStateMachines::NAME => {
+            call::<o::ListStateMachines, _, _>(input, |r| async move { sm.list_state_machines(r).await }).await
+        }
+        o::DescribeStateMachineForExecution::NAME => {
+            call::<o::DescribeStateMachineForExecution, _, _>(input, |r| async move {
+                sm.describe_state_machine_for_execution(r).await
+            })
+            .await
+        }
+        o::ValidateStateMachineDefinition::NAME => {
+            call::<o::ValidateStateMachineDefinition, _, _>(input, |r| async move {
+                sm.validate_state_machine_definition(r).await
+            })
+            .await
+        }
+        o::PublishStateMachineVersion::NAME => {
+            call::<o::PublishStateMachineVersion, _, _>(
+                input,
+                |r| async move { sm.publish_state_machine_version(r).await },
+            )
+            .await
+        }
+        o::ListStateMachineVersions::NAME => {
+            call::<o::ListStateMachineVersions, _, _>(input, |r| async move { sm.list_state_machine_versions(r).await })
+                .await
+        }
+        o::DeleteStateMachineVersion::NAME => {
+            call::<o::DeleteStateMachineVersion, _, _>(
+                input,
+                |r| async move { sm.delete_state_machine_version(r).await },
+            )
+            .await
+        }
+        o::CreateStateMachineAlias::NAME => {
+            call::<o::CreateStateMachineAlias, _, _>(input, |r| async move { sm.create_state_machine_alias(r).await })
+                .await
+        }
+        o::DescribeStateMachineAlias::NAME => {
+            call::<o::DescribeStateMachineAlias, _, _>(
+                input,
+                |r| async move { sm.describe_state_machine_alias(r).await },
+            )
+            .await
+        }
+        o::UpdateStateMachineAlias::NAME => {
+            call::<o::UpdateStateMachineAlias, _, _>(input, |r| async move { sm.update_state_machine_alias(r).await })
+                .await
+        }
+        o::DeleteStateMachineAlias::NAME => {
+            call::<o::DeleteStateMachineAlias, _, _>(input, |r| async move { sm.delete_state_machine_alias(r).await })
+                .await
+        }
+        o::ListStateMachineAliases::NAME => {
+            call::<o::ListStateMachineAliases, _, _>(input, |r| async move { sm.list_state_machine_aliases(r).await })
+                .await
+        }
+        o::TagResource::NAME => call::<o::TagResource, _, _>(input, |r| async move { sm.tag_resource(r).await }).await,
+        o::UntagResource::NAME => {
+            call::<o::UntagResource, _, _>(input, |r| async move { sm.untag_resource(r).await }).await
+        }
+        o::ListTagsForResource::NAME => {
+            call::<o::ListTagsForResource, _, _>(input, |r| async move { sm.list_tags_for_resource(r).await }).await
+        }
+        o::StartExecution::NAME => {
+            call::<o::StartExecution, _, _>(input, |r| async move { ex.start_execution(r).await }).await
+        }
+        o::StartSyncExecution::NAME => {
+            call::<o::StartSyncExecution, _, _>(input, |r| async move { ex.start_sync_execution(r).await }).await
+        }
+        o::StopExecution::NAME => {
+            call::<o::StopExecution, _, _>(input, |r| async move { ex.stop_execution(r).await }).await
+        }
+        o::DescribeExecution::NAME => {
+            call::<o::DescribeExecution, _, _>(input, |r| async move { ex.describe_execution(r).await }).await
+        }
+        o::ListExecutions::NAME => {
+            call::<o::ListExecutions, _, _>(input, |r| async move { ex.list_executions(r).await }).await
+        }
+        o::GetExecutionHistory::NAME => {
+            call::<o::GetExecutionHistory, _, _>(input, |r| async move { rs.get_execution_history(r).await }).await
+        }
+        other => Err(ClientError::Input {
+            operation: "Unknown",
+            error: AwsError::UnknownOperation(format!("no such operation '{other}'")),
+        }),
     }
-    Ok(pb::StartExecutionRequest {
-        state_machine_arn: a.state_machine_arn.clone(),
-        name: a.name.clone().unwrap_or_default(),
-        input,
-        trace_header: String::new(),
-    })
 }
 
-pub async fn start_execution(ep: &Endpoint, a: &StartArgs) -> anyhow::Result<Value> {
-    let req = start_request(a)?;
-    let mut c = pb::executions_client::ExecutionsClient::new(connect(ep).await?);
-    let r = c.start_execution(req).await.map_err(st)?.into_inner();
-    Ok(json!({"executionArn": r.execution_arn, "startDate": iso(r.start_date.as_ref())}))
+/// Run a client subcommand: its input from the flags, every page unless one is asked for,
+/// and the output as the AWS CLI prints it (timestamps in ISO 8601).
+pub async fn run(ep: &Endpoint, c: &ApiCall) -> anyhow::Result<Value> {
+    let mut input = c.input()?;
+    let api = connect(ep).await?;
+    let mut out = send(api.clone(), c.operation.name, input.clone()).await?;
+    if let (Some(items), false) = (c.operation.pages, c.operation.one_page(&c.matches)) {
+        while let Some(token) = out.get("nextToken").and_then(Value::as_str).map(str::to_string) {
+            input["nextToken"] = Value::String(token);
+            let mut next = send(api.clone(), c.operation.name, input.clone()).await?;
+            let more = next.get_mut(items).map(Value::take).unwrap_or(Value::Null);
+            if let (Some(Value::Array(all)), Value::Array(more)) = (out.get_mut(items), more) {
+                all.extend(more);
+            }
+            match next.get("nextToken") {
+                Some(t) => out["nextToken"] = t.clone(),
+                None => {
+                    if let Value::Object(m) = &mut out {
+                        m.remove("nextToken");
+                    }
+                }
+            }
+        }
+    }
+    Ok(iso_dates(out))
 }
 
-pub async fn start_sync_execution(ep: &Endpoint, a: &StartArgs) -> anyhow::Result<Value> {
-    let req = start_request(a)?;
-    let mut c = pb::executions_client::ExecutionsClient::new(connect(ep).await?);
-    let r = c.start_sync_execution(req).await.map_err(st)?.into_inner();
-    Ok(json!({
-        "executionArn": r.execution_arn,
-        "stateMachineArn": r.state_machine_arn,
-        "name": r.name,
-        "startDate": iso(r.start_date.as_ref()),
-        "stopDate": iso(r.stop_date.as_ref()),
-        "status": status_name(r.status),
-        "error": opt(&r.error),
-        "cause": opt(&r.cause),
-        "input": r.input,
-        "output": opt(&r.output),
-        "billingDetails": r.billing_details.map(|b| json!({
-            "billedMemoryUsedInMB": b.billed_memory_used_in_mb,
-            "billedDurationInMilliseconds": b.billed_duration_in_milliseconds,
-        })),
-    }))
-}
-
-pub async fn describe_execution(ep: &Endpoint, a: &DescribeExecutionArgs) -> anyhow::Result<Value> {
-    let mut c = pb::executions_client::ExecutionsClient::new(connect(ep).await?);
-    let r = c
-        .describe_execution(pb::DescribeExecutionRequest { execution_arn: a.execution_arn.clone() })
-        .await
-        .map_err(st)?
-        .into_inner();
-    Ok(json!({
-        "executionArn": r.execution_arn,
-        "stateMachineArn": r.state_machine_arn,
-        "name": r.name,
-        "status": status_name(r.status),
-        "startDate": iso(r.start_date.as_ref()),
-        "stopDate": iso(r.stop_date.as_ref()),
-        "input": r.input,
-        "output": opt(&r.output),
-        "error": opt(&r.error),
-        "cause": opt(&r.cause),
-        "stateMachineRevisionId": r.revision_id,
-    }))
-}
-
-pub async fn list_state_machines(ep: &Endpoint, a: &ListArgs) -> anyhow::Result<Value> {
-    let mut c = pb::state_machines_client::StateMachinesClient::new(connect(ep).await?);
-    let r = c
-        .list_state_machines(pb::ListStateMachinesRequest {
-            max_results: a.max_results.unwrap_or(0),
-            next_token: a.next_token.clone().unwrap_or_default(),
-        })
-        .await
-        .map_err(st)?
-        .into_inner();
-    Ok(json!({
-        "stateMachines": r.state_machines.iter().map(|m| json!({
-            "stateMachineArn": m.state_machine_arn,
-            "name": m.name,
-            "type": if m.r#type == pb::StateMachineType::Standard as i32 { "STANDARD" } else { "EXPRESS" },
-            "creationDate": iso(m.creation_date.as_ref()),
-        })).collect::<Vec<_>>(),
-        "nextToken": opt(&r.next_token),
-    }))
+/// Timestamps (members named `…Date` and `timestamp`, epoch seconds on the wire) as the AWS
+/// CLI prints them: ISO 8601 with microseconds and the offset.
+pub fn iso_dates(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Number(n) if k.ends_with("Date") || k == "timestamp" => n
+                            .as_f64()
+                            .and_then(|s| chrono::DateTime::from_timestamp_micros((s * 1e6).round() as i64))
+                            .map(|d| Value::String(d.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()))
+                            .unwrap_or(Value::Number(n)),
+                        v => iso_dates(v),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(iso_dates).collect()),
+        v => v,
+    }
 }
 
 /// Follow the results stream, printing one JSON line per message.
@@ -395,17 +415,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn dates_print_as_the_aws_cli_prints_them() {
+        let v = json!({"creationDate": 1767225600.5, "events": [{"timestamp": 1767225600, "id": 1}], "name": "x"});
+        assert_eq!(
+            iso_dates(v),
+            json!({"creationDate": "2026-01-01T00:00:00.500000+00:00",
+                   "events": [{"timestamp": "2026-01-01T00:00:00.000000+00:00", "id": 1}], "name": "x"})
+        );
+        assert_eq!(exception_of(tonic::Code::Unauthenticated), "UnrecognizedClientException");
+    }
+
+    #[test]
     fn definitions_and_inputs_come_inline_or_from_files_as_the_aws_cli_reads_them() {
         let dir = std::env::temp_dir().join(format!("xw-text-arg-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let file = dir.join("input.json");
         std::fs::write(&file, r#"{"from":"file"}"#).expect("write");
         let path = file.display().to_string();
-        assert_eq!(text_arg(&format!("file://{path}"), false).expect("file://"), r#"{"from":"file"}"#);
-        assert_eq!(text_arg(&format!("@{path}"), false).expect("@"), r#"{"from":"file"}"#);
-        assert_eq!(text_arg(&path, true).expect("a plain path"), r#"{"from":"file"}"#);
-        assert_eq!(text_arg(r#"{"inline":1}"#, false).expect("inline"), r#"{"inline":1}"#);
-        let missing = text_arg("file:///nonexistent/x.json", false).expect_err("missing file");
+        let document = crate::commands::document;
+        assert_eq!(document(&format!("file://{path}"), false).expect("file://"), r#"{"from":"file"}"#);
+        assert_eq!(document(&format!("@{path}"), false).expect("@"), r#"{"from":"file"}"#);
+        assert_eq!(document(&path, true).expect("a plain path"), r#"{"from":"file"}"#);
+        assert_eq!(document(r#"{"inline":1}"#, false).expect("inline"), r#"{"inline":1}"#);
+        let missing = document("file:///nonexistent/x.json", false).expect_err("missing file");
         assert!(missing.to_string().contains("/nonexistent/x.json"), "{missing}");
         let _ = std::fs::remove_dir_all(&dir);
     }

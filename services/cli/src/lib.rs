@@ -2,12 +2,16 @@
 //! (`validate`), serve everything in one process (`dev`, in [`dev`]), and call a server in the
 //! habits of the AWS CLI ([`client`]).
 //!
+//! The client subcommands, one per operation of the API, are described by one table
+//! ([`commands`]) and sent by [`client`]; `completions` prints shell completions.
+//!
 //! `main.rs` only parses arguments and maps errors to exit codes;
 //! [`execute`] starts telemetry (for serving commands) and runs a command on one runtime; the
 //! logic is here so that tests can call it.
 //! [`shutdown`] is how every serving command (`dev`, `frontend`, `worker`, `results`) stops.
 
 pub mod client;
+pub mod commands;
 pub mod config;
 pub mod dev;
 pub mod distributed;
@@ -50,18 +54,19 @@ pub enum Command {
     Worker(config::ServiceArgs),
     /// Distributed mode: keep outcomes and execution events in Redis and serve subscribers.
     Results(config::ServiceArgs),
-    /// Create a state machine (prints stateMachineArn).
-    CreateStateMachine(client::CreateArgs),
-    /// Start an execution asynchronously (prints executionArn).
-    StartExecution(client::StartArgs),
-    /// Start an execution and wait for its outcome.
-    StartSyncExecution(client::StartArgs),
-    /// Describe an execution.
-    DescribeExecution(client::DescribeExecutionArgs),
-    /// List state machines.
-    ListStateMachines(client::ListArgs),
     /// Follow outcomes (and with --events, history events) live, one JSON line each.
     Watch(client::WatchArgs),
+    /// Print a completion script for a shell (`source <(expressway completions bash)`).
+    Completions(CompletionsArgs),
+    /// The operations of the API, with the AWS CLI's names and flags.
+    #[command(flatten)]
+    Api(commands::ApiCall),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 impl Command {
@@ -115,12 +120,20 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
             Command::Frontend(a) => run_frontend(config::Config::load(&a)?, shutdown::signal()).await,
             Command::Worker(a) => run_worker(config::Config::load(&a)?, shutdown::signal()).await,
             Command::Results(a) => run_results(config::Config::load(&a)?, shutdown::signal()).await,
-            Command::CreateStateMachine(a) => client::create_state_machine(&ep, &a).await.map(print),
-            Command::StartExecution(a) => client::start_execution(&ep, &a).await.map(print),
-            Command::StartSyncExecution(a) => client::start_sync_execution(&ep, &a).await.map(print),
-            Command::DescribeExecution(a) => client::describe_execution(&ep, &a).await.map(print),
-            Command::ListStateMachines(a) => client::list_state_machines(&ep, &a).await.map(print),
             Command::Watch(a) => client::watch(&ep, &a, std::io::stdout()).await,
+            Command::Completions(a) => {
+                use clap::CommandFactory as _;
+                let mut script = Vec::new();
+                clap_complete::generate(a.shell, &mut Cli::command(), "expressway", &mut script);
+                out(String::from_utf8_lossy(&script).trim_end());
+                Ok(())
+            }
+            // An empty answer prints nothing, as with the AWS CLI.
+            Command::Api(c) => client::run(&ep, &c).await.map(|v| {
+                if v != json!({}) {
+                    print(v)
+                }
+            }),
         }
         .map(|()| true)
     });

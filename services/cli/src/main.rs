@@ -13,7 +13,8 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) if e.downcast_ref::<client::ClientError>().is_some() => {
-            eprintln!("error: {e}");
+            // As the AWS CLI prints it: "An error occurred (<Exception>) when calling …".
+            eprintln!("{e}");
             ExitCode::from(1)
         }
         Err(e) => {

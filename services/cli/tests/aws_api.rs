@@ -302,7 +302,8 @@ async fn http_calls_in_flight_finish_when_the_process_drains() {
 }
 
 /// With `[auth]` on, the AWS protocol authenticates bearer tokens as gRPC does and applies the
-/// same policies; SigV4 signatures, which it does not verify, are refused.
+/// same policies; a SigV4 signature by a key that is not configured (the SDKs' dummy `test`)
+/// is refused.
 #[test]
 fn with_auth_on_calls_need_a_bearer_token_and_a_policy() {
     let dir = std::env::temp_dir().join(format!("xw-aws-auth-{}", std::process::id()));
@@ -333,5 +334,111 @@ fn with_auth_on_calls_need_a_bearer_token_and_a_policy() {
     let (status, denied) = dev.api.call_as("StartExecution", &json!({"stateMachineArn": arn}), Some("Bearer ci-token"));
     assert_eq!((status, denied["__type"].as_str()), (400, Some("AccessDeniedException")), "{denied}");
     assert!(denied["message"].as_str().is_some_and(|m| m.contains("states:StartExecution")), "{denied}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// boto3's script for the SigV4 test: each line of its output is `<case> <outcome>`, the
+/// outcome `ok` or the error code.
+const SIGNED_CALLS: &str = r#"
+import sys
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+endpoint, definition = sys.argv[1], sys.argv[2]
+
+def client(key, secret):
+    return boto3.client("stepfunctions", endpoint_url=endpoint, region_name="eu-west-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret,
+                        config=Config(inject_host_prefix=False, retries={"max_attempts": 1}))
+
+def attempt(case, call, **kwargs):
+    try:
+        out = call(**kwargs)
+        print(case, "ok", out.get("stateMachineArn", ""))
+    except ClientError as e:
+        print(case, e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"])
+
+ci = client("AKIDEXPRESSWAYCI", "ci-secret/with+odd=chars")
+attempt("create", ci.create_state_machine, name="signed", definition=definition, roleArn="arn:aws:iam::1:role/x")
+attempt("describe", ci.describe_state_machine, stateMachineArn="arn:aws:states:eu-west-1:123456789012:stateMachine:signed")
+attempt("denied", ci.start_execution, stateMachineArn="arn:aws:states:eu-west-1:123456789012:stateMachine:signed")
+attempt("wrong-secret", client("AKIDEXPRESSWAYCI", "not-the-secret").list_state_machines)
+attempt("unknown-key", client("AKIDNOBODY", "ci-secret/with+odd=chars").list_state_machines)
+"#;
+
+/// With access keys configured, boto3's SigV4 signatures are verified: the right secret passes
+/// (and the key's principal meets the policies), a wrong one is `InvalidSignatureException`, an
+/// unknown key `UnrecognizedClientException`. The AWS CLI's signatures pass too.
+#[test]
+fn sigv4_signatures_are_verified_against_configured_access_keys() {
+    need("python3", &["-c", "import boto3"], "python3 with boto3");
+    let dir = std::env::temp_dir().join(format!("xw-sigv4-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let keys = dir.join("access-keys.toml");
+    std::fs::write(
+        &keys,
+        "[[access_keys]]\nprincipal = \"ci\"\naccess_key_id = \"AKIDEXPRESSWAYCI\"\nsecret_access_key = \"ci-secret/with+odd=chars\"\n",
+    )
+    .expect("keys");
+    let auth = dir.join("auth.toml");
+    std::fs::write(
+        &auth,
+        format!(
+            "access_keys_file = \"{}\"\n[[policies]]\nprincipal = \"ci\"\nactions = [\"states:CreateStateMachine\", \"states:Describe*\", \"states:List*\"]\n",
+            keys.display()
+        ),
+    )
+    .expect("auth");
+    let grpc = expressway_testkit::free_port();
+    let http = expressway_testkit::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
+        .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{http}")])
+        .args(["--region", "eu-west-1", "--account", "123456789012", "--auth-config", &auth.display().to_string()])
+        .env("EXPRESSWAY_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start expressway dev");
+    let dev = Dev { child, api: Api { port: http } };
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", http)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    let out =
+        Command::new("python3").args(["-c", SIGNED_CALLS, &dev.endpoint(), definition]).output().expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "create ok arn:aws:states:eu-west-1:123456789012:stateMachine:signed",
+            "describe ok arn:aws:states:eu-west-1:123456789012:stateMachine:signed",
+            "denied AccessDeniedException 400",
+            "wrong-secret InvalidSignatureException 400",
+            "unknown-key UnrecognizedClientException 400",
+        ],
+        "{stdout}"
+    );
+
+    // The AWS CLI signs its own way (its own botocore, its own headers); it passes as well.
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIDEXPRESSWAYCI"),
+        ("AWS_SECRET_ACCESS_KEY", "ci-secret/with+odd=chars"),
+        ("AWS_DEFAULT_REGION", "eu-west-1"),
+    ];
+    let listed = Command::new("aws")
+        .args(["stepfunctions", "list-state-machines", "--endpoint-url", &dev.endpoint(), "--output", "json"])
+        .envs(env)
+        .output()
+        .expect("the AWS CLI (.ci/run installs it)");
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let listed: Value = serde_json::from_slice(&listed.stdout).expect("json");
+    assert_eq!(listed["stateMachines"][0]["name"], "signed", "{listed}");
     let _ = std::fs::remove_dir_all(&dir);
 }

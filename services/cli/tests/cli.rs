@@ -217,3 +217,285 @@ fn every_example_produces_its_recorded_output() {
     }
     assert!(ran >= 6, "only {ran} examples found in {}", dir.display());
 }
+
+/// `expressway dev` on free ports, killed on drop; its gRPC endpoint.
+struct Dev {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dev() -> Dev {
+    let grpc = expressway_testkit::free_port();
+    let child = bin()
+        .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", "off"])
+        .args(["--region", "us-east-1", "--account", "000000000000"])
+        .env("EXPRESSWAY_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start expressway dev");
+    // In a Dev at once, so that a failure below still ends the process.
+    let dev = Dev { child, endpoint: format!("http://127.0.0.1:{grpc}") };
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", grpc)).is_ok() {
+            return dev;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("expressway dev did not listen on {grpc}");
+}
+
+/// One client command against `dev`: exit code, stdout as JSON (`null` when empty), stderr.
+fn client(dev: &Dev, args: &[&str]) -> (Option<i32>, Value, String) {
+    let o = bin().args(args).args(["--endpoint-url", &dev.endpoint]).output().expect("run");
+    let out = String::from_utf8_lossy(&o.stdout);
+    let v = if out.trim().is_empty() { Value::Null } else { serde_json::from_str(&out).expect("stdout is JSON") };
+    (o.status.code(), v, String::from_utf8_lossy(&o.stderr).to_string())
+}
+
+fn ok(dev: &Dev, args: &[&str]) -> Value {
+    let (code, v, err) = client(dev, args);
+    assert_eq!(code, Some(0), "{args:?}: {err}");
+    v
+}
+
+/// The error line of a failed command: the AWS CLI's wording, exit 1.
+fn fails(dev: &Dev, args: &[&str]) -> String {
+    let (code, v, err) = client(dev, args);
+    assert_eq!((code, v), (Some(1), Value::Null), "{args:?}: {err}");
+    err
+}
+
+/// Every operation as a subcommand with the AWS CLI's name and flags, against `expressway dev`:
+/// structures in shorthand and JSON, lists, `file://`, booleans both ways, every page unless
+/// one is asked for, output without empty members and with ISO 8601 dates, and errors named
+/// as AWS names them.
+#[test]
+fn client_commands_take_the_aws_cli_names_and_flags() {
+    let d = tempdir("client");
+    let dev = dev();
+    let def = write(&d, "pass.json", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    let wait = write(&d, "wait.json", r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}}"#);
+    let input = write(&d, "input.json", r#"{"from":"file"}"#);
+    let file = |p: &PathBuf| format!("file://{}", p.display());
+
+    let created = ok(
+        &dev,
+        &[
+            "create-state-machine",
+            "--name",
+            "hello",
+            "--definition",
+            &file(&def),
+            "--role-arn",
+            "arn:aws:iam::000000000000:role/ignored",
+            "--type",
+            "EXPRESS",
+            "--logging-configuration",
+            "level=ALL,includeExecutionData=true",
+            "--tags",
+            "key=team,value=core",
+            "key=env,value=dev",
+            "--publish",
+        ],
+    );
+    let arn = created["stateMachineArn"].as_str().expect("arn").to_string();
+    assert_eq!(arn, "arn:aws:states:us-east-1:000000000000:stateMachine:hello");
+    assert_eq!(created["stateMachineVersionArn"], format!("{arn}:1"));
+    let date = created["creationDate"].as_str().expect("an ISO 8601 date");
+    assert!(date.len() == 32 && date.ends_with("+00:00") && date.as_bytes()[10] == b'T', "{date}");
+
+    let described = ok(&dev, &["describe-state-machine", "--state-machine-arn", &arn]);
+    assert_eq!(described["loggingConfiguration"], json!({"level": "ALL", "includeExecutionData": true}));
+    assert_eq!(described["type"], "EXPRESS");
+    assert!(described.get("description").is_none(), "empty members are left out: {described}");
+
+    // Updates with JSON structures, a new version, the versions newest first.
+    let updated = ok(
+        &dev,
+        &[
+            "update-state-machine",
+            "--state-machine-arn",
+            &arn,
+            "--definition",
+            &format!("@{}", wait.display()),
+            "--logging-configuration",
+            r#"{"level":"ALL","includeExecutionData":true}"#,
+            "--publish",
+            "--version-description",
+            "waits",
+        ],
+    );
+    assert_eq!(updated["stateMachineVersionArn"], format!("{arn}:2"));
+    let versions = ok(&dev, &["list-state-machine-versions", "--state-machine-arn", &arn]);
+    let listed: Vec<&str> = versions["stateMachineVersions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter_map(|v| v["stateMachineVersionArn"].as_str())
+        .collect();
+    assert_eq!(listed, vec![format!("{arn}:2"), format!("{arn}:1")]);
+    let published = ok(&dev, &["publish-state-machine-version", "--state-machine-arn", &arn, "--description", "x"]);
+    assert_eq!(published["stateMachineVersionArn"], format!("{arn}:2"), "the current revision is version 2");
+
+    // Aliases: shorthand routing, then a JSON array; a routed version cannot be deleted.
+    let alias = ok(
+        &dev,
+        &[
+            "create-state-machine-alias",
+            "--name",
+            "live",
+            "--routing-configuration",
+            &format!("stateMachineVersionArn={arn}:1,weight=100"),
+        ],
+    );
+    let alias_arn = alias["stateMachineAliasArn"].as_str().expect("alias").to_string();
+    let routes = format!(
+        r#"[{{"stateMachineVersionArn":"{arn}:1","weight":40}},{{"stateMachineVersionArn":"{arn}:2","weight":60}}]"#
+    );
+    ok(
+        &dev,
+        &[
+            "update-state-machine-alias",
+            "--state-machine-alias-arn",
+            &alias_arn,
+            "--routing-configuration",
+            &routes,
+            "--description",
+            "canary",
+        ],
+    );
+    let described = ok(&dev, &["describe-state-machine-alias", "--state-machine-alias-arn", &alias_arn]);
+    assert_eq!(described["description"], "canary");
+    assert_eq!(described["routingConfiguration"][1]["weight"], 60);
+    let aliases = ok(&dev, &["list-state-machine-aliases", "--state-machine-arn", &arn]);
+    assert_eq!(aliases["stateMachineAliases"][0]["stateMachineAliasArn"], alias_arn.as_str());
+    let err = fails(&dev, &["delete-state-machine-version", "--state-machine-version-arn", &format!("{arn}:1")]);
+    assert!(
+        err.starts_with("An error occurred (ConflictException) when calling the DeleteStateMachineVersion operation: "),
+        "{err}"
+    );
+    assert_eq!(
+        ok(&dev, &["delete-state-machine-alias", "--state-machine-alias-arn", &alias_arn]),
+        Value::Null,
+        "prints nothing"
+    );
+    ok(&dev, &["delete-state-machine-version", "--state-machine-version-arn", &format!("{arn}:1")]);
+    ok(&dev, &["delete-state-machine-version", "--state-machine-version-arn", &format!("{arn}:1")]);
+
+    // Executions: start, describe, the machine it runs, stop, history without data.
+    let started = ok(&dev, &["start-execution", "--state-machine-arn", &arn, "--name", "e1", "--input", &file(&input)]);
+    let exec = started["executionArn"].as_str().expect("execution").to_string();
+    let for_exec = ok(&dev, &["describe-state-machine-for-execution", "--execution-arn", &exec]);
+    assert!(for_exec["definition"].as_str().is_some_and(|d| d.contains("Wait")), "{for_exec}");
+    let stopped = ok(&dev, &["stop-execution", "--execution-arn", &exec, "--error", "Op.Stop", "--cause", "enough"]);
+    assert!(stopped["stopDate"].is_string(), "{stopped}");
+    let described = ok(&dev, &["describe-execution", "--execution-arn", &exec]);
+    assert_eq!((described["status"].as_str(), described["error"].as_str()), (Some("ABORTED"), Some("Op.Stop")));
+    assert_eq!(described["input"], r#"{"from":"file"}"#);
+    let err = fails(&dev, &["list-executions", "--state-machine-arn", &arn]);
+    assert!(err.contains("(StateMachineTypeNotSupported)"), "{err}");
+
+    // Sync executions, validation on the server.
+    // (--logging-level and --include-execution-data: the earlier spelling of the logging
+    // configuration, still taken.)
+    let pass = ok(
+        &dev,
+        &[
+            "create-state-machine",
+            "--name",
+            "pass",
+            "--definition",
+            &file(&def),
+            "--logging-level",
+            "ALL",
+            "--include-execution-data",
+        ],
+    );
+    let pass_arn = pass["stateMachineArn"].as_str().expect("arn").to_string();
+    let sync = ok(&dev, &["start-sync-execution", "--state-machine-arn", &pass_arn, "--input", r#"{"a":1}"#]);
+    assert_eq!((sync["status"].as_str(), sync["output"].as_str()), (Some("SUCCEEDED"), Some(r#"{"a":1}"#)));
+    let exec = sync["executionArn"].as_str().expect("execution");
+    let history = ok(&dev, &["get-execution-history", "--execution-arn", exec, "--no-include-execution-data"]);
+    let started_event = &history["events"][0];
+    assert_eq!(started_event["type"], "ExecutionStarted", "{history}");
+    assert!(started_event["timestamp"].is_string(), "{history}");
+    assert!(started_event["executionStartedEventDetails"].get("input").is_none(), "{history}");
+    let history = ok(&dev, &["get-execution-history", "--execution-arn", exec, "--reverse-order"]);
+    assert_eq!(history["events"][0]["type"], "ExecutionSucceeded", "{history}");
+    assert_eq!(history["events"][0]["executionSucceededEventDetails"]["output"], r#"{"a":1}"#, "{history}");
+    let bad = write(&d, "bad.json", r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"Gone"}}}"#);
+    let checked = ok(&dev, &["validate-state-machine-definition", "--definition", &file(&bad), "--type", "EXPRESS"]);
+    assert_eq!(checked["result"], "FAIL");
+    assert_eq!(checked["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
+
+    // Tags: several keys at once, or a JSON list.
+    ok(
+        &dev,
+        &[
+            "tag-resource",
+            "--resource-arn",
+            &pass_arn,
+            "--tags",
+            r#"[{"key":"a","value":"1"},{"key":"b","value":"2"}]"#,
+        ],
+    );
+    ok(&dev, &["untag-resource", "--resource-arn", &pass_arn, "--tag-keys", "a", "absent"]);
+    let tags = ok(&dev, &["list-tags-for-resource", "--resource-arn", &pass_arn]);
+    assert_eq!(tags, json!({"tags": [{"key": "b", "value": "2"}]}));
+    let err = fails(&dev, &["tag-resource", "--resource-arn", &format!("{arn}-missing"), "--tags", "key=a,value=b"]);
+    assert!(err.contains("(ResourceNotFound) when calling the TagResource operation"), "{err}");
+
+    // Pages: all of them by default, one with --max-results, the next with --next-token.
+    let all = ok(&dev, &["list-state-machines"]);
+    assert_eq!(all["stateMachines"].as_array().map(Vec::len), Some(2), "{all}");
+    let first = ok(&dev, &["list-state-machines", "--max-results", "1"]);
+    assert_eq!(first["stateMachines"][0]["name"], "hello");
+    let token = first["nextToken"].as_str().expect("a next token");
+    let second = ok(&dev, &["list-state-machines", "--max-results", "1", "--next-token", token]);
+    assert_eq!(second["stateMachines"][0]["name"], "pass");
+    assert!(second.get("nextToken").is_none(), "{second}");
+
+    // Errors name AWS's exception; invalid definitions list their locations.
+    let err = fails(&dev, &["describe-state-machine", "--state-machine-arn", &format!("{arn}-missing")]);
+    assert!(
+        err.starts_with(
+            "An error occurred (StateMachineDoesNotExist) when calling the DescribeStateMachine operation: "
+        ),
+        "{err}"
+    );
+    let err = fails(&dev, &["create-state-machine", "--name", "bad", "--definition", &file(&bad)]);
+    assert!(err.contains("(InvalidDefinition)") && err.contains("at /States/A/Next"), "{err}");
+    let err = fails(&dev, &["describe-state-machine", "--state-machine-arn", "not-an-arn"]);
+    assert!(err.contains("(InvalidArn)"), "{err}");
+    ok(&dev, &["delete-state-machine", "--state-machine-arn", &pass_arn]);
+    let err = fails(&dev, &["describe-state-machine", "--state-machine-arn", &pass_arn]);
+    assert!(err.contains("(StateMachineDoesNotExist)"), "{err}");
+}
+
+/// A mistyped command gets suggestions; `completions` prints a script for each shell.
+#[test]
+fn mistyped_commands_get_suggestions_and_shells_get_completions() {
+    let o = bin().args(["describe-state-machin", "--state-machine-arn", "x"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("similar subcommand") && err.contains("'describe-state-machine'"), "{err}");
+    for (shell, marker) in [("bash", "complete -F"), ("zsh", "#compdef expressway"), ("fish", "complete -c expressway")]
+    {
+        let o = bin().args(["completions", shell]).output().expect("run");
+        assert!(o.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert!(script.contains(marker), "{shell}: {}", &script[..script.len().min(200)]);
+        assert!(script.contains("delete-state-machine-version") && script.contains("state-machine-arn"), "{shell}");
+    }
+    let o = bin().args(["list-state-machines", "--max-results", "many"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(2), "misuse");
+}

@@ -333,7 +333,7 @@ async fn error_paths_have_precise_statuses() {
     let v = sm
         .validate_state_machine_definition(pb::ValidateStateMachineDefinitionRequest {
             definition: bad.into(),
-            r#type: 0,
+            ..Default::default()
         })
         .await
         .expect("validate")
@@ -542,7 +542,7 @@ async fn the_cli_client_talks_to_the_server() {
     assert_eq!(lines.len(), 2);
     assert!(lines.iter().all(|l| l["status"] == "SUCCEEDED"));
 
-    // Service errors: exit 1 with the status and the diagnostics' locations on stderr.
+    // Service errors: exit 1 with AWS's exception and the diagnostics' locations on stderr.
     let (code, _, err) = run(vec![
         "create-state-machine".into(),
         "--name".into(),
@@ -551,7 +551,7 @@ async fn the_cli_client_talks_to_the_server() {
         r#"{"StartAt":"X","States":{}}"#.into(),
     ]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("InvalidArgument") && err.contains("at /"), "{err}");
+    assert!(err.contains("(InvalidDefinition)") && err.contains("at /"), "{err}");
 
     server.shutdown().await;
 }

@@ -1,9 +1,10 @@
 //! Who may call the API, and what they may do: bearer tokens (static tokens from a file, or
-//! JWTs verified against a local JWKS file) name a principal; policies in the IAM manner
+//! JWTs verified against a local JWKS file) and, on the AWS JSON protocol, access keys whose
+//! SigV4 signatures are verified (from an access keys file) name a principal; policies in the IAM manner
 //! allow a principal actions (`states:StartExecution`, `states:Describe*`) on resources (ARN
 //! patterns such as `arn:aws:states:*:*:stateMachine:orders-*`). Anything no policy allows
-//! is denied. Without tokens and JWKS configured, authentication is off and every call is
-//! allowed (the embedded default, on loopback).
+//! is denied. Without tokens, JWKS or access keys configured, authentication is off and every
+//! call is allowed (the embedded default, on loopback).
 //!
 //! [`Auth::interceptor`] authenticates each call and leaves its [`Principal`] in the request's
 //! extensions; each handler then asks [`authorize`] for its action and resource.
@@ -24,6 +25,9 @@ pub struct AuthConfig {
     pub tokens_file: Option<PathBuf>,
     /// A JWKS file (RFC 7517) whose keys verify JWT bearer tokens; the principal is `sub`.
     pub jwks_file: Option<PathBuf>,
+    /// A TOML file of AWS access keys whose SigV4 signatures the AWS JSON protocol verifies:
+    /// `[[access_keys]] principal = "ci"`, `access_key_id = "…"`, `secret_access_key = "…"`.
+    pub access_keys_file: Option<PathBuf>,
     /// Required `iss` and `aud` of JWTs, when set.
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
@@ -56,7 +60,7 @@ pub enum AuthError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("invalid {path}: {why}")]
     Invalid { path: PathBuf, why: String },
-    #[error("auth.policies is set but no tokens_file or jwks_file says who callers are")]
+    #[error("auth.policies is set but no tokens_file, jwks_file or access_keys_file says who callers are")]
     NoAuthentication,
 }
 
@@ -74,8 +78,24 @@ struct TokenEntry {
     sha256: Option<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessKeysFile {
+    access_keys: Vec<AccessKeyEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessKeyEntry {
+    principal: String,
+    access_key_id: String,
+    secret_access_key: String,
+}
+
 /// Verifies callers and decides what they may do.
 pub struct Auth {
+    /// Access key id → (secret access key, principal).
+    access_keys: HashMap<String, (String, String)>,
     /// SHA-256 of each static token (hex) → principal.
     tokens: HashMap<String, String>,
     jwks: Option<jsonwebtoken::jwk::JwkSet>,
@@ -115,7 +135,7 @@ pub fn matches(pattern: &str, text: &str) -> bool {
 impl Auth {
     /// `None` when authentication is off (no tokens file and no JWKS).
     pub fn from_config(cfg: &AuthConfig) -> Result<Option<Arc<Auth>>, AuthError> {
-        if cfg.tokens_file.is_none() && cfg.jwks_file.is_none() {
+        if cfg.tokens_file.is_none() && cfg.jwks_file.is_none() && cfg.access_keys_file.is_none() {
             return if cfg.policies.is_empty() { Ok(None) } else { Err(AuthError::NoAuthentication) };
         }
         let mut tokens = HashMap::new();
@@ -131,6 +151,19 @@ impl Auth {
                     }
                 };
                 tokens.insert(digest, t.principal);
+            }
+        }
+        let mut access_keys = HashMap::new();
+        if let Some(path) = &cfg.access_keys_file {
+            let invalid = |why: String| AuthError::Invalid { path: path.clone(), why };
+            let file: AccessKeysFile = toml::from_str(&read(path)?).map_err(|e| invalid(e.to_string()))?;
+            for k in file.access_keys {
+                if k.access_key_id.is_empty() || k.secret_access_key.is_empty() {
+                    return Err(invalid(format!("access key of '{}': id and secret must not be empty", k.principal)));
+                }
+                if access_keys.insert(k.access_key_id.clone(), (k.secret_access_key, k.principal)).is_some() {
+                    return Err(invalid(format!("access key id '{}' is given twice", k.access_key_id)));
+                }
             }
         }
         let (jwks, validation) = match &cfg.jwks_file {
@@ -152,7 +185,7 @@ impl Auth {
                 (Some(set), Some(v))
             }
         };
-        Ok(Some(Arc::new(Auth { tokens, jwks, validation, policies: cfg.policies.clone() })))
+        Ok(Some(Arc::new(Auth { access_keys, tokens, jwks, validation, policies: cfg.policies.clone() })))
     }
 
     /// Who presents `bearer` (the text after `Bearer `), if anyone.
@@ -192,6 +225,11 @@ impl Auth {
         let data = jsonwebtoken::decode::<Claims>(bearer, &decoding, &validation)
             .map_err(|e| Status::unauthenticated(format!("JWT refused: {e}")))?;
         Ok(Principal(data.claims.sub))
+    }
+
+    /// The secret access key of an access key id, and whose key it is.
+    pub fn access_key(&self, access_key_id: &str) -> Option<(&str, Principal)> {
+        self.access_keys.get(access_key_id).map(|(secret, p)| (secret.as_str(), Principal(p.clone())))
     }
 
     /// Whether a policy allows `principal` `action` on `resource`.
@@ -250,6 +288,7 @@ mod tests {
     #[test]
     fn policies_deny_what_they_do_not_allow() {
         let auth = Auth {
+            access_keys: HashMap::new(),
             tokens: HashMap::new(),
             jwks: None,
             validation: None,

@@ -4,7 +4,7 @@
 //! unknown operation, never with an empty page.
 
 use axum::body::Body;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -23,8 +23,10 @@ async fn unknown() -> Response {
 
 async fn aws_json(
     axum::extract::State(frontend): axum::extract::State<Frontend>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    aws::handle(&frontend, &headers, body).await
+    aws::handle(&frontend, &method, &uri, &headers, body).await
 }

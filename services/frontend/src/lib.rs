@@ -323,6 +323,85 @@ impl pb::state_machines_server::StateMachines for Frontend {
         let call = call_of(&request);
         Ok(Response::new(ops::validate_state_machine_definition(self, &call, request.into_inner()).await?))
     }
+    async fn describe_state_machine_for_execution(
+        &self,
+        request: Request<pb::DescribeStateMachineForExecutionRequest>,
+    ) -> Result<Response<pb::DescribeStateMachineForExecutionResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::describe_state_machine_for_execution(self, &call, request.into_inner()).await?))
+    }
+
+    async fn list_state_machine_versions(
+        &self,
+        request: Request<pb::ListStateMachineVersionsRequest>,
+    ) -> Result<Response<pb::ListStateMachineVersionsResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::list_state_machine_versions(self, &call, request.into_inner()).await?))
+    }
+
+    async fn delete_state_machine_version(
+        &self,
+        request: Request<pb::DeleteStateMachineVersionRequest>,
+    ) -> Result<Response<pb::DeleteStateMachineVersionResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::delete_state_machine_version(self, &call, request.into_inner()).await?))
+    }
+
+    async fn describe_state_machine_alias(
+        &self,
+        request: Request<pb::DescribeStateMachineAliasRequest>,
+    ) -> Result<Response<pb::DescribeStateMachineAliasResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::describe_state_machine_alias(self, &call, request.into_inner()).await?))
+    }
+
+    async fn update_state_machine_alias(
+        &self,
+        request: Request<pb::UpdateStateMachineAliasRequest>,
+    ) -> Result<Response<pb::UpdateStateMachineAliasResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::update_state_machine_alias(self, &call, request.into_inner()).await?))
+    }
+
+    async fn delete_state_machine_alias(
+        &self,
+        request: Request<pb::DeleteStateMachineAliasRequest>,
+    ) -> Result<Response<pb::DeleteStateMachineAliasResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::delete_state_machine_alias(self, &call, request.into_inner()).await?))
+    }
+
+    async fn list_state_machine_aliases(
+        &self,
+        request: Request<pb::ListStateMachineAliasesRequest>,
+    ) -> Result<Response<pb::ListStateMachineAliasesResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::list_state_machine_aliases(self, &call, request.into_inner()).await?))
+    }
+
+    async fn tag_resource(
+        &self,
+        request: Request<pb::TagResourceRequest>,
+    ) -> Result<Response<pb::TagResourceResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::tag_resource(self, &call, request.into_inner()).await?))
+    }
+
+    async fn untag_resource(
+        &self,
+        request: Request<pb::UntagResourceRequest>,
+    ) -> Result<Response<pb::UntagResourceResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::untag_resource(self, &call, request.into_inner()).await?))
+    }
+
+    async fn list_tags_for_resource(
+        &self,
+        request: Request<pb::ListTagsForResourceRequest>,
+    ) -> Result<Response<pb::ListTagsForResourceResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::list_tags_for_resource(self, &call, request.into_inner()).await?))
+    }
 }
 
 #[tonic::async_trait]
@@ -357,5 +436,12 @@ impl pb::executions_server::Executions for Frontend {
     ) -> Result<Response<pb::StopExecutionResponse>, Status> {
         let call = call_of(&request);
         Ok(Response::new(ops::stop_execution(self, &call, request.into_inner()).await?))
+    }
+    async fn list_executions(
+        &self,
+        request: Request<pb::ListExecutionsRequest>,
+    ) -> Result<Response<pb::ListExecutionsResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::list_executions(self, &call, request.into_inner()).await?))
     }
 }

@@ -11,8 +11,8 @@ use expressway_bus::{OutcomeMessage, ResultMessage};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Qualifier};
 use expressway_store::{
-    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, MetadataChange, NewStateMachine, Revision,
-    StateMachineUpdate, Version,
+    now_ms, Alias, ExecutionStatus, ExecutionStore, Finished, MetadataChange, NewStateMachine, StateMachineUpdate,
+    StoreError,
 };
 
 use crate::auth::{Auth, Principal};
@@ -218,21 +218,32 @@ pub async fn describe_state_machine(
     })
 }
 
-/// The state machine revision an execution runs, the ARN it was started on, and when the
-/// state machine last changed (milliseconds; the execution's start once it is deleted).
-pub async fn state_machine_for_execution(
+/// The state machine revision an execution runs, with the ARN it was started on and when the
+/// state machine last changed (the execution's start once it is deleted).
+pub async fn describe_state_machine_for_execution(
     f: &Frontend,
     call: &Call,
-    execution_arn: &str,
-) -> Result<(String, Revision, i64), FrontendError> {
-    f.check(call, "states:DescribeStateMachineForExecution", execution_arn)?;
-    let r = f.executions.get(execution_arn).await?;
+    req: pb::DescribeStateMachineForExecutionRequest,
+) -> Result<pb::DescribeStateMachineForExecutionResponse, FrontendError> {
+    f.check(call, "states:DescribeStateMachineForExecution", &req.execution_arn)?;
+    let r = f.executions.get(&req.execution_arn).await?;
     let revision = f.registry.revision(&r.revision_id).await?;
-    let updated = match f.name_of(&r.state_machine_arn) {
-        Ok((name, _)) => f.registry.get(&name).await.map_or(r.start_ms, |m| m.updated_ms),
-        Err(_) => r.start_ms,
+    let (name, updated) = match f.name_of(&r.state_machine_arn) {
+        Ok((name, _)) => {
+            let updated = f.registry.get(&name).await.map_or(r.start_ms, |m| m.updated_ms);
+            (name, updated)
+        }
+        Err(_) => (String::new(), r.start_ms),
     };
-    Ok((r.state_machine_arn, revision, updated))
+    Ok(pb::DescribeStateMachineForExecutionResponse {
+        state_machine_arn: r.state_machine_arn,
+        name,
+        definition: revision.definition,
+        update_date: Some(timestamp(updated)),
+        logging_configuration: Some(logging_to_pb(&revision.logging)),
+        tracing_configuration: Some(pb::TracingConfiguration { enabled: revision.tracing }),
+        revision_id: revision.revision_id,
+    })
 }
 
 pub async fn list_state_machines(
@@ -328,56 +339,102 @@ pub async fn create_state_machine_alias(
     })
 }
 
-/// An alias, by its ARN, with the ARN of each version it routes to.
 pub async fn describe_state_machine_alias(
     f: &Frontend,
     call: &Call,
-    alias_arn: &str,
-) -> Result<(Alias, Vec<(String, u32)>), FrontendError> {
-    f.check(call, "states:DescribeStateMachineAlias", alias_arn)?;
-    let (machine, name) = f.alias_of(alias_arn)?;
+    req: pb::DescribeStateMachineAliasRequest,
+) -> Result<pb::DescribeStateMachineAliasResponse, FrontendError> {
+    f.check(call, "states:DescribeStateMachineAlias", &req.state_machine_alias_arn)?;
+    let (machine, name) = f.alias_of(&req.state_machine_alias_arn)?;
     let alias = f.registry.alias(&machine, &name).await?;
-    let routes = alias.routing.iter().map(|(n, w)| (f.config.partition.version(&machine, *n), *w)).collect();
-    Ok((alias, routes))
+    Ok(pb::DescribeStateMachineAliasResponse {
+        state_machine_alias_arn: alias.arn,
+        name: alias.name,
+        description: alias.description,
+        routing_configuration: alias
+            .routing
+            .iter()
+            .map(|(n, w)| pb::RoutingConfiguration {
+                state_machine_version_arn: f.config.partition.version(&machine, *n),
+                weight: *w,
+            })
+            .collect(),
+        creation_date: Some(timestamp(alias.created_ms)),
+        // Records from before updates were kept say nothing: created is their last change.
+        update_date: Some(timestamp(if alias.updated_ms > 0 { alias.updated_ms } else { alias.created_ms })),
+    })
 }
 
-/// Change an alias's description and/or routing (its routes stay on its own machine);
-/// returns when it changed (milliseconds).
+/// Change an alias's description and/or routing (its routes stay on its own machine).
 pub async fn update_state_machine_alias(
     f: &Frontend,
     call: &Call,
-    alias_arn: &str,
-    description: Option<String>,
-    routes: Option<Vec<pb::RoutingConfiguration>>,
-) -> Result<i64, FrontendError> {
-    f.check(call, "states:UpdateStateMachineAlias", alias_arn)?;
-    let (machine, name) = f.alias_of(alias_arn)?;
-    let routing = match routes {
-        Some(routes) => {
-            let (of, routing) = f.routing_of(&routes)?;
-            if of != machine {
-                return Err(FrontendError::Invalid("an alias routes to versions of its own state machine".into()));
-            }
-            Some(routing)
+    req: pb::UpdateStateMachineAliasRequest,
+) -> Result<pb::UpdateStateMachineAliasResponse, FrontendError> {
+    f.check(call, "states:UpdateStateMachineAlias", &req.state_machine_alias_arn)?;
+    let (machine, name) = f.alias_of(&req.state_machine_alias_arn)?;
+    if req.description.is_none() && req.routing_configuration.is_empty() {
+        return Err(FrontendError::Invalid("give a description or a routing configuration to change".into()));
+    }
+    let routing = if req.routing_configuration.is_empty() {
+        None
+    } else {
+        let (of, routing) = f.routing_of(&req.routing_configuration)?;
+        if of != machine {
+            return Err(FrontendError::Invalid("an alias routes to versions of its own state machine".into()));
         }
-        None => None,
+        Some(routing)
     };
     let now = now_ms();
-    f.registry.change(&machine, MetadataChange::UpdateAlias { name, description, routing, now_ms: now }).await?;
+    let change = MetadataChange::UpdateAlias { name, description: req.description, routing, now_ms: now };
+    f.registry.change(&machine, change).await?;
     f.resolver.forget(&machine);
-    Ok(now)
+    Ok(pb::UpdateStateMachineAliasResponse { update_date: Some(timestamp(now)) })
 }
 
-pub async fn delete_state_machine_alias(f: &Frontend, call: &Call, alias_arn: &str) -> Result<(), FrontendError> {
-    f.check(call, "states:DeleteStateMachineAlias", alias_arn)?;
-    let (machine, name) = f.alias_of(alias_arn)?;
+pub async fn delete_state_machine_alias(
+    f: &Frontend,
+    call: &Call,
+    req: pb::DeleteStateMachineAliasRequest,
+) -> Result<pb::DeleteStateMachineAliasResponse, FrontendError> {
+    f.check(call, "states:DeleteStateMachineAlias", &req.state_machine_alias_arn)?;
+    let (machine, name) = f.alias_of(&req.state_machine_alias_arn)?;
     f.registry.change(&machine, MetadataChange::DeleteAlias(name)).await?;
     f.resolver.forget(&machine);
-    Ok(())
+    Ok(pb::DeleteStateMachineAliasResponse {})
+}
+
+/// Delete a version. One an alias routes to is refused (`ConflictException`); one that does
+/// not exist, or whose state machine does not, is no error, as on AWS.
+pub async fn delete_state_machine_version(
+    f: &Frontend,
+    call: &Call,
+    req: pb::DeleteStateMachineVersionRequest,
+) -> Result<pb::DeleteStateMachineVersionResponse, FrontendError> {
+    f.check(call, "states:DeleteStateMachineVersion", &req.state_machine_version_arn)?;
+    let (machine, Qualifier::Version(n)) = f.name_of(&req.state_machine_version_arn)? else {
+        return Err(FrontendError::InvalidArn(req.state_machine_version_arn));
+    };
+    match f.registry.change(&machine, MetadataChange::DeleteVersion(n)).await {
+        Ok(_) | Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    f.resolver.forget(&machine);
+    Ok(pb::DeleteStateMachineVersionResponse {})
+}
+
+/// The tagging operations say `ResourceNotFound` of a missing state machine, as AWS does.
+fn resource_not_found(e: FrontendError) -> FrontendError {
+    match e {
+        FrontendError::Store(StoreError::NotFound { what }) => {
+            FrontendError::Store(StoreError::NotFound { what: format!("resource {what}") })
+        }
+        e => e,
+    }
 }
 
 /// Add tags to (`Tag`) or remove them from (`Untag`) a state machine.
-pub async fn change_tags(
+async fn change_tags(
     f: &Frontend,
     call: &Call,
     resource_arn: &str,
@@ -386,45 +443,109 @@ pub async fn change_tags(
     let action = if matches!(change, MetadataChange::Untag(_)) { "states:UntagResource" } else { "states:TagResource" };
     f.check(call, action, resource_arn)?;
     let (machine, q) = f.name_of(resource_arn)?;
-    if q != Qualifier::Latest || !matches!(change, MetadataChange::Tag(_) | MetadataChange::Untag(_)) {
+    if q != Qualifier::Latest {
         return Err(FrontendError::InvalidArn(resource_arn.to_string()));
     }
-    f.registry.change(&machine, change).await?;
+    f.registry.change(&machine, change).await.map_err(|e| resource_not_found(e.into()))?;
     Ok(())
+}
+
+pub async fn tag_resource(
+    f: &Frontend,
+    call: &Call,
+    req: pb::TagResourceRequest,
+) -> Result<pb::TagResourceResponse, FrontendError> {
+    let tags = req.tags.into_iter().map(|t| (t.key, t.value)).collect();
+    change_tags(f, call, &req.resource_arn, MetadataChange::Tag(tags)).await?;
+    Ok(pb::TagResourceResponse {})
+}
+
+pub async fn untag_resource(
+    f: &Frontend,
+    call: &Call,
+    req: pb::UntagResourceRequest,
+) -> Result<pb::UntagResourceResponse, FrontendError> {
+    change_tags(f, call, &req.resource_arn, MetadataChange::Untag(req.tag_keys)).await?;
+    Ok(pb::UntagResourceResponse {})
+}
+
+/// A state machine's tags.
+pub async fn list_tags_for_resource(
+    f: &Frontend,
+    call: &Call,
+    req: pb::ListTagsForResourceRequest,
+) -> Result<pb::ListTagsForResourceResponse, FrontendError> {
+    f.check(call, "states:ListTagsForResource", &req.resource_arn)?;
+    let (machine, _) = f.name_of(&req.resource_arn)?;
+    let rec = f.registry.get(&machine).await.map_err(|e| resource_not_found(e.into()))?;
+    Ok(pb::ListTagsForResourceResponse {
+        tags: rec.tags.into_iter().map(|(key, value)| pb::Tag { key, value }).collect(),
+    })
 }
 
 /// One page of a state machine's versions, newest first (as AWS lists them).
 pub async fn list_state_machine_versions(
     f: &Frontend,
     call: &Call,
-    state_machine_arn: &str,
-    max_results: i32,
-    next_token: &str,
-) -> Result<(Vec<Version>, String), FrontendError> {
-    f.check(call, "states:ListStateMachineVersions", state_machine_arn)?;
-    let (name, q) = f.name_of(state_machine_arn)?;
+    req: pb::ListStateMachineVersionsRequest,
+) -> Result<pb::ListStateMachineVersionsResponse, FrontendError> {
+    f.check(call, "states:ListStateMachineVersions", &req.state_machine_arn)?;
+    let (name, q) = f.name_of(&req.state_machine_arn)?;
     if q != Qualifier::Latest {
-        return Err(FrontendError::InvalidArn(state_machine_arn.to_string()));
+        return Err(FrontendError::InvalidArn(req.state_machine_arn));
     }
     let mut versions = f.registry.get(&name).await?.versions;
     versions.reverse();
-    page_of(versions, max_results, 100, next_token)
+    let (page, next_token) = page_of(versions, req.max_results, 100, &req.next_token)?;
+    Ok(pb::ListStateMachineVersionsResponse {
+        state_machine_versions: page
+            .into_iter()
+            .map(|v| pb::StateMachineVersionListItem {
+                state_machine_version_arn: v.arn,
+                creation_date: Some(timestamp(v.created_ms)),
+            })
+            .collect(),
+        next_token,
+    })
 }
 
 /// One page of a state machine's aliases, in the order they were created.
 pub async fn list_state_machine_aliases(
     f: &Frontend,
     call: &Call,
-    state_machine_arn: &str,
-    max_results: i32,
-    next_token: &str,
-) -> Result<(Vec<Alias>, String), FrontendError> {
-    f.check(call, "states:ListStateMachineAliases", state_machine_arn)?;
-    let (name, q) = f.name_of(state_machine_arn)?;
+    req: pb::ListStateMachineAliasesRequest,
+) -> Result<pb::ListStateMachineAliasesResponse, FrontendError> {
+    f.check(call, "states:ListStateMachineAliases", &req.state_machine_arn)?;
+    let (name, q) = f.name_of(&req.state_machine_arn)?;
     if q != Qualifier::Latest {
-        return Err(FrontendError::InvalidArn(state_machine_arn.to_string()));
+        return Err(FrontendError::InvalidArn(req.state_machine_arn));
     }
-    page_of(f.registry.get(&name).await?.aliases, max_results, 100, next_token)
+    let aliases = f.registry.get(&name).await?.aliases;
+    let (page, next_token) = page_of(aliases, req.max_results, 100, &req.next_token)?;
+    Ok(pb::ListStateMachineAliasesResponse {
+        state_machine_aliases: page
+            .into_iter()
+            .map(|a| pb::StateMachineAliasListItem {
+                state_machine_alias_arn: a.arn,
+                creation_date: Some(timestamp(a.created_ms)),
+            })
+            .collect(),
+        next_token,
+    })
+}
+
+/// AWS does not list Express executions (`StateMachineTypeNotSupported`), and Expressway
+/// keeps no index of executions: the state machine is looked up, then the same answer.
+pub async fn list_executions(
+    f: &Frontend,
+    call: &Call,
+    req: pb::ListExecutionsRequest,
+) -> Result<pb::ListExecutionsResponse, FrontendError> {
+    f.check(call, "states:ListExecutions", &req.state_machine_arn)?;
+    page_size(req.max_results, 100)?;
+    let (name, _) = f.name_of(&req.state_machine_arn)?;
+    f.registry.get(&name).await?;
+    Err(FrontendError::TypeNotSupported("This operation is not supported by this type of state machine".into()))
 }
 
 pub async fn validate_state_machine_definition(
@@ -433,15 +554,29 @@ pub async fn validate_state_machine_definition(
     req: pb::ValidateStateMachineDefinitionRequest,
 ) -> Result<pb::ValidateStateMachineDefinitionResponse, FrontendError> {
     f.check(call, "states:ValidateStateMachineDefinition", "*")?;
+    if !["", "ERROR", "WARNING"].contains(&req.severity.as_str()) {
+        return Err(FrontendError::Invalid(format!(
+            "1 validation error detected: Value '{}' at 'severity' failed to satisfy constraint: Member must satisfy enum value set: [ERROR, WARNING]",
+            req.severity
+        )));
+    }
+    let limit = match req.max_results {
+        0 => 100,
+        n if (1..=100).contains(&n) => n as usize,
+        n => return Err(FrontendError::Invalid(format!("max_results must be between 1 and 100, got {n}"))),
+    };
     let kind = kind_from_pb(req.r#type);
     let diagnostics = match StateMachine::from_json_with(&req.definition, Frontend::machine_type(kind)) {
         Ok(_) => Vec::new(),
         Err(e) => e.diagnostics(),
     };
+    // Every diagnostic Expressway reports is an ERROR, so either severity keeps them all.
     Ok(pb::ValidateStateMachineDefinitionResponse {
         result: if diagnostics.is_empty() { "OK" } else { "FAIL" }.into(),
+        truncated: diagnostics.len() > limit,
         diagnostics: diagnostics
             .into_iter()
+            .take(limit)
             .map(|d| pb::Diagnostic {
                 severity: "ERROR".into(),
                 code: d.code.into(),
@@ -497,7 +632,10 @@ pub async fn start_sync_execution(
     };
     let outcome = f.wait_for_outcome(&record, rx, limit).await?;
     Ok(match outcome {
-        Some(o) => sync_response(o, record.input.clone()),
+        Some(o) => pb::StartSyncExecutionResponse {
+            trace_header: req.trace_header.clone(),
+            ..sync_response(o, record.input.clone())
+        },
         None if caller.is_some() => return Err(FrontendError::Deadline(record.execution_arn.clone())),
         None => {
             // Past the time limit: the execution ends as TIMED_OUT for this caller.
@@ -528,6 +666,7 @@ pub async fn start_sync_execution(
                 input: record.input.clone(),
                 output: String::new(),
                 billing_details: None,
+                trace_header: req.trace_header.clone(),
             }
         }
     })
@@ -545,6 +684,7 @@ fn sync_response(o: OutcomeMessage, input: String) -> pb::StartSyncExecutionResp
         cause: o.cause.unwrap_or_default(),
         input,
         output: o.output.unwrap_or_default(),
+        trace_header: String::new(),
         billing_details: Some(pb::BillingDetails {
             billed_memory_used_in_mb: 64,
             // AWS bills Express in 100 ms increments, rounded up.
@@ -610,6 +750,20 @@ pub async fn get_execution_history(
         events.reverse();
     }
     let (events, next_token) = page_of(events, req.max_results, 1000, &req.next_token)?;
-    let page = events.iter().map(convert::history_event).collect();
+    let mut page: Vec<pb::HistoryEvent> = events.iter().map(convert::history_event).collect();
+    if req.include_execution_data == Some(false) {
+        for e in &mut page {
+            without_data(e);
+        }
+    }
     Ok(pb::GetExecutionHistoryResponse { events: page, next_token })
+}
+
+/// An event without the input and output it carried (`includeExecutionData: false`).
+fn without_data(e: &mut pb::HistoryEvent) {
+    if let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str::<serde_json::Value>(&e.details) {
+        if m.remove("input").is_some() | m.remove("output").is_some() {
+            e.details = serde_json::Value::Object(m).to_string();
+        }
+    }
 }

@@ -166,9 +166,19 @@ sfn.update_state_machine_alias(stateMachineAliasArn=alias_arn, routingConfigurat
 assert sfn.start_sync_execution(stateMachineArn=alias_arn, input='{"x":1}')["output"] == '{"x":1}', "v2 (ECHO) answers"
 expect_error("ResourceNotFound", sfn.update_state_machine_alias, stateMachineAliasArn=arn + ":nope", description="x")
 expect_error("ValidationException", sfn.update_state_machine_alias, stateMachineAliasArn=alias_arn, routingConfiguration=[{"stateMachineVersionArn": v2, "weight": 99}])
+# A version an alias routes to cannot be deleted; once the alias is gone it can, and deleting
+# a version that is not there is no error, as on AWS.
+expect_error("ConflictException", sfn.delete_state_machine_version, stateMachineVersionArn=v2)
 sfn.delete_state_machine_alias(stateMachineAliasArn=alias_arn)
 assert sfn.list_state_machine_aliases(stateMachineArn=arn)["stateMachineAliases"] == []
 expect_error("ResourceNotFound", sfn.describe_state_machine_alias, stateMachineAliasArn=alias_arn)
+sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+sfn.delete_state_machine_version(stateMachineVersionArn=v1)
+remaining = sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]
+assert [v["stateMachineVersionArn"] for v in remaining] == [v2], remaining
+expect_error("StateMachineDoesNotExist", sfn.start_execution, stateMachineArn=v1)
+expect_error("InvalidArn", sfn.delete_state_machine_version, stateMachineVersionArn=arn)
+print("ok delete_state_machine_version")
 tagged = sfn.create_state_machine(name="tagged", definition=PASS, roleArn=ROLE, type="EXPRESS", tags=[{"key": "team", "value": "core"}])
 assert sfn.list_tags_for_resource(resourceArn=tagged["stateMachineArn"])["tags"] == [{"key": "team", "value": "core"}]
 sfn.tag_resource(resourceArn=tagged["stateMachineArn"], tags=[{"key": "env", "value": "prod"}, {"key": "team", "value": "edge"}])

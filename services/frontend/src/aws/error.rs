@@ -3,13 +3,9 @@
 //! the exception names of the Step Functions API reference, so that the SDKs raise their
 //! modelled exceptions (`StateMachineDoesNotExist`, `ExecutionAlreadyExists`…).
 
+use crate::FrontendError;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use expressway_bus::BusError;
-use expressway_store::starter::StartError;
-use expressway_store::StoreError;
-
-use crate::FrontendError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
@@ -24,9 +20,9 @@ pub enum AwsError {
     /// A member missing or out of its bounds.
     #[error("{0}")]
     Validation(String),
-    /// An operation AWS does not offer for Express state machines (`ListExecutions`).
+    /// A SigV4 signature that does not match the request (or is out of date).
     #[error("{0}")]
-    TypeNotSupported(String),
+    InvalidSignature(String),
     /// A request whose credentials this server cannot accept.
     #[error("{0}")]
     UnrecognizedClient(String),
@@ -48,59 +44,20 @@ impl AwsError {
             AwsError::UnknownOperation(_) => (bad, "UnknownOperationException"),
             AwsError::Serialization(_) => (bad, "SerializationException"),
             AwsError::Validation(_) => (bad, "ValidationException"),
-            AwsError::TypeNotSupported(_) => (bad, "StateMachineTypeNotSupported"),
+            AwsError::InvalidSignature(_) => (bad, "InvalidSignatureException"),
             AwsError::UnrecognizedClient(_) => (bad, "UnrecognizedClientException"),
         }
     }
 }
 
-/// What a missing or duplicate thing is called, from the store's description of it.
-fn named(what: &str, machine: &'static str, execution: &'static str, other: &'static str) -> &'static str {
-    if what.starts_with("state machine") || what.starts_with("version") || what.starts_with("revision") {
-        machine
-    } else if what.starts_with("execution") {
-        execution
-    } else {
-        other
-    }
-}
-
-fn store_kind(e: &StoreError) -> (StatusCode, &'static str) {
-    let bad = StatusCode::BAD_REQUEST;
-    match e {
-        StoreError::NotFound { what } => {
-            (bad, named(what, "StateMachineDoesNotExist", "ExecutionDoesNotExist", "ResourceNotFound"))
-        }
-        StoreError::AlreadyExists { what } => {
-            (bad, named(what, "StateMachineAlreadyExists", "ExecutionAlreadyExists", "ConflictException"))
-        }
-        StoreError::Conflict(_) => (bad, "ConflictException"),
-        StoreError::Invalid(_) => (bad, "ValidationException"),
-        StoreError::Full(_) => (bad, "ThrottlingException"),
-        StoreError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
-    }
-}
-
 fn frontend_kind(e: &FrontendError) -> (StatusCode, &'static str) {
-    let bad = StatusCode::BAD_REQUEST;
-    match e {
-        FrontendError::Definition(_) => (bad, "InvalidDefinition"),
-        FrontendError::InvalidArn(_) | FrontendError::Start(StartError::InvalidArn(_)) => (bad, "InvalidArn"),
-        FrontendError::InvalidName(_) | FrontendError::Start(StartError::InvalidName(_)) => (bad, "InvalidName"),
-        FrontendError::Start(StartError::InvalidInput(_) | StartError::InputTooLarge { .. }) => {
-            (bad, "InvalidExecutionInput")
-        }
-        FrontendError::Invalid(_) | FrontendError::TooDeep { .. } => (bad, "ValidationException"),
-        FrontendError::InvalidToken(_) => (bad, "InvalidToken"),
-        FrontendError::Start(StartError::Store(e)) | FrontendError::Store(e) => store_kind(e),
-        FrontendError::Bus(BusError::Full) => (bad, "ThrottlingException"),
-        FrontendError::Bus(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
-        FrontendError::ReplyLost(_) | FrontendError::Deadline(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure")
-        }
-        FrontendError::Unauthenticated => (bad, "UnrecognizedClientException"),
-        FrontendError::Denied { .. } => (bad, "AccessDeniedException"),
-    }
+    let name = e.exception();
+    let status = match name {
+        "ServiceUnavailable" => StatusCode::SERVICE_UNAVAILABLE,
+        "InternalFailure" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    (status, name)
 }
 
 impl IntoResponse for AwsError {
@@ -117,6 +74,10 @@ impl IntoResponse for AwsError {
 
 #[cfg(test)]
 mod tests {
+    use expressway_bus::BusError;
+    use expressway_store::starter::StartError;
+    use expressway_store::StoreError;
+
     use super::*;
 
     #[test]

@@ -5,15 +5,18 @@
 //! operation as the gRPC API ([`crate::ops`]) and encodes AWS's output shape ([`operations`]).
 //!
 //! Any `Host` is accepted, `sync-<host>` included (the SDKs send StartSyncExecution there).
-//! SigV4 signatures are not verified: with authentication off (the default) the SDKs' dummy
-//! credentials are accepted; with it on, a call needs `Authorization: Bearer <token>` as on
-//! gRPC, and a SigV4-signed call is refused (`UnrecognizedClientException`).
+//! With authentication off (the default) any credentials are accepted, the SDKs' dummy ones
+//! included, and signatures are not checked. With it on, a call is either signed with SigV4
+//! by a configured access key ([`sigv4`]: an unknown key is `UnrecognizedClientException`, a
+//! wrong signature `InvalidSignatureException`) or carries `Authorization: Bearer <token>` as
+//! on gRPC; the key's or token's principal is then held to the same policies.
 
 pub mod error;
 pub mod operations;
+pub mod sigv4;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use axum::response::{IntoResponse, Response};
 
 pub use error::AwsError;
@@ -31,16 +34,28 @@ const TARGET_PREFIX: &str = "AWSStepFunctions.";
 /// spare. What is inside is checked by the operations (definition 1 MiB, input 256 KiB).
 pub const MAX_BODY_BYTES: usize = 4 << 20;
 
-/// Who calls: nobody in particular with authentication off; the bearer token's principal
-/// with it on.
-fn caller(frontend: &Frontend, headers: &HeaderMap) -> Result<Call, AwsError> {
+/// The request as it arrived, for authentication.
+pub struct Request<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// Who calls: nobody in particular with authentication off; with it on, the principal of the
+/// access key that signed the request, or of its bearer token.
+fn caller(frontend: &Frontend, req: &Request<'_>) -> Result<Call, AwsError> {
     let Some(auth) = &frontend.auth else { return Ok(Call::default()) };
-    let header = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let header = req.headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if header.starts_with("AWS4-") {
-        return Err(AwsError::UnrecognizedClient(
-            "this server authenticates bearer tokens (Authorization: Bearer <token>); it does not verify SigV4 signatures"
-                .into(),
-        ));
+        let signed = sigv4::parse(header).map_err(|e| AwsError::InvalidSignature(e.to_string()))?;
+        let (secret, principal) = auth.access_key(signed.access_key_id).ok_or_else(|| {
+            AwsError::UnrecognizedClient(sigv4::SigV4Error::UnknownKey(signed.access_key_id.to_string()).to_string())
+        })?;
+        let now = chrono::Utc::now().timestamp();
+        sigv4::verify(&signed, secret, req.method, req.uri, req.headers, req.body, now)
+            .map_err(|e| AwsError::InvalidSignature(e.to_string()))?;
+        return Ok(Call { principal: Some(principal), ..Call::default() });
     }
     let bearer = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or_else(|| {
         AwsError::UnrecognizedClient("this server needs a bearer token (Authorization: Bearer …)".into())
@@ -63,9 +78,9 @@ fn operation(headers: &HeaderMap) -> Result<&str, AwsError> {
 }
 
 /// Answer one AWS JSON request.
-pub async fn handle(frontend: &Frontend, headers: &HeaderMap, body: Body) -> Response {
+pub async fn handle(frontend: &Frontend, method: &Method, uri: &Uri, headers: &HeaderMap, body: Body) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let mut resp = match answer(frontend, headers, body).await {
+    let mut resp = match answer(frontend, method, uri, headers, body).await {
         Ok(v) => {
             let mut r = v.to_string().into_response();
             r.headers_mut().insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
@@ -84,11 +99,17 @@ pub async fn handle(frontend: &Frontend, headers: &HeaderMap, body: Body) -> Res
     resp
 }
 
-async fn answer(frontend: &Frontend, headers: &HeaderMap, body: Body) -> Result<serde_json::Value, AwsError> {
+async fn answer(
+    frontend: &Frontend,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<serde_json::Value, AwsError> {
     let op = operation(headers)?;
-    let call = caller(frontend, headers)?;
     let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         AwsError::Validation(format!("the request body is larger than {MAX_BODY_BYTES} bytes or was cut off"))
     })?;
+    let call = caller(frontend, &Request { method, uri, headers, body: &body })?;
     operations::run(frontend, &call, op, &body).await
 }

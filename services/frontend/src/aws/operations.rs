@@ -1,44 +1,130 @@
-//! Each Step Functions operation in AWS's shapes: its input decoded from the request's JSON
-//! (member names and types as the API reference gives them), the shared operation run
-//! ([`crate::ops`]), and its output encoded with AWS's member names, timestamps as epoch
-//! seconds (the SDKs parse them as such) and empty members left out.
+//! Each Step Functions operation in AWS's shapes, as an [`Operation`]: its input decoded from
+//! the request's JSON (member names and types as the API reference gives them) into the API's
+//! request message, and the API's response encoded with AWS's member names, timestamps as
+//! epoch seconds (the SDKs parse them as such) and empty members left out.
+//!
+//! The same two halves serve the AWS JSON protocol ([`run`]: decode, the shared operation of
+//! [`crate::ops`], encode) and the `expressway` command line, which builds AWS's input from
+//! its flags, calls the gRPC API and prints what [`Operation::output`] makes of the answer:
+//! one description of AWS's shapes for both.
+
+use std::future::Future;
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use expressway_proto::v1 as pb;
-use expressway_store::{arn, MetadataChange, StoreError};
+use expressway_store::arn;
 
 use super::AwsError;
 use crate::{ops, Call, Frontend, FrontendError};
 
+/// One operation of the Step Functions API: AWS's input shape to the API's request, the API's
+/// response to AWS's output shape.
+pub trait Operation {
+    /// The operation's name (`X-Amz-Target: AWSStepFunctions.<NAME>`).
+    const NAME: &'static str;
+    /// AWS's input shape.
+    type Input: DeserializeOwned;
+    type Request;
+    type Response;
+    /// The request, or `ValidationException` for a member missing or out of its bounds.
+    fn request(input: Self::Input) -> Result<Self::Request, AwsError>;
+    /// AWS's output shape.
+    fn output(response: Self::Response) -> Value;
+
+    /// The request from AWS's input as JSON (`SerializationException` if it is not of the
+    /// input shape).
+    fn decode(input: Value) -> Result<Self::Request, AwsError> {
+        let input = serde_json::from_value(input)
+            .map_err(|e| AwsError::Serialization(format!("cannot read the request: {e}")))?;
+        Self::request(input)
+    }
+}
+
+async fn serve<O, F, Fut>(body: &[u8], op: F) -> Result<Value, AwsError>
+where
+    O: Operation,
+    F: FnOnce(O::Request) -> Fut,
+    Fut: Future<Output = Result<O::Response, FrontendError>>,
+{
+    let request = O::request(decode(body)?)?;
+    Ok(O::output(op(request).await?))
+}
+
 /// Run operation `op` with the request body `body`.
 pub async fn run(f: &Frontend, call: &Call, op: &str, body: &[u8]) -> Result<Value, AwsError> {
     match op {
-        "CreateStateMachine" => create_state_machine(f, call, decode(body)?).await,
-        "DescribeStateMachine" => describe_state_machine(f, call, decode(body)?).await,
-        "UpdateStateMachine" => update_state_machine(f, call, decode(body)?).await,
-        "DeleteStateMachine" => delete_state_machine(f, call, decode(body)?).await,
-        "ListStateMachines" => list_state_machines(f, call, decode(body)?).await,
-        "DescribeStateMachineForExecution" => describe_state_machine_for_execution(f, call, decode(body)?).await,
-        "ValidateStateMachineDefinition" => validate_state_machine_definition(f, call, decode(body)?).await,
-        "StartExecution" => start_execution(f, call, decode(body)?).await,
-        "StartSyncExecution" => start_sync_execution(f, call, decode(body)?).await,
-        "StopExecution" => stop_execution(f, call, decode(body)?).await,
-        "DescribeExecution" => describe_execution(f, call, decode(body)?).await,
-        "ListExecutions" => list_executions(f, call, decode(body)?).await,
-        "GetExecutionHistory" => get_execution_history(f, call, decode(body)?).await,
-        "PublishStateMachineVersion" => publish_state_machine_version(f, call, decode(body)?).await,
-        "CreateStateMachineAlias" => create_state_machine_alias(f, call, decode(body)?).await,
-        "DescribeStateMachineAlias" => describe_state_machine_alias(f, call, decode(body)?).await,
-        "ListStateMachineVersions" => list_state_machine_versions(f, call, decode(body)?).await,
-        "ListStateMachineAliases" => list_state_machine_aliases(f, call, decode(body)?).await,
-        "UpdateStateMachineAlias" => update_state_machine_alias(f, call, decode(body)?).await,
-        "DeleteStateMachineAlias" => delete_state_machine_alias(f, call, decode(body)?).await,
-        "ListTagsForResource" => list_tags_for_resource(f, call, decode(body)?).await,
-        "TagResource" => tag_resource(f, call, decode(body)?).await,
-        "UntagResource" => untag_resource(f, call, decode(body)?).await,
+        CreateStateMachine::NAME => {
+            serve::<CreateStateMachine, _, _>(body, |r| ops::create_state_machine(f, call, r)).await
+        }
+        DescribeStateMachine::NAME => {
+            serve::<DescribeStateMachine, _, _>(body, |r| ops::describe_state_machine(f, call, r)).await
+        }
+        UpdateStateMachine::NAME => {
+            serve::<UpdateStateMachine, _, _>(body, |r| ops::update_state_machine(f, call, r)).await
+        }
+        DeleteStateMachine::NAME => {
+            serve::<DeleteStateMachine, _, _>(body, |r| ops::delete_state_machine(f, call, r)).await
+        }
+        ListStateMachines::NAME => {
+            serve::<ListStateMachines, _, _>(body, |r| ops::list_state_machines(f, call, r)).await
+        }
+        DescribeStateMachineForExecution::NAME => {
+            serve::<DescribeStateMachineForExecution, _, _>(body, |r| {
+                ops::describe_state_machine_for_execution(f, call, r)
+            })
+            .await
+        }
+        ValidateStateMachineDefinition::NAME => {
+            serve::<ValidateStateMachineDefinition, _, _>(body, |r| ops::validate_state_machine_definition(f, call, r))
+                .await
+        }
+        StartExecution::NAME => serve::<StartExecution, _, _>(body, |r| ops::start_execution(f, call, r)).await,
+        StartSyncExecution::NAME => {
+            serve::<StartSyncExecution, _, _>(body, |r| ops::start_sync_execution(f, call, r)).await
+        }
+        StopExecution::NAME => serve::<StopExecution, _, _>(body, |r| ops::stop_execution(f, call, r)).await,
+        DescribeExecution::NAME => {
+            serve::<DescribeExecution, _, _>(body, |r| ops::describe_execution(f, call, r)).await
+        }
+        ListExecutions::NAME => serve::<ListExecutions, _, _>(body, |r| ops::list_executions(f, call, r)).await,
+        GetExecutionHistory::NAME => {
+            serve::<GetExecutionHistory, _, _>(body, |r| {
+                ops::get_execution_history(f.auth.as_deref(), &*f.executions, call, r)
+            })
+            .await
+        }
+        PublishStateMachineVersion::NAME => {
+            serve::<PublishStateMachineVersion, _, _>(body, |r| ops::publish_state_machine_version(f, call, r)).await
+        }
+        ListStateMachineVersions::NAME => {
+            serve::<ListStateMachineVersions, _, _>(body, |r| ops::list_state_machine_versions(f, call, r)).await
+        }
+        DeleteStateMachineVersion::NAME => {
+            serve::<DeleteStateMachineVersion, _, _>(body, |r| ops::delete_state_machine_version(f, call, r)).await
+        }
+        CreateStateMachineAlias::NAME => {
+            serve::<CreateStateMachineAlias, _, _>(body, |r| ops::create_state_machine_alias(f, call, r)).await
+        }
+        DescribeStateMachineAlias::NAME => {
+            serve::<DescribeStateMachineAlias, _, _>(body, |r| ops::describe_state_machine_alias(f, call, r)).await
+        }
+        UpdateStateMachineAlias::NAME => {
+            serve::<UpdateStateMachineAlias, _, _>(body, |r| ops::update_state_machine_alias(f, call, r)).await
+        }
+        DeleteStateMachineAlias::NAME => {
+            serve::<DeleteStateMachineAlias, _, _>(body, |r| ops::delete_state_machine_alias(f, call, r)).await
+        }
+        ListStateMachineAliases::NAME => {
+            serve::<ListStateMachineAliases, _, _>(body, |r| ops::list_state_machine_aliases(f, call, r)).await
+        }
+        TagResource::NAME => serve::<TagResource, _, _>(body, |r| ops::tag_resource(f, call, r)).await,
+        UntagResource::NAME => serve::<UntagResource, _, _>(body, |r| ops::untag_resource(f, call, r)).await,
+        ListTagsForResource::NAME => {
+            serve::<ListTagsForResource, _, _>(body, |r| ops::list_tags_for_resource(f, call, r)).await
+        }
         other => Err(AwsError::UnknownOperation(format!("this server does not offer the operation '{other}'"))),
     }
 }
@@ -116,9 +202,25 @@ fn status_to_aws(s: i32) -> &'static str {
     }
 }
 
+fn status_from_aws(s: Option<&str>) -> Result<i32, AwsError> {
+    Ok(match s {
+        None => pb::ExecutionStatus::Unspecified,
+        Some("RUNNING") => pb::ExecutionStatus::Running,
+        Some("SUCCEEDED") => pb::ExecutionStatus::Succeeded,
+        Some("FAILED") => pb::ExecutionStatus::Failed,
+        Some("TIMED_OUT") => pb::ExecutionStatus::TimedOut,
+        Some("ABORTED") => pb::ExecutionStatus::Aborted,
+        Some(other) => {
+            return Err(AwsError::Validation(format!(
+                "1 validation error detected: Value '{other}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE]"
+            )))
+        }
+    } as i32)
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Logging {
+pub struct Logging {
     level: Option<String>,
     #[serde(default)]
     include_execution_data: bool,
@@ -153,26 +255,35 @@ fn logging_to_aws(l: Option<pb::LoggingConfiguration>) -> Value {
 }
 
 #[derive(Deserialize)]
-struct Tracing {
+pub struct Tracing {
     #[serde(default)]
     enabled: bool,
 }
 
 #[derive(Deserialize)]
-struct Tag {
+pub struct Tag {
     key: String,
     #[serde(default)]
     value: String,
 }
 
-/// Expressway does not assume IAM roles; its answers name this one where AWS names the role.
-fn role_arn(f: &Frontend) -> String {
-    format!("arn:aws:iam::{}:role/expressway", f.config.partition.account)
+fn tags_to_aws(tags: Vec<pb::Tag>) -> Value {
+    json!(tags.into_iter().map(|t| json!({ "key": t.key, "value": t.value })).collect::<Vec<_>>())
 }
+
+/// Expressway does not assume IAM roles; its answers name this one, in the state machine's
+/// account, where AWS names the role.
+fn role_arn(state_machine_arn: &str) -> String {
+    let account = state_machine_arn.split(':').nth(4).unwrap_or_default();
+    format!("arn:aws:iam::{account}:role/expressway")
+}
+
+/// The CreateStateMachine operation.
+pub struct CreateStateMachine;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateStateMachineInput {
+pub struct CreateStateMachineInput {
     name: Option<String>,
     definition: Option<String>,
     // `roleArn` is accepted and not used: Expressway assumes no IAM roles.
@@ -187,52 +298,72 @@ struct CreateStateMachineInput {
     version_description: String,
 }
 
-async fn create_state_machine(f: &Frontend, call: &Call, i: CreateStateMachineInput) -> Result<Value, AwsError> {
-    let req = pb::CreateStateMachineRequest {
-        name: required(i.name, "name")?,
-        definition: required(i.definition, "definition")?,
-        r#type: kind_from_aws(i.r#type.as_deref())?,
-        logging_configuration: logging_from_aws(i.logging_configuration)?,
-        tracing_configuration: i.tracing_configuration.map(|t| pb::TracingConfiguration { enabled: t.enabled }),
-        tags: i.tags.into_iter().map(|t| pb::Tag { key: t.key, value: t.value }).collect(),
-        publish: i.publish,
-        version_description: i.version_description,
-    };
-    let out = ops::create_state_machine(f, call, req).await?;
-    Ok(object(vec![
-        ("stateMachineArn", json!(out.state_machine_arn)),
-        ("creationDate", seconds(out.creation_date)),
-        ("stateMachineVersionArn", json!(out.state_machine_version_arn)),
-    ]))
+impl Operation for CreateStateMachine {
+    const NAME: &'static str = "CreateStateMachine";
+    type Input = CreateStateMachineInput;
+    type Request = pb::CreateStateMachineRequest;
+    type Response = pb::CreateStateMachineResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::CreateStateMachineRequest {
+            name: required(i.name, "name")?,
+            definition: required(i.definition, "definition")?,
+            r#type: kind_from_aws(i.r#type.as_deref())?,
+            logging_configuration: logging_from_aws(i.logging_configuration)?,
+            tracing_configuration: i.tracing_configuration.map(|t| pb::TracingConfiguration { enabled: t.enabled }),
+            tags: i.tags.into_iter().map(|t| pb::Tag { key: t.key, value: t.value }).collect(),
+            publish: i.publish,
+            version_description: i.version_description,
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![
+            ("stateMachineArn", json!(out.state_machine_arn)),
+            ("creationDate", seconds(out.creation_date)),
+            ("stateMachineVersionArn", json!(out.state_machine_version_arn)),
+        ])
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StateMachineArnInput {
+pub struct StateMachineArnInput {
     state_machine_arn: Option<String>,
 }
 
-async fn describe_state_machine(f: &Frontend, call: &Call, i: StateMachineArnInput) -> Result<Value, AwsError> {
-    let req = pb::DescribeStateMachineRequest { state_machine_arn: required(i.state_machine_arn, "stateMachineArn")? };
-    let out = ops::describe_state_machine(f, call, req).await?;
-    Ok(object(vec![
-        ("stateMachineArn", json!(out.state_machine_arn)),
-        ("name", json!(out.name)),
-        ("status", json!(out.status)),
-        ("definition", json!(out.definition)),
-        ("roleArn", json!(role_arn(f))),
-        ("type", json!(kind_to_aws(out.r#type))),
-        ("creationDate", seconds(out.creation_date)),
-        ("loggingConfiguration", logging_to_aws(out.logging_configuration)),
-        ("tracingConfiguration", json!({ "enabled": out.tracing_configuration.is_some_and(|t| t.enabled) })),
-        ("revisionId", json!(out.revision_id)),
-        ("description", json!(out.description)),
-    ]))
+/// The DescribeStateMachine operation.
+pub struct DescribeStateMachine;
+
+impl Operation for DescribeStateMachine {
+    const NAME: &'static str = "DescribeStateMachine";
+    type Input = StateMachineArnInput;
+    type Request = pb::DescribeStateMachineRequest;
+    type Response = pb::DescribeStateMachineResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::DescribeStateMachineRequest { state_machine_arn: required(i.state_machine_arn, "stateMachineArn")? })
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![
+            ("roleArn", json!(role_arn(&out.state_machine_arn))),
+            ("stateMachineArn", json!(out.state_machine_arn)),
+            ("name", json!(out.name)),
+            ("status", json!(out.status)),
+            ("definition", json!(out.definition)),
+            ("type", json!(kind_to_aws(out.r#type))),
+            ("creationDate", seconds(out.creation_date)),
+            ("loggingConfiguration", logging_to_aws(out.logging_configuration)),
+            ("tracingConfiguration", json!({ "enabled": out.tracing_configuration.is_some_and(|t| t.enabled) })),
+            ("revisionId", json!(out.revision_id)),
+            ("description", json!(out.description)),
+        ])
+    }
 }
+
+/// The UpdateStateMachine operation.
+pub struct UpdateStateMachine;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct UpdateStateMachineInput {
+pub struct UpdateStateMachineInput {
     state_machine_arn: Option<String>,
     definition: Option<String>,
     logging_configuration: Option<Logging>,
@@ -243,128 +374,178 @@ struct UpdateStateMachineInput {
     version_description: String,
 }
 
-async fn update_state_machine(f: &Frontend, call: &Call, i: UpdateStateMachineInput) -> Result<Value, AwsError> {
-    let req = pb::UpdateStateMachineRequest {
-        state_machine_arn: required(i.state_machine_arn, "stateMachineArn")?,
-        definition: i.definition,
-        logging_configuration: logging_from_aws(i.logging_configuration)?,
-        tracing_configuration: i.tracing_configuration.map(|t| pb::TracingConfiguration { enabled: t.enabled }),
-        publish: i.publish,
-        version_description: i.version_description,
-    };
-    let out = ops::update_state_machine(f, call, req).await?;
-    Ok(object(vec![
-        ("updateDate", seconds(out.update_date)),
-        ("revisionId", json!(out.revision_id)),
-        ("stateMachineVersionArn", json!(out.state_machine_version_arn)),
-    ]))
+impl Operation for UpdateStateMachine {
+    const NAME: &'static str = "UpdateStateMachine";
+    type Input = UpdateStateMachineInput;
+    type Request = pb::UpdateStateMachineRequest;
+    type Response = pb::UpdateStateMachineResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::UpdateStateMachineRequest {
+            state_machine_arn: required(i.state_machine_arn, "stateMachineArn")?,
+            definition: i.definition,
+            logging_configuration: logging_from_aws(i.logging_configuration)?,
+            tracing_configuration: i.tracing_configuration.map(|t| pb::TracingConfiguration { enabled: t.enabled }),
+            publish: i.publish,
+            version_description: i.version_description,
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![
+            ("updateDate", seconds(out.update_date)),
+            ("revisionId", json!(out.revision_id)),
+            ("stateMachineVersionArn", json!(out.state_machine_version_arn)),
+        ])
+    }
 }
 
-async fn delete_state_machine(f: &Frontend, call: &Call, i: StateMachineArnInput) -> Result<Value, AwsError> {
-    let req = pb::DeleteStateMachineRequest { state_machine_arn: required(i.state_machine_arn, "stateMachineArn")? };
-    ops::delete_state_machine(f, call, req).await?;
-    Ok(json!({}))
+/// The DeleteStateMachine operation.
+pub struct DeleteStateMachine;
+
+impl Operation for DeleteStateMachine {
+    const NAME: &'static str = "DeleteStateMachine";
+    type Input = StateMachineArnInput;
+    type Request = pb::DeleteStateMachineRequest;
+    type Response = pb::DeleteStateMachineResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::DeleteStateMachineRequest { state_machine_arn: required(i.state_machine_arn, "stateMachineArn")? })
+    }
+    fn output(_: Self::Response) -> Value {
+        json!({})
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PageInput {
+pub struct PageInput {
     max_results: Option<i64>,
     next_token: Option<String>,
 }
 
-async fn list_state_machines(f: &Frontend, call: &Call, i: PageInput) -> Result<Value, AwsError> {
-    let req = pb::ListStateMachinesRequest {
-        max_results: max_results(i.max_results)?,
-        next_token: i.next_token.unwrap_or_default(),
-    };
-    let out = ops::list_state_machines(f, call, req).await?;
-    let items: Vec<Value> = out
-        .state_machines
-        .into_iter()
-        .map(|m| {
-            object(vec![
-                ("stateMachineArn", json!(m.state_machine_arn)),
-                ("name", json!(m.name)),
-                ("type", json!(kind_to_aws(m.r#type))),
-                ("creationDate", seconds(m.creation_date)),
-            ])
+/// The ListStateMachines operation.
+pub struct ListStateMachines;
+
+impl Operation for ListStateMachines {
+    const NAME: &'static str = "ListStateMachines";
+    type Input = PageInput;
+    type Request = pb::ListStateMachinesRequest;
+    type Response = pb::ListStateMachinesResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::ListStateMachinesRequest {
+            max_results: max_results(i.max_results)?,
+            next_token: i.next_token.unwrap_or_default(),
         })
-        .collect();
-    Ok(object(vec![("stateMachines", json!(items)), ("nextToken", json!(out.next_token))]))
+    }
+    fn output(out: Self::Response) -> Value {
+        let items: Vec<Value> = out
+            .state_machines
+            .into_iter()
+            .map(|m| {
+                object(vec![
+                    ("stateMachineArn", json!(m.state_machine_arn)),
+                    ("name", json!(m.name)),
+                    ("type", json!(kind_to_aws(m.r#type))),
+                    ("creationDate", seconds(m.creation_date)),
+                ])
+            })
+            .collect();
+        object(vec![("stateMachines", json!(items)), ("nextToken", json!(out.next_token))])
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ExecutionArnInput {
+pub struct ExecutionArnInput {
     execution_arn: Option<String>,
 }
 
-async fn describe_state_machine_for_execution(
-    f: &Frontend,
-    call: &Call,
-    i: ExecutionArnInput,
-) -> Result<Value, AwsError> {
-    let execution_arn = required(i.execution_arn, "executionArn")?;
-    let (machine_arn, revision, updated_ms) = ops::state_machine_for_execution(f, call, &execution_arn).await?;
-    let name = arn::parse_state_machine(&machine_arn).map(|r| r.name).unwrap_or_default();
-    Ok(object(vec![
-        ("stateMachineArn", json!(machine_arn)),
-        ("name", json!(name)),
-        ("definition", json!(revision.definition)),
-        ("roleArn", json!(role_arn(f))),
-        ("updateDate", seconds(Some(crate::convert::timestamp(updated_ms)))),
-        ("loggingConfiguration", logging_to_aws(Some(crate::convert::logging_to_pb(&revision.logging)))),
-        ("tracingConfiguration", json!({ "enabled": revision.tracing })),
-        ("revisionId", json!(revision.revision_id)),
-    ]))
+/// The DescribeStateMachineForExecution operation.
+pub struct DescribeStateMachineForExecution;
+
+impl Operation for DescribeStateMachineForExecution {
+    const NAME: &'static str = "DescribeStateMachineForExecution";
+    type Input = ExecutionArnInput;
+    type Request = pb::DescribeStateMachineForExecutionRequest;
+    type Response = pb::DescribeStateMachineForExecutionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::DescribeStateMachineForExecutionRequest { execution_arn: required(i.execution_arn, "executionArn")? })
+    }
+    fn output(out: Self::Response) -> Value {
+        let name = match out.name.as_str() {
+            "" => arn::parse_state_machine(&out.state_machine_arn).map(|r| r.name).unwrap_or_default(),
+            n => n.to_string(),
+        };
+        object(vec![
+            ("roleArn", json!(role_arn(&out.state_machine_arn))),
+            ("stateMachineArn", json!(out.state_machine_arn)),
+            ("name", json!(name)),
+            ("definition", json!(out.definition)),
+            ("updateDate", seconds(out.update_date)),
+            ("loggingConfiguration", logging_to_aws(out.logging_configuration)),
+            ("tracingConfiguration", json!({ "enabled": out.tracing_configuration.is_some_and(|t| t.enabled) })),
+            ("revisionId", json!(out.revision_id)),
+        ])
+    }
 }
+
+/// The ValidateStateMachineDefinition operation.
+pub struct ValidateStateMachineDefinition;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ValidateInput {
+pub struct ValidateInput {
     definition: Option<String>,
     r#type: Option<String>,
     severity: Option<String>,
     max_results: Option<i64>,
 }
 
-async fn validate_state_machine_definition(f: &Frontend, call: &Call, i: ValidateInput) -> Result<Value, AwsError> {
-    let req = pb::ValidateStateMachineDefinitionRequest {
-        definition: required(i.definition, "definition")?,
-        r#type: kind_from_aws(i.r#type.as_deref())?,
-    };
-    if let Some(s) = i.severity.as_deref().filter(|s| !["ERROR", "WARNING"].contains(s)) {
-        return Err(AwsError::Validation(format!(
-            "1 validation error detected: Value '{s}' at 'severity' failed to satisfy constraint: Member must satisfy enum value set: [ERROR, WARNING]"
-        )));
-    }
-    // Every diagnostic Expressway reports is an ERROR, so any severity filter keeps them all.
-    let limit = match max_results(i.max_results)? {
-        0 => 100,
-        n => n as usize,
-    };
-    let out = ops::validate_state_machine_definition(f, call, req).await?;
-    let truncated = out.diagnostics.len() > limit;
-    let diagnostics: Vec<Value> = out
-        .diagnostics
-        .into_iter()
-        .take(limit)
-        .map(|d| {
-            object(vec![
-                ("severity", json!(d.severity)),
-                ("code", json!(d.code)),
-                ("message", json!(d.message)),
-                ("location", json!(d.location)),
-            ])
+impl Operation for ValidateStateMachineDefinition {
+    const NAME: &'static str = "ValidateStateMachineDefinition";
+    type Input = ValidateInput;
+    type Request = pb::ValidateStateMachineDefinitionRequest;
+    type Response = pb::ValidateStateMachineDefinitionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        if let Some(s) = i.severity.as_deref().filter(|s| !["ERROR", "WARNING"].contains(s)) {
+            return Err(AwsError::Validation(format!(
+                "1 validation error detected: Value '{s}' at 'severity' failed to satisfy constraint: Member must satisfy enum value set: [ERROR, WARNING]"
+            )));
+        }
+        let limit = match i.max_results {
+            None => 0,
+            Some(n) if (0..=100).contains(&n) => n as i32,
+            Some(n) => {
+                return Err(AwsError::Validation(format!(
+                    "1 validation error detected: Value '{n}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+                )))
+            }
+        };
+        Ok(pb::ValidateStateMachineDefinitionRequest {
+            definition: required(i.definition, "definition")?,
+            r#type: kind_from_aws(i.r#type.as_deref())?,
+            severity: i.severity.unwrap_or_default(),
+            max_results: limit,
         })
-        .collect();
-    Ok(json!({ "result": out.result, "diagnostics": diagnostics, "truncated": truncated }))
+    }
+    fn output(out: Self::Response) -> Value {
+        let diagnostics: Vec<Value> = out
+            .diagnostics
+            .into_iter()
+            .map(|d| {
+                object(vec![
+                    ("severity", json!(d.severity)),
+                    ("code", json!(d.code)),
+                    ("message", json!(d.message)),
+                    ("location", json!(d.location)),
+                ])
+            })
+            .collect();
+        json!({ "result": out.result, "diagnostics": diagnostics, "truncated": out.truncated })
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StartInput {
+pub struct StartInput {
     state_machine_arn: Option<String>,
     name: Option<String>,
     input: Option<String>,
@@ -382,97 +563,171 @@ impl StartInput {
     }
 }
 
-async fn start_execution(f: &Frontend, call: &Call, i: StartInput) -> Result<Value, AwsError> {
-    let out = ops::start_execution(f, call, i.into_pb()?).await?;
-    Ok(object(vec![("executionArn", json!(out.execution_arn)), ("startDate", seconds(out.start_date))]))
+/// The StartExecution operation.
+pub struct StartExecution;
+
+impl Operation for StartExecution {
+    const NAME: &'static str = "StartExecution";
+    type Input = StartInput;
+    type Request = pb::StartExecutionRequest;
+    type Response = pb::StartExecutionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        i.into_pb()
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![("executionArn", json!(out.execution_arn)), ("startDate", seconds(out.start_date))])
+    }
 }
 
-async fn start_sync_execution(f: &Frontend, call: &Call, i: StartInput) -> Result<Value, AwsError> {
-    let trace_header = i.trace_header.clone().unwrap_or_default();
-    let out = ops::start_sync_execution(f, call, i.into_pb()?).await?;
-    let status = status_to_aws(out.status);
-    Ok(object(vec![
-        ("executionArn", json!(out.execution_arn)),
-        ("stateMachineArn", json!(out.state_machine_arn)),
-        ("name", json!(out.name)),
-        ("startDate", seconds(out.start_date)),
-        ("stopDate", seconds(out.stop_date)),
-        ("status", json!(status)),
-        ("error", json!(out.error)),
-        ("cause", json!(out.cause)),
-        ("input", json!(out.input)),
-        ("inputDetails", json!({ "included": true })),
-        // A failed execution has no output; AWS leaves the member out.
-        ("output", if status == "SUCCEEDED" { json!(out.output) } else { Value::Null }),
-        ("outputDetails", if status == "SUCCEEDED" { json!({ "included": true }) } else { Value::Null }),
-        ("traceHeader", json!(trace_header)),
-        (
-            "billingDetails",
-            out.billing_details.map_or(Value::Null, |b| {
-                json!({
-                    "billedMemoryUsedInMB": b.billed_memory_used_in_mb,
-                    "billedDurationInMilliseconds": b.billed_duration_in_milliseconds,
-                })
-            }),
-        ),
-    ]))
+/// The StartSyncExecution operation.
+pub struct StartSyncExecution;
+
+impl Operation for StartSyncExecution {
+    const NAME: &'static str = "StartSyncExecution";
+    type Input = StartInput;
+    type Request = pb::StartExecutionRequest;
+    type Response = pb::StartSyncExecutionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        i.into_pb()
+    }
+    fn output(out: Self::Response) -> Value {
+        let status = status_to_aws(out.status);
+        object(vec![
+            ("executionArn", json!(out.execution_arn)),
+            ("stateMachineArn", json!(out.state_machine_arn)),
+            ("name", json!(out.name)),
+            ("startDate", seconds(out.start_date)),
+            ("stopDate", seconds(out.stop_date)),
+            ("status", json!(status)),
+            ("error", json!(out.error)),
+            ("cause", json!(out.cause)),
+            ("input", json!(out.input)),
+            ("inputDetails", json!({ "included": true })),
+            // A failed execution has no output; AWS leaves the member out.
+            ("output", if status == "SUCCEEDED" { json!(out.output) } else { Value::Null }),
+            ("outputDetails", if status == "SUCCEEDED" { json!({ "included": true }) } else { Value::Null }),
+            ("traceHeader", json!(out.trace_header)),
+            (
+                "billingDetails",
+                out.billing_details.map_or(Value::Null, |b| {
+                    json!({
+                        "billedMemoryUsedInMB": b.billed_memory_used_in_mb,
+                        "billedDurationInMilliseconds": b.billed_duration_in_milliseconds,
+                    })
+                }),
+            ),
+        ])
+    }
 }
+
+/// The StopExecution operation.
+pub struct StopExecution;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct StopInput {
+pub struct StopInput {
     execution_arn: Option<String>,
     error: Option<String>,
     cause: Option<String>,
 }
 
-async fn stop_execution(f: &Frontend, call: &Call, i: StopInput) -> Result<Value, AwsError> {
-    let req = pb::StopExecutionRequest {
-        execution_arn: required(i.execution_arn, "executionArn")?,
-        error: i.error.unwrap_or_default(),
-        cause: i.cause.unwrap_or_default(),
-    };
-    let out = ops::stop_execution(f, call, req).await?;
-    Ok(object(vec![("stopDate", seconds(out.stop_date))]))
+impl Operation for StopExecution {
+    const NAME: &'static str = "StopExecution";
+    type Input = StopInput;
+    type Request = pb::StopExecutionRequest;
+    type Response = pb::StopExecutionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::StopExecutionRequest {
+            execution_arn: required(i.execution_arn, "executionArn")?,
+            error: i.error.unwrap_or_default(),
+            cause: i.cause.unwrap_or_default(),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![("stopDate", seconds(out.stop_date))])
+    }
 }
 
-async fn describe_execution(f: &Frontend, call: &Call, i: ExecutionArnInput) -> Result<Value, AwsError> {
-    let req = pb::DescribeExecutionRequest { execution_arn: required(i.execution_arn, "executionArn")? };
-    let out = ops::describe_execution(f, call, req).await?;
-    let status = status_to_aws(out.status);
-    Ok(object(vec![
-        ("executionArn", json!(out.execution_arn)),
-        ("stateMachineArn", json!(out.state_machine_arn)),
-        ("name", json!(out.name)),
-        ("status", json!(status)),
-        ("startDate", seconds(out.start_date)),
-        ("stopDate", seconds(out.stop_date)),
-        ("input", json!(out.input)),
-        ("inputDetails", json!({ "included": true })),
-        ("output", if status == "SUCCEEDED" { json!(out.output) } else { Value::Null }),
-        ("outputDetails", if status == "SUCCEEDED" { json!({ "included": true }) } else { Value::Null }),
-        ("error", json!(out.error)),
-        ("cause", json!(out.cause)),
-    ]))
+/// The DescribeExecution operation.
+pub struct DescribeExecution;
+
+impl Operation for DescribeExecution {
+    const NAME: &'static str = "DescribeExecution";
+    type Input = ExecutionArnInput;
+    type Request = pb::DescribeExecutionRequest;
+    type Response = pb::DescribeExecutionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::DescribeExecutionRequest { execution_arn: required(i.execution_arn, "executionArn")? })
+    }
+    fn output(out: Self::Response) -> Value {
+        let status = status_to_aws(out.status);
+        object(vec![
+            ("executionArn", json!(out.execution_arn)),
+            ("stateMachineArn", json!(out.state_machine_arn)),
+            ("name", json!(out.name)),
+            ("status", json!(status)),
+            ("startDate", seconds(out.start_date)),
+            ("stopDate", seconds(out.stop_date)),
+            ("input", json!(out.input)),
+            ("inputDetails", json!({ "included": true })),
+            ("output", if status == "SUCCEEDED" { json!(out.output) } else { Value::Null }),
+            ("outputDetails", if status == "SUCCEEDED" { json!({ "included": true }) } else { Value::Null }),
+            ("error", json!(out.error)),
+            ("cause", json!(out.cause)),
+        ])
+    }
 }
+
+/// The ListExecutions operation.
+pub struct ListExecutions;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ListExecutionsInput {
+pub struct ListExecutionsInput {
     state_machine_arn: Option<String>,
+    status_filter: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
 }
 
-/// AWS does not list Express executions (`StateMachineTypeNotSupported`), and Expressway
-/// keeps no index of them: the state machine is looked up, then the same answer.
-async fn list_executions(f: &Frontend, call: &Call, i: ListExecutionsInput) -> Result<Value, AwsError> {
-    let state_machine_arn = required(i.state_machine_arn, "stateMachineArn")?;
-    ops::describe_state_machine(f, call, pb::DescribeStateMachineRequest { state_machine_arn }).await?;
-    Err(AwsError::TypeNotSupported("This operation is not supported by this type of state machine".into()))
+impl Operation for ListExecutions {
+    const NAME: &'static str = "ListExecutions";
+    type Input = ListExecutionsInput;
+    type Request = pb::ListExecutionsRequest;
+    type Response = pb::ListExecutionsResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::ListExecutionsRequest {
+            state_machine_arn: required(i.state_machine_arn, "stateMachineArn")?,
+            status_filter: status_from_aws(i.status_filter.as_deref())?,
+            max_results: max_results(i.max_results)?,
+            next_token: i.next_token.unwrap_or_default(),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        let items: Vec<Value> = out
+            .executions
+            .into_iter()
+            .map(|e| {
+                object(vec![
+                    ("executionArn", json!(e.execution_arn)),
+                    ("stateMachineArn", json!(e.state_machine_arn)),
+                    ("name", json!(e.name)),
+                    ("status", json!(status_to_aws(e.status))),
+                    ("startDate", seconds(e.start_date)),
+                    ("stopDate", seconds(e.stop_date)),
+                ])
+            })
+            .collect();
+        object(vec![("executions", json!(items)), ("nextToken", json!(out.next_token))])
+    }
 }
+
+/// The GetExecutionHistory operation.
+pub struct GetExecutionHistory;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct HistoryInput {
+pub struct HistoryInput {
     execution_arn: Option<String>,
     max_results: Option<i64>,
     #[serde(default)]
@@ -498,7 +753,7 @@ fn details_member(ty: &str) -> Option<String> {
     Some(format!("{}{}EventDetails", first.to_ascii_lowercase(), chars.as_str()))
 }
 
-fn history_event(e: pb::HistoryEvent, include_data: bool) -> Value {
+fn history_event(e: pb::HistoryEvent) -> Value {
     let mut event = Map::new();
     event.insert("timestamp".into(), seconds(e.timestamp));
     event.insert("type".into(), json!(e.r#type));
@@ -511,14 +766,8 @@ fn history_event(e: pb::HistoryEvent, include_data: bool) -> Value {
         };
         // Inputs and outputs travel as JSON text, as AWS sends them.
         for key in ["input", "output"] {
-            match details.get(key).cloned() {
-                Some(_) if !include_data => {
-                    details.remove(key);
-                }
-                Some(v) if !v.is_string() => {
-                    details.insert(key.into(), json!(v.to_string()));
-                }
-                _ => {}
+            if let Some(v) = details.get(key).filter(|v| !v.is_string()).cloned() {
+                details.insert(key.into(), json!(v.to_string()));
             }
         }
         if !e.state_name.is_empty() {
@@ -529,103 +778,122 @@ fn history_event(e: pb::HistoryEvent, include_data: bool) -> Value {
     Value::Object(event)
 }
 
-async fn get_execution_history(f: &Frontend, call: &Call, i: HistoryInput) -> Result<Value, AwsError> {
-    let req = pb::GetExecutionHistoryRequest {
-        execution_arn: required(i.execution_arn, "executionArn")?,
-        max_results: match max_results(i.max_results)? {
-            0 => 100,
-            n => n,
-        },
-        reverse_order: i.reverse_order,
-        next_token: i.next_token.unwrap_or_default(),
-    };
-    let out = ops::get_execution_history(f.auth.as_deref(), &*f.executions, call, req).await?;
-    let include = i.include_execution_data.unwrap_or(true);
-    let events: Vec<Value> = out.events.into_iter().map(|e| history_event(e, include)).collect();
-    Ok(object(vec![("events", json!(events)), ("nextToken", json!(out.next_token))]))
+impl Operation for GetExecutionHistory {
+    const NAME: &'static str = "GetExecutionHistory";
+    type Input = HistoryInput;
+    type Request = pb::GetExecutionHistoryRequest;
+    type Response = pb::GetExecutionHistoryResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::GetExecutionHistoryRequest {
+            execution_arn: required(i.execution_arn, "executionArn")?,
+            max_results: match max_results(i.max_results)? {
+                0 => 100,
+                n => n,
+            },
+            reverse_order: i.reverse_order,
+            next_token: i.next_token.unwrap_or_default(),
+            include_execution_data: i.include_execution_data,
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        let events: Vec<Value> = out.events.into_iter().map(history_event).collect();
+        object(vec![("events", json!(events)), ("nextToken", json!(out.next_token))])
+    }
 }
+
+/// The PublishStateMachineVersion operation.
+pub struct PublishStateMachineVersion;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PublishInput {
+pub struct PublishInput {
     state_machine_arn: Option<String>,
     revision_id: Option<String>,
     description: Option<String>,
 }
 
-async fn publish_state_machine_version(f: &Frontend, call: &Call, i: PublishInput) -> Result<Value, AwsError> {
-    let req = pb::PublishStateMachineVersionRequest {
-        state_machine_arn: required(i.state_machine_arn, "stateMachineArn")?,
-        revision_id: i.revision_id.unwrap_or_default(),
-        description: i.description.unwrap_or_default(),
-    };
-    let out = ops::publish_state_machine_version(f, call, req).await?;
-    Ok(object(vec![
-        ("creationDate", seconds(out.creation_date)),
-        ("stateMachineVersionArn", json!(out.state_machine_version_arn)),
-    ]))
+impl Operation for PublishStateMachineVersion {
+    const NAME: &'static str = "PublishStateMachineVersion";
+    type Input = PublishInput;
+    type Request = pb::PublishStateMachineVersionRequest;
+    type Response = pb::PublishStateMachineVersionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::PublishStateMachineVersionRequest {
+            state_machine_arn: required(i.state_machine_arn, "stateMachineArn")?,
+            revision_id: i.revision_id.unwrap_or_default(),
+            description: i.description.unwrap_or_default(),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![
+            ("creationDate", seconds(out.creation_date)),
+            ("stateMachineVersionArn", json!(out.state_machine_version_arn)),
+        ])
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Route {
+pub struct ListOfMachineInput {
+    state_machine_arn: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// The ListStateMachineVersions operation.
+pub struct ListStateMachineVersions;
+
+impl Operation for ListStateMachineVersions {
+    const NAME: &'static str = "ListStateMachineVersions";
+    type Input = ListOfMachineInput;
+    type Request = pb::ListStateMachineVersionsRequest;
+    type Response = pb::ListStateMachineVersionsResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::ListStateMachineVersionsRequest {
+            state_machine_arn: required(i.state_machine_arn, "stateMachineArn")?,
+            max_results: max_results(i.max_results)?,
+            next_token: i.next_token.unwrap_or_default(),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        let items: Vec<Value> = out
+            .state_machine_versions
+            .into_iter()
+            .map(|v| json!({ "stateMachineVersionArn": v.state_machine_version_arn, "creationDate": seconds(v.creation_date) }))
+            .collect();
+        object(vec![("stateMachineVersions", json!(items)), ("nextToken", json!(out.next_token))])
+    }
+}
+
+/// The DeleteStateMachineVersion operation.
+pub struct DeleteStateMachineVersion;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionArnInput {
+    state_machine_version_arn: Option<String>,
+}
+
+impl Operation for DeleteStateMachineVersion {
+    const NAME: &'static str = "DeleteStateMachineVersion";
+    type Input = VersionArnInput;
+    type Request = pb::DeleteStateMachineVersionRequest;
+    type Response = pb::DeleteStateMachineVersionResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::DeleteStateMachineVersionRequest {
+            state_machine_version_arn: required(i.state_machine_version_arn, "stateMachineVersionArn")?,
+        })
+    }
+    fn output(_: Self::Response) -> Value {
+        json!({})
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Route {
     state_machine_version_arn: String,
     weight: u32,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateAliasInput {
-    name: Option<String>,
-    description: Option<String>,
-    routing_configuration: Option<Vec<Route>>,
-}
-
-async fn create_state_machine_alias(f: &Frontend, call: &Call, i: CreateAliasInput) -> Result<Value, AwsError> {
-    let req = pb::CreateStateMachineAliasRequest {
-        name: required(i.name, "name")?,
-        description: i.description.unwrap_or_default(),
-        routing_configuration: i
-            .routing_configuration
-            .ok_or_else(|| AwsError::missing("routingConfiguration"))?
-            .into_iter()
-            .map(|r| pb::RoutingConfiguration {
-                state_machine_version_arn: r.state_machine_version_arn,
-                weight: r.weight,
-            })
-            .collect(),
-    };
-    let out = ops::create_state_machine_alias(f, call, req).await?;
-    Ok(object(vec![
-        ("stateMachineAliasArn", json!(out.state_machine_alias_arn)),
-        ("creationDate", seconds(out.creation_date)),
-    ]))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AliasArnInput {
-    state_machine_alias_arn: Option<String>,
-}
-
-async fn describe_state_machine_alias(f: &Frontend, call: &Call, i: AliasArnInput) -> Result<Value, AwsError> {
-    let alias_arn = required(i.state_machine_alias_arn, "stateMachineAliasArn")?;
-    let (alias, routes) = ops::describe_state_machine_alias(f, call, &alias_arn).await?;
-    let created = seconds(Some(crate::convert::timestamp(alias.created_ms)));
-    let routes: Vec<Value> =
-        routes.into_iter().map(|(v, w)| json!({ "stateMachineVersionArn": v, "weight": w })).collect();
-    Ok(object(vec![
-        ("stateMachineAliasArn", json!(alias.arn)),
-        ("name", json!(alias.name)),
-        ("description", json!(alias.description)),
-        ("routingConfiguration", json!(routes)),
-        ("creationDate", created.clone()),
-        // Records from before updates were kept say nothing: created is their last change.
-        (
-            "updateDate",
-            if alias.updated_ms > 0 { seconds(Some(crate::convert::timestamp(alias.updated_ms))) } else { created },
-        ),
-    ]))
 }
 
 fn routes_to_pb(routes: Vec<Route>) -> Vec<pb::RoutingConfiguration> {
@@ -635,109 +903,229 @@ fn routes_to_pb(routes: Vec<Route>) -> Vec<pb::RoutingConfiguration> {
         .collect()
 }
 
+/// The CreateStateMachineAlias operation.
+pub struct CreateStateMachineAlias;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct UpdateAliasInput {
-    state_machine_alias_arn: Option<String>,
+pub struct CreateAliasInput {
+    name: Option<String>,
     description: Option<String>,
     routing_configuration: Option<Vec<Route>>,
 }
 
-async fn update_state_machine_alias(f: &Frontend, call: &Call, i: UpdateAliasInput) -> Result<Value, AwsError> {
-    let alias_arn = required(i.state_machine_alias_arn, "stateMachineAliasArn")?;
-    let routes = i.routing_configuration.map(routes_to_pb);
-    let updated = ops::update_state_machine_alias(f, call, &alias_arn, i.description, routes).await?;
-    Ok(json!({ "updateDate": seconds(Some(crate::convert::timestamp(updated))) }))
-}
-
-async fn delete_state_machine_alias(f: &Frontend, call: &Call, i: AliasArnInput) -> Result<Value, AwsError> {
-    let alias_arn = required(i.state_machine_alias_arn, "stateMachineAliasArn")?;
-    ops::delete_state_machine_alias(f, call, &alias_arn).await?;
-    Ok(json!({}))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TagInput {
-    resource_arn: Option<String>,
-    tags: Option<Vec<Tag>>,
-}
-
-async fn tag_resource(f: &Frontend, call: &Call, i: TagInput) -> Result<Value, AwsError> {
-    let arn = required(i.resource_arn, "resourceArn")?;
-    let tags = i.tags.ok_or_else(|| AwsError::missing("tags"))?.into_iter().map(|t| (t.key, t.value)).collect();
-    ops::change_tags(f, call, &arn, MetadataChange::Tag(tags)).await.map_err(resource_not_found)?;
-    Ok(json!({}))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UntagInput {
-    resource_arn: Option<String>,
-    tag_keys: Option<Vec<String>>,
-}
-
-async fn untag_resource(f: &Frontend, call: &Call, i: UntagInput) -> Result<Value, AwsError> {
-    let arn = required(i.resource_arn, "resourceArn")?;
-    let keys = i.tag_keys.ok_or_else(|| AwsError::missing("tagKeys"))?;
-    ops::change_tags(f, call, &arn, MetadataChange::Untag(keys)).await.map_err(resource_not_found)?;
-    Ok(json!({}))
-}
-
-/// The tagging operations say `ResourceNotFound` of a missing state machine, as AWS does.
-fn resource_not_found(e: FrontendError) -> AwsError {
-    match e {
-        FrontendError::Store(StoreError::NotFound { what }) => {
-            AwsError::Frontend(FrontendError::Store(StoreError::NotFound { what: format!("resource {what}") }))
-        }
-        e => e.into(),
+impl Operation for CreateStateMachineAlias {
+    const NAME: &'static str = "CreateStateMachineAlias";
+    type Input = CreateAliasInput;
+    type Request = pb::CreateStateMachineAliasRequest;
+    type Response = pb::CreateStateMachineAliasResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::CreateStateMachineAliasRequest {
+            name: required(i.name, "name")?,
+            description: i.description.unwrap_or_default(),
+            routing_configuration: routes_to_pb(
+                i.routing_configuration.ok_or_else(|| AwsError::missing("routingConfiguration"))?,
+            ),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![
+            ("stateMachineAliasArn", json!(out.state_machine_alias_arn)),
+            ("creationDate", seconds(out.creation_date)),
+        ])
     }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ListOfMachineInput {
-    state_machine_arn: Option<String>,
-    max_results: Option<i64>,
-    next_token: Option<String>,
+pub struct AliasArnInput {
+    state_machine_alias_arn: Option<String>,
 }
 
-async fn list_state_machine_versions(f: &Frontend, call: &Call, i: ListOfMachineInput) -> Result<Value, AwsError> {
-    let arn = required(i.state_machine_arn, "stateMachineArn")?;
-    let token = i.next_token.unwrap_or_default();
-    let (versions, next) = ops::list_state_machine_versions(f, call, &arn, max_results(i.max_results)?, &token).await?;
-    let items: Vec<Value> = versions
-        .into_iter()
-        .map(|v| json!({ "stateMachineVersionArn": v.arn, "creationDate": seconds(Some(crate::convert::timestamp(v.created_ms))) }))
-        .collect();
-    Ok(object(vec![("stateMachineVersions", json!(items)), ("nextToken", json!(next))]))
+/// The DescribeStateMachineAlias operation.
+pub struct DescribeStateMachineAlias;
+
+impl Operation for DescribeStateMachineAlias {
+    const NAME: &'static str = "DescribeStateMachineAlias";
+    type Input = AliasArnInput;
+    type Request = pb::DescribeStateMachineAliasRequest;
+    type Response = pb::DescribeStateMachineAliasResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::DescribeStateMachineAliasRequest {
+            state_machine_alias_arn: required(i.state_machine_alias_arn, "stateMachineAliasArn")?,
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        let routes: Vec<Value> = out
+            .routing_configuration
+            .into_iter()
+            .map(|r| json!({ "stateMachineVersionArn": r.state_machine_version_arn, "weight": r.weight }))
+            .collect();
+        object(vec![
+            ("stateMachineAliasArn", json!(out.state_machine_alias_arn)),
+            ("name", json!(out.name)),
+            ("description", json!(out.description)),
+            ("routingConfiguration", json!(routes)),
+            ("creationDate", seconds(out.creation_date)),
+            ("updateDate", seconds(out.update_date)),
+        ])
+    }
 }
 
-async fn list_state_machine_aliases(f: &Frontend, call: &Call, i: ListOfMachineInput) -> Result<Value, AwsError> {
-    let arn = required(i.state_machine_arn, "stateMachineArn")?;
-    let token = i.next_token.unwrap_or_default();
-    let (aliases, next) = ops::list_state_machine_aliases(f, call, &arn, max_results(i.max_results)?, &token).await?;
-    let items: Vec<Value> = aliases
-        .into_iter()
-        .map(|a| json!({ "stateMachineAliasArn": a.arn, "creationDate": seconds(Some(crate::convert::timestamp(a.created_ms))) }))
-        .collect();
-    Ok(object(vec![("stateMachineAliases", json!(items)), ("nextToken", json!(next))]))
-}
+/// The UpdateStateMachineAlias operation.
+pub struct UpdateStateMachineAlias;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ResourceArnInput {
+pub struct UpdateAliasInput {
+    state_machine_alias_arn: Option<String>,
+    description: Option<String>,
+    routing_configuration: Option<Vec<Route>>,
+}
+
+impl Operation for UpdateStateMachineAlias {
+    const NAME: &'static str = "UpdateStateMachineAlias";
+    type Input = UpdateAliasInput;
+    type Request = pb::UpdateStateMachineAliasRequest;
+    type Response = pb::UpdateStateMachineAliasResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        let routes = i.routing_configuration.map(routes_to_pb);
+        if routes.as_ref().is_some_and(Vec::is_empty) {
+            return Err(AwsError::Validation(
+                "1 validation error detected: Value '[]' at 'routingConfiguration' failed to satisfy constraint: Member must have length greater than or equal to 1".into(),
+            ));
+        }
+        Ok(pb::UpdateStateMachineAliasRequest {
+            state_machine_alias_arn: required(i.state_machine_alias_arn, "stateMachineAliasArn")?,
+            description: i.description,
+            routing_configuration: routes.unwrap_or_default(),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        json!({ "updateDate": seconds(out.update_date) })
+    }
+}
+
+/// The DeleteStateMachineAlias operation.
+pub struct DeleteStateMachineAlias;
+
+impl Operation for DeleteStateMachineAlias {
+    const NAME: &'static str = "DeleteStateMachineAlias";
+    type Input = AliasArnInput;
+    type Request = pb::DeleteStateMachineAliasRequest;
+    type Response = pb::DeleteStateMachineAliasResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::DeleteStateMachineAliasRequest {
+            state_machine_alias_arn: required(i.state_machine_alias_arn, "stateMachineAliasArn")?,
+        })
+    }
+    fn output(_: Self::Response) -> Value {
+        json!({})
+    }
+}
+
+/// The ListStateMachineAliases operation.
+pub struct ListStateMachineAliases;
+
+impl Operation for ListStateMachineAliases {
+    const NAME: &'static str = "ListStateMachineAliases";
+    type Input = ListOfMachineInput;
+    type Request = pb::ListStateMachineAliasesRequest;
+    type Response = pb::ListStateMachineAliasesResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::ListStateMachineAliasesRequest {
+            state_machine_arn: required(i.state_machine_arn, "stateMachineArn")?,
+            max_results: max_results(i.max_results)?,
+            next_token: i.next_token.unwrap_or_default(),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        let items: Vec<Value> = out
+            .state_machine_aliases
+            .into_iter()
+            .map(|a| json!({ "stateMachineAliasArn": a.state_machine_alias_arn, "creationDate": seconds(a.creation_date) }))
+            .collect();
+        object(vec![("stateMachineAliases", json!(items)), ("nextToken", json!(out.next_token))])
+    }
+}
+
+/// The TagResource operation.
+pub struct TagResource;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagInput {
+    resource_arn: Option<String>,
+    tags: Option<Vec<Tag>>,
+}
+
+impl Operation for TagResource {
+    const NAME: &'static str = "TagResource";
+    type Input = TagInput;
+    type Request = pb::TagResourceRequest;
+    type Response = pb::TagResourceResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::TagResourceRequest {
+            resource_arn: required(i.resource_arn, "resourceArn")?,
+            tags: i
+                .tags
+                .ok_or_else(|| AwsError::missing("tags"))?
+                .into_iter()
+                .map(|t| pb::Tag { key: t.key, value: t.value })
+                .collect(),
+        })
+    }
+    fn output(_: Self::Response) -> Value {
+        json!({})
+    }
+}
+
+/// The UntagResource operation.
+pub struct UntagResource;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UntagInput {
+    resource_arn: Option<String>,
+    tag_keys: Option<Vec<String>>,
+}
+
+impl Operation for UntagResource {
+    const NAME: &'static str = "UntagResource";
+    type Input = UntagInput;
+    type Request = pb::UntagResourceRequest;
+    type Response = pb::UntagResourceResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::UntagResourceRequest {
+            resource_arn: required(i.resource_arn, "resourceArn")?,
+            tag_keys: i.tag_keys.ok_or_else(|| AwsError::missing("tagKeys"))?,
+        })
+    }
+    fn output(_: Self::Response) -> Value {
+        json!({})
+    }
+}
+
+/// The ListTagsForResource operation.
+pub struct ListTagsForResource;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceArnInput {
     resource_arn: Option<String>,
 }
 
-/// A state machine's tags.
-async fn list_tags_for_resource(f: &Frontend, call: &Call, i: ResourceArnInput) -> Result<Value, AwsError> {
-    let resource_arn = required(i.resource_arn, "resourceArn")?;
-    let out = ops::describe_state_machine(f, call, pb::DescribeStateMachineRequest { state_machine_arn: resource_arn })
-        .await
-        .map_err(resource_not_found)?;
-    let tags: Vec<Value> = out.tags.into_iter().map(|t| json!({ "key": t.key, "value": t.value })).collect();
-    Ok(json!({ "tags": tags }))
+impl Operation for ListTagsForResource {
+    const NAME: &'static str = "ListTagsForResource";
+    type Input = ResourceArnInput;
+    type Request = pb::ListTagsForResourceRequest;
+    type Response = pb::ListTagsForResourceResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        Ok(pb::ListTagsForResourceRequest { resource_arn: required(i.resource_arn, "resourceArn")? })
+    }
+    fn output(out: Self::Response) -> Value {
+        json!({ "tags": tags_to_aws(out.tags) })
+    }
 }
 
 #[cfg(test)]
@@ -752,16 +1140,13 @@ mod tests {
         assert_eq!(details_member("MapIterationFailed").as_deref(), Some("mapIterationFailedEventDetails"));
         assert_eq!(details_member("MapStateStarted").as_deref(), Some("mapStateStartedEventDetails"));
         assert_eq!(details_member("ParallelStateStarted"), None);
-        let e = history_event(
-            pb::HistoryEvent {
-                id: 2,
-                timestamp: Some(prost_types::Timestamp { seconds: 10, nanos: 500_000_000 }),
-                r#type: "PassStateEntered".into(),
-                state_name: "P".into(),
-                details: r#"{"input":{"a":1}}"#.into(),
-            },
-            true,
-        );
+        let e = history_event(pb::HistoryEvent {
+            id: 2,
+            timestamp: Some(prost_types::Timestamp { seconds: 10, nanos: 500_000_000 }),
+            r#type: "PassStateEntered".into(),
+            state_name: "P".into(),
+            details: r#"{"input":{"a":1}}"#.into(),
+        });
         assert_eq!(
             e,
             json!({"timestamp": 10.5, "type": "PassStateEntered", "id": 2, "previousEventId": 1,
