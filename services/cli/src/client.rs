@@ -120,7 +120,7 @@ pub struct WatchArgs {
 
 /// A definition or input given inline, as `file://FILE` (as the AWS CLI reads it) or `@FILE`,
 /// or (for definitions) as a plain path.
-fn text_arg(v: &str, path_ok: bool) -> anyhow::Result<String> {
+pub(crate) fn text_arg(v: &str, path_ok: bool) -> anyhow::Result<String> {
     if let Some(p) = v.strip_prefix("file://").or_else(|| v.strip_prefix('@')) {
         return std::fs::read_to_string(p).with_context(|| format!("cannot read {p}"));
     }

@@ -15,6 +15,7 @@ pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod shutdown;
+pub mod test_state;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -62,6 +63,8 @@ pub enum Command {
     ListStateMachines(client::ListArgs),
     /// Follow outcomes (and with --events, history events) live, one JSON line each.
     Watch(client::WatchArgs),
+    /// Run one state alone (AWS's TestState) and print its output, status and next state.
+    TestState(test_state::TestStateArgs),
 }
 
 impl Command {
@@ -121,6 +124,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
             Command::DescribeExecution(a) => client::describe_execution(&ep, &a).await.map(print),
             Command::ListStateMachines(a) => client::list_state_machines(&ep, &a).await.map(print),
             Command::Watch(a) => client::watch(&ep, &a, std::io::stdout()).await,
+            Command::TestState(a) => test_state::test_state(&ep, &a).await.map(print),
         }
         .map(|()| true)
     });

@@ -2,7 +2,7 @@
 //! (validation diagnostics carry their JSON location), NOT_FOUND, ALREADY_EXISTS,
 //! RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE when a backing service is down.
 
-use expressway_asl::DefinitionError;
+use expressway_asl::{DefinitionError, TestStateError};
 use expressway_bus::BusError;
 use expressway_store::starter::StartError;
 use expressway_store::StoreError;
@@ -31,6 +31,9 @@ pub enum FrontendError {
     Deadline(String),
     #[error("executions started by nested-execution tasks may nest at most {limit} deep")]
     TooDeep { limit: u32 },
+    /// A TestState call refused (an invalid definition, request or input).
+    #[error(transparent)]
+    TestState(TestStateError),
     #[error("invalid pagination token '{0}'")]
     InvalidToken(String),
     #[error("the call was not authenticated")]
@@ -46,6 +49,7 @@ impl FrontendError {
             | FrontendError::InvalidArn(_)
             | FrontendError::InvalidName(_)
             | FrontendError::Invalid(_)
+            | FrontendError::TestState(_)
             | FrontendError::InvalidToken(_) => Code::InvalidArgument,
             FrontendError::Start(StartError::Store(e)) => FrontendError::Store(e.clone()).code(),
             FrontendError::Start(_) => Code::InvalidArgument,
@@ -76,7 +80,7 @@ impl From<FrontendError> for Status {
         let code = e.code();
         let message = e.to_string();
         match &e {
-            FrontendError::Definition(d) => {
+            FrontendError::Definition(d) | FrontendError::TestState(TestStateError::Definition(d)) => {
                 // Bounded: the details travel in a header. All of them are in the body of
                 // ValidateStateMachineDefinition's answer.
                 let mut details = ErrorDetails::new();

@@ -5,6 +5,7 @@
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use expressway_asl::TestStateError;
 use expressway_bus::BusError;
 use expressway_store::starter::StartError;
 use expressway_store::StoreError;
@@ -85,6 +86,11 @@ fn frontend_kind(e: &FrontendError) -> (StatusCode, &'static str) {
     let bad = StatusCode::BAD_REQUEST;
     match e {
         FrontendError::Definition(_) => (bad, "InvalidDefinition"),
+        FrontendError::TestState(TestStateError::Definition(_) | TestStateError::Unsupported(_)) => {
+            (bad, "InvalidDefinition")
+        }
+        FrontendError::TestState(TestStateError::Validation(_)) => (bad, "ValidationException"),
+        FrontendError::TestState(TestStateError::Input(_)) => (bad, "InvalidExecutionInput"),
         FrontendError::InvalidArn(_) | FrontendError::Start(StartError::InvalidArn(_)) => (bad, "InvalidArn"),
         FrontendError::InvalidName(_) | FrontendError::Start(StartError::InvalidName(_)) => (bad, "InvalidName"),
         FrontendError::Start(StartError::InvalidInput(_) | StartError::InputTooLarge { .. }) => {
