@@ -433,3 +433,15 @@ async fn a_given_context_object_is_what_the_state_reads() {
     req.mock = None;
     assert!(matches!(refused(&req).await, TestStateError::Validation(m) if m.contains("context")));
 }
+
+#[tokio::test(start_paused = true)]
+async fn jsonata_choice_takes_the_chosen_rule_output_and_assign() {
+    let def = json!({"QueryLanguage": "JSONata", "Type": "Choice", "Default": "Low", "Choices": [
+        {"Condition": "{% $states.input.n > 10 %}", "Next": "High",
+         "Output": {"level": "high"}, "Assign": {"seen": "{% $states.input.n %}"}}]});
+    let out = test(&request(def.clone(), json!({"n": 12}), InspectionLevel::Debug)).await;
+    assert_eq!((out.next_state.as_deref(), out.output), (Some("High"), Some(json!({"level": "high"}))));
+    assert_eq!(out.inspection_data.and_then(|d| d.variables), Some(json!({"seen": 12})));
+    let out = test(&request(def, json!({"n": 1}), InspectionLevel::Info)).await;
+    assert_eq!((out.next_state.as_deref(), out.output), (Some("Low"), Some(json!({"n": 1}))));
+}

@@ -702,28 +702,23 @@ impl Run<'_> {
     ) -> Result<(Value, Option<usize>), StatesError> {
         if st.ql == QueryLanguage::Jsonata {
             let b = AtaEnv::new(self, &raw, None, None, ctx, vars);
-            let (output, next) = match &st.kind {
+            let (output, assign, next) = match &st.kind {
                 Kind::Fail { error, cause } => return Err(fail_error_ata(error.as_ref(), cause.as_ref(), &b)?),
                 Kind::Choice { choices, default } => {
                     let (chosen, next) = choose_ata(choices, *default, &b)?;
-                    (chosen.and_then(|c| c.output.as_ref()).or(st.output.as_ref()), Some(next))
+                    let output = chosen.and_then(|c| c.output.as_ref()).or(st.output.as_ref());
+                    (output, chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref()), Some(next))
                 }
                 Kind::Wait(spec) => {
                     self.wait_duration_ata(spec, &b)?;
-                    (st.output.as_ref(), st.next)
+                    (st.output.as_ref(), st.assign.as_ref(), st.next)
                 }
-                Kind::Succeed => (st.output.as_ref(), None),
-                _ => (st.output.as_ref(), st.next),
+                Kind::Succeed => (st.output.as_ref(), st.assign.as_ref(), None),
+                _ => (st.output.as_ref(), st.assign.as_ref(), st.next),
             };
             let out = match output {
                 Some(t) => Some(eval_jt(t, &b, "Output")?),
                 None => None,
-            };
-            let assign = match &st.kind {
-                Kind::Choice { choices, default } => {
-                    choose_ata(choices, *default, &b)?.0.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref())
-                }
-                _ => st.assign.as_ref(),
             };
             let assigned = eval_assign_ata(assign, &b)?;
             drop(b);
