@@ -38,6 +38,13 @@ impl ContextSource {
         ContextSource { exec, state_name, entered_time, retry_count: 0, map_item: None, built: OnceLock::new() }
     }
 
+    /// A Context object given whole (TestState's `context`), instead of one built from `exec`.
+    pub fn with_value(exec: Arc<ExecutionInfo>, state_name: Arc<str>, value: Value) -> Self {
+        let mut c = ContextSource::new(exec, state_name, String::new());
+        c.built = OnceLock::from(value);
+        c
+    }
+
     pub fn value(&self) -> &Value {
         self.built.get_or_init(|| {
             let e = &self.exec;
@@ -87,6 +94,11 @@ impl<'p> Vars<'p> {
 
     pub fn set(&mut self, name: String, value: Value) {
         self.local.insert(name, value);
+    }
+
+    /// The variables of this block itself (not those of the blocks that contain it).
+    pub fn local(&self) -> &Map<String, Value> {
+        &self.local
     }
 
     pub fn is_empty(&self) -> bool {

@@ -28,4 +28,8 @@ pub use definition::{MachineType, QueryLanguage, StateMachine};
 pub use env::ExecutionInfo;
 pub use error::{DefinitionError, Diagnostic, StatesError};
 pub use events::{EventLog, EventSink, EventType, HistoryEvent, NoEvents};
+pub use exec::test_state::{
+    FieldValidationMode, InspectionData, InspectionLevel, Mock, MockError, StateConfiguration, TestStateError,
+    TestStateOutput, TestStateRequest, TestStatus,
+};
 pub use exec::{Clock, Interpreter, Limits, ManualClock, NoTasks, Outcome, TaskInvoker, TaskRequest, TRACE_TARGET};

@@ -221,6 +221,7 @@ pub async fn send(api: Api, name: &str, input: Value) -> Result<Value, ClientErr
             })
             .await
         }
+        o::TestState::NAME => call::<o::TestState, _, _>(input, |r| async move { sm.test_state(r).await }).await,
         o::ValidateStateMachineDefinition::NAME => {
             call::<o::ValidateStateMachineDefinition, _, _>(input, |r| async move {
                 sm.validate_state_machine_definition(r).await

@@ -141,12 +141,14 @@ pub async fn serve(
     }
     let limits =
         Limits { execution_timeout: Some(Duration::from_secs(args.execution_timeout_seconds)), ..Limits::default() };
+    // One set of integrations: the worker's, which TestState calls too.
+    let integrations = Arc::new(Integrations::new(tasks).map_err(anyhow::Error::msg)?);
     let worker = Arc::new(Worker::new(
         registry.clone(),
         executions.clone(),
         hub.clone(),
         replies.clone(),
-        Arc::new(Integrations::new(tasks).map_err(anyhow::Error::msg)?),
+        integrations.clone(),
         WorkerConfig { concurrency: args.workers, limits, ..WorkerConfig::default() },
     ));
     // The worker stops when the bus is closed and drained (all frontends gone), never earlier:
@@ -171,6 +173,7 @@ pub async fn serve(
         replies,
         stops,
         auth: security.auth.clone(),
+        tasks: integrations,
     };
     let results =
         ResultsApi { hub, executions, stream_buffer: 64, shutdown: shutdown.flag(), auth: security.auth.clone() };

@@ -166,6 +166,8 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
         replies: Arc::new(replies),
         stops: Arc::new(with_retries("connecting the stop sender", || RedisStops::sender(&redis_cfg)).await?),
         auth: security.auth.clone(),
+        // TestState calls the integrations configured for the workers.
+        tasks: Arc::new(Integrations::new(cfg.tasks.clone()).map_err(anyhow::Error::msg)?),
     };
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
     let readiness = probes(&cfg, &conn_probe)?;

@@ -19,6 +19,7 @@ pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod shutdown;
+pub mod test_state;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,6 +62,8 @@ pub enum Command {
     /// The operations of the API, with the AWS CLI's names and flags.
     #[command(flatten)]
     Api(commands::ApiCall),
+    /// Run one state alone (AWS's TestState) and print its output, status and next state.
+    TestState(test_state::TestStateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -134,6 +137,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
                     print(v)
                 }
             }),
+            Command::TestState(a) => test_state::test_state(&ep, &a).await.map(print),
         }
         .map(|()| true)
     });

@@ -177,6 +177,15 @@ fn aws_cli_creates_starts_and_describes() {
     let machine = aws(&dev, &["describe-state-machine", "--state-machine-arn", &arn], &[]);
     assert_eq!(machine["type"], "EXPRESS");
     assert_eq!(machine["definition"], definition);
+    // test-state, a Task mocked, as the AWS CLI's users write it.
+    let task =
+        r#"{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"f"},"End":true}"#;
+    let mock = r#"{"result":"{\"StatusCode\":200,\"Payload\":7}","fieldValidationMode":"STRICT"}"#;
+    let tested =
+        aws(&dev, &["test-state", "--definition", task, "--mock", mock, "--inspection-level", "DEBUG"], &no_prefix);
+    assert_eq!(tested["status"], "SUCCEEDED", "{tested}");
+    assert_eq!(tested["output"], r#"{"StatusCode":200,"Payload":7}"#, "{tested}");
+    assert_eq!(tested["inspectionData"]["afterParameters"], r#"{"FunctionName":"f"}"#, "{tested}");
 }
 
 #[test]
@@ -233,6 +242,19 @@ fn requests_no_sdk_sends_get_aws_shaped_answers() {
         (200, Some("SUCCEEDED"), Some("{\"k\":1}")),
         "{sync}"
     );
+    // TestState too is sent to sync-<host>.
+    let headers = [json_ct, ("X-Amz-Target", "AWSStepFunctions.TestState")];
+    let state = json!({"Type": "Pass", "Result": 1, "ResultPath": "$.one", "Next": "N"}).to_string();
+    let input = json!({"definition": state, "input": "{\"k\":1}", "inspectionLevel": "TRACE"}).to_string();
+    let (status, tested) = dev.api.raw("POST", &sync_host, &headers, &input);
+    assert_eq!(
+        (status, tested["status"].as_str(), tested["nextState"].as_str(), tested["output"].as_str()),
+        (200, Some("SUCCEEDED"), Some("N"), Some("{\"k\":1,\"one\":1}")),
+        "{tested}"
+    );
+    assert_eq!(tested["inspectionData"]["result"], "1", "{tested}");
+    let (status, body) = dev.api.call("TestState", &json!({"definition": state, "inspectionLevel": "LOUD"}));
+    assert_eq!((status, body["__type"].as_str()), (400, Some("ValidationException")), "{body}");
 }
 
 #[test]

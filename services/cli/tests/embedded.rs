@@ -744,3 +744,107 @@ async fn an_execution_that_starts_itself_stops_at_the_nesting_limit() {
     assert_eq!(levels, 4, "levels below the first: {out}");
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_state_runs_one_state_over_grpc() {
+    let server = start(args(1, 16)).await;
+    let mut sm = StateMachinesClient::new(server.channel().await);
+    let map = json!({"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ResultPath": "$.results",
+                     "Next": "After", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+                     "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 3, "MaxAttempts": 1}]});
+    let mock = |result: Option<&str>, error: Option<&str>| pb::MockInput {
+        result: result.map(str::to_string),
+        error_output: error.map(|e| pb::MockErrorOutput { error: e.into(), cause: "mocked".into() }),
+        field_validation_mode: 0,
+    };
+    let req = |mock: Option<pb::MockInput>| pb::TestStateRequest {
+        definition: map.to_string(),
+        input: json!({"items": [1, 2]}).to_string(),
+        inspection_level: pb::InspectionLevel::Debug as i32,
+        mock,
+        ..pb::TestStateRequest::default()
+    };
+    let out = sm.test_state(req(Some(mock(Some("[10, 20]"), None)))).await.expect("test state").into_inner();
+    assert_eq!((out.status.as_str(), out.next_state.as_str()), ("SUCCEEDED", "After"), "{out:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out.output).expect("json"),
+        json!({"items": [1, 2], "results": [10, 20]})
+    );
+    let data = out.inspection_data.expect("DEBUG inspects");
+    assert_eq!(data.after_items_path, "[1,2]");
+    assert_eq!(data.max_concurrency, Some(2));
+    // A mocked error its retrier takes: RETRIABLE, with the retrier and its backoff.
+    let out = sm.test_state(req(Some(mock(None, Some("Flaky"))))).await.expect("test state").into_inner();
+    assert_eq!((out.status.as_str(), out.error.as_str(), out.output.as_str()), ("RETRIABLE", "Flaky", ""));
+    let details = out.inspection_data.and_then(|d| d.error_details).expect("error details");
+    assert_eq!((details.retry_index, details.retry_backoff_interval_seconds), (Some(0), Some(3)));
+    // A Map without a mock is not something TestState runs.
+    let e = sm.test_state(req(None)).await.expect_err("a Map needs a mock");
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().contains("does not support Map or Parallel states"), "{}", e.message());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_tests_one_state() {
+    let server = start(args(1, 16)).await;
+    let _ = server.channel().await;
+    let endpoint = format!("http://{}", server.addr);
+    let dir = std::env::temp_dir().join(format!("expressway-test-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let state = dir.join("state.json");
+    std::fs::write(
+        &state,
+        json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "f"},
+               "Next": "Done", "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Oops"}]})
+        .to_string(),
+    )
+    .expect("write");
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_expressway"))
+            .args(["--endpoint", &endpoint, "test-state", "--role-arn", "arn:aws:iam::1:role/unused"])
+            .args(args)
+            .output()
+            .expect("run cli");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let definition = format!("file://{}", state.display());
+    let (code, out, err) = cli(&[
+        "--definition",
+        &definition,
+        "--input",
+        r#"{"k":1}"#,
+        "--inspection-level",
+        "DEBUG",
+        "--mock",
+        r#"{"errorOutput":{"error":"Boom","cause":"mocked"}}"#,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["status"], "CAUGHT_ERROR", "{v}");
+    assert_eq!(v["nextState"], "Oops");
+    assert_eq!(v["error"], "Boom");
+    assert_eq!(
+        serde_json::from_str::<Value>(v["output"].as_str().expect("output")).expect("json"),
+        json!({"k": 1, "err": {"Error": "Boom", "Cause": "mocked"}})
+    );
+    assert_eq!(v["inspectionData"]["errorDetails"], json!({"catchIndex": 0}), "{v}");
+    // A whole definition and a state in it, variables read from a file, no empty members printed.
+    let vars = dir.join("vars.json");
+    std::fs::write(&vars, r#"{"who":"cli"}"#).expect("write");
+    let machine = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Parameters":{"hi.$":"$who"},"Next":"B"},"B":{"Type":"Succeed"}}}"#;
+    let (code, out, err) =
+        cli(&["--definition", machine, "--state-name", "A", "--variables", &format!("@{}", vars.display())]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v, json!({"output": r#"{"hi":"cli"}"#, "nextState": "B", "status": "SUCCEEDED"}));
+    // Refused: exit 1 with the reason.
+    let (code, _, err) = cli(&["--definition", machine]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("stateName"), "{err}");
+    server.shutdown().await;
+}

@@ -5,7 +5,7 @@
 //! an `ErrorInfo` detail (domain [`ERROR_DOMAIN`]), so a gRPC client (the `expressway` CLI)
 //! can report it as the AWS CLI does.
 
-use expressway_asl::DefinitionError;
+use expressway_asl::{DefinitionError, TestStateError};
 use expressway_bus::BusError;
 use expressway_store::starter::StartError;
 use expressway_store::StoreError;
@@ -34,6 +34,9 @@ pub enum FrontendError {
     Deadline(String),
     #[error("executions started by nested-execution tasks may nest at most {limit} deep")]
     TooDeep { limit: u32 },
+    /// A TestState call refused (an invalid definition, request or input).
+    #[error(transparent)]
+    TestState(TestStateError),
     #[error("invalid pagination token '{0}'")]
     InvalidToken(String),
     #[error("the call was not authenticated")]
@@ -81,6 +84,7 @@ impl FrontendError {
             | FrontendError::InvalidArn(_)
             | FrontendError::InvalidName(_)
             | FrontendError::Invalid(_)
+            | FrontendError::TestState(_)
             | FrontendError::InvalidToken(_) => Code::InvalidArgument,
             FrontendError::Start(StartError::Store(e)) => FrontendError::Store(e.clone()).code(),
             FrontendError::Start(_) => Code::InvalidArgument,
@@ -105,7 +109,12 @@ impl FrontendError {
     /// Step Functions API reference names it.
     pub fn exception(&self) -> &'static str {
         match self {
-            FrontendError::Definition(_) => "InvalidDefinition",
+            FrontendError::Definition(_)
+            | FrontendError::TestState(TestStateError::Definition(_) | TestStateError::Unsupported(_)) => {
+                "InvalidDefinition"
+            }
+            FrontendError::TestState(TestStateError::Validation(_)) => "ValidationException",
+            FrontendError::TestState(TestStateError::Input(_)) => "InvalidExecutionInput",
             FrontendError::InvalidArn(_) | FrontendError::Start(StartError::InvalidArn(_)) => "InvalidArn",
             FrontendError::InvalidName(_) | FrontendError::Start(StartError::InvalidName(_)) => "InvalidName",
             FrontendError::Start(StartError::InvalidInput(_) | StartError::InputTooLarge { .. }) => {
@@ -136,7 +145,7 @@ impl From<FrontendError> for Status {
         let mut details = ErrorDetails::new();
         details.set_error_info(e.exception(), ERROR_DOMAIN, std::collections::HashMap::<String, String>::new());
         match &e {
-            FrontendError::Definition(d) => {
+            FrontendError::Definition(d) | FrontendError::TestState(TestStateError::Definition(d)) => {
                 // Bounded: the details travel in a header. All of them are in the body of
                 // ValidateStateMachineDefinition's answer.
                 for diag in d.diagnostics().into_iter().take(expressway_asl::error::DIAGNOSTICS_SHOWN) {

@@ -78,6 +78,9 @@ pub struct Frontend {
     pub stops: Arc<dyn Stops>,
     /// Who may do what; `None`: authentication is off.
     pub auth: Option<Arc<auth::Auth>>,
+    /// The Task integrations TestState calls for a Task state without a mock
+    /// ([`expressway_asl::NoTasks`] where the process runs none).
+    pub tasks: Arc<dyn expressway_asl::TaskInvoker>,
 }
 
 /// How often a synchronous caller waiting for a routed reply also looks at the store.
@@ -401,6 +404,14 @@ impl pb::state_machines_server::StateMachines for Frontend {
     ) -> Result<Response<pb::ListTagsForResourceResponse>, Status> {
         let call = call_of(&request);
         Ok(Response::new(ops::list_tags_for_resource(self, &call, request.into_inner()).await?))
+    }
+
+    async fn test_state(
+        &self,
+        request: Request<pb::TestStateRequest>,
+    ) -> Result<Response<pb::TestStateResponse>, Status> {
+        let call = call_of(&request);
+        Ok(Response::new(ops::test_state(self, &call, request.into_inner()).await?))
     }
 }
 

@@ -4,9 +4,11 @@
 //! ([`FrontendError`]). Each operation authorizes itself here, so no encoding can skip it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
-use expressway_asl::StateMachine;
+use expressway_asl::exec::test_state as ts;
+use expressway_asl::{Clock, ExecutionInfo, Interpreter, Limits, StateMachine};
 use expressway_bus::{OutcomeMessage, ResultMessage};
 use expressway_proto::v1 as pb;
 use expressway_store::arn::{self, Qualifier};
@@ -766,4 +768,117 @@ fn without_data(e: &mut pb::HistoryEvent) {
             e.details = serde_json::Value::Object(m).to_string();
         }
     }
+}
+/// Wall-clock time and tokio's timers, for the states TestState runs here.
+struct WallClock;
+
+impl Clock for WallClock {
+    fn now_millis(&self) -> i64 {
+        now_ms()
+    }
+    fn sleep(&self, duration: Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+fn some_text(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn json_text(v: Option<serde_json::Value>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// TestState: one state run alone, with the Task integrations of this process (or a mock).
+pub async fn test_state(
+    f: &Frontend,
+    call: &Call,
+    req: pb::TestStateRequest,
+) -> Result<pb::TestStateResponse, FrontendError> {
+    f.check(call, "states:TestState", "*")?;
+    let inspection_level = match pb::InspectionLevel::try_from(req.inspection_level) {
+        Ok(pb::InspectionLevel::Debug) => ts::InspectionLevel::Debug,
+        Ok(pb::InspectionLevel::Trace) => ts::InspectionLevel::Trace,
+        _ => ts::InspectionLevel::Info,
+    };
+    let mock = req.mock.map(|m| ts::Mock {
+        result: m.result,
+        error_output: m.error_output.map(|e| ts::MockError { error: some_text(e.error), cause: some_text(e.cause) }),
+        field_validation_mode: match pb::FieldValidationMode::try_from(m.field_validation_mode) {
+            Ok(pb::FieldValidationMode::Present) => ts::FieldValidationMode::Present,
+            Ok(pb::FieldValidationMode::None) => ts::FieldValidationMode::None,
+            _ => ts::FieldValidationMode::Strict,
+        },
+    });
+    let cfg = req.state_configuration.unwrap_or_default();
+    let request = ts::TestStateRequest {
+        definition: req.definition,
+        state_name: some_text(req.state_name),
+        input: some_text(req.input),
+        variables: some_text(req.variables),
+        inspection_level,
+        reveal_secrets: req.reveal_secrets,
+        mock,
+        context: some_text(req.context),
+        state_configuration: ts::StateConfiguration {
+            retrier_retry_count: cfg.retrier_retry_count,
+            error_caused_by_state: some_text(cfg.error_caused_by_state),
+            map_iteration_failure_count: cfg.map_iteration_failure_count,
+            map_item_reader_data: some_text(cfg.map_item_reader_data),
+        },
+    };
+    // The Context object of an execution of a state machine of its own.
+    let name = uuid::Uuid::new_v4().to_string();
+    let info = ExecutionInfo {
+        execution_arn: f.config.partition.express_execution("TestState", &name, &name),
+        execution_name: name,
+        state_machine_arn: f.config.partition.state_machine("TestState"),
+        state_machine_name: "TestState".into(),
+        role_arn: req.role_arn,
+        ..ExecutionInfo::default()
+    };
+    let interpreter = Interpreter::new(f.tasks.clone(), Arc::new(WallClock), Limits::default());
+    let out = interpreter.test_state(&request, info).await.map_err(FrontendError::TestState)?;
+    Ok(pb::TestStateResponse {
+        output: json_text(out.output),
+        error: out.error.unwrap_or_default(),
+        cause: out.cause.unwrap_or_default(),
+        next_state: out.next_state.unwrap_or_default(),
+        status: out.status.as_str().into(),
+        inspection_data: out.inspection_data.map(|d| pb::InspectionData {
+            input: json_text(d.input),
+            after_input_path: json_text(d.after_input_path),
+            after_parameters: json_text(d.after_parameters),
+            after_arguments: json_text(d.after_arguments),
+            result: json_text(d.result),
+            after_result_selector: json_text(d.after_result_selector),
+            after_result_path: json_text(d.after_result_path),
+            variables: json_text(d.variables),
+            error_details: d.error_details.map(|e| pb::InspectionErrorDetails {
+                catch_index: e.catch_index,
+                retry_index: e.retry_index,
+                retry_backoff_interval_seconds: e.retry_backoff_interval_seconds,
+            }),
+            after_items_path: json_text(d.after_items_path),
+            after_item_selector: json_text(d.after_item_selector),
+            after_item_batcher: json_text(d.after_item_batcher),
+            tolerated_failure_count: d.tolerated_failure_count,
+            tolerated_failure_percentage: d.tolerated_failure_percentage,
+            max_concurrency: d.max_concurrency,
+            request: d.request.map(|r| pb::InspectionDataRequest {
+                protocol: r.protocol,
+                method: r.method,
+                url: r.url,
+                headers: r.headers,
+                body: r.body,
+            }),
+            response: d.response.map(|r| pb::InspectionDataResponse {
+                protocol: r.protocol,
+                status_code: r.status_code,
+                status_message: r.status_message,
+                headers: r.headers,
+                body: r.body,
+            }),
+        }),
+    })
 }

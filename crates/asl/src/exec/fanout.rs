@@ -33,6 +33,20 @@ impl Run<'_> {
         ctx: &ContextSource,
         vars: &Vars<'_>,
     ) -> Result<Value, StatesError> {
+        let p = self.map_plan_jp(st, spec, eff, ctx, vars)?;
+        self.run_iterations(st, &spec.processor, p.inputs, p.max_conc, p.tolerated_count, p.tolerated_pct, vars).await
+    }
+
+    /// A JSONPath Map's iteration inputs (after ItemsPath, ItemSelector and ItemBatcher) and
+    /// its limits.
+    pub(super) fn map_plan_jp(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        eff: &Value,
+        ctx: &ContextSource,
+        vars: &Vars<'_>,
+    ) -> Result<MapPlan, StatesError> {
         let env = Env { input: eff, ctx, vars };
         let items: Cow<'_, Value> = match &spec.items_path {
             Some(p) => env.path(p).ok_or_else(|| {
@@ -73,7 +87,7 @@ impl Run<'_> {
             }
             None => inputs,
         };
-        self.run_iterations(st, &spec.processor, inputs, max_conc, tolerated_count, tolerated_pct, vars).await
+        Ok(MapPlan { inputs, max_conc, tolerated_count, tolerated_pct })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -138,6 +152,19 @@ impl Run<'_> {
         b: &AtaEnv<'_>,
         vars: &Vars<'_>,
     ) -> Result<Value, StatesError> {
+        let p = self.map_plan_ata(st, spec, b, vars)?;
+        self.run_iterations(st, &spec.processor, p.inputs, p.max_conc, p.tolerated_count, p.tolerated_pct, vars).await
+    }
+
+    /// A JSONata Map's iteration inputs (after Items, ItemSelector and ItemBatcher) and its
+    /// limits.
+    pub(super) fn map_plan_ata(
+        &self,
+        st: &State,
+        spec: &MapSpec,
+        b: &AtaEnv<'_>,
+        vars: &Vars<'_>,
+    ) -> Result<MapPlan, StatesError> {
         let items = match &spec.items {
             Some(t) => {
                 let v = eval_jt(t, b, "Items")?;
@@ -210,8 +237,16 @@ impl Run<'_> {
             }
             None => inputs,
         };
-        self.run_iterations(st, &spec.processor, inputs, max_conc, tolerated_count, tolerated_pct, vars).await
+        Ok(MapPlan { inputs, max_conc, tolerated_count, tolerated_pct })
     }
+}
+
+/// What a Map state runs: one input per iteration, and its concurrency and failure limits.
+pub(super) struct MapPlan {
+    pub(super) inputs: Vec<Value>,
+    pub(super) max_conc: u64,
+    pub(super) tolerated_count: Option<u64>,
+    pub(super) tolerated_pct: Option<f64>,
 }
 
 /// Group iteration inputs into ItemBatcher batches, bounded by item count and by size.

@@ -33,43 +33,11 @@ impl Run<'_> {
             }
             Kind::Fail { error, cause } => {
                 let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
-                let f = |d: Option<&Dyn<String>>, field: &str| -> Result<Option<String>, StatesError> {
-                    Ok(match d {
-                        None => None,
-                        Some(Dyn::Lit(s)) => Some(s.clone()),
-                        Some(Dyn::Ata(t)) => match eval_jt(t, &b, field)? {
-                            Value::String(s) => Some(s),
-                            other => Some(other.to_string()),
-                        },
-                        Some(_) => None,
-                    })
-                };
-                Err(StatesError { error: f(error.as_ref(), "Error")?, cause: f(cause.as_ref(), "Cause")? })
+                Err(fail_error_ata(error.as_ref(), cause.as_ref(), &b)?)
             }
             Kind::Choice { choices, default } => {
                 let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
-                let mut chosen = None;
-                for c in choices {
-                    if let Condition::Ata(t) = &c.cond {
-                        match eval_jt(t, &b, "Condition")? {
-                            Value::Bool(true) => {
-                                chosen = Some(c);
-                                break;
-                            }
-                            Value::Bool(false) => {}
-                            other => {
-                                return Err(StatesError::query(format!(
-                                    "The Condition field evaluated to a non-boolean value: {other}"
-                                )))
-                            }
-                        }
-                    }
-                }
-                let next = match (chosen, default) {
-                    (Some(c), _) => c.next,
-                    (None, Some(d)) => *d,
-                    (None, None) => return Err(StatesError::new(errors::NO_CHOICE_MATCHED, "No Matches!")),
-                };
+                let (chosen, next) = choose_ata(choices, *default, &b)?;
                 let output = chosen.and_then(|c| c.output.as_ref()).or(st.output.as_ref());
                 let out = match output {
                     Some(t) => Some(eval_jt(t, &b, "Output")?),
@@ -147,6 +115,52 @@ impl Run<'_> {
         drop(b);
         set_all(vars, assigned);
         Ok((out.unwrap_or(result), st.next, None))
+    }
+}
+
+/// The error a JSONata Fail state raises, from its Error and Cause.
+pub(super) fn fail_error_ata(
+    error: Option<&Dyn<String>>,
+    cause: Option<&Dyn<String>>,
+    b: &AtaEnv<'_>,
+) -> Result<StatesError, StatesError> {
+    let f = |d: Option<&Dyn<String>>, field: &str| -> Result<Option<String>, StatesError> {
+        Ok(match d {
+            None => None,
+            Some(Dyn::Lit(s)) => Some(s.clone()),
+            Some(Dyn::Ata(t)) => match eval_jt(t, b, field)? {
+                Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            },
+            Some(_) => None,
+        })
+    };
+    Ok(StatesError { error: f(error, "Error")?, cause: f(cause, "Cause")? })
+}
+
+/// The first Choice rule whose Condition is true (`None`: the Default) and the state it
+/// leads to; no match and no Default is `States.NoChoiceMatched`.
+pub(super) fn choose_ata<'c>(
+    choices: &'c [ChoiceBranch],
+    default: Option<usize>,
+    b: &AtaEnv<'_>,
+) -> Result<(Option<&'c ChoiceBranch>, usize), StatesError> {
+    for c in choices {
+        if let Condition::Ata(t) = &c.cond {
+            match eval_jt(t, b, "Condition")? {
+                Value::Bool(true) => return Ok((Some(c), c.next)),
+                Value::Bool(false) => {}
+                other => {
+                    return Err(StatesError::query(format!(
+                        "The Condition field evaluated to a non-boolean value: {other}"
+                    )))
+                }
+            }
+        }
+    }
+    match default {
+        Some(d) => Ok((None, d)),
+        None => Err(StatesError::new(errors::NO_CHOICE_MATCHED, "No Matches!")),
     }
 }
 

@@ -49,21 +49,7 @@ impl Run<'_> {
             }
             Kind::Choice { choices, default } => {
                 let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
-                let env = Env { input: &eff, ctx: &ctx, vars };
-                let mut chosen: Option<&ChoiceBranch> = None;
-                for c in choices {
-                    if let Condition::Path(rule) = &c.cond {
-                        if rule.eval(&env)? {
-                            chosen = Some(c);
-                            break;
-                        }
-                    }
-                }
-                let next = match (chosen, default) {
-                    (Some(c), _) => c.next,
-                    (None, Some(d)) => *d,
-                    (None, None) => return Err(StatesError::new(errors::NO_CHOICE_MATCHED, "No Matches!")),
-                };
+                let (chosen, next) = choose_jp(choices, *default, &Env { input: &eff, ctx: &ctx, vars })?;
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
                 let assigned = self.assign_jp(assign, &eff, &ctx, vars)?;
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
@@ -191,6 +177,26 @@ impl Run<'_> {
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;
         set_all(vars, assigned);
         Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
+    }
+}
+
+/// The first Choice rule that matches (`None`: the Default) and the state it leads to; no
+/// match and no Default is `States.NoChoiceMatched`.
+pub(super) fn choose_jp<'c>(
+    choices: &'c [ChoiceBranch],
+    default: Option<usize>,
+    env: &Env<'_>,
+) -> Result<(Option<&'c ChoiceBranch>, usize), StatesError> {
+    for c in choices {
+        if let Condition::Path(rule) = &c.cond {
+            if rule.eval(env)? {
+                return Ok((Some(c), c.next));
+            }
+        }
+    }
+    match default {
+        Some(d) => Ok((None, d)),
+        None => Err(StatesError::new(errors::NO_CHOICE_MATCHED, "No Matches!")),
     }
 }
 

@@ -24,8 +24,8 @@ use tracing::Instrument as _;
 
 use crate::choice::parse_timestamp;
 use crate::definition::{
-    Assign, Block, ChoiceBranch, Condition, Dyn, JTemplate, Kind, MapSpec, PathOpt, QueryLanguage, State, StateMachine,
-    WaitSpec,
+    Assign, Block, Catcher, ChoiceBranch, Condition, Dyn, JTemplate, Kind, MapSpec, PathOpt, QueryLanguage, Retrier,
+    State, StateMachine, WaitSpec,
 };
 use crate::env::{ContextSource, Env, ExecutionInfo, Vars};
 use crate::error::{errors, StatesError};
@@ -366,12 +366,15 @@ mod retry;
 mod run;
 mod size;
 mod task;
+pub mod test_state;
 
 pub(crate) use jsonata::{eval_jt, AtaEnv};
 pub(crate) use size::{json_size, json_size_upto, json_str_len, size_bound};
 // The field evaluators and size helpers are shared by the sibling modules.
+use fanout::MapPlan;
 use jsonata::*;
 use jsonpath::*;
+use retry::*;
 use size::*;
 
 #[cfg(test)]

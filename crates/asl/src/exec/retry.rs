@@ -34,10 +34,7 @@ impl Run<'_> {
             if let Some(i) = st.retry.iter().position(|r| error_matches(&r.errors, &err)) {
                 let r = &st.retry[i];
                 if counts[i] < r.max_attempts {
-                    let mut delay = r.interval * r.backoff.powi(counts[i] as i32);
-                    if let Some(m) = r.max_delay {
-                        delay = delay.min(m);
-                    }
+                    let mut delay = backoff_seconds(r, counts[i]);
                     if r.jitter {
                         delay *= rand::random::<f64>();
                     }
@@ -52,28 +49,52 @@ impl Run<'_> {
                 return Err(err);
             };
             let raw = raw.take().unwrap_or(Value::Null);
-            let err_out = serde_json::json!({"Error": err.error.clone().unwrap_or_default(), "Cause": err.cause.clone().unwrap_or_default()});
-            return match st.ql {
-                QueryLanguage::JsonPath => {
-                    let assigned = self.assign_jp(c.assign.as_ref(), &err_out, &ctx, vars)?;
-                    let out = merge_result(&c.result_path, raw, err_out)?;
-                    set_all(vars, assigned);
-                    Ok((out, Some(c.next), None))
-                }
-                QueryLanguage::Jsonata => {
-                    let b = AtaEnv::new(self, &raw, None, Some(&err_out), &ctx, vars);
-                    let out = match &c.output {
-                        Some(t) => eval_jt(t, &b, "Output")?,
-                        None => err_out.clone(),
-                    };
-                    let assigned = eval_assign_ata(c.assign.as_ref(), &b)?;
-                    drop(b);
-                    set_all(vars, assigned);
-                    Ok((out, Some(c.next), None))
-                }
-            };
+            let out = self.caught(st, c, raw, &err, &ctx, vars)?;
+            return Ok((out, Some(c.next), None));
         }
     }
+
+    /// The output of a state whose error `c` caught (its ResultPath or Output on the error
+    /// output), its Assign applied.
+    pub(super) fn caught(
+        &self,
+        st: &State,
+        c: &Catcher,
+        raw: Value,
+        err: &StatesError,
+        ctx: &ContextSource,
+        vars: &mut Vars<'_>,
+    ) -> Result<Value, StatesError> {
+        let err_out = serde_json::json!({"Error": err.error.clone().unwrap_or_default(), "Cause": err.cause.clone().unwrap_or_default()});
+        match st.ql {
+            QueryLanguage::JsonPath => {
+                let assigned = self.assign_jp(c.assign.as_ref(), &err_out, ctx, vars)?;
+                let out = merge_result(&c.result_path, raw, err_out)?;
+                set_all(vars, assigned);
+                Ok(out)
+            }
+            QueryLanguage::Jsonata => {
+                let b = AtaEnv::new(self, &raw, None, Some(&err_out), ctx, vars);
+                let out = match &c.output {
+                    Some(t) => eval_jt(t, &b, "Output")?,
+                    None => err_out.clone(),
+                };
+                let assigned = eval_assign_ata(c.assign.as_ref(), &b)?;
+                drop(b);
+                set_all(vars, assigned);
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// The backoff before retry number `count` (0: the first) of retrier `r`, before jitter.
+pub(super) fn backoff_seconds(r: &Retrier, count: u32) -> f64 {
+    let mut delay = r.interval * r.backoff.powi(count as i32);
+    if let Some(m) = r.max_delay {
+        delay = delay.min(m);
+    }
+    delay
 }
 
 pub(super) fn error_matches(names: &[String], e: &StatesError) -> bool {

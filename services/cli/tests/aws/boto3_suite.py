@@ -204,6 +204,38 @@ expect_error("StateMachineTypeNotSupported", sfn.list_executions, stateMachineAr
 expect_error("ResourceNotFound", sfn.describe_state_machine_alias, stateMachineAliasArn=arn + ":nope")
 expect_error("ValidationException", sfn.create_state_machine_alias, name="split", routingConfiguration=[{"stateMachineVersionArn": v1, "weight": 50}])
 
+# TestState: one state alone, its Task mocked (nothing is called), at DEBUG with the data flow.
+TASK = json.dumps({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done",
+                   "Parameters": {"FunctionName": "price", "Payload.$": "$.order"},
+                   "ResultSelector": {"total.$": "$.Payload.total"}, "ResultPath": "$.price",
+                   "Catch": [{"ErrorEquals": ["Lambda.Unknown"], "ResultPath": "$.failure", "Next": "Recover"}]})
+tested = sfn.test_state(definition=TASK, roleArn=ROLE, input='{"order": {"id": 7}}', inspectionLevel="DEBUG",
+                        mock={"result": json.dumps({"StatusCode": 200, "Payload": {"total": 42}})})
+assert tested["status"] == "SUCCEEDED" and tested["nextState"] == "Done", tested
+assert json.loads(tested["output"]) == {"order": {"id": 7}, "price": {"total": 42}}, tested
+data = tested["inspectionData"]
+assert json.loads(data["afterParameters"]) == {"FunctionName": "price", "Payload": {"id": 7}}, data
+assert json.loads(data["result"]) == {"StatusCode": 200, "Payload": {"total": 42}}, data
+assert json.loads(data["afterResultSelector"]) == {"total": 42}, data
+# A mocked error the Catch takes: CAUGHT_ERROR, on to the catcher's Next, its ResultPath applied.
+caught = sfn.test_state(definition=TASK, input='{"order": {"id": 7}}', inspectionLevel="INFO",
+                        mock={"errorOutput": {"error": "Lambda.Unknown", "cause": "gone"}})
+assert caught["status"] == "CAUGHT_ERROR" and caught["nextState"] == "Recover", caught
+assert caught["error"] == "Lambda.Unknown" and caught["cause"] == "gone", caught
+assert json.loads(caught["output"]) == {"order": {"id": 7}, "failure": {"Error": "Lambda.Unknown", "Cause": "gone"}}, caught
+assert "inspectionData" not in caught, caught
+# A state of a whole definition, by name; a Choice answers with where it leads.
+chosen = sfn.test_state(definition=json.dumps({"StartAt": "C", "States": {
+    "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 1, "Next": "Big"}], "Default": "Small"},
+    "Big": {"Type": "Succeed"}, "Small": {"Type": "Succeed"}}}), stateName="C", input='{"n": 5}')
+assert chosen["status"] == "SUCCEEDED" and chosen["nextState"] == "Big", chosen
+expect_error("ValidationException", sfn.test_state, definition=json.dumps({"Type": "Pass", "End": True}),
+             mock={"result": "{}"})
+expect_error("ValidationException", sfn.test_state, definition=TASK, mock={"result": json.dumps({"StatusCode": "ok"})})
+expect_error("InvalidDefinition", sfn.test_state, definition=json.dumps({"Type": "Pass"}))
+expect_error("InvalidExecutionInput", sfn.test_state, definition=TASK, input="{not json", mock={"result": "{}"})
+print("ok test_state")
+
 # Delete.
 sfn.delete_state_machine(stateMachineArn=tagged["stateMachineArn"])
 expect_error("StateMachineDoesNotExist", sfn.describe_state_machine, stateMachineArn=tagged["stateMachineArn"])

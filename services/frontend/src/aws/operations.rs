@@ -77,6 +77,7 @@ pub async fn run(f: &Frontend, call: &Call, op: &str, body: &[u8]) -> Result<Val
             })
             .await
         }
+        TestState::NAME => serve::<TestState, _, _>(body, |r| ops::test_state(f, call, r)).await,
         ValidateStateMachineDefinition::NAME => {
             serve::<ValidateStateMachineDefinition, _, _>(body, |r| ops::validate_state_machine_definition(f, call, r))
                 .await
@@ -1125,6 +1126,167 @@ impl Operation for ListTagsForResource {
     }
     fn output(out: Self::Response) -> Value {
         json!({ "tags": tags_to_aws(out.tags) })
+    }
+}
+
+fn not_in_enum(value: &str, member: &str, set: &str) -> AwsError {
+    AwsError::Validation(format!(
+        "1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{set}]"
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub struct MockErrorInput {
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MockInput {
+    result: Option<String>,
+    error_output: Option<MockErrorInput>,
+    field_validation_mode: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct StateConfigurationInput {
+    retrier_retry_count: Option<u32>,
+    error_caused_by_state: Option<String>,
+    map_iteration_failure_count: Option<u32>,
+    map_item_reader_data: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TestStateInput {
+    definition: Option<String>,
+    role_arn: Option<String>,
+    input: Option<String>,
+    inspection_level: Option<String>,
+    #[serde(default)]
+    reveal_secrets: bool,
+    variables: Option<String>,
+    state_name: Option<String>,
+    mock: Option<MockInput>,
+    context: Option<String>,
+    state_configuration: Option<StateConfigurationInput>,
+}
+
+/// A member of `inspectionData`: JSON text, left out when empty.
+fn inspection(d: pb::InspectionData) -> Value {
+    let text = |s: String| if s.is_empty() { Value::Null } else { Value::String(s) };
+    object(vec![
+        ("input", text(d.input)),
+        ("afterInputPath", text(d.after_input_path)),
+        ("afterParameters", text(d.after_parameters)),
+        ("afterArguments", text(d.after_arguments)),
+        ("result", text(d.result)),
+        ("afterResultSelector", text(d.after_result_selector)),
+        ("afterResultPath", text(d.after_result_path)),
+        ("variables", text(d.variables)),
+        (
+            "errorDetails",
+            d.error_details.map_or(Value::Null, |e| {
+                object(vec![
+                    ("catchIndex", json!(e.catch_index)),
+                    ("retryIndex", json!(e.retry_index)),
+                    ("retryBackoffIntervalSeconds", json!(e.retry_backoff_interval_seconds)),
+                ])
+            }),
+        ),
+        ("afterItemsPath", text(d.after_items_path)),
+        ("afterItemSelector", text(d.after_item_selector)),
+        ("afterItemBatcher", text(d.after_item_batcher)),
+        ("toleratedFailureCount", json!(d.tolerated_failure_count)),
+        ("toleratedFailurePercentage", json!(d.tolerated_failure_percentage)),
+        ("maxConcurrency", json!(d.max_concurrency)),
+        (
+            "request",
+            d.request.map_or(Value::Null, |r| {
+                object(vec![
+                    ("protocol", json!(r.protocol)),
+                    ("method", json!(r.method)),
+                    ("url", json!(r.url)),
+                    ("headers", json!(r.headers)),
+                    ("body", json!(r.body)),
+                ])
+            }),
+        ),
+        (
+            "response",
+            d.response.map_or(Value::Null, |r| {
+                object(vec![
+                    ("protocol", json!(r.protocol)),
+                    ("statusCode", json!(r.status_code)),
+                    ("statusMessage", json!(r.status_message)),
+                    ("headers", json!(r.headers)),
+                    ("body", json!(r.body)),
+                ])
+            }),
+        ),
+    ])
+}
+
+/// The TestState operation.
+pub struct TestState;
+
+impl Operation for TestState {
+    const NAME: &'static str = "TestState";
+    type Input = TestStateInput;
+    type Request = pb::TestStateRequest;
+    type Response = pb::TestStateResponse;
+    fn request(i: Self::Input) -> Result<Self::Request, AwsError> {
+        let inspection_level = match i.inspection_level.as_deref() {
+            None | Some("INFO") => pb::InspectionLevel::Info,
+            Some("DEBUG") => pb::InspectionLevel::Debug,
+            Some("TRACE") => pb::InspectionLevel::Trace,
+            Some(other) => return Err(not_in_enum(other, "inspectionLevel", "INFO, DEBUG, TRACE")),
+        };
+        let mock = match i.mock {
+            None => None,
+            Some(m) => Some(pb::MockInput {
+                result: m.result,
+                error_output: m.error_output.map(|e| pb::MockErrorOutput {
+                    error: e.error.unwrap_or_default(),
+                    cause: e.cause.unwrap_or_default(),
+                }),
+                field_validation_mode: match m.field_validation_mode.as_deref() {
+                    None | Some("STRICT") => pb::FieldValidationMode::Strict,
+                    Some("PRESENT") => pb::FieldValidationMode::Present,
+                    Some("NONE") => pb::FieldValidationMode::None,
+                    Some(other) => return Err(not_in_enum(other, "mock.fieldValidationMode", "STRICT, PRESENT, NONE")),
+                } as i32,
+            }),
+        };
+        Ok(pb::TestStateRequest {
+            definition: required(i.definition, "definition")?,
+            role_arn: i.role_arn.unwrap_or_default(),
+            input: i.input.unwrap_or_default(),
+            inspection_level: inspection_level as i32,
+            reveal_secrets: i.reveal_secrets,
+            variables: i.variables.unwrap_or_default(),
+            state_name: i.state_name.unwrap_or_default(),
+            mock,
+            context: i.context.unwrap_or_default(),
+            state_configuration: i.state_configuration.map(|c| pb::TestStateConfiguration {
+                retrier_retry_count: c.retrier_retry_count,
+                error_caused_by_state: c.error_caused_by_state.unwrap_or_default(),
+                map_iteration_failure_count: c.map_iteration_failure_count,
+                map_item_reader_data: c.map_item_reader_data.unwrap_or_default(),
+            }),
+        })
+    }
+    fn output(out: Self::Response) -> Value {
+        object(vec![
+            ("output", json!(out.output)),
+            ("error", json!(out.error)),
+            ("cause", json!(out.cause)),
+            ("inspectionData", out.inspection_data.map_or(Value::Null, inspection)),
+            ("nextState", json!(out.next_state)),
+            ("status", json!(out.status)),
+        ])
     }
 }
 
