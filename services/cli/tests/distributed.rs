@@ -367,3 +367,32 @@ async fn a_frontend_with_http_listen_serves_the_aws_protocol() {
     assert_eq!(described["status"], "SUCCEEDED", "{described}");
     assert_eq!((missing_status, missing["__type"].as_str()), (400, Some("StateMachineDoesNotExist")), "{missing}");
 }
+
+/// The boto3 suite `expressway dev` passes (tests/aws/boto3_suite.py), unmodified, against a
+/// frontend, a worker and the results service: every operation and error over Kafka, Redis
+/// and reply routing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_boto3_suite_passes_against_distributed_processes() {
+    let _serial = serial().await;
+    let c = Cluster::new("boto3");
+    let (port, http) = (free_port(), free_port());
+    let args = ["--listen", &format!("127.0.0.1:{port}"), "--http-listen", &format!("127.0.0.1:{http}")];
+    let _frontend = c.service("frontend", &args, "frontend.log");
+    let _worker = c.service("worker", &["--concurrency", "8"], "w1.log");
+    let _results = c.service("results", &["--listen", &format!("127.0.0.1:{}", free_port())], "results.log");
+    let _ = channel(port).await; // the frontend is up
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws/boto3_suite.py");
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3").arg(script).arg(format!("http://127.0.0.1:{http}")).output()
+    })
+    .await
+    .expect("the suite")
+    .expect("python3 with boto3 (.ci/run installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("boto3 suite passed"),
+        "the boto3 suite failed against the distributed frontend:\n{stdout}\n{}\nfrontend log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        c.log("frontend.log")
+    );
+}
