@@ -125,6 +125,29 @@ fn boto3_drives_every_operation_and_error() {
     );
 }
 
+/// The AWS SDK for JavaScript v3, unmodified (tests/aws/js/sdk_v3.mjs; `.ci/run` installs
+/// its package with `npm ci`).
+#[test]
+fn js_sdk_v3_creates_starts_tests_and_gets_typed_errors() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/aws/js");
+    assert!(
+        std::path::Path::new(dir).join("node_modules/@aws-sdk/client-sfn").is_dir(),
+        "@aws-sdk/client-sfn is needed by this test: run `npm ci` in {dir} (.ci/run does)"
+    );
+    let dev = Dev::start(&[]);
+    let out = Command::new("node")
+        .arg(format!("{dir}/sdk_v3.mjs"))
+        .arg(dev.endpoint())
+        .output()
+        .expect("node is needed by this test");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("js sdk v3 passed"),
+        "the JS SDK v3 script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn aws(dev: &Dev, args: &[&str], env: &[(&str, &str)]) -> Value {
     let out = Command::new("aws")
         .args(["stepfunctions"])
