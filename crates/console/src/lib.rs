@@ -2,13 +2,16 @@
 //! SVG), executions followed live on it, their history, and a definition editor.
 //!
 //! Layout: [`graph`] reads a definition's states and transitions, [`layout`] places them
-//! (layered, with Parallel and Map as nested clusters), [`svg`] draws them.
+//! (layered, with Parallel and Map as nested clusters), [`svg`] draws them; [`server`] serves
+//! the pages and their JSON endpoints at `/console/`.
 
 pub mod graph;
 pub mod layout;
+pub mod server;
 pub mod svg;
 
 pub use graph::Block;
+pub use server::{redirect_browsers, router};
 
 /// What stops a definition from being drawn.
 #[derive(Debug, thiserror::Error)]

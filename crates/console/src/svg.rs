@@ -125,14 +125,14 @@ fn draw_state(s: &mut String, block: &Block, i: usize, p: &Placed) {
         let _ = write!(s, r#"<rect class="box cluster" width="{:.1}" height="{:.1}" rx="8"/>"#, p.w, p.h);
         let _ = write!(
             s,
-            r#"<text class="name" x="10" y="17" text-anchor="start">{name}</text><text class="kind" x="{:.1}" y="17" text-anchor="end">{}</text>"#,
+            r#"<text class="name left" x="10" y="17">{name}</text><text class="kind right" x="{:.1}" y="17">{}</text>"#,
             p.w - 10.0,
             type_name(kind)
         );
         for (k, line) in node.retry.iter().enumerate() {
             let _ = write!(
                 s,
-                r#"<text class="retry" x="10" y="{:.1}" text-anchor="start">↻ {}</text>"#,
+                r#"<text class="retry left" x="10" y="{:.1}">↻ {}</text>"#,
                 HEADER + 10.0 + 14.0 * k as f64,
                 escape(line)
             );

@@ -33,7 +33,7 @@ pub const MAX_BODY_BYTES: usize = 4 << 20;
 
 /// Who calls: nobody in particular with authentication off; the bearer token's principal
 /// with it on.
-fn caller(frontend: &Frontend, headers: &HeaderMap) -> Result<Call, AwsError> {
+pub fn caller(frontend: &Frontend, headers: &HeaderMap) -> Result<Call, AwsError> {
     let Some(auth) = &frontend.auth else { return Ok(Call::default()) };
     let header = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if header.starts_with("AWS4-") {
