@@ -180,6 +180,9 @@ pub async fn serve(
     let readiness = Readiness::default();
     let http = http_listener.map(|l| {
         let router = crate::http::api(frontend.clone(), readiness.clone(), shutdown.flag());
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!("the console: http://{addr}/console/");
+        }
         tokio::spawn(crate::http::serve(router, l, shutdown.clone(), Duration::ZERO, drain))
     });
     let begun = shutdown.clone();

@@ -171,6 +171,9 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let readiness = probes(&cfg, &conn_probe)?;
     let http = http_listener.map(|l| {
         let router = crate::http::api(frontend.clone(), readiness.clone(), shutdown.flag());
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!("the console: http://{addr}/console/");
+        }
         tokio::spawn(crate::http::serve(router, l, shutdown.clone(), HEALTH_GRACE, drain))
     });
     let lifecycle = grpc::Lifecycle { readiness, grace: HEALTH_GRACE, drain };

@@ -98,7 +98,7 @@ try {
   const caught = await page.textContent('#graph .edge.catch.taken[data-from="Each"][data-to="Recover"] .caught-error');
   expect(caught === 'Item.Broken', 'the caught error on the Catch edge, got ' + caught);
   await page.waitForSelector('#graph [data-state="Recover"].succeeded');
-  await page.screenshot({ path: join(OUT, 'execution-caught.png'), fullPage: true });
+  await page.screenshot({ path: join(OUT, 'execution-caught.png') });
 
   step('the stop button aborts a running execution');
   const slow = await op('StartExecution', { stateMachineArn: created.stateMachineArn, input: '{"slow": 30, "items": []}' });
