@@ -182,7 +182,10 @@ pub async fn serve(
     let drain = Duration::from_secs(args.drain_timeout_seconds);
     let readiness = Readiness::default();
     let http = http_listener.map(|l| {
-        let router = expressway_frontend::http::router(frontend.clone()).merge(crate::http::ops(readiness.clone()));
+        let router = crate::http::api(frontend.clone(), readiness.clone(), shutdown.flag());
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!("the console: http://{addr}/console/");
+        }
         tokio::spawn(crate::http::serve(router, l, shutdown.clone(), Duration::ZERO, drain))
     });
     let begun = shutdown.clone();

@@ -172,7 +172,10 @@ pub async fn run_frontend(cfg: Config, shutdown: impl Future<Output = ()> + Send
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
     let readiness = probes(&cfg, &conn_probe)?;
     let http = http_listener.map(|l| {
-        let router = expressway_frontend::http::router(frontend.clone()).merge(crate::http::ops(readiness.clone()));
+        let router = crate::http::api(frontend.clone(), readiness.clone(), shutdown.flag());
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!("the console: http://{addr}/console/");
+        }
         tokio::spawn(crate::http::serve(router, l, shutdown.clone(), HEALTH_GRACE, drain))
     });
     let lifecycle = grpc::Lifecycle { readiness, grace: HEALTH_GRACE, drain };

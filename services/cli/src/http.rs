@@ -1,6 +1,7 @@
 //! The process's HTTP listener (`--http-listen`, `http_listen`): every process serves its
 //! operations endpoints ([`ops`]: `/metrics`, `/healthz`, `/readyz`), and a frontend the frontend
-//! crate's router besides ([`expressway_frontend::http::router`], the AWS JSON protocol), on
+//! crate's router besides ([`expressway_frontend::http::router`], the AWS JSON protocol) and the
+//! console ([`expressway_console::router`], at `/console/`), on
 //! the process's runtime. It drains with the process's [`Shutdown`]: after the grace in which
 //! `/readyz` says no, no new connections; open calls finish within the drain deadline, then
 //! what is still open is closed.
@@ -44,6 +45,19 @@ pub fn ops(readiness: Readiness) -> axum::Router {
                 }
             }),
         )
+}
+
+/// The router of a process that serves the API: the AWS JSON protocol, the console at
+/// `/console/` (a browser's `GET /` is sent there) and the operations endpoints.
+pub fn api(
+    frontend: expressway_frontend::Frontend,
+    readiness: Readiness,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> axum::Router {
+    expressway_frontend::http::router(frontend.clone())
+        .merge(expressway_console::router(frontend, shutdown))
+        .merge(ops(readiness))
+        .layer(axum::middleware::from_fn(expressway_console::redirect_browsers))
 }
 
 /// An HTTP listen address, or `off`.

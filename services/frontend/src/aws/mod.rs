@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 
 pub use error::AwsError;
 
-use crate::auth::Principal;
+use crate::auth::{Auth, Principal};
 use crate::{Call, Frontend};
 
 /// The content type of awsJson1.0 requests and answers.
@@ -57,6 +57,16 @@ fn caller(frontend: &Frontend, req: &Request<'_>) -> Result<Call, AwsError> {
             .map_err(|e| AwsError::InvalidSignature(e.to_string()))?;
         return Ok(Call { principal: Some(principal), ..Call::default() });
     }
+    bearer(auth, header)
+}
+
+/// Who calls, from a bearer token alone (the console's calls, which are not signed).
+pub fn bearer_caller(frontend: &Frontend, headers: &HeaderMap) -> Result<Call, AwsError> {
+    let Some(auth) = &frontend.auth else { return Ok(Call::default()) };
+    bearer(auth, headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or(""))
+}
+
+fn bearer(auth: &Auth, header: &str) -> Result<Call, AwsError> {
     let bearer = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or_else(|| {
         AwsError::UnrecognizedClient("this server needs a bearer token (Authorization: Bearer …)".into())
     })?;

@@ -1,0 +1,117 @@
+//! The console on `expressway dev`'s HTTP listener: what plain HTTP can check (a browser's
+//! `GET /` is redirected, the AWS JSON protocol's `POST /` is not, the pages and endpoints
+//! answer), then the pages themselves in headless Chromium driven by playwright-core
+//! (tests/console/browser.mjs: every state of a machine with a Choice, a Map and a Catch in
+//! the SVG, an execution's states turning succeeded while the page stays open, a caught error
+//! on its Catch edge, the stop button, the editor reporting a bad `Next` at its line, a saved
+//! revision). Needs `node`, `npm` and Debian's `chromium` (.ci/run installs them); without
+//! them the test fails. Screenshots go to `target/console-screenshots/`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Dev(Child);
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_dev() -> (Dev, u16) {
+    let grpc = expressway_testkit::free_port();
+    let http = expressway_testkit::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
+        .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{http}")])
+        .env("EXPRESSWAY_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start expressway dev");
+    let dev = Dev(child);
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", http)).is_ok() {
+            return (dev, http);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("expressway dev did not serve HTTP on {http}");
+}
+
+/// One HTTP/1.1 request: the status line and headers, and the body.
+fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("write");
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    (head.to_ascii_lowercase(), body.to_string())
+}
+
+#[test]
+fn the_console_is_served_beside_the_api() {
+    let (_dev, port) = start_dev();
+    let html = [("Accept", "text/html,application/xhtml+xml")];
+    let (head, _) = request(port, "GET", "/", &html, "");
+    assert!(head.starts_with("http/1.1 303") && head.contains("location: /console/"), "{head}");
+    // Not a browser: answered as before.
+    let (head, _) = request(port, "GET", "/", &[], "");
+    assert!(head.starts_with("http/1.1 400"), "{head}");
+    let aws = [("X-Amz-Target", "AWSStepFunctions.ListStateMachines"), ("Content-Type", "application/x-amz-json-1.0")];
+    let (head, body) = request(port, "POST", "/", &aws, "{}");
+    assert!(head.starts_with("http/1.1 200") && body.contains("stateMachines"), "{head} {body}");
+    let (head, body) = request(port, "GET", "/console/", &html, "");
+    assert!(head.contains("text/html") && body.contains("/console/assets/console.js"), "{head}");
+    let (head, body) = request(port, "GET", "/console/assets/console.js", &[], "");
+    assert!(head.contains("javascript") && body.contains("EventSource"), "{head}");
+    let definition = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
+    let (head, body) = request(port, "POST", "/console/api/graph", &[], definition);
+    assert!(head.starts_with("http/1.1 200") && body.contains(r#"data-state=\"A\""#), "{head} {body}");
+    // The operations, in AWS's shapes and errors.
+    let (head, body) = request(port, "POST", "/console/api/op/DescribeStateMachine", &[], r#"{"stateMachineArn":"x"}"#);
+    assert!(head.starts_with("http/1.1 400") && body.contains("InvalidArn"), "{head} {body}");
+    let (head, body) = request(port, "GET", "/console/api/machines", &[], "");
+    assert!(head.starts_with("http/1.1 200") && body.contains(r#""stateMachines":[]"#), "{head} {body}");
+}
+
+#[test]
+fn the_console_in_headless_chromium() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/console");
+    if !dir.join("node_modules/playwright-core").exists() {
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .status()
+            .expect("npm (Node.js) is needed for the browser test: .ci/run installs it");
+        assert!(ok.success(), "npm ci failed");
+    }
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(std::path::Path::new(&chromium).exists(), "{chromium} is missing: apt-get install chromium (.ci/run does)");
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/console-screenshots");
+    let (_dev, port) = start_dev();
+    let status = Command::new("node")
+        .arg("browser.mjs")
+        .current_dir(&dir)
+        .env("BASE", format!("http://127.0.0.1:{port}"))
+        .env("OUT", &out)
+        .env("CHROMIUM", &chromium)
+        .status()
+        .expect("node");
+    assert!(status.success(), "the browser test failed (screenshots in {})", out.display());
+    assert!(out.join("execution-succeeded.png").exists());
+}
