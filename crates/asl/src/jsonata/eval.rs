@@ -808,7 +808,7 @@ impl<'a> Ctx<'a> {
     /// `{key: value}` over one value: `group` over a single item, without its bookkeeping
     /// (the common object constructor). Keys first, then values, as `group` evaluates them.
     fn object(&self, pairs: &'a [(Node, Node)], input: &Val<'a>, scope: &Rc<Scope<'a>>) -> R<'a> {
-        let mut keys: Vec<(Key<'a>, usize)> = Vec::with_capacity(pairs.len());
+        let mut keys: smallvec::SmallVec<[(Key<'a>, usize); 8]> = smallvec::SmallVec::new();
         for (pi, (k, _)) in pairs.iter().enumerate() {
             let Some(key) = self.key(k, input, scope)? else { continue };
             if keys.iter().any(|(k, _)| *k == key) {
@@ -978,9 +978,21 @@ impl<'a> Ctx<'a> {
         }
         let targets = self.eval(pattern, &arg, scope)?.items();
         let mut edits: Vec<Edit<'a>> = Vec::new();
+        // An update made of literals only (`{'flag': true}`) is the same value for every
+        // target: built once and shared.
+        let mut fixed: Option<Val<'a>> = None;
         for t in &targets {
             let Some(at) = address(t) else { continue };
-            let up = self.eval(update, t, scope)?;
+            let up = match &fixed {
+                Some(v) => v.clone(),
+                None => {
+                    let v = self.eval(update, t, scope)?;
+                    if literal(update) {
+                        fixed = Some(v.clone());
+                    }
+                    v
+                }
+            };
             if !up.is_undef() && !up.is_object() {
                 return Err(err(
                     "T2011",
@@ -1344,6 +1356,16 @@ fn field<'a>(input: &Val<'a>, name: &str) -> Val<'a> {
 /// those an array constructor built.
 /// Whether a transform's edits can be inside `v`: they are made to objects, so only
 /// objects and arrays need to be walked.
+/// Whether a node is made of literals only, so its value depends on nothing.
+fn literal(n: &Node) -> bool {
+    match n {
+        Node::Num(_) | Node::Str(_) | Node::Bool(_) | Node::Null => true,
+        Node::Array(items) => items.iter().all(literal),
+        Node::Object(pairs) => pairs.iter().all(|(k, v)| matches!(k, Node::Str(_)) && literal(v)),
+        _ => false,
+    }
+}
+
 fn may_hold_edit(v: &Val<'_>) -> bool {
     matches!(v, Val::Arr(_) | Val::Obj(_) | Val::J(Value::Object(_) | Value::Array(_)))
 }
