@@ -351,7 +351,8 @@ async fn helm_chart_agrees_with_the_services() {
     assert_eq!(text(trigger, "topic"), cfg.kafka.executions_topic);
     assert_eq!(text(trigger, "consumerGroup"), cfg.kafka.group_id);
     assert_eq!(text(trigger, "bootstrapServers"), cfg.kafka.bootstrap_servers);
-    assert!(text(trigger, "lagThreshold").parse::<u64>().is_ok_and(|n| n > 0));
+    let lag: usize = text(trigger, "lagThreshold").parse().expect("a number");
+    assert!(lag > 0 && lag <= cfg.worker.concurrency, "lagThreshold {lag}: a worker holds it in flight");
     assert_eq!(int(so, "spec/maxReplicaCount"), i64::from(cfg.kafka.partitions), "by default: one per partition");
     assert!(so.get("spec").and_then(|s| s.get("triggers")).is_some());
     assert!(at(so, "spec/triggers/0").get("authenticationRef").is_none(), "no credentials configured");
@@ -478,6 +479,7 @@ fn helm_chart_refuses_what_cannot_work() {
         (&["config.kafka.partitions=4", "worker.keda.maxReplicaCount=5"][..], "exceeds config.kafka.partitions"),
         (&["kafkaAuth.sasl.enabled=true"][..], "kafkaAuth.sasl.existingSecret"),
         (&["redisAuth.tls.enabled=true", "redisAuth.tls.existingSecret=ca"][..], "rediss://"),
+        (&["config.worker.concurrency=100"][..], "exceeds config.worker.concurrency"),
     ] {
         let err = render(&helm, set).expect_err(&format!("{set:?} renders"));
         assert!(err.contains(says), "{set:?}: {err}");
