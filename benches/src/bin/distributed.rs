@@ -11,7 +11,10 @@
 //! Both are measured in `BENCH_ROUNDS` alternating rounds (default 3), each phase on a fresh
 //! broker (warmed up with 200,000 records first, as a long-running broker is) and Redis; prints every round, the CPU microseconds per execution of every process
 //! (from /proc: frontend, worker, results, Redis, broker, the load client), and on its last
-//! line the ratio of the medians. `distributed scaling [N]` runs the Expressway phase with 1,
+//! line the ratio of the medians. Besides CPU, the Expressway phase counts what each execution
+//! costs the servers: Redis commands by name (`INFO commandstats`, the bench's own polling left
+//! out), Redis memory, and records appended to the executions, results and offsets topics (their
+//! high watermarks); `benches/capacity.py` turns the JSON into a capacity table. `distributed scaling [N]` runs the Expressway phase with 1,
 //! 2 and 4 workers instead. `BENCH_SERVICE_CONFIG` names a configuration file for the
 //! services (to try settings); `BENCH_JSON` a file to write every figure to, as JSON;
 //! `BENCH_KAFKA` and `BENCH_REDIS` run one phase (`BENCH_PHASE=raw` for the raw ceiling) on
@@ -127,6 +130,92 @@ type CpuPer = BTreeMap<String, f64>;
 struct Measured {
     rate: f64,
     cpu: CpuPer,
+    /// Per execution: Redis commands by name, Redis memory, Kafka records by topic (the
+    /// Expressway phase only).
+    traffic: Option<Traffic>,
+}
+
+/// What one execution costs Redis and Kafka besides CPU.
+#[derive(Debug, Clone, Default)]
+struct Traffic {
+    redis_commands: BTreeMap<String, f64>,
+    redis_memory_bytes: f64,
+    kafka_records: BTreeMap<String, f64>,
+}
+
+impl Traffic {
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "redis_commands_per_execution": self.redis_commands.values().sum::<f64>(),
+            "redis_commands_by_name": self.redis_commands,
+            "redis_memory_bytes_per_execution": self.redis_memory_bytes,
+            "kafka_records_per_execution": self.kafka_records,
+        })
+    }
+
+    fn print(&self) {
+        let total: f64 = self.redis_commands.values().sum();
+        let by: Vec<String> = self.redis_commands.iter().map(|(k, v)| format!("{k} {v:.2}")).collect();
+        println!("Redis commands per execution: {total:.2} ({})", by.join(", "));
+        println!("Redis memory per execution (retained): {:.0} bytes", self.redis_memory_bytes);
+        let by: Vec<String> = self.kafka_records.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+        println!("Kafka records per execution: {}", by.join(", "));
+    }
+
+    /// The median of each figure over rounds.
+    fn median(all: &[Traffic]) -> Option<Traffic> {
+        let first = all.first()?;
+        let med = |f: &dyn Fn(&Traffic) -> Option<f64>| median(&mut all.iter().filter_map(f).collect::<Vec<_>>());
+        Some(Traffic {
+            redis_commands: first
+                .redis_commands
+                .keys()
+                .map(|k| (k.clone(), med(&|t: &Traffic| t.redis_commands.get(k).copied())))
+                .collect(),
+            redis_memory_bytes: med(&|t: &Traffic| Some(t.redis_memory_bytes)),
+            kafka_records: first
+                .kafka_records
+                .keys()
+                .map(|k| (k.clone(), med(&|t: &Traffic| t.kafka_records.get(k).copied())))
+                .collect(),
+        })
+    }
+}
+
+/// Calls per Redis command so far (`INFO commandstats`), and the memory in use.
+async fn redis_counts(conn: &mut redis::aio::ConnectionManager) -> anyhow::Result<(BTreeMap<String, u64>, u64)> {
+    let stats: String = redis::cmd("INFO").arg("commandstats").query_async(conn).await?;
+    let mut calls = BTreeMap::new();
+    for line in stats.lines() {
+        // cmdstat_set:calls=12,usec=34,…
+        if let Some((name, rest)) = line.strip_prefix("cmdstat_").and_then(|l| l.split_once(':')) {
+            let n = rest.split(',').find_map(|kv| kv.strip_prefix("calls=")).and_then(|n| n.parse().ok());
+            calls.insert(name.to_string(), n.unwrap_or(0));
+        }
+    }
+    let memory: String = redis::cmd("INFO").arg("memory").query_async(conn).await?;
+    let used = memory.lines().find_map(|l| l.strip_prefix("used_memory:")).and_then(|n| n.trim().parse().ok());
+    Ok((calls, used.unwrap_or(0)))
+}
+
+/// Records appended so far to each topic (the sum of its partitions' high watermarks).
+fn kafka_counts(bootstrap: &str, topics: &[&str]) -> anyhow::Result<BTreeMap<String, i64>> {
+    let cfg =
+        KafkaConfig { bootstrap_servers: bootstrap.into(), group_id: "bench-watermarks".into(), ..Default::default() };
+    let c: rdkafka::consumer::BaseConsumer = cfg.consumer_config().create()?;
+    let within = Duration::from_secs(10);
+    let mut out = BTreeMap::new();
+    for topic in topics {
+        let md = c.fetch_metadata(Some(topic), within)?;
+        let mut sum = 0;
+        for t in md.topics() {
+            for p in t.partitions() {
+                sum += c.fetch_watermarks(topic, p.id(), within)?.1;
+            }
+        }
+        out.insert(topic.to_string(), sum);
+    }
+    Ok(out)
 }
 
 async fn raw_ceiling(s: &Servers, n: usize) -> anyhow::Result<Measured> {
@@ -216,7 +305,7 @@ async fn raw_ceiling(s: &Servers, n: usize) -> anyhow::Result<Measured> {
     let secs = started.elapsed().as_secs_f64();
     let cpu = meter.per_unit(&before, &meter.sample(), n);
     let _: () = conn.clone().del("bench:warm").await.unwrap_or(());
-    Ok(Measured { rate: n as f64 / secs, cpu })
+    Ok(Measured { rate: n as f64 / secs, cpu, traffic: None })
 }
 
 fn service(bin: &str, kind: &str, bootstrap: &str, redis_url: &str, extra: &[&str]) -> anyhow::Result<Proc> {
@@ -279,6 +368,11 @@ async fn expressway(s: &Servers, n: usize, workers: usize) -> anyhow::Result<Mea
     for _ in 0..16 {
         channels.push(tonic::transport::Channel::from_shared(url.clone())?.connect().await?);
     }
+    let defaults = KafkaConfig::default();
+    let topics = [defaults.executions_topic.as_str(), defaults.results_topic.as_str(), "__consumer_offsets"];
+    let (redis_before, memory_before) = redis_counts(&mut conn).await?;
+    let kafka_before = kafka_counts(&bootstrap, &topics)?;
+    let mut polled = 0u64;
     let before = meter.sample();
     // Names unique to this run: a server of your own may hold earlier runs' names, and a
     // repeated name is a deduplicated start, not a new execution.
@@ -329,6 +423,7 @@ async fn expressway(s: &Servers, n: usize, workers: usize) -> anyhow::Result<Mea
             for arn in chunk {
                 pipe.exists(format!("xw:out:{arn}"));
             }
+            polled += chunk.len() as u64;
             done.extend(pipe.query_async::<Vec<bool>>(&mut conn).await?);
         }
         let mut done = done.into_iter();
@@ -343,7 +438,29 @@ async fn expressway(s: &Servers, n: usize, workers: usize) -> anyhow::Result<Mea
     let secs = started.elapsed().as_secs_f64();
     let cpu = meter.per_unit(&before, &meter.sample(), n);
     println!("expressway: accepted {n} in {accepted:.2}s, all outcomes recorded after {secs:.2}s");
-    Ok(Measured { rate: n as f64 / secs, cpu })
+    // The commands of the bench itself (its EXISTS polling, the INFO before) are left out.
+    let (redis_after, memory_after) = redis_counts(&mut conn).await?;
+    let kafka_after = kafka_counts(&bootstrap, &topics)?;
+    let mut redis_commands = BTreeMap::new();
+    for (name, after) in &redis_after {
+        let mut calls = after.saturating_sub(redis_before.get(name).copied().unwrap_or(0));
+        if name == "exists" {
+            calls = calls.saturating_sub(polled);
+        }
+        if name != "info" && calls > 0 {
+            redis_commands.insert(name.clone(), calls as f64 / n as f64);
+        }
+    }
+    let kafka_records = kafka_after
+        .iter()
+        .map(|(t, after)| (t.clone(), (after - kafka_before.get(t).copied().unwrap_or(0)) as f64 / n as f64))
+        .collect();
+    let traffic = Traffic {
+        redis_commands,
+        redis_memory_bytes: memory_after.saturating_sub(memory_before) as f64 / n as f64,
+        kafka_records,
+    };
+    Ok(Measured { rate: n as f64 / secs, cpu, traffic: Some(traffic) })
 }
 
 /// The gRPC floor: `n` health checks (a unary echo) from the same 2,048 callers on 16
@@ -382,7 +499,7 @@ async fn echo_floor(s: &Servers, n: usize) -> anyhow::Result<Measured> {
         r??;
     }
     let secs = started.elapsed().as_secs_f64();
-    Ok(Measured { rate: n as f64 / secs, cpu: meter.per_unit(&before, &meter.sample(), n) })
+    Ok(Measured { rate: n as f64 / secs, cpu: meter.per_unit(&before, &meter.sample(), n), traffic: None })
 }
 
 fn print_cpu(title: &str, rows: &[(String, CpuPer)]) {
@@ -430,7 +547,12 @@ async fn scaling(n: usize) -> anyhow::Result<()> {
         let m = expressway(&s, n, workers).await?;
         let total: f64 = m.cpu.values().sum();
         println!("workers {workers}: {:.0} executions/s over {n}, CPU {total:.1} us per execution", m.rate);
-        figures.push(json!({"workers": workers, "executions_per_second": m.rate, "cpu_us_per_execution": m.cpu}));
+        let mut f = json!({"workers": workers, "executions_per_second": m.rate, "cpu_us_per_execution": m.cpu});
+        if let (Some(t), Some(obj)) = (&m.traffic, f.as_object_mut()) {
+            t.print();
+            obj.extend(t.json().as_object().cloned().unwrap_or_default());
+        }
+        figures.push(f);
         rows.push((format!("{workers} worker(s), {:.0}/s", m.rate), m.cpu));
     }
     print_cpu("CPU microseconds per execution, by process:", &rows);
@@ -461,8 +583,14 @@ async fn main() -> anyhow::Result<()> {
             ("expressway", expressway(&s, n, workers.max(1)).await?)
         };
         println!("{label}: {:.0} per second over {n}", m.rate);
-        print_cpu("CPU microseconds per execution:", &[(label.to_string(), m.cpu)]);
-        return Ok(());
+        print_cpu("CPU microseconds per execution:", &[(label.to_string(), m.cpu.clone())]);
+        let mut figures = json!({"executions": n, "workers": workers, "phase": label,
+            "executions_per_second": m.rate, "cpu_us_per_execution": m.cpu});
+        if let (Some(t), Some(obj)) = (&m.traffic, figures.as_object_mut()) {
+            t.print();
+            obj.extend(t.json().as_object().cloned().unwrap_or_default());
+        }
+        return write_json(figures);
     }
     let workers: usize = std::env::var("BENCH_WORKERS").ok().map(|s| s.parse()).transpose()?.unwrap_or(1).max(1);
     // The machine's run-to-run noise is as large as the differences worth seeing: the raw
@@ -470,6 +598,7 @@ async fn main() -> anyhow::Result<()> {
     // Redis, and their medians compared.
     let rounds: usize = std::env::var("BENCH_ROUNDS").ok().map(|s| s.parse()).transpose()?.unwrap_or(3).max(1);
     let (mut raws, mut e2es, mut raw_cpu, mut e2e_cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut traffic = Vec::new();
     for round in 1..=rounds {
         let s = fresh().await?;
         let raw = raw_ceiling(&s, n).await?;
@@ -490,7 +619,10 @@ async fn main() -> anyhow::Result<()> {
         e2es.push(e2e.rate);
         raw_cpu.push(raw.cpu);
         e2e_cpu.push(e2e.cpu);
+        traffic.extend(e2e.traffic);
     }
+    let traffic = Traffic::median(&traffic).unwrap_or_default();
+    traffic.print();
     let (raw_cpu, e2e_cpu) = (median_cpu(&raw_cpu), median_cpu(&e2e_cpu));
     print_cpu(
         "CPU microseconds per execution (per record for the raw ceiling), median of the rounds:",
@@ -498,12 +630,16 @@ async fn main() -> anyhow::Result<()> {
     );
     let (raw, e2e) = (median(&mut raws.clone()), median(&mut e2es.clone()));
     println!("median of {rounds}: raw ceiling {raw:.0} records/s, expressway {e2e:.0} executions/s");
-    write_json(json!({
+    let mut figures = json!({
         "executions": n, "rounds": rounds, "workers": workers,
         "raw_records_per_second": raws, "expressway_executions_per_second": e2es,
         "raw_cpu_us_per_record": raw_cpu, "expressway_cpu_us_per_execution": e2e_cpu,
         "ratio": e2e / raw,
-    }))?;
+    });
+    if let Some(obj) = figures.as_object_mut() {
+        obj.extend(traffic.json().as_object().cloned().unwrap_or_default());
+    }
+    write_json(figures)?;
     println!("ratio: {:.1}% of the raw ceiling", 100.0 * e2e / raw);
     Ok(())
 }

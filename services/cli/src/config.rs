@@ -214,6 +214,7 @@ const TOP_LEVEL: &[&str] = &[
     "results",
     "triggers",
     "tasks",
+    "drain_timeout_seconds",
     "tls",
     "auth",
 ];
@@ -334,6 +335,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_top_level_key_can_come_from_the_environment() {
+        // The variables are filtered by their first key: one missing from TOP_LEVEL would be
+        // ignored without a word.
+        let keys: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect(),
+            other => panic!("the configuration serializes to an object: {other:?}"),
+        };
+        let mut listed: Vec<&str> = TOP_LEVEL.to_vec();
+        listed.sort_unstable();
+        let mut keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(listed, keys);
+    }
+
+    #[test]
     fn layers_and_unknown_keys() {
         let dir = std::env::temp_dir().join(format!("xw-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
@@ -368,7 +384,9 @@ mod tests {
         std::env::set_var("EXPRESSWAY_KAFKA__PARTITIONS", "6");
         std::env::set_var("EXPRESSWAY_HTTP_LISTEN", "127.0.0.1:9083");
         std::env::set_var("EXPRESSWAY_TASKS__FUNCTIONS__CHARGE__URL", "http://127.0.0.1:1/");
+        std::env::set_var("EXPRESSWAY_DRAIN_TIMEOUT_SECONDS", "7");
         let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() });
+        std::env::remove_var("EXPRESSWAY_DRAIN_TIMEOUT_SECONDS");
         std::env::remove_var("EXPRESSWAY_KAFKA__PARTITIONS");
         std::env::remove_var("EXPRESSWAY_HTTP_LISTEN");
         std::env::remove_var("EXPRESSWAY_TASKS__FUNCTIONS__CHARGE__URL");
@@ -376,6 +394,7 @@ mod tests {
         assert_eq!(cfg.kafka.partitions, 6);
         assert_eq!(cfg.http_listen, Some("127.0.0.1:9083".parse().expect("addr")));
         assert_eq!(cfg.tasks.functions.get("charge").map(|f| f.url.as_str()), Some("http://127.0.0.1:1/"));
+        assert_eq!(cfg.drain_timeout_seconds, 7);
 
         std::fs::write(&file, "[worker]\nconcurrency = 0\n").expect("write");
         assert!(Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).is_err());
