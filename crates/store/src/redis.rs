@@ -610,7 +610,7 @@ fn with_outcome(record: &str, outcome: Option<&str>) -> Result<ExecutionRecord, 
 }
 
 /// The key of one kind (`ex`, `out`, `claim`…) for an execution, in its tag's slot.
-fn execution_key(prefix: &str, kind: &str, arn: &str) -> String {
+pub fn execution_key(prefix: &str, kind: &str, arn: &str) -> String {
     format!("{prefix}{kind}:{{{}}}{arn}", execution_tag(arn))
 }
 

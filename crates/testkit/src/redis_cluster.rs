@@ -72,6 +72,11 @@ impl RedisCluster {
         Ok(cluster)
     }
 
+    /// The directory that holds the nodes' directories.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// `redis://` URLs of every node started (the client needs only one that answers).
     pub fn urls(&self) -> Vec<String> {
         self.nodes.iter().map(|n| format!("redis://127.0.0.1:{}", n.port)).collect()
