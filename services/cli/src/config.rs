@@ -300,7 +300,15 @@ impl Config {
                 f = f.merge(Serialized::default(key, v));
             }
         }
-        let cfg: Config = f.extract().context("invalid configuration")?;
+        let mut cfg: Config = f.extract().context("invalid configuration")?;
+        // A Redis flag chooses the mode: it replaces the other mode's setting from a file or
+        // the environment rather than clashing with it.
+        if args.redis_cluster_urls.is_some() {
+            cfg.redis.url = None;
+        }
+        if args.redis_url.is_some() {
+            cfg.redis.cluster_urls.clear();
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -436,6 +444,19 @@ mod tests {
         let args = ServiceArgs { redis_cluster_urls: Some("redis://a:1, redis://b:2".into()), ..Default::default() };
         assert_eq!(Config::load(&args).expect("load").redis.cluster_urls, vec!["redis://a:1", "redis://b:2"]);
         assert_eq!(Config::load(&ServiceArgs::default()).expect("load").redis.server_url(), DEFAULT_REDIS_URL);
+        // A flag for one mode replaces the file's other one.
+        let args =
+            ServiceArgs { config: Some(file.clone()), redis_url: Some("redis://one:1".into()), ..Default::default() };
+        let cfg = Config::load(&args).expect("load");
+        assert_eq!((cfg.redis.url.as_deref(), cfg.redis.cluster_urls.len()), (Some("redis://one:1"), 0));
+        std::fs::write(&file, "[redis]\nurl = \"redis://r:6380\"\n").expect("write");
+        let args = ServiceArgs {
+            config: Some(file.clone()),
+            redis_cluster_urls: Some("redis://c:1".into()),
+            ..Default::default()
+        };
+        let cfg = Config::load(&args).expect("load");
+        assert_eq!((cfg.redis.url, cfg.redis.cluster_urls), (None, vec!["redis://c:1".to_string()]));
 
         std::fs::write(&file, "[worker]\nconcurrency = 0\n").expect("write");
         assert!(Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).is_err());
