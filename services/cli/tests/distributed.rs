@@ -39,7 +39,7 @@ async fn grpc_and_raw_kafka_starts_each_reach_exactly_one_outcome() {
     assert_eq!(c.count("xw:out:*"), 4000, "outcomes recorded");
     let mut r = c.redis();
     for arn in grpc.iter().step_by(97) {
-        let out: String = r.get(key("out", &arn)).expect("outcome");
+        let out: String = r.get(key("out", arn)).expect("outcome");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
         assert_eq!(v["status"], "Succeeded", "{out}");
     }
@@ -104,7 +104,7 @@ async fn a_killed_workers_executions_move_to_the_survivor_and_a_stopped_one_hand
     let mut r = c.redis();
     let mut runs: HashMap<usize, usize> = HashMap::new();
     for arn in &arns {
-        let events: Vec<String> = r.lrange(key("hist", &arn), 0, -1).expect("history");
+        let events: Vec<String> = r.lrange(key("hist", arn), 0, -1).expect("history");
         let started = events.iter().filter(|e| e.contains("\"ExecutionStarted\"")).count();
         *runs.entry(started).or_default() += 1;
     }

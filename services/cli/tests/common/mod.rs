@@ -109,7 +109,7 @@ impl Redis {
 /// A blocking connection to either; `KEYS` on a cluster asks every primary.
 pub enum RedisConn {
     Server(redis::Connection),
-    Cluster(redis::cluster::ClusterConnection),
+    Cluster(Box<redis::cluster::ClusterConnection>),
 }
 
 impl redis::ConnectionLike for RedisConn {
@@ -221,12 +221,10 @@ impl Cluster {
             Redis::Server(s) => RedisConn::Server(
                 redis::Client::open(s.redis_url()).expect("url").get_connection().expect("redis connection"),
             ),
-            Redis::Cluster(c) => RedisConn::Cluster(
-                redis::cluster::ClusterClient::new(c.urls())
-                    .expect("urls")
-                    .get_connection()
-                    .expect("cluster connection"),
-            ),
+            Redis::Cluster(c) => {
+                let client = redis::cluster::ClusterClient::new(c.urls()).expect("urls");
+                RedisConn::Cluster(Box::new(client.get_connection().expect("cluster connection")))
+            }
         }
     }
 
