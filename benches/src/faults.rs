@@ -165,7 +165,10 @@ impl Deployment {
             let body: serde_json::Value = serde_json::from_str(&req.body).unwrap_or_default();
             if let Some(arn) = body["execution"].as_str() {
                 if let Ok(mut c) = journal_redis.get_connection() {
-                    let done: usize = redis::cmd("HLEN").arg(format!("xw:journal:{arn}")).query(&mut c).unwrap_or(0);
+                    let done: usize = redis::cmd("HLEN")
+                        .arg(expressway_store::redis::execution_key("xw:", "journal", arn))
+                        .query(&mut c)
+                        .unwrap_or(0);
                     if done > 0 {
                         dups.fetch_add(1, Ordering::Relaxed);
                     }
@@ -393,7 +396,7 @@ pub async fn scenario(fault: Fault, total: usize, rate: usize) -> anyhow::Result
             if let Ok(mut conn) = client.get_multiplexed_async_connection().await {
                 let mut pipe = redis::pipe();
                 for arn in &pending {
-                    pipe.exists(format!("xw:out:{arn}"));
+                    pipe.exists(expressway_store::redis::execution_key("xw:", "out", arn));
                 }
                 if let Ok(done) = pipe.query_async::<Vec<bool>>(&mut conn).await {
                     let mut it = done.into_iter();
@@ -421,7 +424,7 @@ pub async fn scenario(fault: Fault, total: usize, rate: usize) -> anyhow::Result
     while !pending.is_empty() && Instant::now() < deadline {
         let mut pipe = redis::pipe();
         for arn in &pending {
-            pipe.exists(format!("xw:out:{arn}"));
+            pipe.exists(expressway_store::redis::execution_key("xw:", "out", arn));
         }
         let done: Vec<bool> = match pipe.query_async(&mut conn).await {
             Ok(d) => d,
@@ -475,8 +478,14 @@ async fn stream_outcomes(
     let mut out: HashMap<String, HashSet<(String, i64)>> = HashMap::new();
     let mut from = "-".to_string();
     loop {
-        let reply: redis::streams::StreamRangeReply =
-            redis::cmd("XRANGE").arg("xw:results").arg(&from).arg("+").arg("COUNT").arg(2000).query_async(conn).await?;
+        let reply: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+            .arg("xw:{results}")
+            .arg(&from)
+            .arg("+")
+            .arg("COUNT")
+            .arg(2000)
+            .query_async(conn)
+            .await?;
         let Some(last) = reply.ids.last() else { break };
         from = format!("({}", last.id);
         for entry in &reply.ids {

@@ -421,7 +421,7 @@ async fn expressway(s: &Servers, n: usize, workers: usize) -> anyhow::Result<Mea
         for chunk in pending.chunks(2000) {
             let mut pipe = redis::pipe();
             for arn in chunk {
-                pipe.exists(format!("xw:out:{arn}"));
+                pipe.exists(expressway_store::redis::execution_key("xw:", "out", arn));
             }
             polled += chunk.len() as u64;
             done.extend(pipe.query_async::<Vec<bool>>(&mut conn).await?);

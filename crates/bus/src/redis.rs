@@ -10,6 +10,14 @@
 //! - [`RedisReplies`] routes the outcome of a synchronous call to the one frontend that waits
 //!   for it: each frontend listens on its own channel `{prefix}reply:{id}`, and workers publish
 //!   there. Pub/sub is not durable, so callers also look at the execution store now and then.
+//!
+//! On a Redis Cluster the stream's keys carry one hash tag (`{prefix}{results}`,
+//! `{prefix}{results}:clock`), so the trim script's two keys share a slot, and the channels
+//! are **sharded** (`SSUBSCRIBE`/`SPUBLISH`, Redis 7): a message goes only to the primary
+//! (and replicas) of its channel's slot, rather than to every node as a plain `PUBLISH`
+//! does on a cluster, so reply traffic spreads over the shards with the frontends' channels.
+//! The cluster client renews a subscription on whichever node serves its slot after a
+//! reconnect or a failover; what is published meanwhile is lost, as on one server.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,12 +25,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use redis::aio::{ConnectionManager, MultiplexedConnection};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
-use redis::AsyncConnectionConfig;
 use tokio::sync::{broadcast, oneshot};
 
-use expressway_store::redis::RedisConfig;
+use expressway_store::redis::{Conn, RedisConfig};
 
 use crate::retry::Backoff;
 use crate::{
@@ -87,7 +93,7 @@ pub struct RedisResultsConfig {
 }
 
 struct Shared {
-    conn: ConnectionManager,
+    conn: Conn,
     stream: String,
     clock: String,
     /// When this process last trimmed (ms since the epoch).
@@ -225,21 +231,21 @@ async fn append_in_order(
 impl RedisResults {
     /// Connect and start following the stream.
     pub async fn connect(cfg: &RedisResultsConfig) -> Result<Self, BusError> {
-        let client = cfg.redis.client().map_err(store_unavailable)?;
         let conn = cfg.redis.connect().await.map_err(store_unavailable)?;
         let (tx, _) = broadcast::channel(cfg.subscriber_buffer.max(1));
         let prefix = &cfg.redis.prefix;
         let shared = Arc::new(Shared {
             conn,
-            stream: format!("{prefix}results"),
-            clock: format!("{prefix}results:clock"),
+            // One hash tag: the trim script's two keys share a slot on a cluster.
+            stream: format!("{prefix}{{results}}"),
+            clock: format!("{prefix}{{results}}:clock"),
             trimmed_ms: std::sync::atomic::AtomicU64::new(0),
             retention: cfg.redis.retention,
             buffer: cfg.subscriber_buffer.max(1),
             tx,
         });
         let (_, last) = shared.bounds().await?;
-        let tailer = tokio::spawn(tail(client, shared.clone(), last));
+        let tailer = tokio::spawn(tail(cfg.redis.clone(), shared.clone(), last));
         Ok(RedisResults { shared, tailer, appender: std::sync::OnceLock::new() })
     }
 
@@ -266,10 +272,9 @@ impl Drop for RedisResults {
 }
 
 /// Read every new entry once and broadcast it to this process's subscribers.
-async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
+async fn tail(redis: RedisConfig, shared: Arc<Shared>, mut last: u64) {
     // XREAD blocks: it gets a connection of its own, with a timeout longer than the block.
-    let config = AsyncConnectionConfig::new().set_response_timeout(Some(Duration::from_secs(5)));
-    let mut conn: Option<MultiplexedConnection> = None;
+    let mut conn: Option<Conn> = None;
     let mut backoff = Backoff::default();
     // A read never fills more than half a subscriber's buffer, so one that keeps up never lags.
     let batch = (shared.buffer / 2).clamp(1, 1024);
@@ -288,7 +293,7 @@ async fn tail(client: redis::Client, shared: Arc<Shared>, mut last: u64) {
         }
         let c = match &mut conn {
             Some(c) => c,
-            None => match client.get_multiplexed_async_connection_with_config(&config).await {
+            None => match redis.connect_with_timeout(Duration::from_secs(5)).await {
                 Ok(c) => conn.insert(c),
                 Err(e) => {
                     tracing::warn!(error = %e, "results stream: cannot connect to redis; retrying");
@@ -451,21 +456,20 @@ impl Subscription for RedisSubscription {
 
 /// Routed replies for synchronous calls: this frontend's channel, and publishing to others'.
 pub struct RedisReplies {
-    conn: ConnectionManager,
+    conn: Conn,
     channel: String,
+    /// `SPUBLISH` on a cluster, `PUBLISH` on one server.
+    publish: &'static str,
     waiting: Arc<Waiting>,
-    listener: tokio::task::JoinHandle<()>,
+    _listener: Listener,
 }
 
 impl RedisReplies {
     /// Listen on a channel of this process's own; returns once the subscription is active.
     pub async fn start(cfg: &RedisConfig) -> Result<Self, BusError> {
-        let client = cfg.client().map_err(store_unavailable)?;
         let conn = cfg.connect().await.map_err(store_unavailable)?;
         let channel = format!("{}reply:{}", cfg.prefix, uuid::Uuid::new_v4().simple());
         let waiting = Arc::new(Waiting::default());
-        let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
-        pubsub.subscribe(&channel).await.map_err(unavailable)?;
         // Replies lost while disconnected: their callers find the outcomes in the store.
         let deliver = {
             let (waiting, channel) = (waiting.clone(), channel.clone());
@@ -474,8 +478,8 @@ impl RedisReplies {
                 Err(e) => tracing::warn!(%channel, error = %e, "unreadable reply; ignored"),
             }
         };
-        let listener = tokio::spawn(listen(client, pubsub, channel.clone(), deliver));
-        Ok(RedisReplies { conn, channel, waiting, listener })
+        let listener = Listener::start(cfg, &channel, deliver).await?;
+        Ok(RedisReplies { conn, channel, publish: publish_command(cfg), waiting, _listener: listener })
     }
 
     /// Callers still waiting (a leak check for tests).
@@ -486,13 +490,69 @@ impl RedisReplies {
     /// A worker-side router: it only publishes replies, it receives none.
     pub async fn sender(cfg: &RedisConfig) -> Result<Self, BusError> {
         let conn = cfg.connect().await.map_err(store_unavailable)?;
-        Ok(RedisReplies { conn, channel: String::new(), waiting: Arc::default(), listener: tokio::spawn(async {}) })
+        Ok(RedisReplies {
+            conn,
+            channel: String::new(),
+            publish: publish_command(cfg),
+            waiting: Arc::default(),
+            _listener: Listener::None,
+        })
     }
 }
 
-impl Drop for RedisReplies {
+fn publish_command(cfg: &RedisConfig) -> &'static str {
+    if cfg.is_cluster() {
+        "SPUBLISH"
+    } else {
+        "PUBLISH"
+    }
+}
+
+/// What keeps a subscription alive: a task that follows a single server's channel, or a
+/// cluster connection subscribed to a sharded channel (its pushes go to a callback).
+enum Listener {
+    None,
+    Task(tokio::task::JoinHandle<()>),
+    Cluster(#[allow(dead_code)] redis::cluster_async::ClusterConnection),
+}
+
+impl Listener {
+    /// Subscribe to `channel` and hand each message to `on_message`; returns once the
+    /// subscription is active.
+    async fn start(
+        cfg: &RedisConfig,
+        channel: &str,
+        on_message: impl Fn(&[u8]) + Send + Sync + 'static,
+    ) -> Result<Listener, BusError> {
+        if cfg.is_cluster() {
+            let expected = channel.as_bytes().to_vec();
+            let push = move |info: redis::PushInfo| {
+                if info.kind == redis::PushKind::SMessage {
+                    if let [redis::Value::BulkString(ch), redis::Value::BulkString(payload)] = info.data.as_slice() {
+                        if *ch == expected {
+                            on_message(payload);
+                        }
+                    }
+                }
+                Ok::<(), std::convert::Infallible>(())
+            };
+            let client = cfg.cluster_subscriber(push).map_err(store_unavailable)?;
+            let mut conn = client.get_async_connection().await.map_err(unavailable)?;
+            conn.ssubscribe(channel).await.map_err(unavailable)?;
+            return Ok(Listener::Cluster(conn));
+        }
+        let client = cfg.client().map_err(store_unavailable)?;
+        let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
+        pubsub.subscribe(channel).await.map_err(unavailable)?;
+        Ok(Listener::Task(tokio::spawn(listen(client, pubsub, channel.to_string(), on_message))))
+    }
+}
+
+impl Drop for Listener {
     fn drop(&mut self) {
-        self.listener.abort();
+        if let Listener::Task(t) = self {
+            t.abort();
+        }
     }
 }
 
@@ -548,7 +608,7 @@ impl ReplyRouter for RedisReplies {
         let payload = serde_json::to_vec(&outcome).map_err(|e| BusError::Unavailable(e.to_string()))?;
         let mut c = self.conn.clone();
         let receivers: i64 =
-            redis::cmd("PUBLISH").arg(reply_to).arg(payload).query_async(&mut c).await.map_err(unavailable)?;
+            redis::cmd(self.publish).arg(reply_to).arg(payload).query_async(&mut c).await.map_err(unavailable)?;
         if receivers == 0 {
             tracing::debug!(%reply_to, execution_arn = %outcome.execution_arn, "no frontend listens for this reply");
         }
@@ -560,42 +620,40 @@ impl ReplyRouter for RedisReplies {
 /// A stop sent while a worker's subscription is down does not reach it: that run goes on to
 /// its end, and its outcome loses to the ABORTED one already recorded.
 pub struct RedisStops {
-    conn: ConnectionManager,
+    conn: Conn,
     channel: String,
+    publish: &'static str,
     tx: tokio::sync::broadcast::Sender<String>,
-    listener: tokio::task::JoinHandle<()>,
+    _listener: Listener,
 }
 
 impl RedisStops {
     /// Subscribe; returns once the subscription is active.
     pub async fn start(cfg: &RedisConfig) -> Result<Self, BusError> {
-        let client = cfg.client().map_err(store_unavailable)?;
         let conn = cfg.connect().await.map_err(store_unavailable)?;
         let channel = format!("{}stops", cfg.prefix);
         let (tx, _) = tokio::sync::broadcast::channel(1024);
-        let mut pubsub = client.get_async_pubsub().await.map_err(unavailable)?;
-        pubsub.subscribe(&channel).await.map_err(unavailable)?;
         let forward = {
             let tx = tx.clone();
             move |payload: &[u8]| {
                 let _ = tx.send(String::from_utf8_lossy(payload).into_owned());
             }
         };
-        let listener = tokio::spawn(listen(client, pubsub, channel.clone(), forward));
-        Ok(RedisStops { conn, channel, tx, listener })
+        let listener = Listener::start(cfg, &channel, forward).await?;
+        Ok(RedisStops { conn, channel, publish: publish_command(cfg), tx, _listener: listener })
     }
 
     /// A frontend's side: it only sends stops.
     pub async fn sender(cfg: &RedisConfig) -> Result<Self, BusError> {
         let conn = cfg.connect().await.map_err(store_unavailable)?;
         let (tx, _) = tokio::sync::broadcast::channel(1);
-        Ok(RedisStops { conn, channel: format!("{}stops", cfg.prefix), tx, listener: tokio::spawn(async {}) })
-    }
-}
-
-impl Drop for RedisStops {
-    fn drop(&mut self) {
-        self.listener.abort();
+        Ok(RedisStops {
+            conn,
+            channel: format!("{}stops", cfg.prefix),
+            publish: publish_command(cfg),
+            tx,
+            _listener: Listener::None,
+        })
     }
 }
 
@@ -603,7 +661,7 @@ impl Drop for RedisStops {
 impl crate::Stops for RedisStops {
     async fn send(&self, execution_arn: &str) -> Result<(), BusError> {
         let mut c = self.conn.clone();
-        let _: i64 = redis::cmd("PUBLISH")
+        let _: i64 = redis::cmd(self.publish)
             .arg(&self.channel)
             .arg(execution_arn)
             .query_async(&mut c)

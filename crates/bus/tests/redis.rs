@@ -1,12 +1,44 @@
-//! The results stream and reply routing against a real redis-server: contiguous positions,
-//! resuming, trimming by age, slow subscribers, and replies reaching only their own frontend.
+//! The results stream and reply routing against a real redis-server and a real Redis
+//! Cluster (three primaries, three replicas; every test runs on both): contiguous positions,
+//! resuming, trimming by age, slow subscribers, and replies reaching only their own frontend
+//! (sharded pub/sub on the cluster).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig};
 use expressway_bus::{Delivered, OutcomeMessage, ReplyRouter, ResultMessage, ResultsHub, Subscription};
+use expressway_store::redis::RedisConfig;
 use expressway_store::ExecutionStatus;
+
+/// Each test once on a single server and once on a cluster.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_a_server() {
+                let server = expressway_testkit::redis().expect("redis-server");
+                let base = super::RedisConfig { url: server.redis_url(), prefix: "t:".into(), ..Default::default() };
+                super::$name(base).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_a_cluster() {
+                let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
+                let base = super::RedisConfig { cluster_urls: cluster.urls(), prefix: "t:".into(), ..Default::default() };
+                super::$name(base).await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    positions_are_contiguous_and_resumable_from_any_process,
+    a_live_subscriber_that_arrives_while_nobody_follows_sees_what_comes_next,
+    trimmed_entries_are_reported_with_the_oldest_retained_position,
+    a_slow_subscriber_is_told_it_fell_behind_and_can_resume_while_a_fast_one_sees_all,
+    replies_reach_only_the_frontend_that_waits,
+);
 
 fn outcome(i: u64) -> OutcomeMessage {
     OutcomeMessage {
@@ -27,16 +59,8 @@ fn raw(range: std::ops::Range<u64>) -> Vec<Vec<u8>> {
     range.map(|i| serde_json::to_vec(&ResultMessage::Outcome(outcome(i))).expect("json")).collect()
 }
 
-fn config(url: &str, retention: Duration, buffer: usize) -> RedisResultsConfig {
-    RedisResultsConfig {
-        redis: expressway_store::redis::RedisConfig {
-            url: url.into(),
-            prefix: "t:".into(),
-            retention,
-            ..Default::default()
-        },
-        subscriber_buffer: buffer,
-    }
+fn config(base: &RedisConfig, retention: Duration, buffer: usize) -> RedisResultsConfig {
+    RedisResultsConfig { redis: RedisConfig { retention, ..base.clone() }, subscriber_buffer: buffer }
 }
 
 /// What a subscription yields next, as text: `pos=output` or `behind:skipped:resume_from`.
@@ -64,15 +88,12 @@ async fn take(sub: &mut Box<dyn Subscription>, n: usize) -> Vec<String> {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn positions_are_contiguous_and_resumable_from_any_process() {
-    let redis = expressway_testkit::redis().expect("redis-server");
-    let url = redis.redis_url();
-    let writer = RedisResults::connect(&config(&url, Duration::from_secs(3600), 64)).await.expect("connect");
+async fn positions_are_contiguous_and_resumable_from_any_process(base: RedisConfig) {
+    let writer = RedisResults::connect(&config(&base, Duration::from_secs(3600), 64)).await.expect("connect");
     assert_eq!(writer.append(&raw(0..5)).await, Ok(5));
 
     // Another process (another connection) resumes from a position and then follows live.
-    let reader = RedisResults::connect(&config(&url, Duration::from_secs(3600), 64)).await.expect("connect");
+    let reader = RedisResults::connect(&config(&base, Duration::from_secs(3600), 64)).await.expect("connect");
     let mut sub = reader.subscribe(Some(3));
     assert_eq!(take(&mut sub, 3).await, vec!["3=2", "4=3", "5=4"]);
     assert_eq!(writer.append(&raw(5..7)).await, Ok(7));
@@ -90,12 +111,10 @@ async fn positions_are_contiguous_and_resumable_from_any_process() {
     assert_eq!(got, vec!["8=7", "9=8"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_live_subscriber_that_arrives_while_nobody_follows_sees_what_comes_next() {
+async fn a_live_subscriber_that_arrives_while_nobody_follows_sees_what_comes_next(base: RedisConfig) {
     // The tailer skips ahead while nobody follows the stream; a subscriber arriving meanwhile
     // must still get every entry after its first read, however the two interleave.
-    let redis = expressway_testkit::redis().expect("redis-server");
-    let hub = RedisResults::connect(&config(&redis.redis_url(), Duration::from_secs(3600), 64)).await.expect("connect");
+    let hub = RedisResults::connect(&config(&base, Duration::from_secs(3600), 64)).await.expect("connect");
     for round in 0..6u64 {
         tokio::time::sleep(Duration::from_millis(250)).await;
         let mut sub = hub.subscribe(None);
@@ -105,10 +124,8 @@ async fn a_live_subscriber_that_arrives_while_nobody_follows_sees_what_comes_nex
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn trimmed_entries_are_reported_with_the_oldest_retained_position() {
-    let redis = expressway_testkit::redis().expect("redis-server");
-    let hub = RedisResults::connect(&config(&redis.redis_url(), Duration::from_secs(1), 64)).await.expect("connect");
+async fn trimmed_entries_are_reported_with_the_oldest_retained_position(base: RedisConfig) {
+    let hub = RedisResults::connect(&config(&base, Duration::from_secs(1), 64)).await.expect("connect");
     hub.append(&raw(0..2)).await.expect("append");
     tokio::time::sleep(Duration::from_millis(1100)).await;
     hub.append(&raw(2..3)).await.expect("append");
@@ -119,11 +136,8 @@ async fn trimmed_entries_are_reported_with_the_oldest_retained_position() {
     assert_eq!(take(&mut sub, 2).await, vec!["behind:3:4", "4=3"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_subscriber_is_told_it_fell_behind_and_can_resume_while_a_fast_one_sees_all() {
-    let redis = expressway_testkit::redis().expect("redis-server");
-    let url = redis.redis_url();
-    let hub = Arc::new(RedisResults::connect(&config(&url, Duration::from_secs(3600), 32)).await.expect("connect"));
+async fn a_slow_subscriber_is_told_it_fell_behind_and_can_resume_while_a_fast_one_sees_all(base: RedisConfig) {
+    let hub = Arc::new(RedisResults::connect(&config(&base, Duration::from_secs(3600), 32)).await.expect("connect"));
     let mut slow = hub.subscribe(None);
     let mut fast = hub.subscribe(None);
     // Both subscriptions start at the end of the (empty) stream.
@@ -151,11 +165,8 @@ async fn a_slow_subscriber_is_told_it_fell_behind_and_can_resume_while_a_fast_on
     assert_eq!(take(&mut again, skipped as usize).await, expected[..skipped as usize].to_vec());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replies_reach_only_the_frontend_that_waits() {
-    let redis = expressway_testkit::redis().expect("redis-server");
-    let url = redis.redis_url();
-    let cfg = expressway_store::redis::RedisConfig { url: url.clone(), prefix: "t:".into(), ..Default::default() };
+async fn replies_reach_only_the_frontend_that_waits(base: RedisConfig) {
+    let cfg = base;
     let a = RedisReplies::start(&cfg).await.expect("a");
     let b = RedisReplies::start(&cfg).await.expect("b");
     assert_ne!(a.address(), b.address());

@@ -3,26 +3,34 @@
 //! Keys (all under a configurable prefix, `xw:` by default):
 //! - `sm:{name}` the state machine record (JSON), `sms` a sorted set of names for listing,
 //!   `rev:{id}` immutable revisions (JSON, never deleted while referenced);
-//! - `ex:{arn}` an execution record (JSON, expires after the retention period),
-//!   `out:{arn}` its outcome, written once with SET NX (the first outcome wins),
-//!   `name:{state machine}:{name}` the dedupe key ("{input hash} {arn}", expires after the window),
-//!   `claim:{arn}` the lease of the worker running it, `ran:{arn}` set by its first claim,
-//!   `tries:{arn}` how many other owners took the lease after the first (rare: crashes),
-//!   `hist:{arn}` history events (a list),
-//!   `journal:{arn}` task results by state, attempt and input (a hash).
+//! - `ex:{tag}{arn}` an execution record (JSON, expires after the retention period),
+//!   `out:{tag}{arn}` its outcome, written once with SET NX (the first outcome wins),
+//!   `name:{tag}{state machine}:{name}` the dedupe key ("{input hash} {arn}", expires after
+//!   the window), `claim:{tag}{arn}` the lease of the worker running it, `ran:{tag}{arn}` set
+//!   by its first claim, `tries:{tag}{arn}` how many other owners took the lease after the
+//!   first (rare: crashes), `hist:{tag}{arn}` history events (a list),
+//!   `journal:{tag}{arn}` task results by state, attempt and input (a hash).
+//!
+//! `{tag}` is a Redis Cluster hash tag: the execution ARN without its unique suffix
+//! (`{arn:aws:states:…:express:orders:order-1}`, see [`execution_tag`]), so every key of one
+//! execution, and the dedupe key of its name, hash to the same slot. The pipelines and scripts
+//! below touch one execution at a time, so on a cluster each goes to one primary, and the
+//! ordering arguments made for a single server hold there as they are. Executions spread
+//! over all slots. The registry's keys are not tagged: its steps use one key each, or are
+//! sent as separate commands ([`Conn`] runs the same code on a single server and a cluster).
 //!
 //! The steps every execution takes (start, begin, finish) are short pipelines of plain commands
 //! whose order makes them safe without a script: `SET … NX GET` both takes a key and says who
 //! held it (Redis 7.0 or newer). Running a Lua script costs Redis several times more than the
 //! commands inside it, so scripts are kept for the rare steps that need a compare-and-set
 //! (lease renewal and release, forgetting a start, an outcome with its history). Multi-key
-//! scripts are atomic on one Redis server. (On Redis Cluster the keys of one execution would
-//! need a hash tag; not supported yet.)
+//! scripts are atomic on one Redis server, and on a cluster too, since their keys share a slot.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use expressway_asl::HistoryEvent;
+use redis::aio::ConnectionLike;
 pub use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 
@@ -42,7 +50,11 @@ macro_rules! script {
 /// a connection.
 #[derive(Debug, Clone)]
 pub struct RedisConfig {
+    /// A single server (`redis://` or `rediss://`); ignored when `cluster_urls` is set.
     pub url: String,
+    /// Redis Cluster: some of its nodes (any will do; the client learns the others and
+    /// follows failovers and slot moves). Empty: the single server at `url`.
+    pub cluster_urls: Vec<String>,
     pub prefix: String,
     /// How long finished executions (record, outcome, history, journal) are kept.
     pub retention: Duration,
@@ -63,6 +75,7 @@ impl Default for RedisConfig {
     fn default() -> Self {
         RedisConfig {
             url: "redis://127.0.0.1:6379".into(),
+            cluster_urls: Vec::new(),
             prefix: "xw:".into(),
             retention: Duration::from_secs(3600),
             response_timeout: Duration::from_secs(2),
@@ -75,25 +88,20 @@ impl Default for RedisConfig {
     }
 }
 
+fn invalid(what: &str, e: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Invalid(format!("{what}: {e}"))
+}
+
 impl RedisConfig {
-    /// A client for the configured server (for pub/sub and blocking reads on connections of
-    /// their own).
-    pub fn client(&self) -> Result<redis::Client, StoreError> {
-        use redis::IntoConnectionInfo;
-        let invalid = |what: &str, e: &dyn std::fmt::Display| StoreError::Invalid(format!("{what}: {e}"));
-        let mut info = self.url.as_str().into_connection_info().map_err(|e| invalid("redis url", &e))?;
-        if self.username.is_some() || self.password.is_some() {
-            let mut settings = info.redis_settings().clone();
-            if let Some(u) = &self.username {
-                settings = settings.set_username(u);
-            }
-            if let Some(p) = &self.password {
-                settings = settings.set_password(p);
-            }
-            info = info.set_redis_settings(settings);
-        }
+    /// Whether this is a Redis Cluster (`cluster_urls` set) rather than one server.
+    pub fn is_cluster(&self) -> bool {
+        !self.cluster_urls.is_empty()
+    }
+
+    /// The CA and client certificate for TLS, when any is configured.
+    fn certificates(&self) -> Result<Option<redis::TlsCertificates>, StoreError> {
         if self.tls_ca_file.is_none() && self.tls_cert_file.is_none() {
-            return redis::Client::open(info).map_err(|e| invalid("redis url", &e));
+            return Ok(None);
         }
         let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| invalid(&format!("reading {}", p.display()), &e));
         let client_tls = match (&self.tls_cert_file, &self.tls_key_file) {
@@ -106,21 +114,167 @@ impl RedisConfig {
             }
         };
         let root_cert = self.tls_ca_file.as_deref().map(read).transpose()?;
-        redis::Client::build_with_tls(info, redis::TlsCertificates { client_tls, root_cert })
-            .map_err(|e| invalid("redis TLS settings", &e))
+        Ok(Some(redis::TlsCertificates { client_tls, root_cert }))
     }
 
-    /// A shared, multiplexed connection that reconnects by itself.
-    pub async fn connect(&self) -> Result<ConnectionManager, StoreError> {
+    /// A client for a Redis Cluster.
+    pub fn cluster_client(&self) -> Result<redis::cluster::ClusterClient, StoreError> {
+        self.cluster_builder(self.response_timeout)?.build().map_err(|e| invalid("redis cluster_urls", &e))
+    }
+
+    /// A cluster client whose connections hand what the nodes push (sharded pub/sub
+    /// messages) to `push`; it speaks RESP3, and renews its subscriptions on the nodes that
+    /// serve their slots after a reconnect or a failover.
+    pub fn cluster_subscriber(
+        &self,
+        push: impl redis::aio::AsyncPushSender,
+    ) -> Result<redis::cluster::ClusterClient, StoreError> {
+        self.cluster_builder(self.response_timeout)?
+            .use_protocol(redis::ProtocolVersion::RESP3)
+            .push_sender(push)
+            .build()
+            .map_err(|e| invalid("redis cluster_urls", &e))
+    }
+
+    fn cluster_builder(&self, response_timeout: Duration) -> Result<redis::cluster::ClusterClientBuilder, StoreError> {
+        if !self.is_cluster() {
+            return Err(StoreError::Invalid("redis: no cluster_urls configured".into()));
+        }
+        let mut b = redis::cluster::ClusterClientBuilder::new(self.cluster_urls.iter().map(String::as_str))
+            .connection_timeout(self.response_timeout)
+            .response_timeout(response_timeout)
+            // A failover takes the cluster's node timeout and an election: a command is
+            // retried (MOVED, a node down) for up to twice the response timeout in all, then
+            // fails as unavailable and its caller retries it with its own backoff.
+            .overall_response_timeout(Some(response_timeout * 2))
+            .retries(8)
+            .max_retry_wait(500);
+        if let Some(u) = &self.username {
+            b = b.username(u);
+        }
+        if let Some(p) = &self.password {
+            b = b.password(p);
+        }
+        if let Some(certs) = self.certificates()? {
+            b = b.certs(certs);
+        }
+        Ok(b)
+    }
+
+    /// A client for the configured single server (for pub/sub and blocking reads on
+    /// connections of their own).
+    pub fn client(&self) -> Result<redis::Client, StoreError> {
+        use redis::IntoConnectionInfo;
+        if self.is_cluster() {
+            return Err(StoreError::Invalid("redis: a cluster has no single-server client".into()));
+        }
+        let mut info = self.url.as_str().into_connection_info().map_err(|e| invalid("redis url", &e))?;
+        if self.username.is_some() || self.password.is_some() {
+            let mut settings = info.redis_settings().clone();
+            if let Some(u) = &self.username {
+                settings = settings.set_username(u);
+            }
+            if let Some(p) = &self.password {
+                settings = settings.set_password(p);
+            }
+            info = info.set_redis_settings(settings);
+        }
+        match self.certificates()? {
+            None => redis::Client::open(info).map_err(|e| invalid("redis url", &e)),
+            Some(certs) => redis::Client::build_with_tls(info, certs).map_err(|e| invalid("redis TLS settings", &e)),
+        }
+    }
+
+    /// A shared, multiplexed connection that reconnects by itself: to the single server, or
+    /// to every node of the cluster, routing each command by its key's slot.
+    pub async fn connect(&self) -> Result<Conn, StoreError> {
+        self.connect_with_timeout(self.response_timeout).await
+    }
+
+    /// [`RedisConfig::connect`] with a response timeout of its own, on connections of its
+    /// own (for blocking reads, which would hold up a shared connection).
+    pub async fn connect_with_timeout(&self, response_timeout: Duration) -> Result<Conn, StoreError> {
+        if self.prefix.contains(['{', '}']) {
+            // A brace would make the prefix the hash tag: every key in one slot.
+            return Err(StoreError::Invalid(format!("redis prefix '{}' must not contain braces", self.prefix)));
+        }
+        if self.is_cluster() {
+            let client =
+                self.cluster_builder(response_timeout)?.build().map_err(|e| invalid("redis cluster_urls", &e))?;
+            let mut conn = client.get_async_connection().await.map_err(unavailable)?;
+            let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
+            return Ok(Conn::Cluster(conn));
+        }
         let config = redis::aio::ConnectionManagerConfig::new()
             // Reconnects back off to at most a second apart: a restarted server is found
             // again within a second of its return.
             .set_max_delay(Duration::from_secs(1))
-            .set_response_timeout(Some(self.response_timeout))
+            .set_response_timeout(Some(response_timeout))
             .set_connection_timeout(Some(self.response_timeout));
         let mut conn = ConnectionManager::new_with_config(self.client()?, config).await.map_err(unavailable)?;
         let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
-        Ok(conn)
+        Ok(Conn::Single(conn))
+    }
+}
+
+/// A connection to a single server or to a cluster: the stores, the results stream and reply
+/// routing send their commands through it alike. A cluster routes each command (and each
+/// pipeline, whose commands must then share a slot) to the primary that holds its keys.
+#[derive(Clone)]
+pub enum Conn {
+    Single(ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Conn::Single(_) => "Conn::Single",
+            Conn::Cluster(_) => "Conn::Cluster",
+        })
+    }
+}
+
+impl ConnectionLike for Conn {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
+        match self {
+            Conn::Single(c) => c.req_packed_command(cmd),
+            Conn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a redis::Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisFuture<'a, Vec<redis::Value>> {
+        match self {
+            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
+            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Conn::Single(c) => c.get_db(),
+            Conn::Cluster(c) => c.get_db(),
+        }
+    }
+}
+
+/// The hash tag that keeps an execution's keys in one slot: its ARN without the unique
+/// suffix of an Express execution (`arn:aws:states:R:A:express:MACHINE:NAME`), so the dedupe
+/// key of a name, which every execution started under that name meets, shares it too. Any
+/// other string is its own tag. ARNs hold no braces (names may not), so the tag is whole.
+pub fn execution_tag(execution_arn: &str) -> &str {
+    match execution_arn.rsplit_once(':') {
+        Some((head, _))
+            if crate::arn::execution_state_machine(execution_arn).is_some() && head.matches(':').count() >= 7 =>
+        {
+            head
+        }
+        _ => execution_arn,
     }
 }
 
@@ -137,14 +291,14 @@ fn corrupt(what: &str, e: serde_json::Error) -> StoreError {
 }
 
 /// Connect (with automatic reconnection) and check the server answers.
-pub async fn connect(cfg: &RedisConfig) -> Result<ConnectionManager, StoreError> {
+pub async fn connect(cfg: &RedisConfig) -> Result<Conn, StoreError> {
     cfg.connect().await
 }
 
 /// A connection that times every command it sends (the `expressway_redis_command_ms`
 /// histogram, by command name); the stores send everything through it.
 #[derive(Clone)]
-pub struct Timed(ConnectionManager);
+pub struct Timed(Conn);
 
 impl redis::aio::ConnectionLike for Timed {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a redis::Cmd) -> redis::RedisFuture<'a, redis::Value> {
@@ -180,7 +334,7 @@ impl redis::aio::ConnectionLike for Timed {
 }
 
 /// Whether the server behind `conn` answers a PING within `within` (a readiness probe).
-pub async fn ping(conn: &ConnectionManager, within: Duration) -> Result<(), StoreError> {
+pub async fn ping(conn: &Conn, within: Duration) -> Result<(), StoreError> {
     let mut c = conn.clone();
     match tokio::time::timeout(within, redis::cmd("PING").query_async::<String>(&mut c)).await {
         Ok(Ok(_)) => Ok(()),
@@ -205,7 +359,7 @@ return 0
 "#;
 
 impl RedisRegistry {
-    pub fn new(conn: ConnectionManager, cfg: &RedisConfig, partition: crate::arn::Partition) -> Self {
+    pub fn new(conn: Conn, cfg: &RedisConfig, partition: crate::arn::Partition) -> Self {
         RedisRegistry { conn: Timed(conn), prefix: cfg.prefix.clone(), partition }
     }
 
@@ -255,9 +409,9 @@ impl RedisRegistry {
         let mut c = self.conn.clone();
         let json = serde_json::to_string(r).map_err(|e| corrupt("revision", e))?;
         let index = self.revs_key(&r.state_machine_arn);
+        // Two keys in two slots: the revision first, then its index entry.
+        let _: () = c.set(format!("{}rev:{}", self.prefix, r.revision_id), json).await.map_err(unavailable)?;
         let _: () = redis::pipe()
-            .set(format!("{}rev:{}", self.prefix, r.revision_id), json)
-            .ignore()
             .sadd(&index, &r.revision_id)
             .ignore()
             // A machine made again under a deleted one's name keeps its index.
@@ -395,12 +549,11 @@ impl Registry for RedisRegistry {
         let index = self.revs_key(&arn);
         let ids: Vec<String> = c.smembers(&index).await.map_err(unavailable)?;
         let keep = crate::memory::DELETED_REVISIONS_KEPT.as_millis() as i64;
-        let mut pipe = redis::pipe();
+        // One command per key: on a cluster they live in different slots (a rare step).
         for id in &ids {
-            pipe.pexpire(format!("{}rev:{id}", self.prefix), keep).ignore();
+            let _: () = c.pexpire(format!("{}rev:{id}", self.prefix), keep).await.map_err(unavailable)?;
         }
-        pipe.pexpire(&index, keep).ignore();
-        let _: () = pipe.query_async(&mut c).await.map_err(unavailable)?;
+        let _: () = c.pexpire(&index, keep).await.map_err(unavailable)?;
         Ok(())
     }
 
@@ -455,6 +608,11 @@ fn with_outcome(record: &str, outcome: Option<&str>) -> Result<ExecutionRecord, 
         rec.stop_ms = Some(f.stop_ms);
     }
     Ok(rec)
+}
+
+/// The key of one kind (`ex`, `out`, `claim`…) for an execution, in its tag's slot.
+pub fn execution_key(prefix: &str, kind: &str, arn: &str) -> String {
+    format!("{prefix}{kind}:{{{}}}{arn}", execution_tag(arn))
 }
 
 /// Recent executions in Redis.
@@ -514,7 +672,7 @@ fn take(pipe: &mut redis::Pipeline, key: &str, value: &str, px_ms: u64) {
 }
 
 impl RedisExecutions {
-    pub fn new(conn: ConnectionManager, cfg: &RedisConfig) -> Self {
+    pub fn new(conn: Conn, cfg: &RedisConfig) -> Self {
         RedisExecutions {
             conn: Timed(conn),
             prefix: cfg.prefix.clone(),
@@ -523,7 +681,13 @@ impl RedisExecutions {
     }
 
     fn key(&self, kind: &str, arn: &str) -> String {
-        format!("{}{kind}:{arn}", self.prefix)
+        execution_key(&self.prefix, kind, arn)
+    }
+
+    /// The dedupe key of an execution's name, in the slot of the execution's own keys.
+    fn name_key(&self, rec: &ExecutionRecord) -> String {
+        let tag = execution_tag(&rec.execution_arn);
+        format!("{}name:{{{tag}}}{}:{}", self.prefix, rec.state_machine_arn, rec.name)
     }
 
     /// Whether an outcome is recorded (cheap check for redeliveries).
@@ -545,7 +709,7 @@ impl ExecutionStore for RedisExecutions {
         }
         // Take the name and write the record in one round trip. When the name was taken, the
         // record just written is for an ARN nobody has seen, and goes again at once.
-        let name_key = format!("{}name:{}:{}", self.prefix, record.state_machine_arn, record.name);
+        let name_key = self.name_key(&record);
         let mut pipe = redis::pipe();
         let name = format!("{} {}", record.input_hash, record.execution_arn);
         take(&mut pipe, &name_key, &name, dedupe_window.as_millis() as u64);
@@ -590,7 +754,7 @@ impl ExecutionStore for RedisExecutions {
         };
         let mut c = self.conn.clone();
         let _: i32 = script!(FORGET)
-            .key(format!("{}name:{}:{}", self.prefix, rec.state_machine_arn, rec.name))
+            .key(self.name_key(&rec))
             .key(self.key("ex", execution_arn))
             .arg(execution_arn)
             .invoke_async(&mut c)
@@ -773,5 +937,22 @@ impl ExecutionStore for RedisExecutions {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_execution_and_its_name_share_a_tag() {
+        let p = crate::arn::Partition::default();
+        let a = p.express_execution("orders", "order-1", "u1");
+        let b = p.express_execution("orders", "order-1", "u2");
+        assert_eq!(execution_tag(&a), "arn:aws:states:us-east-1:000000000000:express:orders:order-1");
+        assert_eq!(execution_tag(&a), execution_tag(&b), "every run under one name meets its dedupe key");
+        assert_ne!(execution_tag(&a), execution_tag(&p.express_execution("orders", "order-2", "u1")));
+        assert_eq!(execution_tag("arn:1"), "arn:1", "anything else is its own tag");
+        assert_eq!(execution_key("xw:", "ex", &a), format!("xw:ex:{{{}}}{a}", execution_tag(&a)));
     }
 }

@@ -9,9 +9,18 @@ use expressway_store::memory::{MemoryExecutions, MemoryRegistry};
 use expressway_store::redis::{connect, RedisConfig, RedisExecutions, RedisRegistry};
 use expressway_store::*;
 
+/// A short id (`arn:1`, `arn:b`) as an Express execution ARN of machine `m`, named as the
+/// tests name it (`a` for the numbered ones, else the id's first letter): on a cluster the
+/// keys of an execution and of its name share the slot of `express:m:{name}`.
+fn ex(id: &str) -> String {
+    let short = id.strip_prefix("arn:").unwrap_or(id);
+    let name = if short.chars().all(|c| c.is_ascii_digit()) { "a".to_string() } else { short[..1].to_string() };
+    Partition::default().express_execution("m", &name, short)
+}
+
 fn record(name: &str, input: &str, arn: &str) -> ExecutionRecord {
     ExecutionRecord {
-        execution_arn: arn.into(),
+        execution_arn: ex(arn),
         name: name.into(),
         state_machine_arn: "arn:aws:states:us-east-1:000000000000:stateMachine:m".into(),
         revision_id: "r1".into(),
@@ -30,50 +39,50 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
     let w = Duration::from_secs(60);
     assert!(matches!(s.start(record("a", "{}", "arn:1"), w).await, Ok(Started::New(_))));
     match s.start(record("a", "{}", "arn:2"), w).await {
-        Ok(Started::Existing(r)) => assert_eq!(r.execution_arn, "arn:1"),
+        Ok(Started::Existing(r)) => assert_eq!(r.execution_arn, ex("arn:1")),
         other => panic!("expected the existing execution, got {other:?}"),
     }
     assert!(matches!(s.start(record("a", "{\"x\":1}", "arn:3"), w).await, Err(StoreError::AlreadyExists { .. })));
     // Neither the duplicate nor the conflicting start leaves a record behind.
-    assert!(matches!(s.get("arn:2").await, Err(StoreError::NotFound { .. })));
-    assert!(matches!(s.get("arn:3").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(s.get(&ex("arn:2")).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(s.get(&ex("arn:3")).await, Err(StoreError::NotFound { .. })));
     // Without a window nothing is deduplicated, and the name stays free.
     let z = Duration::ZERO;
     assert!(matches!(s.start(record("z", "{}", "arn:z1"), z).await, Ok(Started::New(_))));
     assert!(matches!(s.start(record("z", "{\"y\":2}", "arn:z2"), z).await, Ok(Started::New(_))));
     assert!(matches!(s.start(record("z", "{}", "arn:z3"), w).await, Ok(Started::New(_))));
-    assert_eq!(s.get("arn:z2").await.map(|r| r.input), Ok("{\"y\":2}".to_string()));
+    assert_eq!(s.get(&ex("arn:z2")).await.map(|r| r.input), Ok("{\"y\":2}".to_string()));
 
     // Forgetting frees the name for a retry.
-    s.forget("arn:1").await.expect("forget");
-    assert!(matches!(s.get("arn:1").await, Err(StoreError::NotFound { .. })));
+    s.forget(&ex("arn:1")).await.expect("forget");
+    assert!(matches!(s.get(&ex("arn:1")).await, Err(StoreError::NotFound { .. })));
     assert!(matches!(s.start(record("a", "{}", "arn:4"), w).await, Ok(Started::New(_))));
 
     // One outcome, first writer wins.
     let done = |status, out: &str| Finished { status, output: Some(out.into()), error: None, cause: None, stop_ms: 5 };
-    assert_eq!(s.finish("arn:4", done(ExecutionStatus::Succeeded, "1")).await, Ok(true));
-    assert_eq!(s.finish("arn:4", done(ExecutionStatus::Failed, "2")).await, Ok(false));
-    let r = s.get("arn:4").await.expect("get");
+    assert_eq!(s.finish(&ex("arn:4"), done(ExecutionStatus::Succeeded, "1")).await, Ok(true));
+    assert_eq!(s.finish(&ex("arn:4"), done(ExecutionStatus::Failed, "2")).await, Ok(false));
+    let r = s.get(&ex("arn:4")).await.expect("get");
     assert_eq!((r.status, r.output.as_deref(), r.stop_ms), (ExecutionStatus::Succeeded, Some("1"), Some(5)));
 
     // Claims: exclusive while live, re-entrant for the holder, free after release or expiry.
     // The first owner's claims say so; another owner's mean an earlier run may have been cut off.
     s.start(record("b", "{}", "arn:b"), w).await.expect("start");
     let (first, again) = (Ok(Claim::Acquired { first: true }), Ok(Claim::Acquired { first: false }));
-    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, first);
-    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
-    assert_eq!(s.claim("arn:b", "w1", Duration::from_secs(30)).await, first, "the first owner again");
-    s.release("arn:b", "w2").await.expect("release by non-holder is a no-op");
-    assert_eq!(s.claim("arn:b", "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
-    s.release("arn:b", "w1").await.expect("release");
-    assert_eq!(s.claim("arn:b", "w2", Duration::from_millis(50)).await, again);
+    assert_eq!(s.claim(&ex("arn:b"), "w1", Duration::from_secs(30)).await, first);
+    assert_eq!(s.claim(&ex("arn:b"), "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
+    assert_eq!(s.claim(&ex("arn:b"), "w1", Duration::from_secs(30)).await, first, "the first owner again");
+    s.release(&ex("arn:b"), "w2").await.expect("release by non-holder is a no-op");
+    assert_eq!(s.claim(&ex("arn:b"), "w2", Duration::from_secs(30)).await, Ok(Claim::Busy));
+    s.release(&ex("arn:b"), "w1").await.expect("release");
+    assert_eq!(s.claim(&ex("arn:b"), "w2", Duration::from_millis(50)).await, again);
     tokio::time::sleep(Duration::from_millis(120)).await;
-    assert_eq!(s.claim("arn:b", "w3", Duration::from_secs(30)).await, again, "an expired lease can be taken");
+    assert_eq!(s.claim(&ex("arn:b"), "w3", Duration::from_secs(30)).await, again, "an expired lease can be taken");
 
     // Journal and history.
-    assert_eq!(s.journal_get("arn:b", "T:0").await, Ok(None));
-    s.journal_put("arn:b", "T:0", "{\"r\":1}").await.expect("put");
-    assert_eq!(s.journal_get("arn:b", "T:0").await, Ok(Some("{\"r\":1}".to_string())));
+    assert_eq!(s.journal_get(&ex("arn:b"), "T:0").await, Ok(None));
+    s.journal_put(&ex("arn:b"), "T:0", "{\"r\":1}").await.expect("put");
+    assert_eq!(s.journal_get(&ex("arn:b"), "T:0").await, Ok(Some("{\"r\":1}".to_string())));
     let ev = expressway_asl::HistoryEvent {
         id: 1,
         timestamp_ms: 1,
@@ -81,47 +90,47 @@ async fn executions_contract(s: Arc<dyn ExecutionStore>) {
         state_name: None,
         details: serde_json::json!({"input": {}}),
     };
-    s.append_history("arn:b", vec![ev.clone(), ev.clone()]).await.expect("history");
-    assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(2));
+    s.append_history(&ex("arn:b"), vec![ev.clone(), ev.clone()]).await.expect("history");
+    assert_eq!(s.history(&ex("arn:b")).await.map(|h| h.len()), Ok(2));
     // The first outcome brings its run's history; a later one brings nothing.
     let f = Finished { status: ExecutionStatus::Succeeded, output: None, error: None, cause: None, stop_ms: 9 };
-    assert_eq!(s.finish_with_history("arn:b", f.clone(), vec![ev.clone()], "w3").await, Ok(true));
-    assert_eq!(s.claim("arn:b", "w4", Duration::from_secs(30)).await, again, "finishing gave the lease back");
+    assert_eq!(s.finish_with_history(&ex("arn:b"), f.clone(), vec![ev.clone()], "w3").await, Ok(true));
+    assert_eq!(s.claim(&ex("arn:b"), "w4", Duration::from_secs(30)).await, again, "finishing gave the lease back");
     // Another run's outcome does not replace it; the very same outcome again is a retry of
     // the first (whose answer was lost), reported as recorded, and adds no history.
     let other = Finished { stop_ms: 10, ..f.clone() };
-    assert_eq!(s.finish_with_history("arn:b", other, vec![ev.clone(), ev.clone()], "w4").await, Ok(false));
-    assert_eq!(s.finish_with_history("arn:b", f, vec![ev.clone(), ev], "w3").await, Ok(true));
-    assert_eq!(s.history("arn:b").await.map(|h| h.len()), Ok(3));
+    assert_eq!(s.finish_with_history(&ex("arn:b"), other, vec![ev.clone(), ev.clone()], "w4").await, Ok(false));
+    assert_eq!(s.finish_with_history(&ex("arn:b"), f, vec![ev.clone(), ev], "w3").await, Ok(true));
+    assert_eq!(s.history(&ex("arn:b")).await.map(|h| h.len()), Ok(3));
 
     // Begin: the lease when there is no outcome yet, the outcome (and no lease) once there is.
     let lease = Duration::from_secs(30);
     s.start(record("c", "{}", "arn:c"), w).await.expect("start");
-    assert_eq!(s.begin("arn:c", "w1", lease).await, Ok(Begin::Acquired { attempt: 1 }));
-    assert_eq!(s.begin("arn:c", "w2", lease).await, Ok(Begin::Busy));
-    assert_eq!(s.begin("arn:c", "w1", lease).await, Ok(Begin::Acquired { attempt: 1 }), "a retried begin");
+    assert_eq!(s.begin(&ex("arn:c"), "w1", lease).await, Ok(Begin::Acquired { attempt: 1 }));
+    assert_eq!(s.begin(&ex("arn:c"), "w2", lease).await, Ok(Begin::Busy));
+    assert_eq!(s.begin(&ex("arn:c"), "w1", lease).await, Ok(Begin::Acquired { attempt: 1 }), "a retried begin");
     let out =
         Finished { status: ExecutionStatus::Failed, output: None, error: Some("E".into()), cause: None, stop_ms: 3 };
-    assert_eq!(s.finish_with_history("arn:c", out, vec![], "w1").await, Ok(true));
-    match s.begin("arn:c", "w2", lease).await {
+    assert_eq!(s.finish_with_history(&ex("arn:c"), out, vec![], "w1").await, Ok(true));
+    match s.begin(&ex("arn:c"), "w2", lease).await {
         Ok(Begin::Finished(r)) => {
             assert_eq!((r.status, r.error.as_deref(), r.stop_ms), (ExecutionStatus::Failed, Some("E"), Some(3)))
         }
         other => panic!("expected the recorded outcome, got {other:?}"),
     }
-    assert_eq!(s.claim("arn:c", "w3", lease).await, again, "a begin that found the outcome holds no lease");
-    assert!(matches!(s.begin("arn:none", "w1", lease).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(s.claim(&ex("arn:c"), "w3", lease).await, again, "a begin that found the outcome holds no lease");
+    assert!(matches!(s.begin(&ex("arn:none"), "w1", lease).await, Err(StoreError::NotFound { .. })));
 
     // Attempts: each owner that takes over an unfinished run after the first counts once.
     s.start(record("d", "{}", "arn:d"), w).await.expect("start");
     let short = Duration::from_millis(50);
-    assert_eq!(s.begin("arn:d", "w1", short).await, Ok(Begin::Acquired { attempt: 1 }));
-    assert_eq!(s.begin("arn:d", "w2", lease).await, Ok(Begin::Busy), "a live lease is not taken over");
+    assert_eq!(s.begin(&ex("arn:d"), "w1", short).await, Ok(Begin::Acquired { attempt: 1 }));
+    assert_eq!(s.begin(&ex("arn:d"), "w2", lease).await, Ok(Begin::Busy), "a live lease is not taken over");
     tokio::time::sleep(Duration::from_millis(120)).await;
-    assert_eq!(s.begin("arn:d", "w2", short).await, Ok(Begin::Acquired { attempt: 2 }), "w1 died");
-    assert_eq!(s.begin("arn:d", "w2", short).await, Ok(Begin::Acquired { attempt: 2 }), "w2 retried its begin");
+    assert_eq!(s.begin(&ex("arn:d"), "w2", short).await, Ok(Begin::Acquired { attempt: 2 }), "w1 died");
+    assert_eq!(s.begin(&ex("arn:d"), "w2", short).await, Ok(Begin::Acquired { attempt: 2 }), "w2 retried its begin");
     tokio::time::sleep(Duration::from_millis(120)).await;
-    assert_eq!(s.begin("arn:d", "w3", lease).await, Ok(Begin::Acquired { attempt: 3 }), "w2 died");
+    assert_eq!(s.begin(&ex("arn:d"), "w3", lease).await, Ok(Begin::Acquired { attempt: 3 }), "w2 died");
 }
 
 async fn registry_contract(r: Arc<dyn Registry>, p: &Partition) {
@@ -225,7 +234,26 @@ async fn memory_stores_keep_the_contract() {
 #[tokio::test]
 async fn redis_stores_keep_the_contract() {
     let server = expressway_testkit::redis().expect("redis-server");
-    let cfg = RedisConfig { url: server.redis_url(), ..RedisConfig::default() };
+    redis_contract(RedisConfig { url: server.redis_url(), ..RedisConfig::default() }).await;
+}
+
+/// The same on a Redis Cluster of three primaries and three replicas: every pipeline and
+/// script of an execution stays in one slot (a cross-slot one would fail), and the
+/// registry's steps that touch several keys send them one by one.
+#[tokio::test]
+async fn redis_cluster_stores_keep_the_contract() {
+    let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
+    redis_contract(RedisConfig { cluster_urls: cluster.urls(), ..RedisConfig::default() }).await;
+}
+
+#[tokio::test]
+async fn a_prefix_with_braces_is_refused() {
+    let cfg = RedisConfig { prefix: "{xw}:".into(), ..RedisConfig::default() };
+    let Err(e) = connect(&cfg).await else { panic!("a braced prefix would put every key in one slot") };
+    assert!(matches!(e, StoreError::Invalid(_)) && e.to_string().contains("braces"), "{e}");
+}
+
+async fn redis_contract(cfg: RedisConfig) {
     let conn = connect(&cfg).await.expect("connect");
     executions_contract(Arc::new(RedisExecutions::new(conn.clone(), &cfg))).await;
     let p = Partition::default();

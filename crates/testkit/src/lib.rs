@@ -3,6 +3,7 @@
 //! that process exits):
 //!
 //! - [`redis()`]: a `redis-server` (Debian's package; `.ci/run` installs it);
+//! - [`redis_cluster::RedisCluster`]: a Redis Cluster of three primaries and three replicas;
 //! - [`kafka`]: Apache Kafka in KRaft mode, one node ([`kafka::Kafka::single`], or the one
 //!   [`kafka::shared`] per test binary) or a cluster of three for replication and broker faults;
 //!   its jars come from Maven Central through `deploy/local/stack.sh jars`;
@@ -12,6 +13,7 @@
 
 pub mod kafka;
 mod process;
+pub mod redis_cluster;
 pub mod tls;
 
 use std::process::Command;

@@ -15,7 +15,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSettings {
-    pub url: String,
+    /// One server (`redis://` or `rediss://`); when neither this nor `cluster_urls` is set,
+    /// `redis://127.0.0.1:6379`.
+    pub url: Option<String>,
+    /// Redis Cluster: some of its nodes' URLs (a list, or one comma-separated string for an
+    /// environment variable or the flag). Not with `url`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub cluster_urls: Vec<String>,
     pub prefix: String,
     /// How long finished executions stay readable (DescribeExecution, history, dedupe).
     pub retention_seconds: u64,
@@ -31,10 +37,35 @@ pub struct RedisSettings {
     pub tls_key_file: Option<PathBuf>,
 }
 
+/// The single server's URL when no cluster is configured.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+impl RedisSettings {
+    /// The single server to use (the default one when none is set).
+    pub fn server_url(&self) -> &str {
+        self.url.as_deref().unwrap_or(DEFAULT_REDIS_URL)
+    }
+}
+
+/// A list of strings, or one string of comma-separated items.
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        One(String),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::List(l) => l,
+        Either::One(s) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+    })
+}
+
 impl Default for RedisSettings {
     fn default() -> Self {
         RedisSettings {
-            url: "redis://127.0.0.1:6379".into(),
+            url: None,
+            cluster_urls: Vec::new(),
             prefix: "xw:".into(),
             retention_seconds: 3600,
             response_timeout_ms: 2000,
@@ -186,8 +217,11 @@ pub struct ServiceArgs {
     #[arg(long)]
     pub kafka_bootstrap_servers: Option<String>,
     /// Redis URL, e.g. redis://127.0.0.1:6379.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "redis_cluster_urls")]
     pub redis_url: Option<String>,
+    /// Redis Cluster nodes, comma-separated, e.g. redis://10.0.0.1:6379,redis://10.0.0.2:6379.
+    #[arg(long)]
+    pub redis_cluster_urls: Option<String>,
     /// Executions run at once by a worker.
     #[arg(long)]
     pub concurrency: Option<usize>,
@@ -246,6 +280,9 @@ impl Config {
         if let Some(v) = &args.redis_url {
             f = f.merge(Serialized::default("redis.url", v));
         }
+        if let Some(v) = &args.redis_cluster_urls {
+            f = f.merge(Serialized::default("redis.cluster_urls", v));
+        }
         if let Some(v) = &args.concurrency {
             f = f.merge(Serialized::default("worker.concurrency", v));
         }
@@ -264,7 +301,15 @@ impl Config {
                 f = f.merge(Serialized::default(key, v));
             }
         }
-        let cfg: Config = f.extract().context("invalid configuration")?;
+        let mut cfg: Config = f.extract().context("invalid configuration")?;
+        // A Redis flag chooses the mode: it replaces the other mode's setting from a file or
+        // the environment rather than clashing with it.
+        if args.redis_cluster_urls.is_some() {
+            cfg.redis.url = None;
+        }
+        if args.redis_url.is_some() {
+            cfg.redis.cluster_urls.clear();
+        }
         cfg.validate()?;
         Ok(cfg)
     }
@@ -276,15 +321,29 @@ impl Config {
         for t in [&self.kafka.executions_topic, &self.kafka.results_topic, &self.kafka.dead_letter_topic] {
             ensure!(!t.is_empty() && !t.contains(' '), "topic names must be non-empty without spaces: '{t}'");
         }
-        let tls = self.redis.url.starts_with("rediss://");
         ensure!(
-            tls || self.redis.url.starts_with("redis://"),
-            "redis.url must be a redis:// or rediss:// URL, got '{}'",
-            self.redis.url
+            self.redis.url.is_none() || self.redis.cluster_urls.is_empty(),
+            "set redis.url (one server) or redis.cluster_urls (a cluster), not both"
+        );
+        let urls: Vec<&str> = match self.redis.cluster_urls.is_empty() {
+            true => vec![self.redis.server_url()],
+            false => self.redis.cluster_urls.iter().map(String::as_str).collect(),
+        };
+        let tls = urls[0].starts_with("rediss://");
+        for u in &urls {
+            ensure!(
+                u.starts_with("redis://") || u.starts_with("rediss://"),
+                "redis.url and redis.cluster_urls take redis:// or rediss:// URLs, got '{u}'"
+            );
+            ensure!(u.starts_with("rediss://") == tls, "redis.cluster_urls: all rediss:// or none");
+        }
+        ensure!(
+            !self.redis.prefix.contains(['{', '}']),
+            "redis.prefix must not contain braces (they would make it every key's cluster hash tag)"
         );
         ensure!(
             tls || (self.redis.tls_ca_file.is_none() && self.redis.tls_cert_file.is_none()),
-            "redis.tls_* settings need a rediss:// URL"
+            "redis.tls_* settings need rediss:// URLs"
         );
         ensure!(
             self.redis.tls_cert_file.is_some() == self.redis.tls_key_file.is_some(),
@@ -396,12 +455,40 @@ mod tests {
         assert_eq!(cfg.tasks.functions.get("charge").map(|f| f.url.as_str()), Some("http://127.0.0.1:1/"));
         assert_eq!(cfg.drain_timeout_seconds, 7);
 
+        // A cluster: a list in the file, or one comma-separated string (the environment, the flag).
+        std::fs::write(&file, "[redis]\ncluster_urls = [\"redis://c1:7000\", \"redis://c2:7000\"]\n").expect("write");
+        let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect("load");
+        assert_eq!(cfg.redis.cluster_urls, vec!["redis://c1:7000", "redis://c2:7000"]);
+        assert_eq!(cfg.redis.url, None);
+        let args = ServiceArgs { redis_cluster_urls: Some("redis://a:1, redis://b:2".into()), ..Default::default() };
+        assert_eq!(Config::load(&args).expect("load").redis.cluster_urls, vec!["redis://a:1", "redis://b:2"]);
+        assert_eq!(Config::load(&ServiceArgs::default()).expect("load").redis.server_url(), DEFAULT_REDIS_URL);
+        // A flag for one mode replaces the file's other one.
+        let args =
+            ServiceArgs { config: Some(file.clone()), redis_url: Some("redis://one:1".into()), ..Default::default() };
+        let cfg = Config::load(&args).expect("load");
+        assert_eq!((cfg.redis.url.as_deref(), cfg.redis.cluster_urls.len()), (Some("redis://one:1"), 0));
+        std::fs::write(&file, "[redis]\nurl = \"redis://r:6380\"\n").expect("write");
+        let args = ServiceArgs {
+            config: Some(file.clone()),
+            redis_cluster_urls: Some("redis://c:1".into()),
+            ..Default::default()
+        };
+        let cfg = Config::load(&args).expect("load");
+        assert_eq!((cfg.redis.url, cfg.redis.cluster_urls), (None, vec!["redis://c:1".to_string()]));
+
         std::fs::write(&file, "[worker]\nconcurrency = 0\n").expect("write");
         assert!(Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).is_err());
 
         // What this build cannot serve is refused at start-up, with the reason.
         for (toml, says) in [
-            ("[redis]\nurl = \"redis://r:6380\"\ntls_ca_file = \"/ca.pem\"\n", "need a rediss:// URL"),
+            ("[redis]\nurl = \"redis://r:6380\"\ntls_ca_file = \"/ca.pem\"\n", "need rediss:// URLs"),
+            (
+                "[redis]\nurl = \"redis://r:6380\"\ncluster_urls = [\"redis://c1:6379\"]\n",
+                "redis.url (one server) or redis.cluster_urls (a cluster), not both",
+            ),
+            ("[redis]\ncluster_urls = [\"redis://c1:6379\", \"rediss://c2:6379\"]\n", "all rediss:// or none"),
+            ("[redis]\nprefix = \"{xw}:\"\n", "must not contain braces"),
             ("[kafka.properties]\n\"security.protocol\" = \"TLS\"\n", "expected PLAINTEXT, SSL"),
             ("[kafka.properties]\n\"sasl.mechanism\" = \"GSSAPI\"\n", "GSSAPI"),
         ] {

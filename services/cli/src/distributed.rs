@@ -14,7 +14,7 @@ use expressway_bus::redis::{RedisReplies, RedisResults, RedisResultsConfig, Redi
 use expressway_bus::retry::Backoff;
 use expressway_frontend::{Frontend, FrontendConfig, ResultsApi};
 use expressway_store::arn::Partition;
-use expressway_store::redis::{connect, ping, ConnectionManager, RedisConfig, RedisExecutions, RedisRegistry};
+use expressway_store::redis::{connect, ping, Conn, RedisConfig, RedisExecutions, RedisRegistry};
 use expressway_store::starter::{Resolver, StartPolicy};
 use expressway_store::Registry;
 use expressway_tasks::Integrations;
@@ -32,7 +32,8 @@ fn partition(cfg: &Config) -> Partition {
 
 fn redis_config(cfg: &Config) -> RedisConfig {
     RedisConfig {
-        url: cfg.redis.url.clone(),
+        url: cfg.redis.server_url().to_string(),
+        cluster_urls: cfg.redis.cluster_urls.clone(),
         prefix: cfg.redis.prefix.clone(),
         retention: Duration::from_secs(cfg.redis.retention_seconds),
         response_timeout: Duration::from_millis(cfg.redis.response_timeout_ms),
@@ -115,7 +116,7 @@ const HEALTH_GRACE: Duration = Duration::from_secs(2);
 const PROBE_EVERY: Duration = Duration::from_secs(2);
 
 /// Readiness that follows Kafka and Redis: probed every [`PROBE_EVERY`] until the drain.
-fn probes(cfg: &Config, redis: &ConnectionManager) -> anyhow::Result<Readiness> {
+fn probes(cfg: &Config, redis: &Conn) -> anyhow::Result<Readiness> {
     let readiness = Readiness::default();
     let kafka = Arc::new(KafkaProbe::new(&cfg.kafka).context("creating the Kafka probe")?);
     readiness.probe("kafka", PROBE_EVERY, move || {

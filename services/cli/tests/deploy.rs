@@ -575,7 +575,15 @@ fn compose_file_agrees_with_the_services() {
 
         // Kafka and Redis are the compose services, healthy before anything starts.
         let (kafka_host, kafka_port) = cfg.kafka.bootstrap_servers.split_once(':').expect("host:port");
-        let redis_host = cfg.redis.url.trim_start_matches("redis://").split(':').next().expect("host");
+        let redis_host = cfg
+            .redis
+            .url
+            .as_deref()
+            .expect("one Redis server in compose")
+            .trim_start_matches("redis://")
+            .split(':')
+            .next()
+            .expect("host");
         for dep in [kafka_host, redis_host] {
             assert_eq!(text(s, &format!("depends_on/{dep}/condition")), "service_healthy", "{name} → {dep}");
             assert!(named(dep).get("healthcheck").is_some(), "{dep} has a health check");

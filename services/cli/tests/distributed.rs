@@ -39,7 +39,7 @@ async fn grpc_and_raw_kafka_starts_each_reach_exactly_one_outcome() {
     assert_eq!(c.count("xw:out:*"), 4000, "outcomes recorded");
     let mut r = c.redis();
     for arn in grpc.iter().step_by(97) {
-        let out: String = r.get(format!("xw:out:{arn}")).expect("outcome");
+        let out: String = r.get(key("out", arn)).expect("outcome");
         let v: serde_json::Value = serde_json::from_str(&out).expect("json");
         assert_eq!(v["status"], "Succeeded", "{out}");
     }
@@ -104,7 +104,7 @@ async fn a_killed_workers_executions_move_to_the_survivor_and_a_stopped_one_hand
     let mut r = c.redis();
     let mut runs: HashMap<usize, usize> = HashMap::new();
     for arn in &arns {
-        let events: Vec<String> = r.lrange(format!("xw:hist:{arn}"), 0, -1).expect("history");
+        let events: Vec<String> = r.lrange(key("hist", arn), 0, -1).expect("history");
         let started = events.iter().filter(|e| e.contains("\"ExecutionStarted\"")).count();
         *runs.entry(started).or_default() += 1;
     }
@@ -184,7 +184,7 @@ async fn an_execution_that_takes_down_every_worker_is_failed_and_dead_lettered()
         let mut w = c.service_env("worker", &["--concurrency", "8"], &log, &env);
         let owner = format!("worker-{:x}-", w.pid());
         let claimed = wait_until(Duration::from_secs(60), || {
-            let holder: Option<String> = c.redis().get(format!("xw:claim:{arn}")).unwrap_or(None);
+            let holder: Option<String> = c.redis().get(key("claim", &arn)).unwrap_or(None);
             holder.is_some_and(|h| h.starts_with(&owner))
         })
         .await;
@@ -194,8 +194,8 @@ async fn an_execution_that_takes_down_every_worker_is_failed_and_dead_lettered()
     }
     // The next worker fails it without running it, dead-letters its record and keeps serving.
     let _w3 = c.service_env("worker", &["--concurrency", "8"], "w3.log", &env);
-    wait_for("the poison outcome", Duration::from_secs(60), || c.count(&format!("xw:out:{arn}")) == 1).await;
-    let out: String = c.redis().get(format!("xw:out:{arn}")).expect("outcome");
+    wait_for("the poison outcome", Duration::from_secs(60), || c.count(&key("out", &arn)) == 1).await;
+    let out: String = c.redis().get(key("out", &arn)).expect("outcome");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["status"], "Failed", "{out}");
     assert_eq!(v["error"], "Expressway.ExecutionCrashed", "{out}");
@@ -222,7 +222,7 @@ async fn stop_execution_ends_the_run_on_the_worker_running_it() {
     let long = r#"{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}"#;
     let arn = create_machine(&ch, "long", long, pb::LogLevel::All).await;
     let execution = start_grpc(&ch, &arn, "stop-", 1).await.remove(0);
-    let claim = format!("xw:claim:{execution}");
+    let claim = key("claim", &execution);
     wait_for("the run to start", Duration::from_secs(60), || c.count(&claim) == 1).await;
     let mut ex = pb::executions_client::ExecutionsClient::new(ch.clone());
     ex.stop_execution(pb::StopExecutionRequest {
@@ -395,4 +395,49 @@ async fn the_boto3_suite_passes_against_distributed_processes() {
         String::from_utf8_lossy(&out.stderr),
         c.log("frontend.log")
     );
+}
+
+/// A Redis Cluster primary is killed (SIGKILL) while executions start and run: its replica
+/// takes over its slots after the node timeout, the services follow the new topology, and
+/// every start the frontend accepted, before, during and after the failover, reaches its
+/// outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_primary_killed_under_load_is_replaced_and_every_accepted_start_finishes() {
+    let _serial = serial().await;
+    let mut c = Cluster::with_redis("redisfail", Redis::cluster());
+    let port = free_port();
+    let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
+    let _w1 = c.service("worker", &["--concurrency", "128"], "w1.log");
+    let _w2 = c.service("worker", &["--concurrency", "128"], "w2.log");
+    let ch = channel(port).await;
+    let arn = create_machine(&ch, "hello", HELLO, pb::LogLevel::Off).await;
+    let total = 3000;
+    let starts = {
+        let (ch, arn) = (ch.clone(), arn.clone());
+        tokio::spawn(async move { start_grpc(&ch, &arn, "f-", total).await })
+    };
+    wait_for("the first outcomes", Duration::from_secs(120), || c.count("xw:out:*") >= 300).await;
+    let Redis::Cluster(cluster) = &mut c.redis else { unreachable!() };
+    let victim = cluster.primaries().expect("primaries")[0];
+    let killed_at = std::time::Instant::now();
+    cluster.kill(victim);
+    cluster.wait_ok(Duration::from_secs(30)).expect("a replica takes over");
+    let failover = killed_at.elapsed();
+    let accepted = starts.await.expect("starts");
+    assert_eq!(accepted.len(), total, "every start was accepted (UNAVAILABLE during the failover is retried)");
+    let done = wait_until(Duration::from_secs(180), || c.count("xw:out:*") >= total).await;
+    let mut r = c.redis();
+    let missing: Vec<&String> = accepted
+        .iter()
+        .filter(|a| !redis::Commands::exists::<_, bool>(&mut r, key("out", a)).unwrap_or(false))
+        .collect();
+    assert!(
+        done && missing.is_empty(),
+        "{} of {total} accepted executions have no outcome after the failover ({failover:?}): {:?}\n{}",
+        missing.len(),
+        missing.iter().take(5).collect::<Vec<_>>(),
+        c.log("w1.log").lines().rev().take(20).collect::<Vec<_>>().join("\n")
+    );
+    assert_eq!(c.count("xw:out:*"), total, "one outcome each");
+    eprintln!("failover of primary {victim} took {failover:?}; {total} of {total} executions finished");
 }

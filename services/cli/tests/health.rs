@@ -71,11 +71,11 @@ async fn health_follows_redis_and_the_drain() {
 
     assert_eq!(get(http, "/readyz"), (200, "ready\n".to_string()));
 
-    c.redis.kill();
+    c.redis.server().kill();
     becomes(&ch, ServingStatus::NotServing, Duration::from_secs(15)).await;
     assert_eq!(get(http, "/readyz"), (503, "not ready: unreachable: redis\n".to_string()));
     assert_eq!(get(http, "/healthz").0, 200, "alive all the same");
-    c.redis.restart().expect("redis back");
+    c.redis.server().restart().expect("redis back");
     becomes(&ch, ServingStatus::Serving, Duration::from_secs(15)).await;
     assert_eq!(get(http, "/readyz").0, 200);
 
@@ -149,10 +149,10 @@ async fn a_worker_is_not_ready_without_redis_or_kafka_nor_while_it_drains() {
     wait_for("the worker assigned", Duration::from_secs(30), || c.assigned("worker.log")).await;
     readyz_becomes(ops, READY, NOTICED).await;
 
-    c.redis.kill();
+    c.redis.server().kill();
     readyz_becomes(ops, NO_REDIS, NOTICED).await;
     assert_eq!(get(ops, "/healthz").0, 200, "alive all the same");
-    c.redis.restart().expect("redis back");
+    c.redis.server().restart().expect("redis back");
     readyz_becomes(ops, READY, NOTICED).await;
 
     {
@@ -191,10 +191,10 @@ async fn a_results_service_is_not_ready_without_redis_or_kafka_nor_while_it_drai
     becomes_for(&ch, service, ServingStatus::Serving, NOTICED).await;
     readyz_becomes(ops, READY, NOTICED).await;
 
-    c.redis.kill();
+    c.redis.server().kill();
     becomes_for(&ch, service, ServingStatus::NotServing, NOTICED).await;
     assert_eq!(get(ops, "/readyz"), (NO_REDIS.0, NO_REDIS.1.to_string()));
-    c.redis.restart().expect("redis back");
+    c.redis.server().restart().expect("redis back");
     becomes_for(&ch, service, ServingStatus::Serving, NOTICED).await;
     assert_eq!(get(ops, "/readyz"), (READY.0, READY.1.to_string()));
 

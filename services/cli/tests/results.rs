@@ -311,7 +311,7 @@ async fn a_synchronous_execution_is_not_run_again_when_its_worker_dies() {
     for k in &keys {
         let owner: String = redis::Commands::get(&mut r, k).expect("owner");
         if owner.starts_with(&victim) {
-            on_victim.insert(k.trim_start_matches("xw:claim:").to_string());
+            on_victim.insert(arn_of(k).to_string());
         }
     }
     assert!(!on_victim.is_empty() && on_victim.len() < 40, "both workers run some: {} on the victim", on_victim.len());

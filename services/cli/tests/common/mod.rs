@@ -1,5 +1,8 @@
 //! Helpers shared by the suites that run the distributed services as processes against a
 //! real Apache Kafka broker (one per test binary) and a real redis-server (one per test).
+//!
+//! `EXPRESSWAY_TEST_REDIS=cluster` runs the same suites on a Redis Cluster of three primaries
+//! and three replicas instead (one per test): `.ci/run` runs them both ways.
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
@@ -60,9 +63,114 @@ impl Drop for Proc {
     }
 }
 
+/// The Redis the services use: one server, or a cluster.
+pub enum Redis {
+    Server(Server),
+    Cluster(expressway_testkit::redis_cluster::RedisCluster),
+}
+
+impl Redis {
+    /// What `EXPRESSWAY_TEST_REDIS` asks for (`cluster`, else a single server).
+    pub fn from_env() -> Redis {
+        match std::env::var("EXPRESSWAY_TEST_REDIS").as_deref() {
+            Ok("cluster") => Redis::cluster(),
+            _ => Redis::Server(expressway_testkit::redis().expect("redis-server")),
+        }
+    }
+
+    pub fn cluster() -> Redis {
+        Redis::Cluster(expressway_testkit::redis_cluster::RedisCluster::start().expect("a redis cluster"))
+    }
+
+    /// The flag that points a service at it.
+    pub fn args(&self) -> [String; 2] {
+        match self {
+            Redis::Server(s) => ["--redis-url".into(), s.redis_url()],
+            Redis::Cluster(c) => ["--redis-cluster-urls".into(), c.urls_joined()],
+        }
+    }
+
+    /// The single server (for the tests that stop and restart it).
+    pub fn server(&mut self) -> &mut Server {
+        match self {
+            Redis::Server(s) => s,
+            Redis::Cluster(_) => panic!("this test stops a single redis-server; run it without EXPRESSWAY_TEST_REDIS"),
+        }
+    }
+
+    fn dir(&self) -> std::path::PathBuf {
+        match self {
+            Redis::Server(s) => s.dir.clone(),
+            Redis::Cluster(c) => c.dir().to_path_buf(),
+        }
+    }
+}
+
+/// A blocking connection to either; `KEYS` on a cluster asks every primary.
+pub enum RedisConn {
+    Server(redis::Connection),
+    Cluster(Box<redis::cluster::ClusterConnection>),
+}
+
+impl redis::ConnectionLike for RedisConn {
+    fn req_packed_command(&mut self, cmd: &[u8]) -> redis::RedisResult<redis::Value> {
+        match self {
+            RedisConn::Server(c) => c.req_packed_command(cmd),
+            RedisConn::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands(
+        &mut self,
+        cmd: &[u8],
+        offset: usize,
+        count: usize,
+    ) -> redis::RedisResult<Vec<redis::Value>> {
+        match self {
+            RedisConn::Server(c) => c.req_packed_commands(cmd, offset, count),
+            RedisConn::Cluster(c) => c.req_packed_commands(cmd, offset, count),
+        }
+    }
+
+    fn req_command(&mut self, cmd: &redis::Cmd) -> redis::RedisResult<redis::Value> {
+        match self {
+            RedisConn::Server(c) => c.req_command(cmd),
+            RedisConn::Cluster(c) => c.req_command(cmd),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        0
+    }
+
+    fn check_connection(&mut self) -> bool {
+        match self {
+            RedisConn::Server(c) => c.check_connection(),
+            RedisConn::Cluster(c) => c.check_connection(),
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        match self {
+            RedisConn::Server(c) => c.is_open(),
+            RedisConn::Cluster(c) => c.is_open(),
+        }
+    }
+}
+
+/// The key of one kind (`out`, `claim`, `ran`…) that the services keep for an execution.
+pub fn key(kind: &str, execution_arn: &str) -> String {
+    expressway_store::redis::execution_key("xw:", kind, execution_arn)
+}
+
+/// The execution ARN in one of those keys.
+pub fn arn_of(key: &str) -> &str {
+    key.split_once('}').map_or(key, |(_, arn)| arn)
+}
+
 pub struct Cluster {
     pub kafka: &'static Kafka,
-    pub redis: Server,
+    pub redis: Redis,
     pub topic: String,
     pub group: String,
     pub logs: std::path::PathBuf,
@@ -70,9 +178,12 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(tag: &str) -> Cluster {
+        Cluster::with_redis(tag, Redis::from_env())
+    }
+
+    pub fn with_redis(tag: &str, redis: Redis) -> Cluster {
         let kafka = expressway_testkit::kafka::shared().expect("a Kafka broker (see .ci/run)");
-        let redis = expressway_testkit::redis().expect("redis-server");
-        let logs = redis.dir.clone();
+        let logs = redis.dir();
         Cluster { kafka, redis, topic: format!("exec-{tag}"), group: format!("workers-{tag}"), logs }
     }
 
@@ -86,7 +197,7 @@ impl Cluster {
         let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
             .arg(kind)
             .args(["--kafka-bootstrap-servers", &self.kafka.bootstrap()])
-            .args(["--redis-url", &self.redis.redis_url()])
+            .args(self.redis.args())
             .args(["--executions-topic", &self.topic])
             .args(["--group-id", &self.group])
             .args(extra)
@@ -105,8 +216,16 @@ impl Cluster {
         Proc { child: Some(child) }
     }
 
-    pub fn redis(&self) -> redis::Connection {
-        redis::Client::open(self.redis.redis_url()).expect("url").get_connection().expect("redis connection")
+    pub fn redis(&self) -> RedisConn {
+        match &self.redis {
+            Redis::Server(s) => RedisConn::Server(
+                redis::Client::open(s.redis_url()).expect("url").get_connection().expect("redis connection"),
+            ),
+            Redis::Cluster(c) => {
+                let client = redis::cluster::ClusterClient::new(c.urls()).expect("urls");
+                RedisConn::Cluster(Box::new(client.get_connection().expect("cluster connection")))
+            }
+        }
     }
 
     pub fn count(&self, pattern: &str) -> usize {
