@@ -499,3 +499,33 @@ fn mistyped_commands_get_suggestions_and_shells_get_completions() {
     let o = bin().args(["list-state-machines", "--max-results", "many"]).output().expect("run");
     assert_eq!(o.status.code(), Some(2), "misuse");
 }
+
+/// The README's quick start, as written there, against `expressway dev`: the client commands
+/// of its second shell block run one after another (`xw` is the built binary; `watch`, which
+/// follows until Ctrl-C, and the completion line are left out) and the synchronous start prints
+/// the greeting.
+#[test]
+fn the_readme_quick_start_runs_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README");
+    let after = readme.split_once("Then, from another terminal").expect("the quick start").1;
+    let block = after.split_once("```sh\n").expect("its shell block").1.split_once("```").expect("closed").0;
+    let commands: Vec<&str> = block
+        .lines()
+        .filter(|l| !l.starts_with("alias xw=") && !l.starts_with("xw watch") && !l.contains("completions"))
+        .collect();
+    assert!(commands.iter().any(|l| l.contains("start-sync-execution")), "the block starts an execution:\n{block}");
+    let dev = dev();
+    let script = format!("set -euo pipefail\nxw() {{ \"$XW\" \"$@\"; }}\n{}\n", commands.join("\n"));
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .env("XW", env!("CARGO_BIN_EXE_expressway"))
+        .env("EXPRESSWAY_ENDPOINT", &dev.endpoint)
+        .output()
+        .expect("bash");
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "the quick start failed:\n{script}\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.contains(r#"{\"greeting\":\"Hello, world!\"}"#), "the synchronous start's output:\n{out}");
+    assert!(out.contains("\"ExecutionSucceeded\""), "the history of the execution started through the alias:\n{out}");
+}
