@@ -100,3 +100,35 @@ pub fn http_server(handler: Arc<JsonHandler>) -> Result<HttpServer, String> {
         Reply { status, headers: vec![("content-type", "application/json".into())], body, delay: Duration::ZERO }
     }))
 }
+
+/// A response read by [`call`].
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// The status line and the headers, as sent.
+    pub head: String,
+    pub body: String,
+}
+
+/// One HTTP/1.1 request to a server on loopback, the connection closed after it (so the body
+/// is whatever the server sends until it closes), read within `timeout`.
+pub fn call(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str, timeout: Duration) -> Answer {
+    use std::io::{Read as _, Write as _};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(timeout)).expect("timeout");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("write");
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read");
+    let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    Answer { status, head: head.to_string(), body: body.to_string() }
+}

@@ -7,7 +7,6 @@
 //! revision). Needs `node`, `npm` and Debian's `chromium` (.ci/run installs them); without
 //! them the test fails. Screenshots go to `target/console-screenshots/`.
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -43,24 +42,10 @@ fn start_dev() -> (Dev, u16) {
     panic!("expressway dev did not serve HTTP on {http}");
 }
 
-/// One HTTP/1.1 request: the status line and headers, and the body.
+/// One HTTP/1.1 request: the status line and headers (lowercase), and the body.
 fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).expect("write");
-    let mut resp = String::new();
-    let _ = s.read_to_string(&mut resp);
-    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
-    (head.to_ascii_lowercase(), body.to_string())
+    let a = expressway_testkit::http::call(port, method, path, headers, body, Duration::from_secs(10));
+    (a.head.to_ascii_lowercase(), a.body)
 }
 
 #[test]

@@ -312,21 +312,10 @@ async fn the_kafka_example_runs_from_a_record_on_its_topic_and_publishes_its_sum
 
 /// One AWS JSON protocol call over raw HTTP/1.1: the status and the JSON answer.
 fn aws_call(port: u16, op: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
-    let body = body.to_string();
-    let req = format!(
-        "POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Type: application/x-amz-json-1.0\r\n\
-         X-Amz-Target: AWSStepFunctions.{op}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("send");
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).expect("read");
-    let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let json = resp.split_once("\r\n\r\n").and_then(|(_, b)| serde_json::from_str(b).ok());
-    (status, json.unwrap_or_default())
+    let target = format!("AWSStepFunctions.{op}");
+    let headers = [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", target.as_str())];
+    let a = expressway_testkit::http::call(port, "POST", "/", &headers, &body.to_string(), Duration::from_secs(60));
+    (a.status, serde_json::from_str(&a.body).unwrap_or_default())
 }
 
 /// `expressway frontend --http-listen` serves the AWS JSON protocol over the distributed

@@ -28,13 +28,8 @@ async fn status(ch: &tonic::transport::Channel, service: &str) -> ServingStatus 
 
 /// `GET path` on the HTTP listener: the status and the body.
 fn get(port: u16, path: &str) -> (u16, String) {
-    use std::io::{Read as _, Write as _};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).expect("write");
-    let mut text = String::new();
-    s.read_to_string(&mut text).expect("read");
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+    let a = expressway_testkit::http::call(port, "GET", path, &[], "", Duration::from_secs(30));
+    (a.status, a.body)
 }
 
 async fn becomes(ch: &tonic::transport::Channel, want: ServingStatus, within: Duration) {
