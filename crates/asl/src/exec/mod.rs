@@ -211,14 +211,14 @@ impl Interpreter {
     }
 
     /// Run one execution to its end.
-    pub async fn execute(
-        &self,
-        machine: &StateMachine,
+    pub fn execute<'a>(
+        &'a self,
+        machine: &'a StateMachine,
         input: Value,
         info: ExecutionInfo,
-        sink: &dyn EventSink,
-    ) -> Outcome {
-        self.execute_with(machine, input, info, sink, None).await
+        sink: &'a dyn EventSink,
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'a {
+        self.execute_with(machine, input, info, sink, None)
     }
 
     /// Run one execution to its end, or until `cancel` is cancelled.

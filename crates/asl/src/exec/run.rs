@@ -70,26 +70,36 @@ impl Run<'_> {
 
     /// Whether the run must end now: halted already, stopped, or past its time limit.
     pub(super) fn must_halt(&self) -> Option<StatesError> {
+        self.must_halt_by(true)
+    }
+
+    /// [`Self::must_halt`], reading the clock only when `clock` says so (the flags are
+    /// atomics, the clock a system call).
+    fn must_halt_by(&self, clock: bool) -> Option<StatesError> {
         if self.is_halted() {
             return Some(self.halt(RUNNING));
         }
         if self.cancel.is_some_and(|c| c.is_cancelled()) {
             return Some(self.halt(ABORTED));
         }
-        if self.deadline_ms.is_some_and(|d| self.clock.now_millis() >= d) {
+        if clock && self.deadline_ms.is_some_and(|d| self.clock.now_millis() >= d) {
             return Some(self.halt(TIMED_OUT));
         }
         None
     }
 
-    /// Before each state: end the run once its time limit has passed or it was stopped,
-    /// whatever the states do (a loop of Pass states never reaches an await where the timer
-    /// could win), and yield every few states so one execution never holds its thread.
+    /// Before each state: end the run once it was stopped, and once its time limit has
+    /// passed whatever the states do (a loop of Pass states never reaches an await where the
+    /// timer could win); yield every few states so one execution never holds its thread.
+    /// The clock is read at those yields: a run that waits races the timer from its first
+    /// wait on, so only a stretch of states that never wait needs the check, and such a
+    /// stretch passes its limit by a few states at most.
     pub(super) async fn transition(&self) -> Result<(), StatesError> {
-        if let Some(e) = self.must_halt() {
+        let at_yield = self.transitions.fetch_add(1, Ordering::Relaxed) % STATES_PER_YIELD == STATES_PER_YIELD - 1;
+        if let Some(e) = self.must_halt_by(at_yield) {
             return Err(e);
         }
-        if self.transitions.fetch_add(1, Ordering::Relaxed) % STATES_PER_YIELD == STATES_PER_YIELD - 1 {
+        if at_yield {
             self.clock.pause().await;
         }
         Ok(())
