@@ -151,7 +151,7 @@ impl JsonPath {
             let mut cur = doc;
             for (n, seg) in self.segs.iter().enumerate() {
                 match seg {
-                    Seg::Field(name) => cur = cur.as_object()?.get(name.as_str())?,
+                    Seg::Field(name) => cur = member(cur.as_object()?, name)?,
                     Seg::Index(i) => cur = index(cur.as_array()?, *i)?,
                     Seg::Length => {
                         let len = match cur {
@@ -296,19 +296,31 @@ fn select<'v>(segs: &[Seg], mut cur: Vec<&'v Value>, root: &'v Value) -> Vec<&'v
     cur
 }
 
+/// The member `name` of `o`. Most objects a path walks have a handful of keys, and
+/// comparing that many short strings costs less than hashing one key (the map's hasher is
+/// SipHash), so small objects are scanned.
+pub(crate) fn member<'v>(o: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
+    const SCAN: usize = 8;
+    if o.len() <= SCAN {
+        o.iter().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        o.get(name)
+    }
+}
+
 fn apply<'v>(seg: &Seg, v: &'v Value, root: &'v Value, out: &mut Vec<&'v Value>) {
     if !step() {
         return;
     }
     match seg {
         Seg::Field(name) => {
-            if let Some(x) = v.as_object().and_then(|o| o.get(name.as_str())) {
+            if let Some(x) = v.as_object().and_then(|o| member(o, name)) {
                 out.push(x);
             }
         }
         Seg::Fields(names) => {
             if let Some(o) = v.as_object() {
-                out.extend(names.iter().filter_map(|n| o.get(n.as_str())));
+                out.extend(names.iter().filter_map(|n| member(o, n)));
             }
         }
         Seg::Index(i) => {
