@@ -8,9 +8,11 @@
 //!   [`kafka::shared`] per test binary) or a cluster of three for replication and broker faults;
 //!   its jars come from Maven Central through `deploy/local/stack.sh jars`;
 //! - [`http_server`]: a small HTTP server that records what it receives (Task functions);
+//! - [`dev::Dev`]: `expressway dev`, the embedded engine, for the CLI's suites;
 //! - [`tls::Certs`]: a CA with server and client certificates for TLS tests;
 //! - [`otlp::receiver`]: an OpenTelemetry (OTLP/HTTP) trace receiver that keeps every span.
 
+pub mod dev;
 pub mod kafka;
 mod process;
 pub mod redis_cluster;

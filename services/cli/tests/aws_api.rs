@@ -4,9 +4,8 @@
 //! `sync-` Host header, a full queue), checked over raw HTTP. python3 with boto3 and the
 //! `aws` command must be on PATH (.ci/run installs them); without them the test fails.
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -17,7 +16,7 @@ const SIGV4: &str =
 
 /// An `expressway dev` process serving HTTP through `api`, killed on drop.
 struct Dev {
-    child: Child,
+    _process: expressway_testkit::dev::Dev,
     api: Api,
 }
 
@@ -26,35 +25,19 @@ struct Api {
     port: u16,
 }
 
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Dev {
     fn start(extra: &[&str]) -> Dev {
-        let grpc = expressway_testkit::free_port();
-        let http = expressway_testkit::free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
-            .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{http}")])
-            .args(["--region", "us-east-1", "--account", "000000000000"])
+        Dev::start_in("us-east-1", "000000000000", extra)
+    }
+
+    fn start_in(region: &str, account: &str, extra: &[&str]) -> Dev {
+        let process = expressway_testkit::dev::Dev::builder(env!("CARGO_BIN_EXE_expressway"))
+            .http()
+            .args(["--region", region, "--account", account])
             .args(extra)
-            .env("EXPRESSWAY_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+            .start()
             .expect("start expressway dev");
-        let dev = Dev { child, api: Api { port: http } };
-        for _ in 0..200 {
-            if TcpStream::connect(("127.0.0.1", http)).is_ok() {
-                return dev;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("expressway dev did not serve HTTP on {http}");
+        Dev { api: Api { port: process.http_port() }, _process: process }
     }
 
     fn endpoint(&self) -> String {
@@ -65,23 +48,10 @@ impl Dev {
 impl Api {
     /// One raw HTTP/1.1 request; the status and the body as JSON (`null` if it is not JSON).
     fn raw(&self, method: &str, host: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-        let mut req =
-            format!("{method} / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        req.push_str(body);
-        // A server may answer and close before reading a body it refuses: what it said counts.
-        let _ = s.write_all(req.as_bytes());
-        let mut resp = Vec::new();
-        let _ = s.read_to_end(&mut resp);
-        let resp = String::from_utf8_lossy(&resp);
-        let status = resp.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        let body = resp.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        let mut all = vec![("Host", host)];
+        all.extend_from_slice(headers);
+        let answer = expressway_testkit::http::call(self.port, method, "/", &all, body, Duration::from_secs(30));
+        (answer.status, serde_json::from_str(&answer.body).unwrap_or(Value::Null))
     }
 
     /// An AWS JSON call as an SDK makes it (dummy SigV4 header included).
@@ -363,7 +333,7 @@ fn with_auth_on_calls_need_a_bearer_token_and_a_policy() {
         ),
     )
     .expect("auth");
-    let dev = Dev::start(&["--auth-config", &auth.display().to_string()]);
+    let dev = Dev::start_in("eu-west-1", "123456789012", &["--auth-config", &auth.display().to_string()]);
     let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
     let create = json!({"name": "guarded", "definition": definition});
     for authorization in [Some(SIGV4), None, Some("Bearer not-a-token")] {
@@ -435,24 +405,7 @@ fn sigv4_signatures_are_verified_against_configured_access_keys() {
         ),
     )
     .expect("auth");
-    let grpc = expressway_testkit::free_port();
-    let http = expressway_testkit::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
-        .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{http}")])
-        .args(["--region", "eu-west-1", "--account", "123456789012", "--auth-config", &auth.display().to_string()])
-        .env("EXPRESSWAY_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start expressway dev");
-    let dev = Dev { child, api: Api { port: http } };
-    for _ in 0..200 {
-        if TcpStream::connect(("127.0.0.1", http)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let dev = Dev::start_in("eu-west-1", "123456789012", &["--auth-config", &auth.display().to_string()]);
     let definition = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
     let out =
         Command::new("python3").args(["-c", SIGNED_CALLS, &dev.endpoint(), definition]).output().expect("run python3");

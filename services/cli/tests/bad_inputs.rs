@@ -2,7 +2,6 @@
 //! error (or its bounded outcome) while the process keeps serving — a health check and a
 //! hello execution succeed after every case — and its peak memory stays bounded.
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use expressway_proto::v1 as pb;
@@ -16,45 +15,24 @@ use tonic::Code;
 const PEAK_RSS_LIMIT_KIB: u64 = 512 * 1024;
 
 struct Dev {
-    child: Child,
+    process: expressway_testkit::dev::Dev,
     channel: Channel,
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Dev {
     async fn start(extra: &[&str]) -> Dev {
-        let port = expressway_testkit::free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_expressway"))
-            .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--http-listen", "off"])
+        let process = expressway_testkit::dev::Dev::builder(env!("CARGO_BIN_EXE_expressway"))
             .args(extra)
             .env("EXPRESSWAY_WORKERS", "8")
-            .env("EXPRESSWAY_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
+            .start()
             .expect("start expressway dev");
-        let url = format!("http://127.0.0.1:{port}");
-        for _ in 0..200 {
-            if let Ok(channel) = Channel::from_shared(url.clone()).expect("url").connect().await {
-                return Dev { child, channel };
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("expressway dev did not come up");
+        let channel = Channel::from_shared(process.grpc_url()).expect("url").connect().await.expect("connect");
+        Dev { process, channel }
     }
 
     /// The server's peak resident memory so far (VmHWM), in KiB.
     fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.pid())).unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))

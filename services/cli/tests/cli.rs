@@ -218,44 +218,19 @@ fn every_example_produces_its_recorded_output() {
     assert!(ran >= 6, "only {ran} examples found in {}", dir.display());
 }
 
-/// `expressway dev` on free ports, killed on drop; its gRPC endpoint.
-struct Dev {
-    child: std::process::Child,
-    endpoint: String,
-}
+use expressway_testkit::dev::Dev;
 
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// `expressway dev` on free ports (gRPC only), killed on drop.
 fn dev() -> Dev {
-    let grpc = expressway_testkit::free_port();
-    let child = bin()
-        .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", "off"])
+    Dev::builder(env!("CARGO_BIN_EXE_expressway"))
         .args(["--region", "us-east-1", "--account", "000000000000"])
-        .env("EXPRESSWAY_LOG", "warn")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start expressway dev");
-    // In a Dev at once, so that a failure below still ends the process.
-    let dev = Dev { child, endpoint: format!("http://127.0.0.1:{grpc}") };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", grpc)).is_ok() {
-            return dev;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("expressway dev did not listen on {grpc}");
+        .start()
+        .expect("start expressway dev")
 }
 
 /// One client command against `dev`: exit code, stdout as JSON (`null` when empty), stderr.
 fn client(dev: &Dev, args: &[&str]) -> (Option<i32>, Value, String) {
-    let o = bin().args(args).args(["--endpoint-url", &dev.endpoint]).output().expect("run");
+    let o = bin().args(args).args(["--endpoint-url", &dev.grpc_url()]).output().expect("run");
     let out = String::from_utf8_lossy(&o.stdout);
     let v = if out.trim().is_empty() { Value::Null } else { serde_json::from_str(&out).expect("stdout is JSON") };
     (o.status.code(), v, String::from_utf8_lossy(&o.stderr).to_string())
@@ -521,7 +496,7 @@ fn the_readme_quick_start_runs_as_written() {
         .arg(&script)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .env("XW", env!("CARGO_BIN_EXE_expressway"))
-        .env("EXPRESSWAY_ENDPOINT", &dev.endpoint)
+        .env("EXPRESSWAY_ENDPOINT", dev.grpc_url())
         .output()
         .expect("bash");
     let out = String::from_utf8_lossy(&o.stdout);

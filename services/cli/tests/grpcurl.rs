@@ -4,48 +4,28 @@
 //! `target/tools`). Outside CI (no `CI` variable) the test passes with a note when it is
 //! missing; in CI a missing grpcurl fails it.
 
-use std::process::{Child, Command, Output, Stdio};
-use std::time::Duration;
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
-struct Dev {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use expressway_testkit::dev::Dev;
 
 fn dev() -> Dev {
-    let port = expressway_testkit::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
-        .args(["dev", "--listen", &format!("127.0.0.1:{port}"), "--http-listen", "off"])
+    Dev::builder(env!("CARGO_BIN_EXE_expressway"))
         .args(["--region", "us-east-1", "--account", "000000000000"])
-        .env("EXPRESSWAY_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start expressway dev");
-    // In a Dev at once, so that a failure below still ends the process.
-    let dev = Dev { child, addr: format!("127.0.0.1:{port}") };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return dev;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("expressway dev did not listen on {port}");
+        .start()
+        .expect("start expressway dev")
 }
 
 /// `grpcurl -plaintext …` against `dev`, with `args` before the address and `after` behind it.
 fn grpcurl(dev: &Dev, args: &[&str], after: &[&str]) -> Output {
-    Command::new("grpcurl").arg("-plaintext").args(args).arg(&dev.addr).args(after).output().expect("run grpcurl")
+    Command::new("grpcurl")
+        .arg("-plaintext")
+        .args(args)
+        .arg(format!("127.0.0.1:{}", dev.grpc))
+        .args(after)
+        .output()
+        .expect("run grpcurl")
 }
 
 fn text(o: &Output) -> String {

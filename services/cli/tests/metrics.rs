@@ -63,17 +63,11 @@ fn prometheus_scrapes_the_aws_named_counts_of_a_run() {
         Command::new("prometheus").arg("--version").output().is_ok_and(|o| o.status.success()),
         "the prometheus server must be installed (Debian's package; .ci/run installs it)"
     );
-    let (grpc, port) = (expressway_testkit::free_port(), expressway_testkit::free_port());
-    let _dev = Killed(
-        Command::new(env!("CARGO_BIN_EXE_expressway"))
-            .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{port}")])
-            .env("EXPRESSWAY_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start expressway dev"),
-    );
-    wait_port(port, "expressway dev");
+    let dev = expressway_testkit::dev::Dev::builder(env!("CARGO_BIN_EXE_expressway"))
+        .http()
+        .start()
+        .expect("start expressway dev");
+    let port = dev.http_port();
     assert_eq!(http(port, "GET", "/healthz", &[], ""), (200, "ok\n".to_string()));
     assert_eq!(http(port, "GET", "/readyz", &[], ""), (200, "ready\n".to_string()));
 
