@@ -21,11 +21,7 @@ impl Run<'_> {
                     let d = self.wait_duration_ata(spec, &b)?;
                     self.clock.sleep(d).await;
                 }
-                let out = match &st.output {
-                    Some(t) => Some(eval_jt(t, &b, "Output")?),
-                    None => None,
-                };
-                let assigned = eval_assign_ata(st.assign.as_ref(), &b)?;
+                let (out, assigned) = output_and_assign_ata(st.output.as_ref(), st.assign.as_ref(), &b)?;
                 drop(b);
                 set_all(vars, assigned);
                 let next = if matches!(st.kind, Kind::Succeed) { None } else { st.next };
@@ -39,12 +35,8 @@ impl Run<'_> {
                 let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
                 let (chosen, next) = choose_ata(choices, *default, &b)?;
                 let output = chosen.and_then(|c| c.output.as_ref()).or(st.output.as_ref());
-                let out = match output {
-                    Some(t) => Some(eval_jt(t, &b, "Output")?),
-                    None => None,
-                };
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
-                let assigned = eval_assign_ata(assign, &b)?;
+                let (out, assigned) = output_and_assign_ata(output, assign, &b)?;
                 drop(b);
                 set_all(vars, assigned);
                 Ok((out.unwrap_or(raw), Some(next), None))
@@ -107,15 +99,25 @@ impl Run<'_> {
             }
         };
         let b = AtaEnv::new(self, &raw, Some(&result), None, ctx, vars);
-        let out = match &st.output {
-            Some(t) => Some(eval_jt(t, &b, "Output")?),
-            None => None,
-        };
-        let assigned = eval_assign_ata(st.assign.as_ref(), &b)?;
+        let (out, assigned) = output_and_assign_ata(st.output.as_ref(), st.assign.as_ref(), &b)?;
         drop(b);
         set_all(vars, assigned);
         Ok((out.unwrap_or(result), st.next, None))
     }
+}
+
+/// Variables a state assigns, in the order it assigns them.
+pub(super) type Assigned = Vec<(String, Value)>;
+
+/// A JSONata state's `Output` (`None`: its input or result goes on) and its `Assign`, both
+/// evaluated against the same bindings, so assignments see the variables as they were.
+pub(super) fn output_and_assign_ata(
+    output: Option<&JTemplate>,
+    assign: Option<&Assign>,
+    b: &AtaEnv<'_>,
+) -> Result<(Option<Value>, Assigned), StatesError> {
+    let out = output.map(|t| eval_jt(t, b, "Output")).transpose()?;
+    Ok((out, eval_assign_ata(assign, b)?))
 }
 
 /// The error a JSONata Fail state raises, from its Error and Cause.
@@ -279,7 +281,7 @@ pub(crate) fn eval_jt(t: &JTemplate, b: &dyn Bindings, field: &str) -> Result<Va
     }
 }
 
-pub(super) fn eval_assign_ata(a: Option<&Assign>, b: &dyn Bindings) -> Result<Vec<(String, Value)>, StatesError> {
+pub(super) fn eval_assign_ata(a: Option<&Assign>, b: &dyn Bindings) -> Result<Assigned, StatesError> {
     let Some(Assign::Ata(fields)) = a else {
         return Ok(Vec::new());
     };

@@ -716,11 +716,7 @@ impl Run<'_> {
                 Kind::Succeed => (st.output.as_ref(), st.assign.as_ref(), None),
                 _ => (st.output.as_ref(), st.assign.as_ref(), st.next),
             };
-            let out = match output {
-                Some(t) => Some(eval_jt(t, &b, "Output")?),
-                None => None,
-            };
-            let assigned = eval_assign_ata(assign, &b)?;
+            let (out, assigned) = output_and_assign_ata(output, assign, &b)?;
             drop(b);
             set_all(vars, assigned);
             return Ok((out.unwrap_or(raw), next));
@@ -941,11 +937,7 @@ impl Run<'_> {
         };
         d.result = Some(result.clone());
         let b = AtaEnv::new(self, raw, Some(&result), None, ctx, vars);
-        let out = match &st.output {
-            Some(t) => Some(eval_jt(t, &b, "Output")?),
-            None => None,
-        };
-        let assigned = eval_assign_ata(st.assign.as_ref(), &b)?;
+        let (out, assigned) = output_and_assign_ata(st.output.as_ref(), st.assign.as_ref(), &b)?;
         drop(b);
         set_all(vars, assigned);
         Ok((out.unwrap_or(result), st.next))
