@@ -9,7 +9,7 @@
 //! `file://PATH` (read as the AWS CLI reads it; definitions and inputs also take `@PATH`).
 //! The input then goes the way [`crate::client`] describes.
 
-use anyhow::{anyhow, Context as _};
+use anyhow::{anyhow, bail, Context as _};
 use clap::{Arg, ArgAction, ArgMatches};
 use serde_json::{json, Map, Value};
 
@@ -334,6 +334,11 @@ pub const OPERATIONS: &[Operation] = &[
     },
 ];
 
+/// Flags every client subcommand takes, as the AWS CLI's do.
+const CLI_INPUT_JSON: &str = "cli-input-json";
+const QUERY: &str = "query";
+const OUTPUT: &str = "output";
+
 /// The flag's argument id (`--no-x` gets its own).
 fn negated(flag: &str) -> String {
     format!("no-{flag}")
@@ -342,9 +347,23 @@ fn negated(flag: &str) -> String {
 impl Operation {
     /// The clap subcommand.
     fn command(&'static self) -> clap::Command {
-        let mut cmd = clap::Command::new(self.command).about(self.about);
+        let mut cmd = clap::Command::new(self.command)
+            .about(self.about)
+            .arg(Arg::new(CLI_INPUT_JSON).long(CLI_INPUT_JSON).help(
+                "The operation's input as JSON (inline or file://PATH), in AWS's member names; flags given as well override its members.",
+            ))
+            .arg(Arg::new(QUERY).long(QUERY).help("A JMESPath expression that picks what to print, as the AWS CLI's --query."))
+            .arg(
+                Arg::new(OUTPUT)
+                    .long(OUTPUT)
+                    .value_parser(["json", "text"])
+                    .default_value("json")
+                    .help("json, or text: tab-separated, as the AWS CLI prints it."),
+            );
         for param in self.params {
             let arg = Arg::new(param.flag).long(param.flag).help(param.help).hide(param.hidden);
+            // A required member may come from --cli-input-json instead.
+            let arg = if param.required { arg.required_unless_present(CLI_INPUT_JSON) } else { arg };
             cmd = match param.kind {
                 Kind::Bool => cmd.arg(arg.action(ArgAction::SetTrue).overrides_with(negated(param.flag))).arg(
                     Arg::new(negated(param.flag))
@@ -353,19 +372,24 @@ impl Operation {
                         .hide(true)
                         .overrides_with(param.flag),
                 ),
-                Kind::StructList(_) | Kind::TextList => {
-                    cmd.arg(arg.num_args(1..).action(ArgAction::Append).required(param.required))
-                }
-                Kind::Int => cmd.arg(arg.value_parser(clap::value_parser!(i64)).required(param.required)),
-                _ => cmd.arg(arg.required(param.required)),
+                Kind::StructList(_) | Kind::TextList => cmd.arg(arg.num_args(1..).action(ArgAction::Append)),
+                Kind::Int => cmd.arg(arg.value_parser(clap::value_parser!(i64))),
+                _ => cmd.arg(arg),
             };
         }
         cmd
     }
 
-    /// The operation's AWS input from the parsed flags.
+    /// The operation's AWS input from the parsed flags (over `--cli-input-json`'s members).
     pub fn input(&self, m: &ArgMatches) -> anyhow::Result<Value> {
-        let mut input = Map::new();
+        let mut input = match m.get_one::<String>(CLI_INPUT_JSON) {
+            None => Map::new(),
+            Some(v) => match serde_json::from_str(&text(v)?) {
+                Ok(Value::Object(given)) => given,
+                Ok(_) => bail!("--{CLI_INPUT_JSON} must be a JSON object of the operation's input members"),
+                Err(e) => bail!("--{CLI_INPUT_JSON} is not valid JSON: {e}"),
+            },
+        };
         for param in self.params {
             let value = match param.kind {
                 Kind::Ignored => None,
@@ -406,6 +430,15 @@ impl Operation {
             if let Some(v) = value {
                 set(&mut input, param.member, v);
             }
+        }
+        let missing: Vec<String> = self
+            .params
+            .iter()
+            .filter(|p| p.required && !input.contains_key(p.member.split('.').next().unwrap_or(p.member)))
+            .map(|p| format!("--{}", p.flag))
+            .collect();
+        if !missing.is_empty() {
+            bail!("the following arguments are required: {}", missing.join(", "));
         }
         Ok(Value::Object(input))
     }
@@ -496,6 +529,15 @@ pub struct ApiCall {
 impl ApiCall {
     pub fn input(&self) -> anyhow::Result<Value> {
         self.operation.input(&self.matches)
+    }
+
+    /// `--query`, compiled (a bad one is refused before any call is made).
+    pub fn query(&self) -> anyhow::Result<Option<crate::output::Query>> {
+        self.matches.get_one::<String>(QUERY).map(|q| crate::output::Query::compile(q)).transpose()
+    }
+
+    pub fn format(&self) -> anyhow::Result<crate::output::Format> {
+        crate::output::Format::parse(self.matches.get_one::<String>(OUTPUT).map_or("json", String::as_str))
     }
 }
 

@@ -3,7 +3,8 @@
 //! habits of the AWS CLI ([`client`]).
 //!
 //! The client subcommands, one per operation of the API, are described by one table
-//! ([`commands`]) and sent by [`client`]; `completions` prints shell completions.
+//! ([`commands`]), sent by [`client`] and printed by [`output`] (`--query`, `--output`);
+//! `completions` prints shell completions.
 //!
 //! `main.rs` only parses arguments and maps errors to exit codes;
 //! [`execute`] starts telemetry (for serving commands) and runs a command on one runtime; the
@@ -18,6 +19,7 @@ pub mod distributed;
 pub mod grpc;
 pub mod health;
 pub mod http;
+pub mod output;
 pub mod shutdown;
 pub mod test_state;
 
@@ -131,12 +133,14 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
                 out(String::from_utf8_lossy(&script).trim_end());
                 Ok(())
             }
-            // An empty answer prints nothing, as with the AWS CLI.
-            Command::Api(c) => client::run(&ep, &c).await.map(|v| {
-                if v != json!({}) {
-                    print(v)
+            Command::Api(c) => {
+                let (query, format) = (c.query()?, c.format()?);
+                let answer = client::run(&ep, &c).await?;
+                if let Some(text) = output::render(answer, query.as_ref(), format)? {
+                    out(&text);
                 }
-            }),
+                Ok(())
+            }
             Command::TestState(a) => test_state::test_state(&ep, &a).await.map(print),
         }
         .map(|()| true)

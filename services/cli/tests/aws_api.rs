@@ -16,7 +16,7 @@ const SIGV4: &str =
 
 /// An `expressway dev` process serving HTTP through `api`, killed on drop.
 struct Dev {
-    _process: expressway_testkit::dev::Dev,
+    process: expressway_testkit::dev::Dev,
     api: Api,
 }
 
@@ -37,7 +37,7 @@ impl Dev {
             .args(extra)
             .start()
             .expect("start expressway dev");
-        Dev { api: Api { port: process.http_port() }, _process: process }
+        Dev { api: Api { port: process.http_port() }, process }
     }
 
     fn endpoint(&self) -> String {
@@ -132,6 +132,95 @@ fn aws(dev: &Dev, args: &[&str], env: &[(&str, &str)]) -> Value {
         .expect("run aws");
     assert!(out.status.success(), "aws {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// `args` printed by the AWS CLI (over HTTP) and by `expressway` (over gRPC): stdout of each.
+fn printed_by_both(dev: &Dev, args: &[&str]) -> (String, String) {
+    let run = |mut cmd: Command| {
+        let out = cmd.output().expect("run");
+        assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim_end().to_string()
+    };
+    let mut aws = Command::new("aws");
+    aws.arg("stepfunctions").args(args).args(["--endpoint-url", &dev.endpoint()]);
+    aws.env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_DEFAULT_REGION", "us-east-1");
+    aws.env("AWS_MAX_ATTEMPTS", "1").env("AWS_DISABLE_HOST_PREFIX_INJECTION", "true").env("AWS_PAGER", "");
+    let mut ours = Command::new(env!("CARGO_BIN_EXE_expressway"));
+    ours.args(args).args(["--endpoint", &dev.process.grpc_url()]);
+    (run(aws), run(ours))
+}
+
+#[test]
+fn query_and_text_output_print_what_the_aws_cli_prints() {
+    need("aws", &["--version"], "the AWS CLI");
+    let dev = Dev::start(&[]);
+    let pass = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true,"n":[1,2]},"End":true}}}"#;
+    let mut arns = Vec::new();
+    for (name, kind) in [("orders", "EXPRESS"), ("billing", "STANDARD"), ("audit", "EXPRESS")] {
+        let (status, created) = dev.api.call(
+            "CreateStateMachine",
+            &json!({"name": name, "definition": pass, "type": kind, "roleArn": "arn:aws:iam::000000000000:role/r",
+                    "tags": [{"key": "team", "value": name}, {"key": "tier", "value": "1"}]}),
+        );
+        assert_eq!(status, 200, "{created}");
+        arns.push(created["stateMachineArn"].as_str().expect("arn").to_string());
+    }
+    let orders = arns[0].as_str();
+    let cases: &[&[&str]] = &[
+        &["list-state-machines", "--query", "stateMachines[].name", "--output", "text"],
+        &["list-state-machines", "--query", "stateMachines[?type=='EXPRESS'].[name, type]", "--output", "text"],
+        &["list-state-machines", "--query", "length(stateMachines)"],
+        &["list-tags-for-resource", "--resource-arn", orders, "--output", "text"],
+        &["list-tags-for-resource", "--resource-arn", orders, "--query", "tags[?key=='team'].value | [0]"],
+        &[
+            "describe-state-machine",
+            "--state-machine-arn",
+            orders,
+            "--query",
+            "[name, type, status]",
+            "--output",
+            "text",
+        ],
+        &[
+            "describe-state-machine",
+            "--state-machine-arn",
+            orders,
+            "--query",
+            "loggingConfiguration",
+            "--output",
+            "text",
+        ],
+        &["start-sync-execution", "--state-machine-arn", orders, "--query", "[status, output]", "--output", "text"],
+    ];
+    for args in cases {
+        let (aws, ours) = printed_by_both(&dev, args);
+        assert!(!aws.is_empty(), "{args:?}: the AWS CLI printed nothing");
+        assert_eq!(ours, aws, "{args:?}");
+    }
+    // A multi-select hash: the same members (in sorted order, where the AWS CLI keeps the
+    // expression's).
+    let (aws, ours) = printed_by_both(
+        &dev,
+        &["describe-state-machine", "--state-machine-arn", orders, "--query", "{name: name, arn: stateMachineArn}"],
+    );
+    let parsed = |s: &str| serde_json::from_str::<Value>(s).expect("json");
+    assert_eq!(parsed(&ours), parsed(&aws));
+    assert_eq!(parsed(&ours), json!({"name": "orders", "arn": orders}));
+    // The whole input as JSON, as the AWS CLI takes it, with a flag overriding one member.
+    let input = json!({"stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:nope"}).to_string();
+    let (aws, ours) = printed_by_both(
+        &dev,
+        &["describe-state-machine", "--cli-input-json", &input, "--state-machine-arn", orders, "--query", "name"],
+    );
+    assert_eq!((ours.as_str(), aws.as_str()), ("\"orders\"", "\"orders\""));
+    // A query that does not parse is refused before any call, with the flag named.
+    let bad = Command::new(env!("CARGO_BIN_EXE_expressway"))
+        .args(["list-state-machines", "--query", "stateMachines[", "--endpoint", "http://127.0.0.1:9"])
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("bad value for --query stateMachines["), "{stderr}");
 }
 
 #[test]

@@ -80,6 +80,21 @@ fn misuse_and_unreadable_files_exit_non_zero_with_a_message() {
 
     let o = bin().args(["run"]).output().expect("run");
     assert_eq!(o.status.code(), Some(2), "a missing --definition is misuse");
+
+    // The client's input and output flags, refused before any call (nothing listens on :9).
+    let client = |args: &[&str]| {
+        let o = bin().args(args).args(["--endpoint", "http://127.0.0.1:9"]).output().expect("run");
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    let (code, err) = client(&["describe-state-machine", "--cli-input-json", "{}"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("the following arguments are required: --state-machine-arn"), "{err}");
+    let (code, err) = client(&["describe-state-machine", "--cli-input-json", "[1]"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--cli-input-json must be a JSON object"), "{err}");
+    let (code, err) = client(&["list-state-machines", "--output", "yaml"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("yaml"), "{err}");
 }
 
 #[test]
