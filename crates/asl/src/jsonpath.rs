@@ -134,6 +134,44 @@ impl JsonPath {
         self.definite
     }
 
+    /// Whether [`JsonPath::take`] can move what this path selects out of a document: a
+    /// definite path of members and items of the input (`length()` computes a value).
+    pub fn can_take(&self) -> bool {
+        self.root == Root::Input && self.segs.iter().all(|s| matches!(s, Seg::Field(_) | Seg::Index(_)))
+    }
+
+    /// Whether the two paths select the same part of a document, or one a part of the other's
+    /// (`$.a` and `$.a.b`), as far as [`JsonPath::can_take`] paths tell.
+    pub fn overlaps(&self, other: &JsonPath) -> bool {
+        // A negative index counts from the end: it may be any item.
+        let same = |a: &Seg, b: &Seg| match (a, b) {
+            (Seg::Index(x), Seg::Index(y)) => x == y || *x < 0 || *y < 0,
+            _ => a == b,
+        };
+        self.root == other.root && self.segs.iter().zip(&other.segs).all(|(a, b)| same(a, b))
+    }
+
+    /// Move what this path selects out of `doc`, leaving `null` in its place: for a document
+    /// about to be dropped, whose other parts are still to be read. `None` when it selects
+    /// nothing or [`JsonPath::can_take`] is false.
+    pub fn take(&self, doc: &mut Value) -> Option<Value> {
+        if !self.can_take() {
+            return None;
+        }
+        let mut cur = doc;
+        for seg in &self.segs {
+            cur = match (seg, cur) {
+                (Seg::Field(name), Value::Object(o)) => o.get_mut(name.as_str())?,
+                (Seg::Index(i), Value::Array(a)) => {
+                    let at = if *i < 0 { a.len() as i64 + i } else { *i };
+                    a.get_mut(usize::try_from(at).ok()?)?
+                }
+                _ => return None,
+            };
+        }
+        Some(std::mem::take(cur))
+    }
+
     /// A reference path: only names and indices (what ResultPath and Choice accept).
     pub fn is_reference(&self) -> bool {
         self.segs.iter().all(|s| matches!(s, Seg::Field(_) | Seg::Index(_)))

@@ -1,9 +1,13 @@
 //! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`, JSONPath `Assign`):
 //! JSON whose `"key.$"` fields are replaced by a path or intrinsic call result.
+//!
+//! A template evaluated against an input that is dropped afterwards (a Pass state's
+//! `Parameters` whose result replaces the input, any `ResultSelector`) moves what its paths
+//! select out of that input instead of copying it ([`Template::eval_consuming`]).
 
 use serde_json::{Map, Value};
 
-use crate::env::Env;
+use crate::env::{ContextSource, Env, Vars};
 use crate::error::{Diagnostic, StatesError};
 use crate::exec::{json_str_len, size_bound};
 use crate::intrinsic::{self, Call};
@@ -16,12 +20,28 @@ pub enum Template {
     Object(Vec<(String, Template)>),
     Array(Vec<Template>),
     Path(JsonPath, Box<str>),
+    /// A path whose value [`Template::eval_consuming`] may move out of the input: no other
+    /// such path of the template selects it or a part of it, or lies inside it.
+    Take(JsonPath, Box<str>),
     Call(Box<Call>, Box<str>),
 }
 
 impl Template {
     /// Compile `v`; problems are pushed to `diags` with `loc` as the JSON location.
     pub fn compile(v: &Value, loc: &str, diags: &mut Vec<Diagnostic>) -> Template {
+        let mut t = Template::compile_tree(v, loc, diags);
+        let mut paths = Vec::new();
+        t.takeable(&mut paths);
+        let alone: Vec<bool> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| paths.iter().enumerate().all(|(j, q)| i == j || !p.overlaps(q)))
+            .collect();
+        t.mark_takes(&mut alone.into_iter());
+        t
+    }
+
+    fn compile_tree(v: &Value, loc: &str, diags: &mut Vec<Diagnostic>) -> Template {
         match v {
             Value::Object(o) => {
                 let mut fields = Vec::with_capacity(o.len());
@@ -54,7 +74,7 @@ impl Template {
                         };
                         fields.push((name.to_string(), t));
                     } else {
-                        let t = Template::compile(x, &format!("{loc}/{}", escape_pointer(k)), diags);
+                        let t = Template::compile_tree(x, &format!("{loc}/{}", escape_pointer(k)), diags);
                         dynamic |= !matches!(t, Template::Const(_));
                         fields.push((k.clone(), t));
                     }
@@ -66,8 +86,11 @@ impl Template {
                 }
             }
             Value::Array(a) => {
-                let items: Vec<Template> =
-                    a.iter().enumerate().map(|(i, x)| Template::compile(x, &format!("{loc}/{i}"), diags)).collect();
+                let items: Vec<Template> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| Template::compile_tree(x, &format!("{loc}/{i}"), diags))
+                    .collect();
                 if items.iter().all(|t| matches!(t, Template::Const(_))) {
                     Template::Const(v.clone())
                 } else {
@@ -78,6 +101,31 @@ impl Template {
         }
     }
 
+    /// The paths that could be moved out of the input, in the order of the template.
+    fn takeable(&self, out: &mut Vec<JsonPath>) {
+        match self {
+            Template::Object(fields) => fields.iter().for_each(|(_, t)| t.takeable(out)),
+            Template::Array(items) => items.iter().for_each(|t| t.takeable(out)),
+            Template::Path(p, _) if p.can_take() => out.push(p.clone()),
+            _ => {}
+        }
+    }
+
+    /// Turn the takeable paths whose flag in `alone` is set (same order) into [`Template::Take`].
+    fn mark_takes(&mut self, alone: &mut impl Iterator<Item = bool>) {
+        match self {
+            Template::Object(fields) => fields.iter_mut().for_each(|(_, t)| t.mark_takes(alone)),
+            Template::Array(items) => items.iter_mut().for_each(|t| t.mark_takes(alone)),
+            // Every takeable path draws its flag, in order.
+            Template::Path(p, _) if p.can_take() && alone.next() == Some(true) => {
+                if let Template::Path(p, key) = std::mem::replace(self, Template::Const(Value::Null)) {
+                    *self = Template::Take(p, key);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Whether any part reads the Context object.
     pub fn reads_context(&self) -> bool {
         match self {
@@ -85,6 +133,7 @@ impl Template {
             Template::Object(f) => f.iter().any(|(_, t)| t.reads_context()),
             Template::Array(a) => a.iter().any(Template::reads_context),
             Template::Path(p, _) => matches!(p.root(), crate::jsonpath::Root::Context),
+            Template::Take(..) => false,
             Template::Call(c, _) => c.paths().iter().any(|p| matches!(p.root(), crate::jsonpath::Root::Context)),
         }
     }
@@ -100,14 +149,9 @@ impl Template {
                 Value::Object(m)
             }
             Template::Array(items) => Value::Array(items.iter().map(|t| t.eval(env)).collect::<Result<_, _>>()?),
-            Template::Path(p, key) => match env.path(p) {
+            Template::Path(p, key) | Template::Take(p, key) => match env.path(p) {
                 Some(v) => v.into_owned(),
-                None => {
-                    return Err(StatesError::runtime(format!(
-                        "The JSONPath '{p}' specified for the field '{key}' could not be found in the input '{}'",
-                        env.input_string()
-                    )))
-                }
+                None => return Err(not_found(p, key, env)),
             },
             Template::Call(c, _) => c.eval(env)?,
         })
@@ -138,7 +182,9 @@ impl Template {
                 }
                 (Value::Array(out), bound)
             }
-            Template::Path(p, _) if matches!(p.root(), Root::Input) && p.is_definite() => (self.eval(env)?, in_bound),
+            Template::Path(p, _) | Template::Take(p, _) if matches!(p.root(), Root::Input) && p.is_definite() => {
+                (self.eval(env)?, in_bound)
+            }
             other => {
                 let v = other.eval(env)?;
                 let b = size_bound(&v);
@@ -146,6 +192,104 @@ impl Template {
             }
         })
     }
+
+    /// [`Template::eval_bounded`] for an input dropped afterwards: the [`Template::Take`]
+    /// paths move their values out of it. Every other part is evaluated first, while the
+    /// input is whole (an intrinsic may read what a path then moves), and every moved path
+    /// is checked to exist before anything moves, so a failure leaves the input intact.
+    pub(crate) fn eval_consuming(
+        &self,
+        mut input: Value,
+        ctx: &ContextSource,
+        vars: &Vars<'_>,
+        in_bound: usize,
+    ) -> Result<(Value, usize), StatesError> {
+        let env = Env { input: &input, ctx, vars };
+        if !self.has_take() {
+            return self.eval_bounded(&env, in_bound);
+        }
+        let mut evaluated = Evaluated::new();
+        self.prepare(&env, in_bound, &mut evaluated)?;
+        Ok(self.assemble(&mut input, &mut evaluated.into_iter(), in_bound))
+    }
+
+    fn has_take(&self) -> bool {
+        match self {
+            Template::Take(..) => true,
+            Template::Object(fields) => fields.iter().any(|(_, t)| t.has_take()),
+            Template::Array(items) => items.iter().any(Template::has_take),
+            _ => false,
+        }
+    }
+
+    fn prepare(&self, env: &Env<'_>, in_bound: usize, out: &mut Evaluated) -> Result<(), StatesError> {
+        match self {
+            Template::Const(_) => {}
+            Template::Object(fields) => {
+                for (_, t) in fields {
+                    t.prepare(env, in_bound, out)?;
+                }
+            }
+            Template::Array(items) => {
+                for t in items {
+                    t.prepare(env, in_bound, out)?;
+                }
+            }
+            Template::Take(p, key) => {
+                if p.eval(env.input).is_none() {
+                    return Err(not_found(p, key, env));
+                }
+            }
+            other => out.push(other.eval_bounded(env, in_bound)?),
+        }
+        Ok(())
+    }
+
+    /// The value, from `evaluated` (in the order [`Template::prepare`] made it) and from
+    /// what the takes move out of `input`.
+    fn assemble(
+        &self,
+        input: &mut Value,
+        evaluated: &mut impl Iterator<Item = (Value, usize)>,
+        in_bound: usize,
+    ) -> (Value, usize) {
+        match self {
+            Template::Const(v) => (v.clone(), size_bound(v)),
+            Template::Object(fields) => {
+                let mut m = Map::with_capacity(fields.len());
+                let mut bound = 2 + fields.len().saturating_sub(1);
+                for (k, t) in fields {
+                    let (v, b) = t.assemble(input, evaluated, in_bound);
+                    bound = bound.saturating_add(json_str_len(k) + 1).saturating_add(b);
+                    m.insert(k.clone(), v);
+                }
+                (Value::Object(m), bound)
+            }
+            Template::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                let mut bound = 2 + items.len().saturating_sub(1);
+                for t in items {
+                    let (v, b) = t.assemble(input, evaluated, in_bound);
+                    bound = bound.saturating_add(b);
+                    out.push(v);
+                }
+                (Value::Array(out), bound)
+            }
+            // Checked to exist by `prepare`, and no other take overlaps it.
+            Template::Take(p, _) => (p.take(input).unwrap_or(Value::Null), in_bound),
+            Template::Path(..) | Template::Call(..) => evaluated.next().unwrap_or((Value::Null, 4)),
+        }
+    }
+}
+
+/// The parts of a template evaluated before its takes move anything.
+type Evaluated = Vec<(Value, usize)>;
+
+fn not_found(p: &JsonPath, key: &str, env: &Env<'_>) -> StatesError {
+    StatesError::runtime(format!(
+        "The JSONPath '{p}' specified for the field '{key}' could not be found in the input '{}'",
+        env.input_string()
+    ))
 }
 
 fn compile_expr(s: &str, key: &str) -> Result<Template, ()> {
@@ -158,4 +302,74 @@ fn compile_expr(s: &str, key: &str) -> Result<Template, ()> {
 /// Escape a key for a JSON Pointer location.
 pub(crate) fn escape_pointer(k: &str) -> String {
     k.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn template(v: Value) -> Template {
+        let mut diags = Vec::new();
+        let t = Template::compile(&v, "/Parameters", &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        t
+    }
+
+    fn takes(t: &Template) -> Vec<&str> {
+        match t {
+            Template::Object(fields) => fields.iter().flat_map(|(_, t)| takes(t)).collect(),
+            Template::Array(items) => items.iter().flat_map(takes).collect(),
+            Template::Take(p, _) => vec![p.as_str()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// What a consuming evaluation gives, next to a copying one of the same template.
+    fn both(t: &Template, input: Value) -> (Result<Value, StatesError>, Result<Value, StatesError>) {
+        let copied = t.eval(&Env::for_tests(&input));
+        let ctx = ContextSource::new(Default::default(), "S".into(), String::new());
+        let moved = t.eval_consuming(input, &ctx, &Vars::new(), 0).map(|(v, _)| v);
+        (copied, moved)
+    }
+
+    #[test]
+    fn paths_move_only_when_no_other_moved_path_overlaps_them() {
+        let t = template(json!({
+            "items.$": "$.items",
+            "count.$": "States.ArrayLength($.items)",
+            "c.$": "$.c",
+            "cid.$": "$.c.id",
+            "first.$": "$.list[0]",
+            "last.$": "$.list[-1]",
+            "fixed": {"n.$": "$.n", "k": 1},
+            "deep.$": "$..id",
+        }));
+        // `$.c` holds `$.c.id`; a negative index may be any item.
+        assert_eq!(takes(&t), vec!["$.items", "$.n"]);
+        let input = json!({"items": [1, 2, 3], "c": {"id": 7}, "list": ["a", "b"], "n": 5});
+        let (copied, moved) = both(&t, input);
+        assert_eq!(moved.expect("moved"), copied.expect("copied"));
+        assert_eq!(takes(&template(json!({"all.$": "$", "n.$": "States.ArrayLength($.items)"}))), vec!["$"]);
+        assert!(takes(&template(json!({"all.$": "$", "n.$": "$.n"}))).is_empty());
+    }
+
+    #[test]
+    fn intrinsics_read_the_input_before_anything_moves_out_of_it() {
+        let t =
+            template(json!({"whole.$": "$", "n.$": "States.ArrayLength($.items)", "s.$": "States.JsonToString($)"}));
+        let (copied, moved) = both(&t, json!({"items": [1, 2]}));
+        let moved = moved.expect("moved");
+        assert_eq!(moved, copied.expect("copied"));
+        assert_eq!(moved, json!({"whole": {"items": [1, 2]}, "n": 2, "s": "{\"items\":[1,2]}"}));
+    }
+
+    #[test]
+    fn a_missing_path_fails_as_a_copying_evaluation_does() {
+        let t = template(json!({"a.$": "$.a", "b.$": "$.missing"}));
+        let (copied, moved) = both(&t, json!({"a": 1}));
+        let (copied, moved) = (copied.expect_err("missing"), moved.expect_err("missing"));
+        assert_eq!(moved, copied);
+        assert!(moved.cause.as_deref().is_some_and(|c| c.ends_with("in the input '{\"a\":1}'")), "{moved:?}");
+    }
 }

@@ -22,6 +22,20 @@ impl Run<'_> {
                 set_all(vars, assigned);
                 Ok((out, st.next, Some(in_bound)))
             }
+            Kind::Pass { result: None } if replaces(&st.result_path) && st.parameters.is_some() => {
+                // The input is dropped once Parameters are built: what they select from it
+                // moves into the result instead of being copied.
+                let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                let eb = effective_bound(&st.input_path, &eff, in_bound);
+                let (res, rb) = match &st.parameters {
+                    Some(p) => p.eval_consuming(eff, &ctx, vars, eb)?,
+                    None => (eff, eb),
+                };
+                let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
+                let out = apply_output_path(&st.output_path, res, &ctx, vars)?;
+                set_all(vars, assigned);
+                Ok((out, st.next, Some(rb)))
+            }
             Kind::Pass { result } => {
                 let env_input = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
                 let eb = effective_bound(&st.input_path, &env_input, in_bound);
@@ -168,7 +182,8 @@ impl Run<'_> {
         };
         drop(eff);
         let result = match &st.result_selector {
-            Some(t) => t.eval(&Env { input: &result, ctx, vars })?,
+            // The raw result is dropped once selected from: its parts move.
+            Some(t) => t.eval_consuming(result, ctx, vars, 0)?.0,
             None => result,
         };
         let rb = size_bound(&result);
