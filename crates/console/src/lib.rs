@@ -11,7 +11,7 @@ pub mod server;
 pub mod svg;
 
 pub use graph::Block;
-pub use server::{redirect_browsers, router};
+pub use server::{live_router, redirect_browsers, router, Live};
 
 /// What stops a definition from being drawn.
 #[derive(Debug, thiserror::Error)]

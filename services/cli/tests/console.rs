@@ -63,7 +63,12 @@ fn the_console_is_served_beside_the_api() {
     let (head, body) = request(port, "GET", "/console/", &html, "");
     assert!(head.contains("text/html") && body.contains("/console/assets/console.js"), "{head}");
     let (head, body) = request(port, "GET", "/console/assets/console.js", &[], "");
-    assert!(head.contains("javascript") && body.contains("EventSource"), "{head}");
+    assert!(head.contains("javascript") && body.contains("/console/api/events"), "{head}");
+    let (head, body) = request(port, "GET", "/console/api/about", &[], "");
+    assert!(
+        head.starts_with("http/1.1 200") && body.contains(r#""mode":"api""#) && body.contains(r#""auth":false"#),
+        "{body}"
+    );
     let definition = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
     let (head, body) = request(port, "POST", "/console/api/graph", &[], definition);
     assert!(head.starts_with("http/1.1 200") && body.contains(r#"data-state=\"A\""#), "{head} {body}");
@@ -72,6 +77,10 @@ fn the_console_is_served_beside_the_api() {
     assert!(head.starts_with("http/1.1 400") && body.contains("InvalidArn"), "{head} {body}");
     let (head, body) = request(port, "GET", "/console/api/machines", &[], "");
     assert!(head.starts_with("http/1.1 200") && body.contains(r#""stateMachines":[]"#), "{head} {body}");
+    let missing =
+        "/console/api/execution?executionArn=arn%3Aaws%3Astates%3Aus-east-1%3A000000000000%3Aexpress%3Anone%3Ax%3Ay";
+    let (head, body) = request(port, "GET", missing, &[], "");
+    assert!(head.starts_with("http/1.1 400") && body.contains("ExecutionDoesNotExist"), "{head} {body}");
 }
 
 #[test]
