@@ -89,6 +89,8 @@ const api = {
   },
 };
 function askForToken(why) {
+  // Several calls fail at once on a refused token: the first one's form stays.
+  if (document.getElementById('token-form')) return;
   const wrong = token() !== '';
   sessionStorage.removeItem(TOKEN_KEY);
   const input = el('input', { type: 'password', id: 'token-input', placeholder: 'bearer token', size: 32, autocomplete: 'off' });
