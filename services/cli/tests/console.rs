@@ -10,6 +10,8 @@
 //! `npm` and Debian's `chromium` (.ci/run installs them); without
 //! them the test fails. Screenshots go to `target/console-screenshots/`.
 
+mod common;
+
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -146,4 +148,41 @@ fn the_console_with_authentication_on() {
     let out = browser("browser-auth.mjs", port, &[("TOKEN", token)]);
     assert!(out.join("auth-execution.png").exists());
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A results service serves the console's live executions pages: with a frontend, a worker
+/// and a results service on Kafka and Redis, the results service's console lists an execution
+/// started on the frontend and follows it through the graph; management calls are refused
+/// with a pointer to a frontend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_results_service_serves_the_live_executions_pages() {
+    let _serial = common::serial().await;
+    let c = common::Cluster::new("console-live");
+    let free = expressway_testkit::free_port;
+    let (fport, fhttp, rport, rhttp) = (free(), free(), free(), free());
+    let listen = |p: u16| format!("127.0.0.1:{p}");
+    let _frontend =
+        c.service("frontend", &["--listen", &listen(fport), "--http-listen", &listen(fhttp)], "frontend.log");
+    let _worker = c.service("worker", &[], "worker.log");
+    let _results = c.service("results", &["--listen", &listen(rport), "--http-listen", &listen(rhttp)], "results.log");
+    let ch = common::channel(fport).await;
+    common::channel(rport).await;
+    let definition =
+        r#"{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":1,"Next":"Done"},"Done":{"Type":"Succeed"}}}"#;
+    let machine = common::create_machine(&ch, "console-live", definition, expressway_proto::v1::LogLevel::All).await;
+    let checks = tokio::task::spawn_blocking(move || {
+        let (head, body) = request(rhttp, "GET", "/console/api/about", &[], "");
+        assert!(head.starts_with("http/1.1 200") && body.contains(r#""mode":"live""#), "{head} {body}");
+        let (head, body) = request(rhttp, "POST", "/console/api/op/ListStateMachines", &[], "{}");
+        assert!(head.starts_with("http/1.1 501") && body.contains("frontend"), "{head} {body}");
+        let out = browser(
+            "browser-live.mjs",
+            rhttp,
+            &[("FRONTEND", &format!("http://127.0.0.1:{fhttp}")), ("MACHINE", &machine)],
+        );
+        assert!(out.join("results-service-execution.png").exists());
+    });
+    if let Err(e) = checks.await {
+        panic!("{e}: results service log:\n{}", c.log("results.log"));
+    }
 }
