@@ -111,6 +111,8 @@ try {
   await page.waitForSelector('#graph [data-state="Broken"].failed');
   const caught = await page.textContent('#graph .edge.catch.taken[data-from="Each"][data-to="Recover"] .caught-error');
   expect(caught === 'Item.Broken', 'the caught error on the Catch edge, got ' + caught);
+  const labelBox = await page.$eval('#graph .edge.catch.taken[data-from="Each"] rect.label-bg', (r) => r.getAttribute('height'));
+  expect(labelBox === '30', 'the label box grown over the caught error (its second line), height ' + labelBox);
   await page.waitForSelector('#graph [data-state="Recover"].succeeded');
   await page.waitForSelector('#status [data-status="SUCCEEDED"]');
   expect(await page.$('#graph [data-state="Each"].retried'), 'the Map retried (its Retry took Item.Broken once)');
@@ -126,7 +128,7 @@ try {
   expect((await page.textContent('#state-attempts')) === '2 attempts (1 retry)', 'the Map\'s attempts: ' + (await page.textContent('#state-attempts')));
   expect((await page.textContent('#state-caught')).includes('Item.Broken'), 'the error its Catch took');
   expect((await page.$$('#state-error .error-box')).length === 2, 'one error per failed attempt');
-  await page.screenshot({ path: join(OUT, 'execution-caught.png'), fullPage: true });
+  await page.screenshot({ path: join(OUT, 'execution-caught.png') });
 
   step('the stop button aborts a running execution');
   const slow = await op('StartExecution', { stateMachineArn: created.stateMachineArn, input: '{"slow": 30, "items": []}' });
