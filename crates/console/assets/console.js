@@ -488,7 +488,8 @@ async function pageMachine(name) {
     if (!machine) throw new Error('no state machine is named ' + name);
   } catch (e) { return failure(app, e); }
   const arn = machine.stateMachineArn;
-  const d = await api.op('DescribeStateMachine', { stateMachineArn: arn });
+  let d;
+  try { d = await api.op('DescribeStateMachine', { stateMachineArn: arn }); } catch (e) { return failure(app, e); }
   const graphBox = el('div', { class: 'graph-box', id: 'graph' });
   const revision = el('code', { id: 'revision' }, d.revisionId);
   const ed = editor(pretty(d.definition));

@@ -1,9 +1,11 @@
 //! A layered (Sugiyama-style) layout of a [`Block`]: cycles broken by a depth-first search
 //! from the start, layers by longest path, a dummy vertex wherever an edge crosses a layer,
-//! order within layers by barycenter sweeps, and x positions as close to the neighbours'
-//! as the order allows (isotonic regression, pool-adjacent-violators). Parallel and Map
-//! states are laid out from the inside out: their branches first, side by side, and the
-//! cluster is then one (large) vertex of its own block.
+//! order within layers by barycenter sweeps, x positions as close to the neighbours' as the
+//! order allows (isotonic regression, pool-adjacent-violators), and each edge's label at the
+//! first spot along the edge that covers no vertex and no label placed before it (right of
+//! everything when there is none). Parallel and Map states are laid out from the inside out:
+//! their branches first, side by side, and the cluster is then one (large) vertex of its own
+//! block.
 
 use crate::graph::{Block, EdgeKind, Node};
 
