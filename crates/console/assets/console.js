@@ -268,7 +268,7 @@ function locate(text, pointer) {
 }
 const lineOf = (text, offset) => text.slice(0, offset).split('\n').length;
 
-// ---- the start form's input check ----
+// ---- the start form's input check (up to its end marker: tests/console/check-input.mjs runs it) ----
 const MAX_INPUT_BYTES = 256 * 1024;
 
 // The first syntax error of JSON text: its offset and what was expected, or null. (The
@@ -408,6 +408,26 @@ function readsOf(name, st) {
   (st.Choices || []).forEach((r, i) => rule(r, 'Choices[' + i + ']'));
   return reads.map((r) => ({ ...r, state: name }));
 }
+// The plain `$states.input.a.b` references in a JSONata state's expressions (`{% … %}` in
+// any of its fields but the nested states, Retry and Catch), except those inside `$exists(…)`,
+// which asks about absence on purpose.
+function jsonataReads(st) {
+  const reads = [];
+  const walk = (v, where) => {
+    if (typeof v === 'string') {
+      const m = /^\s*\{%([\s\S]*)%\}\s*$/.exec(v);
+      if (!m) return;
+      for (const r of m[1].matchAll(/\$states\.input((?:\.(?:[A-Za-z_][\w]*|`[^`]*`))+)/g)) {
+        if (/\$exists\(\s*$/.test(m[1].slice(0, r.index))) continue;
+        const segs = [...r[1].matchAll(/\.(?:([A-Za-z_][\w]*)|`([^`]*)`)/g)].map((x) => x[1] ?? x[2]);
+        reads.push({ path: r[0], segs, where });
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, where + '[' + i + ']'));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, where ? where + '.' + k : k);
+  };
+  for (const [k, v] of Object.entries(st)) if (!['Branches', 'ItemProcessor', 'Iterator', 'Retry', 'Catch'].includes(k)) walk(v, k);
+  return reads;
+}
 // Check an execution input against a definition: problems (the start would be refused) and
 // warnings (fields the first state reads that the input lacks).
 function checkInput(text, definition) {
@@ -425,11 +445,15 @@ function checkInput(text, definition) {
   const name = def && def.StartAt;
   const st = def && def.States && def.States[name];
   if (!st) return { problems, warnings, notes };
+  const input = JSON.parse(text);
   if ((st.QueryLanguage || def.QueryLanguage) === 'JSONata') {
-    notes.push('the first state (' + name + ') uses JSONata: which fields its expressions read is not checked');
+    for (const r of jsonataReads(st)) {
+      if (follow(input, r.segs).found) continue;
+      warnings.push({ path: r.path, text: r.path + ' is absent from the input: ' + name + ' reads it (' + r.where + '; JSONata gives undefined for it)' });
+    }
+    notes.push('the first state (' + name + ') uses JSONata: only plain $states.input.a.b references are checked');
     return { problems, warnings, notes };
   }
-  const input = JSON.parse(text);
   const reads = readsOf(name, st);
   const inputPath = reads.find((r) => r.where === 'InputPath');
   let effective = input, effectiveKnown = true;
@@ -450,6 +474,8 @@ function checkInput(text, definition) {
   }
   return { problems, warnings, notes };
 }
+
+// ---- end of the input check ----
 
 function editor(initial) {
   const gutter = el('div', { class: 'gutter' });

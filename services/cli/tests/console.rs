@@ -124,6 +124,21 @@ fn the_console_in_headless_chromium() {
     assert!(out.join("execution-succeeded.png").exists());
 }
 
+/// The start form's input check, the console's own script run in Node against known answers
+/// (tests/console/check-input.mjs): JSON errors at their line and column, the 256 KiB limit,
+/// and the fields the first state reads (JSONPath and JSONata).
+#[test]
+fn the_start_forms_input_check() {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new("node")
+        .arg("check-input.mjs")
+        .current_dir(here.join("tests/console"))
+        .env("SCRIPT", here.join("../../crates/console/assets/console.js"))
+        .status()
+        .expect("node (Node.js) is needed: .ci/run installs it");
+    assert!(status.success(), "check-input.mjs found wrong answers");
+}
+
 /// With `[auth]` on: the page asks for a token, refuses a wrong one clearly, and with the
 /// right one shows the graph and follows an execution live, the token in no URL.
 #[test]
