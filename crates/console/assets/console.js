@@ -447,9 +447,14 @@ function checkInput(text, definition) {
   if (!st) return { problems, warnings, notes };
   const input = JSON.parse(text);
   if ((st.QueryLanguage || def.QueryLanguage) === 'JSONata') {
+    const absent = new Map();
     for (const r of jsonataReads(st)) {
       if (follow(input, r.segs).found) continue;
-      warnings.push({ path: r.path, text: r.path + ' is absent from the input: ' + name + ' reads it (' + r.where + '; JSONata gives undefined for it)' });
+      if (absent.has(r.path)) absent.get(r.path).push(r.where);
+      else absent.set(r.path, [r.where]);
+    }
+    for (const [path, where] of absent) {
+      warnings.push({ path, text: path + ' is absent from the input: ' + name + ' reads it (' + where.join(', ') + '; JSONata gives undefined for it)' });
     }
     notes.push('the first state (' + name + ') uses JSONata: only plain $states.input.a.b references are checked');
     return { problems, warnings, notes };
@@ -463,14 +468,21 @@ function checkInput(text, definition) {
     if (p && !p.partial && f.found) effective = f.value;
     else effectiveKnown = false;
   }
+  // One warning per absent path, naming every place that reads it.
+  const absent = new Map();
   for (const r of reads) {
     if (r.after && !effectiveKnown) continue;
     const p = pathSegments(r.path);
     if (!p) continue;
     const f = follow(r.after ? effective : input, p.segs);
     if (f.found || r.optional) continue;
+    const key = (r.after ? 'after ' : '') + r.path;
+    if (absent.has(key)) { absent.get(key).where.push(r.where); continue; }
     const shown = r.after && inputPath ? r.path + ' (after InputPath ' + inputPath.path + ')' : r.path;
-    warnings.push({ path: r.path, text: shown + ' is absent from the input: ' + r.state + ' reads it (' + r.where + ')' + (p.partial ? ', checked up to ' + p.checked : '') });
+    absent.set(key, { path: r.path, shown, where: [r.where], partial: p.partial ? ', checked up to ' + p.checked : '' });
+  }
+  for (const a of absent.values()) {
+    warnings.push({ path: a.path, text: a.shown + ' is absent from the input: ' + name + ' reads it (' + a.where.join(', ') + ')' + a.partial });
   }
   return { problems, warnings, notes };
 }

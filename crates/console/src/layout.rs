@@ -63,6 +63,9 @@ pub struct Routed {
     /// The label's box, for an edge with a label: clear of every vertex and of the other
     /// labels of its block.
     pub label: Option<Rect>,
+    /// For a label that found no room beside its edge: the point of the edge it belongs to,
+    /// which a line joins it to.
+    pub leader: Option<(f64, f64)>,
 }
 
 /// A box: top-left corner and size.
@@ -431,14 +434,28 @@ fn lay(block: &Block, root: bool) -> Layout {
         if *rev {
             points.reverse();
         }
-        routes.push(Routed { from: vertices[r.from], to: vertices[r.to], edge: r.edge, points, label: None });
+        routes.push(Routed {
+            from: vertices[r.from],
+            to: vertices[r.to],
+            edge: r.edge,
+            points,
+            label: None,
+            leader: None,
+        });
     }
     for (i, j) in self_loops {
         let p = &placed[i];
         let (r, m) = (p.x + p.w, p.y + p.h / 2.0);
         let points = vec![(r, m - 8.0), (r + 26.0, m - 8.0), (r + 26.0, m + 8.0), (r, m + 8.0)];
         width = width.max(r + 26.0 + MARGIN);
-        routes.push(Routed { from: Vertex::State(i), to: Vertex::State(i), edge: Some(j), points, label: None });
+        routes.push(Routed {
+            from: Vertex::State(i),
+            to: Vertex::State(i),
+            edge: Some(j),
+            points,
+            label: None,
+            leader: None,
+        });
     }
     let mut l = Layout { width, height, placed, routes };
     place_labels(block, &mut l);
@@ -467,16 +484,30 @@ fn place_labels(block: &Block, l: &mut Layout) {
             let padded = b.grown(LABEL_CLEARANCE);
             b.x >= 0.0 && b.y >= 0.0 && !taken.iter().any(|t| t.intersects(&padded))
         };
+        // On the point, then beside it, then a line above or below (and beside).
+        let (side, line) = (w / 2.0 + 6.0, LABEL_LINE + 2.0);
+        let shifts = [
+            (0.0, 0.0),
+            (side, 0.0),
+            (-side, 0.0),
+            (0.0, line),
+            (0.0, -line),
+            (side, line),
+            (-side, line),
+            (side, -line),
+            (-side, -line),
+        ];
         let mut chosen = None;
         'search: for at in along(&r.points) {
-            for dx in [0.0, w / 2.0 + 6.0, -(w / 2.0 + 6.0)] {
-                let b = Rect { x: at.0 + dx - w / 2.0, y: at.1 - LABEL_LINE / 2.0, w, h };
+            for (dx, dy) in shifts {
+                let b = Rect { x: at.0 + dx - w / 2.0, y: at.1 + dy - LABEL_LINE / 2.0, w, h };
                 if free(&b) {
                     chosen = Some(b);
                     break 'search;
                 }
             }
         }
+        let leader = chosen.is_none().then(|| along(&r.points).next()).flatten();
         let b = chosen.unwrap_or_else(|| {
             // Right of every vertex and label: nothing is there but other such labels, which
             // stack downwards.
@@ -492,6 +523,7 @@ fn place_labels(block: &Block, l: &mut Layout) {
         l.height = l.height.max(b.y + b.h + MARGIN);
         taken.push(b);
         l.routes[k].label = Some(b);
+        l.routes[k].leader = leader;
     }
 }
 

@@ -77,6 +77,14 @@ fn draw_block(s: &mut String, block: &Block, l: &Layout) {
             escape(from),
             escape(&to)
         );
+        if let (Some((x, y)), Some(b)) = (r.leader, r.label) {
+            let _ = write!(
+                s,
+                r#"<path class="leader" d="M{x:.1},{y:.1}L{:.1},{:.1}"/>"#,
+                b.x,
+                b.y + layout::LABEL_LINE / 2.0
+            );
+        }
         if let (Some(label), Some(b)) = (label, r.label) {
             // One line drawn; a Catch's box keeps a second line free for the error it took,
             // which the page writes there (and grows the background to cover).

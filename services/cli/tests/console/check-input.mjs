@@ -43,6 +43,9 @@ const choice = machine({ Type: 'Choice', Default: 'Done', Choices: [
 ] });
 same('Choice Variables and …Path comparisons, IsPresent left alone', paths(checkInput('{"order": {"lines": []}}', choice)),
   ['$.order.total', "$['order']['lines'][0].sku", '$.wanted']);
+same('one warning per path, naming every place that reads it', checkInput('{}', machine({ Type: 'Choice', Default: 'Done', Choices: [
+  { Variable: '$.n', NumericGreaterThan: 1, Next: 'Done' }, { Variable: '$.n', NumericLessThan: 0, Next: 'Done' }] })).warnings.map((w) => w.text),
+  ['$.n is absent from the input: First reads it (Choices[0].Variable, Choices[1].Variable)']);
 same('all present', paths(checkInput('{"order": {"total": 1, "lines": [{"sku": "a"}]}, "wanted": "a"}', choice)), []);
 const task = machine({ Type: 'Task', Resource: 'arn:aws:states:::http:invoke', Next: 'Done', InputPath: '$.request',
   Parameters: { 'ApiEndpoint.$': '$.url', Method: 'GET', 'Headers': { 'x-id.$': "States.Format('{}-{}', $.id, $$.Execution.Id)" }, 'Items.$': '$.items[*].name' } });
