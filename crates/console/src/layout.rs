@@ -1,9 +1,11 @@
 //! A layered (Sugiyama-style) layout of a [`Block`]: cycles broken by a depth-first search
 //! from the start, layers by longest path, a dummy vertex wherever an edge crosses a layer,
-//! order within layers by barycenter sweeps, and x positions as close to the neighbours'
-//! as the order allows (isotonic regression, pool-adjacent-violators). Parallel and Map
-//! states are laid out from the inside out: their branches first, side by side, and the
-//! cluster is then one (large) vertex of its own block.
+//! order within layers by barycenter sweeps, x positions as close to the neighbours' as the
+//! order allows (isotonic regression, pool-adjacent-violators), and each edge's label at the
+//! first spot along the edge that covers no vertex and no label placed before it (right of
+//! everything when there is none). Parallel and Map states are laid out from the inside out:
+//! their branches first, side by side, and the cluster is then one (large) vertex of its own
+//! block.
 
 use crate::graph::{Block, EdgeKind, Node};
 
@@ -17,6 +19,11 @@ const LINE: f64 = 14.0;
 const PAD: f64 = 14.0;
 /// The cluster's title bar.
 pub const HEADER: f64 = 26.0;
+/// A label's line height, and the font size of its text.
+pub const LABEL_LINE: f64 = 15.0;
+pub const LABEL_PX: f64 = 11.0;
+/// Space kept between a label and the boxes around it.
+const LABEL_CLEARANCE: f64 = 3.0;
 const BRANCH_GAP: f64 = 24.0;
 const MARKER: f64 = 22.0;
 const MARGIN: f64 = 16.0;
@@ -53,8 +60,33 @@ pub struct Routed {
     /// The index of the edge in its node's `edges` (none for the start's and end's edges).
     pub edge: Option<usize>,
     pub points: Vec<(f64, f64)>,
-    /// Where the label goes.
-    pub label_at: (f64, f64),
+    /// The label's box, for an edge with a label: clear of every vertex and of the other
+    /// labels of its block.
+    pub label: Option<Rect>,
+    /// For a label that found no room beside its edge: the point of the edge it belongs to,
+    /// which a line joins it to.
+    pub leader: Option<(f64, f64)>,
+}
+
+/// A box: top-left corner and size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Rect {
+    /// Whether the two boxes share any area (touching edges do not).
+    pub fn intersects(&self, o: &Rect) -> bool {
+        self.x < o.x + o.w && o.x < self.x + self.w && self.y < o.y + o.h && o.y < self.y + self.h
+    }
+
+    /// The box grown by `by` on every side.
+    fn grown(&self, by: f64) -> Rect {
+        Rect { x: self.x - by, y: self.y - by, w: self.w + 2.0 * by, h: self.h + 2.0 * by }
+    }
 }
 
 /// A block laid out.
@@ -402,8 +434,14 @@ fn lay(block: &Block, root: bool) -> Layout {
         if *rev {
             points.reverse();
         }
-        let label_at = label_point(&points, twins);
-        routes.push(Routed { from: vertices[r.from], to: vertices[r.to], edge: r.edge, points, label_at });
+        routes.push(Routed {
+            from: vertices[r.from],
+            to: vertices[r.to],
+            edge: r.edge,
+            points,
+            label: None,
+            leader: None,
+        });
     }
     for (i, j) in self_loops {
         let p = &placed[i];
@@ -415,17 +453,97 @@ fn lay(block: &Block, root: bool) -> Layout {
             to: Vertex::State(i),
             edge: Some(j),
             points,
-            label_at: (r + 30.0, m),
+            label: None,
+            leader: None,
         });
     }
-    Layout { width, height, placed, routes }
+    let mut l = Layout { width, height, placed, routes };
+    place_labels(block, &mut l);
+    l
 }
 
-/// Where an edge's label goes: the middle of its middle segment, lower for each twin.
-fn label_point(points: &[(f64, f64)], twins: usize) -> (f64, f64) {
-    let k = (points.len() - 1) / 2;
-    let (a, b) = (points[k], points[k + 1]);
-    ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0 + 12.0 * twins as f64)
+/// The size of an edge's label box: one line of text, two for a Catch (the console writes the
+/// error it took under its names).
+pub fn label_size(text: &str, catch: bool) -> (f64, f64) {
+    (text_width(text, LABEL_PX) + 8.0, if catch { 2.0 * LABEL_LINE } else { LABEL_LINE })
+}
+
+/// Put each label on its edge where it covers no vertex and no label placed before it: the
+/// candidates are points along the edge (its middle first, then outwards), the box centred
+/// on the point or beside it; when none is free, the label goes to the right of everything,
+/// level with its edge's middle, and the layout grows to hold it.
+fn place_labels(block: &Block, l: &mut Layout) {
+    let mut taken: Vec<Rect> = l.placed.iter().map(|p| Rect { x: p.x, y: p.y, w: p.w, h: p.h }).collect();
+    for k in 0..l.routes.len() {
+        let r = &l.routes[k];
+        let (Vertex::State(i), Some(j)) = (r.from, r.edge) else { continue };
+        let e = &block.nodes[i].edges[j];
+        let Some(text) = &e.label else { continue };
+        let (w, h) = label_size(text, e.kind == EdgeKind::Catch);
+        let free = |b: &Rect| {
+            let padded = b.grown(LABEL_CLEARANCE);
+            b.x >= 0.0 && b.y >= 0.0 && !taken.iter().any(|t| t.intersects(&padded))
+        };
+        // On the point, then beside it, then a line above or below (and beside).
+        let (side, line) = (w / 2.0 + 6.0, LABEL_LINE + 2.0);
+        let shifts = [
+            (0.0, 0.0),
+            (side, 0.0),
+            (-side, 0.0),
+            (0.0, line),
+            (0.0, -line),
+            (side, line),
+            (-side, line),
+            (side, -line),
+            (-side, -line),
+        ];
+        let mut chosen = None;
+        'search: for at in along(&r.points) {
+            for (dx, dy) in shifts {
+                let b = Rect { x: at.0 + dx - w / 2.0, y: at.1 + dy - LABEL_LINE / 2.0, w, h };
+                if free(&b) {
+                    chosen = Some(b);
+                    break 'search;
+                }
+            }
+        }
+        let leader = chosen.is_none().then(|| along(&r.points).next()).flatten();
+        let b = chosen.unwrap_or_else(|| {
+            // Right of every vertex and label: nothing is there but other such labels, which
+            // stack downwards.
+            let right = taken.iter().map(|t| t.x + t.w).fold(0.0, f64::max) + NODE_GAP / 2.0;
+            let mid = along(&r.points).next().unwrap_or((right, MARGIN));
+            let mut b = Rect { x: right, y: (mid.1 - LABEL_LINE / 2.0).max(0.0), w, h };
+            while !free(&b) {
+                b.y += LABEL_LINE;
+            }
+            b
+        });
+        l.width = l.width.max(b.x + b.w + MARGIN);
+        l.height = l.height.max(b.y + b.h + MARGIN);
+        taken.push(b);
+        l.routes[k].label = Some(b);
+        l.routes[k].leader = leader;
+    }
+}
+
+/// Points along a polyline at fractions of its length: the middle, then alternately before
+/// and after it, out to its ends' neighbourhoods.
+fn along(points: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
+    let lengths: Vec<f64> = points.windows(2).map(|s| (s[1].0 - s[0].0).hypot(s[1].1 - s[0].1)).collect();
+    let total: f64 = lengths.iter().sum();
+    const FRACTIONS: [f64; 13] = [0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82, 0.1, 0.9, 0.04, 0.96];
+    FRACTIONS.into_iter().filter(move |_| !points.is_empty()).map(move |f| {
+        let mut left = f * total;
+        for (s, len) in points.windows(2).zip(&lengths) {
+            if left <= *len && *len > 0.0 {
+                let t = left / len;
+                return (s[0].0 + (s[1].0 - s[0].0) * t, s[0].1 + (s[1].1 - s[0].1) * t);
+            }
+            left -= len;
+        }
+        points[points.len() - 1]
+    })
 }
 
 /// Centres as close as possible (least squares) to `desired` while keeping the order and

@@ -2,8 +2,11 @@
 //! SVG), executions followed live on it, their history, and a definition editor.
 //!
 //! Layout: [`graph`] reads a definition's states and transitions, [`layout`] places them
-//! (layered, with Parallel and Map as nested clusters), [`svg`] draws them; [`server`] serves
-//! the pages and their JSON endpoints at `/console/`.
+//! (layered, with Parallel and Map as nested clusters, each edge's label clear of the states
+//! and of the other labels), [`svg`] draws them; [`server`] serves the pages and their JSON
+//! endpoints at `/console/`, every page for a process that serves the API ([`router`]) and the
+//! live executions pages for a results service ([`live_router`]). The page's script and style
+//! (`assets/`) are compiled into the binary.
 
 pub mod graph;
 pub mod layout;
@@ -11,7 +14,7 @@ pub mod server;
 pub mod svg;
 
 pub use graph::Block;
-pub use server::{redirect_browsers, router};
+pub use server::{live_router, redirect_browsers, router, Live};
 
 /// What stops a definition from being drawn.
 #[derive(Debug, thiserror::Error)]

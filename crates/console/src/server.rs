@@ -2,18 +2,34 @@
 //! listener beside the AWS JSON protocol. The pages are one HTML shell with a small script
 //! (`assets/console.js`) that reads the endpoints:
 //!
+//! - `GET /console/api/about`: what this process serves (`api`: every page; `live`: the live
+//!   executions pages of a results service) and whether calls need a token;
 //! - `POST /console/api/op/{Operation}`: any Step Functions operation, in AWS's JSON shapes,
 //!   run by the frontend's own implementation ([`expressway_frontend::aws::operations`], over
 //!   [`expressway_frontend::ops`]), with the same authentication (a bearer token);
 //! - `GET /console/api/machines`: every state machine with its type, revision, logging level,
 //!   versions and aliases (the same operations, gathered);
+//! - `GET /console/api/execution?executionArn=…`: an execution as DescribeExecution tells it,
+//!   with the definition and logging configuration of the revision it runs;
 //! - `GET /console/api/history?executionArn=…`: an execution's history events as the results
 //!   stream carries them (GetExecutionHistory, every page);
 //! - `POST /console/api/graph`: a definition (the body) drawn as SVG;
 //! - `GET /console/api/events?executionArn=…&stateMachineArn=…&from=…&only=executions`: the
 //!   results stream (as `Subscribe` reads it) as Server-Sent Events, one JSON message each.
 //!
+//! Every call that reads data carries `Authorization: Bearer <token>` when authentication is
+//! on, the event stream included: the page reads it with `fetch` (which can send headers)
+//! rather than `EventSource` (which cannot), so the token never travels in a URL, where access
+//! logs, proxies and the browser's history would keep it.
+//!
+//! Two backends serve these: [`router`] a process that serves the API (`dev`, `frontend`),
+//! [`live_router`] a results service, which has the results stream and the stores but not
+//! the management operations: its `op` and `machines` endpoints say so, and the page shows
+//! only the live executions list and execution pages.
+//!
 //! [`redirect_browsers`] sends a browser's `GET /` to the console.
+
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -23,25 +39,122 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use expressway_bus::{Delivered, ResultMessage};
+use expressway_bus::{Delivered, ResultMessage, ResultsHub};
+use expressway_frontend::auth::Auth;
 use expressway_frontend::aws::{self, AwsError};
-use expressway_frontend::{Call, Frontend};
+use expressway_frontend::{Call, Frontend, FrontendError};
+use expressway_store::{ExecutionStore, LogLevel, Registry};
 use serde_json::{json, Value};
 
 const SHELL: &str = include_str!("../assets/index.html");
 const SCRIPT: &str = include_str!("../assets/console.js");
 const STYLE: &str = include_str!("../assets/console.css");
 
+/// What a results service lends the console: the results stream and the stores, read-only.
+#[derive(Clone)]
+pub struct Live {
+    pub hub: Arc<dyn ResultsHub>,
+    pub executions: Arc<dyn ExecutionStore>,
+    /// Revisions, for the definition an execution runs.
+    pub registry: Arc<dyn Registry>,
+    /// Who may do what; `None`: authentication is off.
+    pub auth: Option<Arc<Auth>>,
+}
+
+/// Where the console's data comes from.
+#[derive(Clone)]
+enum Backend {
+    /// A process that serves the API: every page.
+    Api(Frontend),
+    /// A results service: the live executions pages.
+    Live(Live),
+}
+
+impl Backend {
+    fn hub(&self) -> &dyn ResultsHub {
+        match self {
+            Backend::Api(f) => &*f.hub,
+            Backend::Live(l) => &*l.hub,
+        }
+    }
+
+    fn executions(&self) -> &dyn ExecutionStore {
+        match self {
+            Backend::Api(f) => &*f.executions,
+            Backend::Live(l) => &*l.executions,
+        }
+    }
+
+    fn registry(&self) -> &dyn Registry {
+        match self {
+            Backend::Api(f) => &*f.registry,
+            Backend::Live(l) => &*l.registry,
+        }
+    }
+
+    fn auth(&self) -> Option<&Auth> {
+        match self {
+            Backend::Api(f) => f.auth.as_deref(),
+            Backend::Live(l) => l.auth.as_deref(),
+        }
+    }
+
+    /// Who calls, from the request's bearer token (the console's calls are not signed).
+    fn caller(&self, headers: &HeaderMap) -> Result<Call, AwsError> {
+        let Some(auth) = self.auth() else { return Ok(Call::default()) };
+        let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or_else(|| {
+            AwsError::UnrecognizedClient("this server needs a bearer token (Authorization: Bearer …)".into())
+        })?;
+        let principal =
+            auth.authenticate(token.trim()).map_err(|s| AwsError::UnrecognizedClient(s.message().to_string()))?;
+        Ok(Call { principal: Some(principal), ..Call::default() })
+    }
+
+    fn authorize(&self, call: &Call, action: &str, resource: &str) -> Result<(), AwsError> {
+        expressway_frontend::ops::authorize(self.auth(), call, action, resource).map_err(AwsError::from)
+    }
+
+    /// The frontend, for the management operations a results service does not serve.
+    fn frontend(&self) -> Option<&Frontend> {
+        match self {
+            Backend::Api(f) => Some(f),
+            Backend::Live(_) => None,
+        }
+    }
+}
+
+/// The answer of a results service to a management call.
+fn not_served_here() -> Response {
+    json_response(
+        StatusCode::NOT_IMPLEMENTED,
+        &json!({
+            "__type": "NotServedHere",
+            "message": "this is a results service: it serves the live executions pages only; \
+                        manage state machines and start or stop executions on a frontend's console",
+        }),
+    )
+}
+
 /// What the console's handlers share.
 #[derive(Clone)]
 struct Console {
-    frontend: Frontend,
+    backend: Backend,
     /// Turns true when the process shuts down: open event streams end so the listener drains.
     shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
-/// The console's routes, to merge into the process's HTTP router.
+/// The console's routes for a process that serves the API, to merge into its HTTP router.
 pub fn router(frontend: Frontend, shutdown: tokio::sync::watch::Receiver<bool>) -> Router {
+    routes(Console { backend: Backend::Api(frontend), shutdown })
+}
+
+/// The console's routes for a results service: the live executions pages.
+pub fn live_router(live: Live, shutdown: tokio::sync::watch::Receiver<bool>) -> Router {
+    routes(Console { backend: Backend::Live(live), shutdown })
+}
+
+fn routes(console: Console) -> Router {
     Router::new()
         .route("/console", get(|| async { Redirect::permanent("/console/") }))
         .route("/console/", get(shell))
@@ -49,12 +162,14 @@ pub fn router(frontend: Frontend, shutdown: tokio::sync::watch::Receiver<bool>) 
         .route("/console/execution", get(shell))
         .route("/console/assets/console.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
         .route("/console/assets/console.css", get(|| async { asset("text/css; charset=utf-8", STYLE) }))
+        .route("/console/api/about", get(about))
         .route("/console/api/op/{operation}", post(operation))
         .route("/console/api/machines", get(machines))
+        .route("/console/api/execution", get(execution))
         .route("/console/api/graph", post(graph))
         .route("/console/api/events", get(events))
         .route("/console/api/history", get(history))
-        .with_state(Console { frontend, shutdown })
+        .with_state(console)
 }
 
 /// Middleware: a browser's `GET /` (it accepts `text/html`) goes to `/console/`; everything
@@ -79,27 +194,40 @@ fn json_response(status: StatusCode, v: &Value) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], v.to_string()).into_response()
 }
 
-async fn operation(State(c): State<Console>, Path(op): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        let call = aws::bearer_caller(&c.frontend, &headers)?;
-        aws::operations::run(&c.frontend, &call, &op, &body).await
-    };
-    match result.await {
+fn answer(result: Result<Value, AwsError>) -> Response {
+    match result {
         Ok(v) => json_response(StatusCode::OK, &v),
         Err(e) => e.into_response(),
     }
+}
+
+/// What this process serves, so the page shows what works here; whether authentication is on
+/// is no secret (every call without a token says so).
+async fn about(State(c): State<Console>) -> Response {
+    let mode = match c.backend {
+        Backend::Api(_) => "api",
+        Backend::Live(_) => "live",
+    };
+    json_response(StatusCode::OK, &json!({ "mode": mode, "auth": c.backend.auth().is_some() }))
+}
+
+async fn operation(State(c): State<Console>, Path(op): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(f) = c.backend.frontend() else { return not_served_here() };
+    let result = async {
+        let call = c.backend.caller(&headers)?;
+        aws::operations::run(f, &call, &op, &body).await
+    };
+    answer(result.await)
 }
 
 async fn machines(State(c): State<Console>, headers: HeaderMap) -> Response {
-    match gather(&c.frontend, &headers).await {
-        Ok(v) => json_response(StatusCode::OK, &v),
-        Err(e) => e.into_response(),
-    }
+    let Some(f) = c.backend.frontend() else { return not_served_here() };
+    answer(gather(&c.backend, f, &headers).await)
 }
 
 /// Every state machine, with what its list row shows.
-async fn gather(f: &Frontend, headers: &HeaderMap) -> Result<Value, AwsError> {
-    let call = aws::bearer_caller(f, headers)?;
+async fn gather(b: &Backend, f: &Frontend, headers: &HeaderMap) -> Result<Value, AwsError> {
+    let call = b.caller(headers)?;
     let run = |op: &'static str, body: Value| {
         let call: Call = call.clone();
         async move { aws::operations::run(f, &call, op, body.to_string().as_bytes()).await }
@@ -138,9 +266,8 @@ async fn gather(f: &Frontend, headers: &HeaderMap) -> Result<Value, AwsError> {
 
 async fn history(State(c): State<Console>, uri: Uri, headers: HeaderMap) -> Response {
     let result = async {
-        let call = aws::bearer_caller(&c.frontend, &headers)?;
+        let call = c.backend.caller(&headers)?;
         let execution_arn = query(&uri, "executionArn").unwrap_or_default();
-        let f = &c.frontend;
         let mut events = Vec::new();
         let mut next_token = String::new();
         loop {
@@ -153,7 +280,8 @@ async fn history(State(c): State<Console>, uri: Uri, headers: HeaderMap) -> Resp
                 include_execution_data: Some(true),
             };
             let page =
-                expressway_frontend::ops::get_execution_history(f.auth.as_deref(), &*f.executions, &call, req).await?;
+                expressway_frontend::ops::get_execution_history(c.backend.auth(), c.backend.executions(), &call, req)
+                    .await?;
             for e in page.events {
                 let details: Value = if e.details.is_empty() {
                     Value::Null
@@ -180,6 +308,43 @@ async fn history(State(c): State<Console>, uri: Uri, headers: HeaderMap) -> Resp
         Ok(v) => json_response(StatusCode::OK, &v),
         Err(e) => e.into_response(),
     }
+}
+
+/// An execution as DescribeExecution tells it, with the definition and logging configuration
+/// of the revision it runs (the page draws the one and explains by the other what its history
+/// holds).
+async fn execution(State(c): State<Console>, uri: Uri, headers: HeaderMap) -> Response {
+    let result = async {
+        let call = c.backend.caller(&headers)?;
+        let arn = query(&uri, "executionArn").unwrap_or_default();
+        c.backend.authorize(&call, "states:DescribeExecution", &arn)?;
+        c.backend.authorize(&call, "states:DescribeStateMachineForExecution", &arn)?;
+        let store = |e| AwsError::from(FrontendError::Store(e));
+        let r = c.backend.executions().get(&arn).await.map_err(store)?;
+        let revision = c.backend.registry().revision(&r.revision_id).await.map_err(store)?;
+        let level = match revision.logging.level {
+            LogLevel::Off => "OFF",
+            LogLevel::All => "ALL",
+            LogLevel::Error => "ERROR",
+            LogLevel::Fatal => "FATAL",
+        };
+        Ok(json!({
+            "executionArn": r.execution_arn,
+            "name": r.name,
+            "stateMachineArn": r.state_machine_arn,
+            "revisionId": r.revision_id,
+            "status": r.status.as_str(),
+            "input": r.input,
+            "output": r.output,
+            "error": r.error,
+            "cause": r.cause,
+            "startMs": r.start_ms,
+            "stopMs": r.stop_ms,
+            "definition": revision.definition,
+            "logging": { "level": level, "includeExecutionData": revision.logging.include_execution_data },
+        }))
+    };
+    answer(result.await)
 }
 
 async fn graph(body: Bytes) -> Response {
@@ -248,14 +413,9 @@ fn message_json(position: u64, m: &ResultMessage) -> Value {
     }
 }
 
-/// The results stream as Server-Sent Events. An `EventSource` cannot send headers, so with
-/// authentication on the token comes as `?token=`.
-async fn events(State(c): State<Console>, uri: Uri, mut headers: HeaderMap) -> Response {
-    if let Some(token) = query(&uri, "token") {
-        if let Ok(v) = format!("Bearer {token}").parse() {
-            headers.insert(header::AUTHORIZATION, v);
-        }
-    }
+/// The results stream as Server-Sent Events. The page reads it with `fetch`, so the bearer
+/// token comes in the `Authorization` header like every other call's (never in the URL).
+async fn events(State(c): State<Console>, uri: Uri, headers: HeaderMap) -> Response {
     let execution = query(&uri, "executionArn").unwrap_or_default();
     let machine = query(&uri, "stateMachineArn").unwrap_or_default();
     let resource = if !execution.is_empty() {
@@ -265,16 +425,14 @@ async fn events(State(c): State<Console>, uri: Uri, mut headers: HeaderMap) -> R
     } else {
         "*".to_string()
     };
-    let allowed = aws::bearer_caller(&c.frontend, &headers).and_then(|call| {
-        expressway_frontend::ops::authorize(c.frontend.auth.as_deref(), &call, "expressway:Subscribe", &resource)
-            .map_err(AwsError::from)
-    });
+    let allowed =
+        c.backend.caller(&headers).and_then(|call| c.backend.authorize(&call, "expressway:Subscribe", &resource));
     if let Err(e) = allowed {
         return e.into_response();
     }
     let only_executions = query(&uri, "only").as_deref() == Some("executions");
     let from = query(&uri, "from").and_then(|f| f.parse::<u64>().ok());
-    let mut sub = c.frontend.hub.subscribe(from);
+    let mut sub = c.backend.hub().subscribe(from);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, std::convert::Infallible>>(64);
     let mut shutdown = c.shutdown.clone();
     tokio::spawn(async move {

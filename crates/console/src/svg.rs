@@ -77,15 +77,26 @@ fn draw_block(s: &mut String, block: &Block, l: &Layout) {
             escape(from),
             escape(&to)
         );
-        if let Some(label) = label {
-            let w = layout::text_width(&label, 11.0) + 8.0;
-            let (x, y) = r.label_at;
+        if let (Some((x, y)), Some(b)) = (r.leader, r.label) {
             let _ = write!(
                 s,
-                r#"<rect class="label-bg" x="{:.1}" y="{:.1}" width="{w:.1}" height="15" rx="3"/><text class="label" x="{x:.1}" y="{:.1}">{}</text>"#,
-                x - w / 2.0,
-                y - 8.0,
-                y + 3.5,
+                r#"<path class="leader" d="M{x:.1},{y:.1}L{:.1},{:.1}"/>"#,
+                b.x,
+                b.y + layout::LABEL_LINE / 2.0
+            );
+        }
+        if let (Some(label), Some(b)) = (label, r.label) {
+            // One line drawn; a Catch's box keeps a second line free for the error it took,
+            // which the page writes there (and grows the background to cover).
+            let _ = write!(
+                s,
+                r#"<rect class="label-bg" x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3"/><text class="label" x="{:.1}" y="{:.1}">{}</text>"#,
+                b.x,
+                b.y,
+                b.w,
+                layout::LABEL_LINE,
+                b.x + b.w / 2.0,
+                b.y + 11.5,
                 escape(&label)
             );
         }

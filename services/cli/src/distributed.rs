@@ -289,9 +289,17 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send 
         tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let shutdown = Shutdown::on(shutdown);
     let ingesting = tokio::spawn(ingest.run(shutdown.flag()));
+    let executions = Arc::new(RedisExecutions::new(conn.clone(), &redis_cfg));
+    // The console's live executions pages read the same stream and stores.
+    let live = expressway_console::server::Live {
+        hub: stream.clone(),
+        executions: executions.clone(),
+        registry: Arc::new(RedisRegistry::new(conn, &redis_cfg, partition(&cfg))),
+        auth: security.auth.clone(),
+    };
     let results = ResultsApi {
         hub: stream,
-        executions: Arc::new(RedisExecutions::new(conn, &redis_cfg)),
+        executions,
         stream_buffer: cfg.results.stream_buffer,
         shutdown: shutdown.flag(),
         auth: security.auth.clone(),
@@ -300,7 +308,11 @@ pub async fn run_results(cfg: Config, shutdown: impl Future<Output = ()> + Send 
     let drain = Duration::from_secs(cfg.drain_timeout_seconds);
     let readiness = probes(&cfg, &conn_probe)?;
     let http = http_listener.map(|l| {
-        tokio::spawn(crate::http::serve(crate::http::ops(readiness.clone()), l, shutdown.clone(), HEALTH_GRACE, drain))
+        let router = crate::http::live(live, readiness.clone(), shutdown.flag());
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!("the console (live executions): http://{addr}/console/");
+        }
+        tokio::spawn(crate::http::serve(router, l, shutdown.clone(), HEALTH_GRACE, drain))
     });
     let lifecycle = grpc::Lifecycle { readiness, grace: HEALTH_GRACE, drain };
     let begun = shutdown.clone();

@@ -1,7 +1,8 @@
 //! The process's HTTP listener (`--http-listen`, `http_listen`): every process serves its
 //! operations endpoints ([`ops`]: `/metrics`, `/healthz`, `/readyz`), and a frontend the frontend
 //! crate's router besides ([`expressway_frontend::http::router`], the AWS JSON protocol) and the
-//! console ([`expressway_console::router`], at `/console/`), on
+//! console ([`expressway_console::router`], at `/console/`), a results service the console's
+//! live executions pages ([`expressway_console::live_router`]), on
 //! the process's runtime. It drains with the process's [`Shutdown`]: after the grace in which
 //! `/readyz` says no, no new connections; open calls finish within the drain deadline, then
 //! what is still open is closed.
@@ -56,6 +57,18 @@ pub fn api(
 ) -> axum::Router {
     expressway_frontend::http::router(frontend.clone())
         .merge(expressway_console::router(frontend, shutdown))
+        .merge(ops(readiness))
+        .layer(axum::middleware::from_fn(expressway_console::redirect_browsers))
+}
+
+/// The router of a results service: the console's live executions pages (it has the results
+/// stream, not the management operations) and the operations endpoints.
+pub fn live(
+    live: expressway_console::server::Live,
+    readiness: Readiness,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> axum::Router {
+    expressway_console::live_router(live, shutdown)
         .merge(ops(readiness))
         .layer(axum::middleware::from_fn(expressway_console::redirect_browsers))
 }

@@ -81,6 +81,20 @@ try {
   expect((await page.$$('#events tbody tr')).length >= 8, 'the event history table');
   await page.screenshot({ path: join(OUT, 'execution-succeeded.png'), fullPage: true });
 
+  step('clicking a state shows its input and output; a history row selects its visit');
+  await page.click('#graph [data-state="Prepare"]');
+  await page.waitForSelector('#state-panel #state-name');
+  expect((await page.textContent('#state-name')) === 'Prepare', 'Prepare selected');
+  expect(JSON.parse(await page.textContent('#state-input')).slow === 2, 'Prepare\'s input: ' + (await page.textContent('#state-input')));
+  expect(JSON.parse(await page.textContent('#state-output')).items.length === 2, 'Prepare\'s output');
+  expect(await page.$('#graph [data-state="Prepare"].selected'), 'the selected state marked in the graph');
+  const rows = await page.$$('#events tr[data-state="Double"]');
+  await rows[rows.length - 1].click();
+  expect((await page.textContent('#state-name')) === 'Double', 'a history row selects its state');
+  expect((await page.textContent('#state-visits')).includes('visit 2 of 2'), 'the row\'s visit (one per item): ' + (await page.textContent('#state-visits')));
+  const item = JSON.parse(await page.textContent('#state-output'));
+  expect(item.n === 1 || item.n === 2, 'an item\'s output: ' + JSON.stringify(item));
+
   step('"start again with the same input" starts a new execution of it');
   const first = page.url();
   await page.click('#again');
@@ -97,7 +111,23 @@ try {
   await page.waitForSelector('#graph [data-state="Broken"].failed');
   const caught = await page.textContent('#graph .edge.catch.taken[data-from="Each"][data-to="Recover"] .caught-error');
   expect(caught === 'Item.Broken', 'the caught error on the Catch edge, got ' + caught);
+  const labelBox = await page.$eval('#graph .edge.catch.taken[data-from="Each"] rect.label-bg', (r) => r.getAttribute('height'));
+  expect(labelBox === '30', 'the label box grown over the caught error (its second line), height ' + labelBox);
   await page.waitForSelector('#graph [data-state="Recover"].succeeded');
+  await page.waitForSelector('#status [data-status="SUCCEEDED"]');
+  expect(await page.$('#graph [data-state="Each"].retried'), 'the Map retried (its Retry took Item.Broken once)');
+
+  step('the failed and caught states show their errors and attempts');
+  await page.click('#graph [data-state="Broken"]');
+  await page.waitForFunction(() => document.querySelector('#state-name')?.textContent === 'Broken');
+  const brokenError = await page.textContent('#state-error');
+  expect(brokenError.includes('Item.Broken') && brokenError.includes('this item is marked bad'), 'the Fail state\'s error and cause: ' + brokenError);
+  expect((await page.textContent('#state-output')).includes('the state failed'), 'no output: it failed');
+  await page.click('#graph [data-state="Each"] > text.name');
+  await page.waitForFunction(() => document.querySelector('#state-name')?.textContent === 'Each');
+  expect((await page.textContent('#state-attempts')) === '2 attempts (1 retry)', 'the Map\'s attempts: ' + (await page.textContent('#state-attempts')));
+  expect((await page.textContent('#state-caught')).includes('Item.Broken'), 'the error its Catch took');
+  expect((await page.$$('#state-error .error-box')).length === 2, 'one error per failed attempt');
   await page.screenshot({ path: join(OUT, 'execution-caught.png') });
 
   step('the stop button aborts a running execution');
@@ -107,6 +137,65 @@ try {
   await page.click('#stop');
   await page.waitForSelector('#status [data-status="ABORTED"]');
   expect((await page.textContent('#error')).includes('Console.Stopped'), 'the stop error shown');
+
+  step('what the logging configuration did not keep is said so');
+  for (const [name, logging, why] of [
+    ['console-nodata', { level: 'ALL', includeExecutionData: false }, 'not kept by the logging configuration (includeExecutionData is off)'],
+    ['console-errors', { level: 'ERROR', includeExecutionData: true }, 'not kept by the logging configuration (level ERROR keeps failure events only)'],
+  ]) {
+    const m = await op('CreateStateMachine', { name, definition, type: 'EXPRESS', roleArn: 'arn:aws:iam::000000000000:role/unused', loggingConfiguration: logging });
+    const x = await op('StartExecution', { stateMachineArn: m.stateMachineArn, input: '{"items": [{"n": 3}]}' });
+    await page.goto(BASE + '/console/execution?arn=' + encodeURIComponent(x.executionArn));
+    await page.waitForSelector('#status [data-status="SUCCEEDED"]');
+    await page.click('#graph [data-state="Prepare"]');
+    await page.waitForSelector('#state-panel #state-input');
+    const shown = await page.textContent('#state-input');
+    expect(shown.includes(why), name + ': ' + shown);
+  }
+
+  step('the executions list counts by status and filters by status and machine');
+  await page.goto(BASE + '/console/');
+  await page.waitForSelector('#counts [data-count="ABORTED"]');
+  await page.waitForSelector('#counts [data-count="SUCCEEDED"]');
+  await page.selectOption('#filter-status', 'ABORTED');
+  const aborted = await page.$$eval('tr[data-execution] [data-status]', (b) => b.map((x) => x.dataset.status));
+  expect(aborted.length === 1 && aborted[0] === 'ABORTED', 'only the aborted one: ' + aborted);
+  await page.selectOption('#filter-status', '');
+  const errorsArn = created.stateMachineArn.replace(/:console-demo$/, ':console-errors');
+  await page.selectOption('#filter-machine', errorsArn);
+  const ofMachine = await page.$$eval('tr[data-execution] td:nth-child(2)', (t) => t.map((x) => x.textContent));
+  expect(ofMachine.length === 1 && ofMachine[0] === 'console-errors', 'only console-errors\' executions: ' + ofMachine);
+  await page.screenshot({ path: join(OUT, 'executions.png'), fullPage: true });
+
+  step('the start form checks the input: JSON errors at their line, the size limit, fields the first state reads');
+  const check = await op('CreateStateMachine', { name: 'console-check', definition: readFileSync(join(here, 'check.asl.json'), 'utf8'), type: 'EXPRESS', roleArn: 'arn:aws:iam::000000000000:role/unused', loggingConfiguration: { level: 'ALL', includeExecutionData: true } });
+  await page.goto(BASE + '/console/machines/console-check');
+  await page.waitForSelector('#graph [data-state="Route"]');
+  const boxes = await page.$$eval('#graph .label-bg, #graph .state > .box', (els) => els.map((e) => { const r = e.getBoundingClientRect(); return { label: e.classList.contains('label-bg'), x: r.x, y: r.y, w: r.width, h: r.height }; }));
+  const meet = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  expect(boxes.filter((b) => b.label).length === 7, 'seven labels (six rules and the Default)');
+  for (const a of boxes.filter((b) => b.label)) for (const b of boxes) if (a !== b) expect(!meet(a, b), 'label clear of ' + JSON.stringify(b) + ': ' + JSON.stringify(a));
+  // The page checks its first input ({}) at once: every field the Choice reads is absent.
+  await page.waitForSelector('#input-warnings li[data-path="$.order.country"]');
+  await page.fill('#execution-input', '{"order": {"country": "FR", "items": []}}');
+  await page.waitForSelector('#input-warnings li[data-path="$.order.country"]', { state: 'detached' });
+  const warned = await page.$$eval('#input-warnings li[data-path]', (l) => l.map((x) => x.dataset.path));
+  expect(JSON.stringify(warned) === JSON.stringify(['$.order.total', '$.order.items[0].sku']), 'the absent fields the Choice reads (not $.rush, which IsPresent asks about): ' + warned);
+  expect((await page.textContent('#input-warnings')).includes('Route reads it (Choices[0].Variable, Choices[1].Variable)'), 'where each is read');
+  expect(!(await page.$eval('#start', (b) => b.disabled)), 'warnings do not stop a start');
+  await page.screenshot({ path: join(OUT, 'start-check.png'), fullPage: true });
+  await page.fill('#execution-input', '{\n  "order": }');
+  await page.waitForFunction(() => document.querySelector('#input-note').textContent.includes('line 2, column 12'));
+  expect(await page.$eval('#start', (b) => b.disabled), 'bad JSON cannot be sent');
+  await page.fill('#execution-input', JSON.stringify({ order: { total: 5, country: 'DE', items: [{ sku: 'A' }] }, blob: 'x'.repeat(300000) }));
+  await page.waitForFunction(() => document.querySelector('#input-note').textContent.includes('over the limit of 256 KiB'));
+  expect(await page.$eval('#start', (b) => b.disabled), 'too large cannot be sent');
+  await page.fill('#execution-input', JSON.stringify({ order: { total: 5, country: 'DE', items: [{ sku: 'A' }] } }));
+  await page.waitForFunction(() => document.querySelector('#input-note').textContent === '' && !document.querySelector('#input-warnings li'));
+  await page.click('#start');
+  await page.waitForURL(/\/console\/execution\?arn=/);
+  await page.waitForSelector('#graph [data-state="Ship"].succeeded');
+  expect(check.stateMachineArn.endsWith(':console-check'), 'created');
 
   step('the editor reports a bad Next at its location and redraws the graph');
   await page.goto(BASE + '/console/machines/' + NAME);
