@@ -12,40 +12,17 @@
 
 mod common;
 
-use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-struct Dev(Child);
+use expressway_testkit::dev::Dev;
 
-impl Drop for Dev {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// `expressway dev` serving HTTP, and its HTTP port.
 fn start_dev(extra: &[&str]) -> (Dev, u16) {
-    let grpc = expressway_testkit::free_port();
-    let http = expressway_testkit::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_expressway"))
-        .args(["dev", "--listen", &format!("127.0.0.1:{grpc}"), "--http-listen", &format!("127.0.0.1:{http}")])
-        .args(extra)
-        .env("EXPRESSWAY_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start expressway dev");
-    let dev = Dev(child);
-    for _ in 0..200 {
-        if TcpStream::connect(("127.0.0.1", http)).is_ok() {
-            return (dev, http);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("expressway dev did not serve HTTP on {http}");
+    let dev = Dev::builder(env!("CARGO_BIN_EXE_expressway")).http().args(extra).start().expect("start expressway dev");
+    let http = dev.http_port();
+    (dev, http)
 }
 
 /// One HTTP/1.1 request: the status line and headers (lowercase), and the body.
