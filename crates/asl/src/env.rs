@@ -20,6 +20,9 @@ pub struct ExecutionInfo {
     pub input: Option<Value>,
     /// How many nested-execution tasks led to this execution (0: a caller started it).
     pub depth: u32,
+    /// An upper bound of the input's serialized size, when the caller parsed it from text
+    /// ([`crate::exec::text_size_bound`]); the interpreter measures the input otherwise.
+    pub input_size_bound: Option<usize>,
 }
 
 /// The per-state part of the Context object, built into a JSON value only when read.

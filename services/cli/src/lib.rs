@@ -241,12 +241,14 @@ pub fn invalid_json(e: &DefinitionError) -> Value {
 /// `expressway run`: returns the line to print on stdout.
 pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
     let def = read(&args.definition, "definition")?;
-    let input: Value = match &args.input {
+    let (input, input_size_bound): (Value, usize) = match &args.input {
         Some(p) => {
             let text = read(p, "input")?;
-            serde_json::from_str(&text).map_err(|e| anyhow!("the input file {} is not valid JSON: {e}", p.display()))?
+            let input = serde_json::from_str(&text)
+                .map_err(|e| anyhow!("the input file {} is not valid JSON: {e}", p.display()))?;
+            (input, expressway_asl::exec::text_size_bound(&text))
         }
-        None => json!({}),
+        None => (json!({}), 2),
     };
     let machine = match StateMachine::from_json_with(&def, args.machine_type.into()) {
         Ok(m) => m,
@@ -280,6 +282,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
             state_machine_arn: MACHINE.into(),
             state_machine_name: "cli".into(),
             start_time: String::new(),
+            input_size_bound: Some(input_size_bound),
             ..ExecutionInfo::default()
         };
         last = Some(interp.execute(&machine, input.clone(), info, &NoEvents).await);

@@ -449,6 +449,7 @@ impl Worker {
                             start_time: chrono_iso(cmd.start_ms),
                             input: None,
                             depth: cmd.depth,
+                            input_size_bound: Some(expressway_asl::exec::text_size_bound(&cmd.input)),
                         };
                         // A last line of defence: a defect that panics while running one
                         // execution fails that execution, not the worker and every other

@@ -10,7 +10,7 @@ impl Run<'_> {
         input: Value,
         bound: Option<usize>,
         vars: &Vars<'_>,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<(Value, usize), StatesError> {
         let vars: &Vars<'_> = vars;
         let mut futs = Vec::with_capacity(branches.len());
         let n = branches.len();
@@ -22,7 +22,8 @@ impl Run<'_> {
             futs.push(self.block(b, inp, bound, Some(vars), None));
         }
         let outs = future::try_join_all(futs).await?;
-        Ok(Value::Array(outs))
+        let bound = 2 + n.saturating_sub(1) + outs.iter().map(|(_, b)| b).sum::<usize>();
+        Ok((Value::Array(outs.into_iter().map(|(v, _)| v).collect()), bound))
     }
 
     pub(super) async fn map_jp(
@@ -32,7 +33,7 @@ impl Run<'_> {
         eff: &Value,
         ctx: &ContextSource,
         vars: &Vars<'_>,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<(Value, usize), StatesError> {
         let p = self.map_plan_jp(st, spec, eff, ctx, vars)?;
         self.run_iterations(st, &spec.processor, p.inputs, p.max_conc, p.tolerated_count, p.tolerated_pct, vars).await
     }
@@ -100,7 +101,7 @@ impl Run<'_> {
         tolerated_count: Option<u64>,
         tolerated_pct: Option<f64>,
         vars: &Vars<'_>,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<(Value, usize), StatesError> {
         let total = inputs.len();
         self.emit(EventType::MapStateStarted, Some(&st.name), || serde_json::json!({ "length": total }));
         // No MaxConcurrency (or 0) runs as many at once as AWS's inline Map does: 40.
@@ -114,12 +115,14 @@ impl Run<'_> {
         }))
         .buffered(conc);
         let mut outs = Vec::with_capacity(total);
+        let mut bound = 2 + total.saturating_sub(1);
         let mut failed = 0u64;
         while let Some((i, r)) = stream.next().await {
             match r {
-                Ok(v) => {
+                Ok((v, b)) => {
                     self.emit(EventType::MapIterationSucceeded, Some(name), || serde_json::json!({ "index": i }));
                     outs.push(v);
+                    bound = bound.saturating_add(b);
                 }
                 Err(e) => {
                     self.emit(EventType::MapIterationFailed, Some(name), || serde_json::json!({ "index": i }));
@@ -137,12 +140,14 @@ impl Run<'_> {
                             "The specified tolerated failure threshold was exceeded",
                         ));
                     }
-                    outs.push(serde_json::json!({"Error": e.error, "Cause": e.cause}));
+                    let caught = serde_json::json!({"Error": e.error, "Cause": e.cause});
+                    bound = bound.saturating_add(size_bound(&caught));
+                    outs.push(caught);
                 }
             }
         }
         self.emit(EventType::MapStateSucceeded, Some(name), || Value::Null);
-        Ok(Value::Array(outs))
+        Ok((Value::Array(outs), bound))
     }
 
     pub(super) async fn map_ata(
@@ -151,7 +156,7 @@ impl Run<'_> {
         spec: &MapSpec,
         b: &AtaEnv<'_>,
         vars: &Vars<'_>,
-    ) -> Result<Value, StatesError> {
+    ) -> Result<(Value, usize), StatesError> {
         let p = self.map_plan_ata(st, spec, b, vars)?;
         self.run_iterations(st, &spec.processor, p.inputs, p.max_conc, p.tolerated_count, p.tolerated_pct, vars).await
     }

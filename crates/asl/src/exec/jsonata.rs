@@ -80,7 +80,7 @@ impl Run<'_> {
         let result = {
             let b = AtaEnv::new(self, &raw, None, None, ctx, vars);
             match &st.kind {
-                Kind::Map(spec) => self.map_ata(st, spec, &b, vars).await?,
+                Kind::Map(spec) => self.map_ata(st, spec, &b, vars).await?.0,
                 _ => {
                     let args = match &st.arguments {
                         Some(t) => eval_jt(t, &b, "Arguments")?,
@@ -92,7 +92,7 @@ impl Run<'_> {
                             let heartbeat = ata_secs(spec.heartbeat.as_ref(), &b, "HeartbeatSeconds")?;
                             self.task(st, &spec.resource, args, attempt, timeout, heartbeat).await?
                         }
-                        Kind::Parallel { branches } => self.parallel(branches, args, None, vars).await?,
+                        Kind::Parallel { branches } => self.parallel(branches, args, None, vars).await?.0,
                         _ => unreachable!("only Task, Parallel and Map retry"),
                     }
                 }

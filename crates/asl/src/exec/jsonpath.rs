@@ -160,8 +160,12 @@ impl Run<'_> {
         ctx: &ContextSource,
     ) -> Result<Step, StatesError> {
         let eff = apply_input_path(&st.input_path, &raw, ctx, vars)?;
-        let result = match &st.kind {
-            Kind::Map(spec) => self.map_jp(st, spec, &eff, ctx, vars).await?,
+        // The result, and a bound of its size when the states that made it tracked one.
+        let (result, known) = match &st.kind {
+            Kind::Map(spec) => {
+                let (v, b) = self.map_jp(st, spec, &eff, ctx, vars).await?;
+                (v, Some(b))
+            }
             _ => {
                 let eb = effective_bound(&st.input_path, &eff, in_bound);
                 let (params, pb) = match &st.parameters {
@@ -173,20 +177,31 @@ impl Run<'_> {
                         let env = Env { input: &eff, ctx, vars };
                         let timeout = dyn_secs(spec.timeout.as_ref(), &env, "TimeoutSecondsPath")?;
                         let heartbeat = dyn_secs(spec.heartbeat.as_ref(), &env, "HeartbeatSecondsPath")?;
-                        self.task(st, &spec.resource, params, attempt, timeout, heartbeat).await?
+                        (self.task(st, &spec.resource, params, attempt, timeout, heartbeat).await?, None)
                     }
-                    Kind::Parallel { branches } => self.parallel(branches, params, Some(pb), vars).await?,
+                    Kind::Parallel { branches } => {
+                        let (v, b) = self.parallel(branches, params, Some(pb), vars).await?;
+                        (v, Some(b))
+                    }
                     _ => unreachable!("only Task, Parallel and Map retry"),
                 }
             }
         };
         drop(eff);
-        let result = match &st.result_selector {
+        let (result, rb) = match (&st.result_selector, known) {
             // The raw result is dropped once selected from: its parts move.
-            Some(t) => t.eval_consuming(result, ctx, vars, 0)?.0,
-            None => result,
+            (Some(t), Some(b)) => t.eval_consuming(result, ctx, vars, b)?,
+            (Some(t), None) => {
+                let selected = t.eval_consuming(result, ctx, vars, 0)?.0;
+                let b = size_bound(&selected);
+                (selected, b)
+            }
+            (None, Some(b)) => (result, b),
+            (None, None) => {
+                let b = size_bound(&result);
+                (result, b)
+            }
         };
-        let rb = size_bound(&result);
         let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
         let out = merge_result(&st.result_path, raw, result)?;
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;

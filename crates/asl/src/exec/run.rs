@@ -112,6 +112,7 @@ impl Run<'_> {
             .unwrap_or_default()
     }
 
+    /// Run a block of states; its output, and a bound of the output's serialized size.
     pub(super) fn block<'s>(
         &'s self,
         block: &'s Block,
@@ -119,7 +120,7 @@ impl Run<'_> {
         in_bound: usize,
         parent: Option<&'s Vars<'s>>,
         inherited: Option<Vec<(String, Value)>>,
-    ) -> BoxFuture<'s, Result<Value, StatesError>> {
+    ) -> BoxFuture<'s, Result<(Value, usize), StatesError>> {
         async move {
             let mut vars = match parent {
                 Some(p) => Vars::child(p),
@@ -167,7 +168,7 @@ impl Run<'_> {
                         input = output;
                         bound = out_bound;
                     }
-                    None => return Ok(output),
+                    None => return Ok((output, out_bound)),
                 }
             }
         }

@@ -75,6 +75,17 @@ pub(crate) fn size_bound(v: &Value) -> usize {
     walk(v)
 }
 
+/// An upper bound of the serialized size of the value parsed from the JSON `text`, found
+/// without walking the value: compact printing never lengthens whitespace, strings or
+/// integers, and a number can only grow where it was written with an exponent (`1e15`
+/// prints as `1000000000000000.0`): at most to the 24 bytes any float prints in, from the
+/// 3 of the shortest exponent form. So each `e` or `E` in the text (counted anywhere, which
+/// only loosens the bound) allows 21 more bytes.
+pub fn text_size_bound(text: &str) -> usize {
+    let exponents = text.bytes().filter(|b| b | 0x20 == b'e').count();
+    text.len().saturating_add(exponents.saturating_mul(21))
+}
+
 /// Printed length of a float as serde_json prints it: ryu's shortest form, with a `+` in a
 /// positive exponent (`1e+300`).
 fn float_len(x: f64) -> usize {
@@ -139,6 +150,21 @@ mod tests {
             if !d.to_string().contains('.') {
                 assert_eq!(bound, printed, "exact without floats: {d}");
             }
+        }
+    }
+
+    #[test]
+    fn a_bound_from_the_text_is_never_below_the_printed_size() {
+        let texts = [
+            r#"{ "a" : [ 1 , 2 ] ,  "b" : "x" }"#,
+            "[1e15, 1E2, 1e-7, 1.5e300, -2.5E-300, 0.1e1, 100000000000000000000, 1e0]",
+            r#"["\u00e9\/\n\u0001", -0, -0.0, 1.0000000000000000000001, 12345678901234567890123]"#,
+            r#"{"k": 1e22, "k": 2}"#,
+        ];
+        for text in texts {
+            let v: Value = serde_json::from_str(text).expect("json");
+            let printed = serde_json::to_string(&v).expect("print").len();
+            assert!(text_size_bound(text) >= printed, "{text}: {} < {printed}", text_size_bound(text));
         }
     }
 }
