@@ -150,7 +150,8 @@ impl Run<'_> {
                         state.r#type = st.type_name,
                         error = tracing::field::Empty,
                     );
-                    let r = self.state(st, input, bound, &mut vars, entered).instrument(span.clone()).await;
+                    // Boxed, so the block's future does not hold a second state future.
+                    let r = Box::pin(self.state(st, input, bound, &mut vars, entered)).instrument(span.clone()).await;
                     if let Err(e) = &r {
                         span.record("error", e.error.as_deref().unwrap_or_default());
                     }
