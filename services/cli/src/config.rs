@@ -143,11 +143,31 @@ pub struct ResultsSettings {
     pub subscriber_buffer: usize,
     /// Messages queued towards one subscriber's connection.
     pub stream_buffer: usize,
+    /// Redis streams the results stream is spread over (1 to 256): unset, one on a single
+    /// server and three on a cluster. Every process of a deployment must use the same number
+    /// (the first records it in Redis, the others refuse to start with another).
+    pub stream_shards: Option<usize>,
 }
 
 impl Default for ResultsSettings {
     fn default() -> Self {
-        ResultsSettings { group_id: "expressway-results".into(), subscriber_buffer: 4096, stream_buffer: 64 }
+        ResultsSettings {
+            group_id: "expressway-results".into(),
+            subscriber_buffer: 4096,
+            stream_buffer: 64,
+            stream_shards: None,
+        }
+    }
+}
+
+impl ResultsSettings {
+    /// The number of shards of the results stream: as set, or the default for the mode.
+    pub fn shards(&self, cluster: bool) -> usize {
+        match (self.stream_shards, cluster) {
+            (Some(n), _) => n,
+            (None, true) => expressway_bus::redis::DEFAULT_CLUSTER_SHARDS,
+            (None, false) => 1,
+        }
     }
 }
 
@@ -370,6 +390,10 @@ impl Config {
         ensure!(self.results.subscriber_buffer >= 1, "results.subscriber_buffer must be at least 1");
         ensure!(self.results.stream_buffer >= 1, "results.stream_buffer must be at least 1");
         ensure!(!self.results.group_id.is_empty(), "results.group_id must be set");
+        if let Some(n) = self.results.stream_shards {
+            let max = expressway_bus::redis::MAX_SHARDS;
+            ensure!((1..=max).contains(&n), "results.stream_shards must be 1 to {max}, got {n}");
+        }
         ensure!(self.worker.lease_seconds >= 1, "worker.lease_seconds must be at least 1");
         ensure!(self.worker.max_attempts >= 1, "worker.max_attempts must be at least 1");
         ensure!(self.worker.execution_timeout_seconds >= 1, "worker.execution_timeout_seconds must be at least 1");
@@ -460,6 +484,12 @@ mod tests {
         let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect("load");
         assert_eq!(cfg.redis.cluster_urls, vec!["redis://c1:7000", "redis://c2:7000"]);
         assert_eq!(cfg.redis.url, None);
+        // The results stream's shards: three on a cluster, one on a server, unless set.
+        assert_eq!((cfg.results.shards(true), cfg.results.shards(false)), (3, 1));
+        std::fs::write(&file, "[results]\nstream_shards = 6\n").expect("write");
+        let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect("load");
+        assert_eq!((cfg.results.shards(true), cfg.results.shards(false)), (6, 6));
+        std::fs::write(&file, "[redis]\ncluster_urls = [\"redis://c1:7000\", \"redis://c2:7000\"]\n").expect("write");
         let args = ServiceArgs { redis_cluster_urls: Some("redis://a:1, redis://b:2".into()), ..Default::default() };
         assert_eq!(Config::load(&args).expect("load").redis.cluster_urls, vec!["redis://a:1", "redis://b:2"]);
         assert_eq!(Config::load(&ServiceArgs::default()).expect("load").redis.server_url(), DEFAULT_REDIS_URL);
@@ -489,6 +519,8 @@ mod tests {
             ),
             ("[redis]\ncluster_urls = [\"redis://c1:6379\", \"rediss://c2:6379\"]\n", "all rediss:// or none"),
             ("[redis]\nprefix = \"{xw}:\"\n", "must not contain braces"),
+            ("[results]\nstream_shards = 0\n", "results.stream_shards must be 1 to 256"),
+            ("[results]\nstream_shard = 2\n", "unknown field"),
             ("[kafka.properties]\n\"security.protocol\" = \"TLS\"\n", "expected PLAINTEXT, SSL"),
             ("[kafka.properties]\n\"sasl.mechanism\" = \"GSSAPI\"\n", "GSSAPI"),
         ] {

@@ -93,7 +93,9 @@ async fn topics(cfg: &Config) -> anyhow::Result<()> {
 }
 
 fn results_config(cfg: &Config) -> RedisResultsConfig {
-    RedisResultsConfig { redis: redis_config(cfg), subscriber_buffer: cfg.results.subscriber_buffer }
+    let redis = redis_config(cfg);
+    let shards = cfg.results.shards(redis.is_cluster());
+    RedisResultsConfig { shards, ..RedisResultsConfig::new(redis, cfg.results.subscriber_buffer) }
 }
 
 /// The Results API over the Redis results stream.
