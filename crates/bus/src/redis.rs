@@ -343,6 +343,9 @@ struct Shared {
     retention: Duration,
     buffer: usize,
     gap_grace: Duration,
+    /// `WAIT` after each append (see [`RedisConfig::wait_replicas`]).
+    wait_replicas: u32,
+    wait_timeout: Duration,
     tx: broadcast::Sender<(u64, Arc<ResultMessage>)>,
 }
 
@@ -464,8 +467,22 @@ impl Shared {
         if messages.is_empty() {
             return Ok(0);
         }
-        let last =
-            if self.sharded() { self.append_sharded(messages).await? } else { self.append_single(messages).await? };
+        let (last, shard) = if self.sharded() {
+            self.append_sharded(messages).await?
+        } else {
+            (self.append_single(messages).await?, 0)
+        };
+        // Before the results service commits its offsets: an append a failover would lose is
+        // a failed one, appended again.
+        let mut c = self.conn.clone();
+        expressway_store::redis::wait_for_replicas(
+            &mut c,
+            &self.keys.shards[shard],
+            self.wait_replicas,
+            self.wait_timeout,
+        )
+        .await
+        .map_err(store_unavailable)?;
         self.trim(last).await;
         Ok(last)
     }
@@ -486,7 +503,7 @@ impl Shared {
     /// Several shards: positions from the counter, the batch on the first shard still below
     /// them. A write that fails is not retried at the same positions (it may have been
     /// applied): the next attempt takes new ones, and readers close the old ones if empty.
-    async fn append_sharded(&self, messages: &[Vec<u8>]) -> Result<u64, BusError> {
+    async fn append_sharded(&self, messages: &[Vec<u8>]) -> Result<(u64, usize), BusError> {
         let mut c = self.conn.clone();
         let n = messages.len() as u64;
         let last: u64 =
@@ -502,7 +519,7 @@ impl Shared {
             }
             let written: i64 = script.invoke_async(&mut c).await.map_err(unavailable)?;
             if written == 1 {
-                return Ok(last);
+                return Ok((last, shard));
             }
         }
         Err(BusError::Unavailable(format!(
@@ -626,6 +643,8 @@ impl RedisResults {
             retention: cfg.redis.retention,
             buffer: cfg.subscriber_buffer.max(1),
             gap_grace: cfg.gap_grace,
+            wait_replicas: cfg.redis.wait_replicas,
+            wait_timeout: cfg.redis.wait_timeout,
             tx,
         });
         shared.check_layout().await?;

@@ -372,3 +372,23 @@ async fn a_process_set_to_another_number_of_shards_does_not_start(base: RedisCon
         Ok(_) => panic!("a process with 2 shards started on a stream of 3"),
     }
 }
+
+/// With `redis.wait_replicas`, an append counts once a replica has it: too few replicas make
+/// it a failed append (the results service retries it before it commits its offsets).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_too_few_replicas_acknowledge_fails() {
+    let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
+    let base = RedisConfig {
+        cluster_urls: cluster.urls(),
+        prefix: "t:".into(),
+        wait_timeout: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let greedy = RedisConfig { wait_replicas: 2, ..base.clone() };
+    let hub = RedisResults::connect(&config(&greedy, Duration::from_secs(3600), 64)).await.expect("connect");
+    let e = hub.append(&raw(0..2)).await.expect_err("one replica per primary");
+    assert!(e.is_retryable() && e.to_string().contains("reached 1 of 2 replicas"), "{e}");
+    let enough = RedisConfig { wait_replicas: 1, ..base };
+    let hub = RedisResults::connect(&config(&enough, Duration::from_secs(3600), 64)).await.expect("connect");
+    assert_eq!(hub.append(&raw(2..4)).await, Ok(4), "the next positions (the failed batch is there, unacknowledged)");
+}

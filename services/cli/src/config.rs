@@ -35,6 +35,11 @@ pub struct RedisSettings {
     pub tls_ca_file: Option<PathBuf>,
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// Replicas that must acknowledge the start record, the outcome and each results append
+    /// (`WAIT`) before they count; fewer within `wait_timeout_ms` is a failed write, retried.
+    /// 0 (the default): Redis's asynchronous replication alone.
+    pub wait_replicas: u32,
+    pub wait_timeout_ms: u64,
 }
 
 /// The single server's URL when no cluster is configured.
@@ -74,6 +79,8 @@ impl Default for RedisSettings {
             tls_ca_file: None,
             tls_cert_file: None,
             tls_key_file: None,
+            wait_replicas: 0,
+            wait_timeout_ms: 500,
         }
     }
 }
@@ -373,6 +380,11 @@ impl Config {
             ensure!(f.is_file(), "redis: {} is not a readable file", f.display());
         }
         ensure!(self.redis.response_timeout_ms >= 1, "redis.response_timeout_ms must be at least 1");
+        ensure!(self.redis.wait_timeout_ms >= 1, "redis.wait_timeout_ms must be at least 1");
+        ensure!(
+            self.redis.wait_replicas == 0 || self.redis.wait_timeout_ms < self.redis.response_timeout_ms,
+            "redis.wait_timeout_ms must be below redis.response_timeout_ms (a WAIT is a command too)"
+        );
         if let Some(p) = self.kafka.properties.get("security.protocol") {
             ensure!(
                 ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(&p.to_ascii_lowercase().as_str()),
@@ -520,6 +532,7 @@ mod tests {
             ("[redis]\ncluster_urls = [\"redis://c1:6379\", \"rediss://c2:6379\"]\n", "all rediss:// or none"),
             ("[redis]\nprefix = \"{xw}:\"\n", "must not contain braces"),
             ("[results]\nstream_shards = 0\n", "results.stream_shards must be 1 to 256"),
+            ("[redis]\nwait_replicas = 1\nwait_timeout_ms = 2000\n", "must be below redis.response_timeout_ms"),
             ("[results]\nstream_shard = 2\n", "unknown field"),
             ("[kafka.properties]\n\"security.protocol\" = \"TLS\"\n", "expected PLAINTEXT, SSL"),
             ("[kafka.properties]\n\"sasl.mechanism\" = \"GSSAPI\"\n", "GSSAPI"),

@@ -42,6 +42,8 @@ fn redis_config(cfg: &Config) -> RedisConfig {
         tls_ca_file: cfg.redis.tls_ca_file.clone(),
         tls_cert_file: cfg.redis.tls_cert_file.clone(),
         tls_key_file: cfg.redis.tls_key_file.clone(),
+        wait_replicas: cfg.redis.wait_replicas,
+        wait_timeout: Duration::from_millis(cfg.redis.wait_timeout_ms),
     }
 }
 
