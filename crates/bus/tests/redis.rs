@@ -216,6 +216,7 @@ sharded!(
     a_writer_that_dies_between_taking_positions_and_writing_them_leaves_a_gap_every_reader_closes_alike,
     every_shard_is_trimmed_to_the_same_position,
     a_process_set_to_another_number_of_shards_does_not_start,
+    a_changed_number_of_shards_continues_the_positions,
 );
 
 /// Three shards, wherever the stream is.
@@ -391,4 +392,25 @@ async fn an_append_too_few_replicas_acknowledge_fails() {
     let enough = RedisConfig { wait_replicas: 1, ..base };
     let hub = RedisResults::connect(&config(&enough, Duration::from_secs(3600), 64)).await.expect("connect");
     assert_eq!(hub.append(&raw(2..4)).await, Ok(4), "the next positions (the failed batch is there, unacknowledged)");
+}
+
+async fn a_changed_number_of_shards_continues_the_positions(base: RedisConfig) {
+    let one = RedisResultsConfig { shards: 1, ..sharded(&base, Duration::from_secs(3600)) };
+    let hub = RedisResults::connect(&one).await.expect("one shard");
+    assert_eq!(hub.append(&raw(0..4)).await, Ok(4));
+    drop(hub);
+    // Every process stopped, the recorded number deleted: three shards from now on.
+    let mut c = raw_conn(&base).await;
+    let _: i64 = redis::cmd("DEL").arg("t:{results}:shards").query_async(&mut c).await.expect("del");
+    let hub = RedisResults::connect(&sharded(&base, Duration::from_secs(3600))).await.expect("three shards");
+    assert_eq!(hub.append(&raw(4..6)).await, Ok(6), "after the single stream's last position");
+    let mut sub = hub.subscribe(Some(2));
+    assert_eq!(take(&mut sub, 3).await, vec!["behind:3:5", "5=4", "6=5"], "what came before is not in the shards");
+    drop((sub, hub));
+    // And back to one: its stream goes on after the shards' last position.
+    let _: i64 = redis::cmd("DEL").arg("t:{results}:shards").query_async(&mut c).await.expect("del");
+    let hub = RedisResults::connect(&one).await.expect("one shard again");
+    assert_eq!(hub.append(&raw(6..7)).await, Ok(7));
+    let mut sub = hub.subscribe(Some(5));
+    assert_eq!(take(&mut sub, 2).await, vec!["behind:2:7", "7=6"]);
 }
