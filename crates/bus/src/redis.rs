@@ -21,7 +21,7 @@
 //! to one shard, atomically (a script), preferring shard `first mod S`. Explicit ids fence: a
 //! shard refuses an id at or below its last one, so a batch goes to another shard that is still
 //! below it, and when every shard is past it the appender takes new positions. A reader merges
-//! the shards by position ([`Merge`]). A position is *settled* once every shard's last id is at
+//! the shards by position (`Merge`). A position is *settled* once every shard's last id is at
 //! or past it: no shard can take it any more, so a reader that has read every shard that far
 //! knows whether it holds a message. A reader that waits for a position while later ones are
 //! there (its writer died between `INCRBY` and the write, or is slow) closes it after a grace
