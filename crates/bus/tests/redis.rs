@@ -389,7 +389,9 @@ async fn an_append_too_few_replicas_acknowledge_fails() {
     let hub = RedisResults::connect(&config(&greedy, Duration::from_secs(3600), 64)).await.expect("connect");
     let e = hub.append(&raw(0..2)).await.expect_err("one replica per primary");
     assert!(e.is_retryable() && e.to_string().contains("reached 1 of 2 replicas"), "{e}");
-    let enough = RedisConfig { wait_replicas: 1, ..base };
+    // A replica acknowledges within a millisecond or so, unless the machine is busy (the
+    // test suites run side by side): a generous timeout for the append that must succeed.
+    let enough = RedisConfig { wait_replicas: 1, wait_timeout: Duration::from_millis(1500), ..base };
     let hub = RedisResults::connect(&config(&enough, Duration::from_secs(3600), 64)).await.expect("connect");
     assert_eq!(hub.append(&raw(2..4)).await, Ok(4), "the next positions (the failed batch is there, unacknowledged)");
 }

@@ -384,7 +384,7 @@ pub async fn wait_for_replicas(
             "redis write not acknowledged by enough replicas; retried as a failed write"
         );
         return Err(StoreError::Unavailable(format!(
-            "redis: the write to {key} reached {acked} of {replicas} replicas within {timeout:?}"
+            "the write to {key} reached {acked} of {replicas} replicas within {timeout:?}"
         )));
     }
     Ok(())
