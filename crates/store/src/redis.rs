@@ -25,6 +25,11 @@
 //! commands inside it, so scripts are kept for the rare steps that need a compare-and-set
 //! (lease renewal and release, forgetting a start, an outcome with its history). Multi-key
 //! scripts are atomic on one Redis server, and on a cluster too, since their keys share a slot.
+//!
+//! With [`RedisConfig::wait_replicas`], the writes an execution cannot afford to lose in a
+//! failover (the start record with its dedupe key, the outcome) are followed by `WAIT`
+//! ([`wait_for_replicas`]): too few acknowledgements make them failed writes, which their
+//! callers retry.
 
 use std::time::Duration;
 
