@@ -93,6 +93,9 @@ def plan(rate, cpu, traffic, a):
         "redis_ops_per_second": redis_ops, "redis_cores": redis_cpu,
         "redis_memory_gib": memory / 2**30,
         "redis_shards": max(1, shards_cpu, shards_mem), "shards_cpu": shards_cpu, "shards_mem": shards_mem,
+        # The results stream's entries and appends spread like the executions' keys only when
+        # it has a shard on every primary (`shard_keys` gives each an equal slot range).
+        "stream_shards": 1 if max(1, shards_cpu, shards_mem) == 1 else max(3, shards_cpu, shards_mem),
     }
 
 
@@ -117,6 +120,7 @@ def table(plans, a):
         (f"Redis memory retained ({a.retention_seconds:,} s retention)", lambda p: f"{p['redis_memory_gib']:,.1f} GiB"),
         (f"Redis shards (CPU {a.redis_utilization:.0%} of a core, {a.shard_memory_gib:g} GiB each)",
          lambda p: f"{p['redis_shards']} (CPU {p['shards_cpu']}, memory {p['shards_mem']})"),
+        ("`results.stream_shards` (one per Redis shard; 1 on one server)", lambda p: str(p["stream_shards"])),
     ]
     out = ["| | " + " | ".join(f"{p['rate']:,} starts/s" for p in plans) + " |",
            "|---|" + "---|" * len(plans)]

@@ -66,11 +66,14 @@ pub enum BusError {
     /// The broker refused this client (credentials, certificates): retrying will not help.
     #[error("the broker refused the connection: {0}")]
     Refused(String),
+    /// The settings do not fit what the backing service holds: retrying will not help.
+    #[error("invalid setting: {0}")]
+    Invalid(String),
 }
 
 impl BusError {
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, BusError::Closed | BusError::Refused(_))
+        !matches!(self, BusError::Closed | BusError::Refused(_) | BusError::Invalid(_))
     }
 }
 

@@ -1,7 +1,10 @@
 //! The results stream and reply routing against a real redis-server and a real Redis
-//! Cluster (three primaries, three replicas; every test runs on both): contiguous positions,
-//! resuming, trimming by age, slow subscribers, and replies reaching only their own frontend
-//! (sharded pub/sub on the cluster).
+//! Cluster (three primaries, three replicas; every test runs on both, the stream with one
+//! shard on the server and three on the cluster): positions, resuming, trimming by age, slow
+//! subscribers, and replies reaching only their own frontend (sharded pub/sub on the cluster).
+//! Then the sharded stream's own cases on the cluster: shards on different primaries, two
+//! writers and two readers agreeing on one order, a writer that dies between taking positions
+//! and writing them, trimming every shard alike, and a process set to another number of shards.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,8 +62,9 @@ fn raw(range: std::ops::Range<u64>) -> Vec<Vec<u8>> {
     range.map(|i| serde_json::to_vec(&ResultMessage::Outcome(outcome(i))).expect("json")).collect()
 }
 
+/// The stream's settings: the default number of shards (one on a server, three on a cluster).
 fn config(base: &RedisConfig, retention: Duration, buffer: usize) -> RedisResultsConfig {
-    RedisResultsConfig { redis: RedisConfig { retention, ..base.clone() }, subscriber_buffer: buffer }
+    RedisResultsConfig::new(RedisConfig { retention, ..base.clone() }, buffer)
 }
 
 /// What a subscription yields next, as text: `pos=output` or `behind:skipped:resume_from`.
@@ -183,4 +187,232 @@ async fn replies_reach_only_the_frontend_that_waits(base: RedisConfig) {
     assert_eq!(b.waiting(), 1);
     b.cancel("arn:e1");
     assert_eq!(b.waiting(), 0, "a caller that goes away frees its slot");
+}
+
+/// Each test of the sharded stream once on a single server (three shards there too) and once
+/// on a cluster.
+macro_rules! sharded {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_a_server() {
+                let server = expressway_testkit::redis().expect("redis-server");
+                let base = super::RedisConfig { url: server.redis_url(), prefix: "t:".into(), ..Default::default() };
+                super::$name(base).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_a_cluster() {
+                let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
+                let base = super::RedisConfig { cluster_urls: cluster.urls(), prefix: "t:".into(), ..Default::default() };
+                super::$name(base).await;
+            }
+        }
+    )*};
+}
+
+sharded!(
+    two_writers_and_two_readers_agree_on_one_order,
+    a_writer_that_dies_between_taking_positions_and_writing_them_leaves_a_gap_every_reader_closes_alike,
+    every_shard_is_trimmed_to_the_same_position,
+    a_process_set_to_another_number_of_shards_does_not_start,
+    a_changed_number_of_shards_continues_the_positions,
+);
+
+/// Three shards, wherever the stream is.
+fn sharded(base: &RedisConfig, retention: Duration) -> RedisResultsConfig {
+    RedisResultsConfig { shards: 3, gap_grace: Duration::from_millis(500), ..config(base, retention, 64) }
+}
+
+fn labelled(label: &str, range: std::ops::Range<u64>) -> Vec<Vec<u8>> {
+    range
+        .map(|i| {
+            let mut o = outcome(i);
+            o.output = Some(format!("{label}{i}"));
+            serde_json::to_vec(&ResultMessage::Outcome(o)).expect("json")
+        })
+        .collect()
+}
+
+/// A raw connection, for what the stream's API does not do (a writer that dies halfway).
+async fn raw_conn(base: &RedisConfig) -> expressway_store::redis::Conn {
+    base.connect().await.expect("connect")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shards_of_a_cluster_live_on_different_primaries() {
+    let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
+    let base = RedisConfig { cluster_urls: cluster.urls(), prefix: "t:".into(), ..Default::default() };
+    let hub = RedisResults::connect(&config(&base, Duration::from_secs(3600), 64)).await.expect("connect");
+    assert_eq!(hub.shard_keys().len(), expressway_bus::redis::DEFAULT_CLUSTER_SHARDS, "the default on a cluster");
+    let primaries: std::collections::HashSet<u16> =
+        hub.shard_keys().iter().map(|k| cluster.primary_for(k).expect("primary")).collect();
+    assert_eq!(primaries.len(), 3, "{:?} on {primaries:?}", hub.shard_keys());
+}
+
+async fn two_writers_and_two_readers_agree_on_one_order(base: RedisConfig) {
+    let cfg = sharded(&base, Duration::from_secs(3600));
+    let (w1, w2) = (RedisResults::connect(&cfg).await.expect("w1"), RedisResults::connect(&cfg).await.expect("w2"));
+    let (r1, r2) = (RedisResults::connect(&cfg).await.expect("r1"), RedisResults::connect(&cfg).await.expect("r2"));
+    // A live subscriber on r2 from before the first append, reading while they are written.
+    let mut live = r2.subscribe(None);
+    assert_eq!(next_within(&mut live, Duration::from_millis(300)).await, "timeout");
+    let live = tokio::spawn(async move { take(&mut live, 400).await });
+    let write = |w: RedisResults, label: &'static str| async move {
+        let mut i = 0;
+        // Batches of 1 to 7, interleaving with the other writer's.
+        for size in (0..).map(|k| 1 + (k * 5 + label.len()) % 7) {
+            if i >= 200 {
+                break;
+            }
+            let end = (i + size as u64).min(200);
+            w.append(&labelled(label, i..end)).await.expect("append");
+            i = end;
+        }
+        w
+    };
+    let (w1, w2) = tokio::join!(tokio::spawn(write(w1, "a")), tokio::spawn(write(w2, "bb")));
+    let (_w1, _w2) = (w1.expect("w1"), w2.expect("w2"));
+
+    let mut from_start = r1.subscribe(Some(1));
+    let all = take(&mut from_start, 400).await;
+    let parsed: Vec<(u64, String)> = all
+        .iter()
+        .map(|s| {
+            let (p, o) = s.split_once('=').expect(s);
+            (p.parse().expect(s), o.to_string())
+        })
+        .collect();
+    assert!(parsed.windows(2).all(|w| w[0].0 < w[1].0), "positions rise: {all:?}");
+    for label in ["a", "bb"] {
+        // "a…" and "bb…": neither label starts the other's messages.
+        let own: Vec<&str> = parsed.iter().map(|(_, o)| o.as_str()).filter(|o| o.starts_with(label)).collect();
+        let expected: Vec<String> = (0..200).map(|i| format!("{label}{i}")).collect();
+        assert_eq!(own, expected, "each writer's messages once, in its order");
+    }
+    assert_eq!(live.await.expect("live"), all, "a live reader on another process sees the same sequence");
+    // Resuming on the other process, from any position, gives exactly what follows it.
+    let (position, _) = &parsed[150];
+    let mut resumed = r2.subscribe(Some(*position));
+    assert_eq!(take(&mut resumed, 250).await, all[150..].to_vec());
+}
+
+async fn a_writer_that_dies_between_taking_positions_and_writing_them_leaves_a_gap_every_reader_closes_alike(
+    base: RedisConfig,
+) {
+    let cfg = sharded(&base, Duration::from_secs(3600));
+    let writer = RedisResults::connect(&cfg).await.expect("writer");
+    assert_eq!(writer.append(&raw(0..3)).await, Ok(3));
+    // Another writer takes positions 4-8 and dies before it writes them.
+    let mut c = raw_conn(&base).await;
+    let taken: u64 = redis::cmd("INCRBY").arg("t:{results}:next").arg(5).query_async(&mut c).await.expect("incrby");
+    assert_eq!(taken, 8);
+    assert_eq!(writer.append(&raw(3..5)).await, Ok(10));
+
+    // Two readers in two processes, both from the start, and a live one.
+    let (a, b) = (RedisResults::connect(&cfg).await.expect("a"), RedisResults::connect(&cfg).await.expect("b"));
+    let (mut sa, mut sb) = (a.subscribe(Some(1)), b.subscribe(Some(1)));
+    let started = std::time::Instant::now();
+    let expected = vec!["1=0", "2=1", "3=2", "9=3", "10=4"];
+    assert_eq!(take(&mut sa, 5).await, expected);
+    assert!(started.elapsed() >= Duration::from_millis(400), "the gap was waited for: {:?}", started.elapsed());
+    assert_eq!(take(&mut sb, 5).await, expected, "the other process emits the same sequence");
+
+    // Closed for good: every shard is past the gap, so the dead writer could not fill it now.
+    for key in writer.shard_keys() {
+        let late: Result<String, _> =
+            redis::cmd("XADD").arg(key).arg("0-6").arg("m").arg("late").query_async(&mut c).await;
+        assert!(late.is_err(), "{key} took a write into the closed gap");
+    }
+    // Both follow on live, and a resume inside the gap starts at the next message.
+    assert_eq!(writer.append(&raw(5..6)).await, Ok(11));
+    assert_eq!(take(&mut sa, 1).await, vec!["11=5"]);
+    assert_eq!(take(&mut sb, 1).await, vec!["11=5"]);
+    let mut inside = b.subscribe(Some(5));
+    assert_eq!(take(&mut inside, 2).await, vec!["9=3", "10=4"]);
+
+    // A gap at the end of the stream, seen live: closed once the next message is there.
+    let taken: u64 = redis::cmd("INCRBY").arg("t:{results}:next").arg(2).query_async(&mut c).await.expect("incrby");
+    assert_eq!(taken, 13);
+    assert_eq!(writer.append(&raw(6..7)).await, Ok(14));
+    assert_eq!(take(&mut sa, 1).await, vec!["14=6"]);
+    assert_eq!(take(&mut sb, 1).await, vec!["14=6"]);
+}
+
+async fn every_shard_is_trimmed_to_the_same_position(base: RedisConfig) {
+    let hub = RedisResults::connect(&sharded(&base, Duration::from_secs(1))).await.expect("connect");
+    // Three batches: one on each shard (a batch goes to shard `first mod 3`).
+    for i in 0..3 {
+        hub.append(&raw(i * 2..i * 2 + 2)).await.expect("append");
+    }
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    hub.append(&raw(6..7)).await.expect("append");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    hub.append(&raw(7..8)).await.expect("append");
+    // The clock saw position 7 more than a second ago: every shard keeps only what follows it.
+    let mut c = raw_conn(&base).await;
+    for key in hub.shard_keys() {
+        let ids: redis::streams::StreamRangeReply =
+            redis::cmd("XRANGE").arg(key).arg("-").arg("+").query_async(&mut c).await.expect("xrange");
+        let kept: Vec<&str> = ids.ids.iter().map(|e| e.id.as_str()).collect();
+        assert!(kept.iter().all(|id| *id == "0-8"), "{key} keeps {kept:?}");
+    }
+    let mut sub = hub.subscribe(Some(1));
+    assert_eq!(take(&mut sub, 2).await, vec!["behind:7:8", "8=7"]);
+}
+
+async fn a_process_set_to_another_number_of_shards_does_not_start(base: RedisConfig) {
+    let _first = RedisResults::connect(&sharded(&base, Duration::from_secs(3600))).await.expect("connect");
+    let other = RedisResultsConfig { shards: 2, ..sharded(&base, Duration::from_secs(3600)) };
+    match RedisResults::connect(&other).await {
+        Err(e @ expressway_bus::BusError::Invalid(_)) => {
+            assert!(!e.is_retryable());
+            assert!(e.to_string().contains("has 3 shards"), "{e}");
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a process with 2 shards started on a stream of 3"),
+    }
+}
+
+/// With `redis.wait_replicas`, an append counts once a replica has it: too few replicas make
+/// it a failed append (the results service retries it before it commits its offsets).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_too_few_replicas_acknowledge_fails() {
+    let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
+    let base = RedisConfig {
+        cluster_urls: cluster.urls(),
+        prefix: "t:".into(),
+        wait_timeout: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let greedy = RedisConfig { wait_replicas: 2, ..base.clone() };
+    let hub = RedisResults::connect(&config(&greedy, Duration::from_secs(3600), 64)).await.expect("connect");
+    let e = hub.append(&raw(0..2)).await.expect_err("one replica per primary");
+    assert!(e.is_retryable() && e.to_string().contains("reached 1 of 2 replicas"), "{e}");
+    // A replica acknowledges within a millisecond or so, unless the machine is busy (the
+    // test suites run side by side): a generous timeout for the append that must succeed.
+    let enough = RedisConfig { wait_replicas: 1, wait_timeout: Duration::from_millis(1500), ..base };
+    let hub = RedisResults::connect(&config(&enough, Duration::from_secs(3600), 64)).await.expect("connect");
+    assert_eq!(hub.append(&raw(2..4)).await, Ok(4), "the next positions (the failed batch is there, unacknowledged)");
+}
+
+async fn a_changed_number_of_shards_continues_the_positions(base: RedisConfig) {
+    let one = RedisResultsConfig { shards: 1, ..sharded(&base, Duration::from_secs(3600)) };
+    let hub = RedisResults::connect(&one).await.expect("one shard");
+    assert_eq!(hub.append(&raw(0..4)).await, Ok(4));
+    drop(hub);
+    // Every process stopped, the recorded number deleted: three shards from now on.
+    let mut c = raw_conn(&base).await;
+    let _: i64 = redis::cmd("DEL").arg("t:{results}:shards").query_async(&mut c).await.expect("del");
+    let hub = RedisResults::connect(&sharded(&base, Duration::from_secs(3600))).await.expect("three shards");
+    assert_eq!(hub.append(&raw(4..6)).await, Ok(6), "after the single stream's last position");
+    let mut sub = hub.subscribe(Some(2));
+    assert_eq!(take(&mut sub, 3).await, vec!["behind:3:5", "5=4", "6=5"], "what came before is not in the shards");
+    drop((sub, hub));
+    // And back to one: its stream goes on after the shards' last position.
+    let _: i64 = redis::cmd("DEL").arg("t:{results}:shards").query_async(&mut c).await.expect("del");
+    let hub = RedisResults::connect(&one).await.expect("one shard again");
+    assert_eq!(hub.append(&raw(6..7)).await, Ok(7));
+    let mut sub = hub.subscribe(Some(5));
+    assert_eq!(take(&mut sub, 2).await, vec!["behind:2:7", "7=6"]);
 }

@@ -25,6 +25,11 @@
 //! commands inside it, so scripts are kept for the rare steps that need a compare-and-set
 //! (lease renewal and release, forgetting a start, an outcome with its history). Multi-key
 //! scripts are atomic on one Redis server, and on a cluster too, since their keys share a slot.
+//!
+//! With [`RedisConfig::wait_replicas`], the writes an execution cannot afford to lose in a
+//! failover (the start record with its dedupe key, the outcome) are followed by `WAIT`
+//! ([`wait_for_replicas`]): too few acknowledgements make them failed writes, which their
+//! callers retry.
 
 use std::time::Duration;
 
@@ -69,6 +74,12 @@ pub struct RedisConfig {
     pub tls_ca_file: Option<std::path::PathBuf>,
     pub tls_cert_file: Option<std::path::PathBuf>,
     pub tls_key_file: Option<std::path::PathBuf>,
+    /// Replicas that must acknowledge a write before it counts (`WAIT`): the start record
+    /// and dedupe key, the outcome, each results append. 0: none (Redis replicates
+    /// asynchronously; a primary that dies loses what its replica had not received yet).
+    pub wait_replicas: u32,
+    /// How long a write waits for those acknowledgements before it fails (and is retried).
+    pub wait_timeout: Duration,
 }
 
 impl Default for RedisConfig {
@@ -84,6 +95,8 @@ impl Default for RedisConfig {
             tls_ca_file: None,
             tls_cert_file: None,
             tls_key_file: None,
+            wait_replicas: 0,
+            wait_timeout: Duration::from_millis(500),
         }
     }
 }
@@ -341,6 +354,45 @@ pub async fn ping(conn: &Conn, within: Duration) -> Result<(), StoreError> {
         Ok(Err(e)) => Err(unavailable(e)),
         Err(_) => Err(StoreError::Unavailable(format!("redis did not answer a PING within {within:?}"))),
     }
+}
+
+/// Wait until `replicas` replicas have every write sent so far on the connection that serves
+/// `key` (`WAIT`, sent in one pipeline with a read of `key`, so a cluster routes it to the
+/// primary that took the write); fewer within `timeout` is a failed write, to be retried.
+/// Nothing to do when `replicas` is 0.
+pub async fn wait_for_replicas(
+    conn: &mut impl ConnectionLike,
+    key: &str,
+    replicas: u32,
+    timeout: Duration,
+) -> Result<(), StoreError> {
+    if replicas == 0 {
+        return Ok(());
+    }
+    let (acked,): (u32,) = redis::pipe()
+        .cmd("EXISTS")
+        .arg(key)
+        .ignore()
+        .cmd("WAIT")
+        .arg(replicas)
+        .arg(timeout.as_millis().max(1) as u64)
+        .query_async(conn)
+        .await
+        .map_err(unavailable)?;
+    if acked < replicas {
+        expressway_telemetry::metrics::count(expressway_telemetry::metrics::REDIS_WAIT_SHORT);
+        tracing::warn!(
+            %key,
+            acked,
+            wanted = replicas,
+            timeout_ms = timeout.as_millis() as u64,
+            "redis write not acknowledged by enough replicas; retried as a failed write"
+        );
+        return Err(StoreError::Unavailable(format!(
+            "the write to {key} reached {acked} of {replicas} replicas within {timeout:?}"
+        )));
+    }
+    Ok(())
 }
 
 /// The registry in Redis.
@@ -621,6 +673,8 @@ pub struct RedisExecutions {
     conn: Timed,
     prefix: String,
     retention_ms: u64,
+    wait_replicas: u32,
+    wait_timeout: Duration,
 }
 
 const FORGET: &str = r#"
@@ -677,7 +731,15 @@ impl RedisExecutions {
             conn: Timed(conn),
             prefix: cfg.prefix.clone(),
             retention_ms: cfg.retention.as_millis().max(1) as u64,
+            wait_replicas: cfg.wait_replicas,
+            wait_timeout: cfg.wait_timeout,
         }
+    }
+
+    /// Wait for the configured replicas to have what was written to `key`'s slot.
+    async fn replicated(&self, key: &str) -> Result<(), StoreError> {
+        let mut c = self.conn.clone();
+        wait_for_replicas(&mut c, key, self.wait_replicas, self.wait_timeout).await
     }
 
     fn key(&self, kind: &str, arn: &str) -> String {
@@ -705,6 +767,7 @@ impl ExecutionStore for RedisExecutions {
         let ex_key = self.key("ex", &record.execution_arn);
         if dedupe_window.is_zero() {
             let _: () = c.pset_ex(&ex_key, json, self.retention_ms).await.map_err(unavailable)?;
+            self.replicated(&ex_key).await?;
             return Ok(Started::New(record));
         }
         // Take the name and write the record in one round trip. When the name was taken, the
@@ -715,7 +778,12 @@ impl ExecutionStore for RedisExecutions {
         take(&mut pipe, &name_key, &name, dedupe_window.as_millis() as u64);
         let (holder, ()): (Option<String>, ()) =
             pipe.pset_ex(&ex_key, json, self.retention_ms).query_async(&mut c).await.map_err(unavailable)?;
-        let Some(holder) = holder else { return Ok(Started::New(record)) };
+        let Some(holder) = holder else {
+            // The name is ours once a replica has it too: a start retried after a failover
+            // must still meet it.
+            self.replicated(&ex_key).await?;
+            return Ok(Started::New(record));
+        };
         let _: () = c.del(&ex_key).await.map_err(unavailable)?;
         let (hash, arn) = holder.split_once(' ').unwrap_or((holder.as_str(), ""));
         if hash != record.input_hash {
@@ -723,6 +791,9 @@ impl ExecutionStore for RedisExecutions {
         }
         // The holder writes its record right after taking the name, possibly on another
         // connection: give that write a moment before answering from what the name says.
+        // The name as found must survive a failover as well (its first taker may have failed
+        // on its own wait and be retrying as this very call).
+        self.replicated(&name_key).await?;
         for wait_ms in [0, 1, 5, 20] {
             tokio::time::sleep(Duration::from_millis(wait_ms)).await;
             match self.get(arn).await {
@@ -775,6 +846,9 @@ impl ExecutionStore for RedisExecutions {
             .query_async(&mut c)
             .await
             .map_err(unavailable)?;
+        if set.is_some() {
+            self.replicated(&self.key("out", execution_arn)).await?;
+        }
         Ok(set.is_some())
     }
 
@@ -797,7 +871,11 @@ impl ExecutionStore for RedisExecutions {
                 pipe.del(self.key("claim", execution_arn)).query_async(&mut c).await.map_err(unavailable)?;
             // The same outcome already there is this one: an earlier try whose answer timed
             // out (Redis paused, say) was applied, and the caller must still publish it.
-            return Ok(earlier.is_none_or(|e| e == outcome));
+            let first = earlier.is_none_or(|e| e == outcome);
+            if first {
+                self.replicated(&self.key("out", execution_arn)).await?;
+            }
+            return Ok(first);
         }
         let mut script = script!(FINISH).prepare_invoke();
         script
@@ -811,6 +889,11 @@ impl ExecutionStore for RedisExecutions {
             script.arg(serde_json::to_string(e).map_err(|e| corrupt("event", e))?);
         }
         let ok: i32 = script.invoke_async(&mut c).await.map_err(unavailable)?;
+        if ok == 1 {
+            // Before the worker may commit the start's offset: a retry finds this same
+            // outcome and waits again.
+            self.replicated(&self.key("out", execution_arn)).await?;
+        }
         Ok(ok == 1)
     }
 

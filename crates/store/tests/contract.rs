@@ -239,11 +239,47 @@ async fn redis_stores_keep_the_contract() {
 
 /// The same on a Redis Cluster of three primaries and three replicas: every pipeline and
 /// script of an execution stays in one slot (a cross-slot one would fail), and the
-/// registry's steps that touch several keys send them one by one.
+/// registry's steps that touch several keys send them one by one. Every write that waits for
+/// a replica (`redis.wait_replicas` 1) gets its acknowledgement from the primary that took it.
 #[tokio::test]
 async fn redis_cluster_stores_keep_the_contract() {
     let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
-    redis_contract(RedisConfig { cluster_urls: cluster.urls(), ..RedisConfig::default() }).await;
+    redis_contract(RedisConfig { cluster_urls: cluster.urls(), wait_replicas: 1, ..RedisConfig::default() }).await;
+}
+
+/// A write fewer replicas acknowledge than asked is a failed write, to be retried; the same
+/// write retried once they suffice goes through (start, outcome).
+#[tokio::test]
+async fn a_write_too_few_replicas_acknowledge_fails_as_retryable() {
+    let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
+    let base = RedisConfig {
+        cluster_urls: cluster.urls(),
+        wait_timeout: Duration::from_millis(100),
+        ..RedisConfig::default()
+    };
+    let conn = connect(&base).await.expect("connect");
+    // Each primary has one replica: two cannot acknowledge.
+    let greedy = RedisExecutions::new(conn.clone(), &RedisConfig { wait_replicas: 2, ..base.clone() });
+    // A replica acknowledges within a millisecond or so, unless the machine is busy.
+    let enough = RedisExecutions::new(
+        conn,
+        &RedisConfig { wait_replicas: 1, wait_timeout: Duration::from_millis(1500), ..base.clone() },
+    );
+    let e = greedy.start(record("w", "{}", "arn:w1"), Duration::from_secs(60)).await.expect_err("two replicas");
+    assert!(e.is_retryable() && e.to_string().contains("reached 1 of 2 replicas"), "{e}");
+    // The caller's retry meets the name (and waits for it again).
+    match enough.start(record("w", "{}", "arn:w2"), Duration::from_secs(60)).await.expect("start") {
+        Started::Existing(r) => assert_eq!(r.execution_arn, ex("arn:w1")),
+        Started::New(_) => panic!("the name was taken by the first try"),
+    }
+    let done =
+        Finished { status: ExecutionStatus::Succeeded, output: Some("1".into()), error: None, cause: None, stop_ms: 1 };
+    let e = greedy.finish_with_history(&ex("arn:w1"), done.clone(), Vec::new(), "o").await.expect_err("two replicas");
+    assert!(e.is_retryable(), "{e}");
+    assert!(
+        enough.finish_with_history(&ex("arn:w1"), done, Vec::new(), "o").await.expect("retried"),
+        "the same outcome"
+    );
 }
 
 #[tokio::test]

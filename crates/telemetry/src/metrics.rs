@@ -40,6 +40,12 @@ pub const KAFKA_PRODUCE_TIME: &str = "expressway_kafka_produce_ms";
 pub const REDIS_COMMAND_TIME: &str = "expressway_redis_command_ms";
 /// Records not yet consumed, per topic and partition this member owns.
 pub const CONSUMER_LAG: &str = "expressway_kafka_consumer_lag";
+/// Positions of the sharded results stream this process closed with a tombstone (their
+/// writer stopped between taking them and writing them).
+pub const RESULTS_POSITIONS_CLOSED: &str = "expressway_results_positions_closed";
+/// Redis writes whose `WAIT` saw fewer replicas acknowledge them than `redis.wait_replicas`
+/// (retried as failed writes).
+pub const REDIS_WAIT_SHORT: &str = "expressway_redis_wait_short";
 
 /// The label naming the state machine.
 pub const STATE_MACHINE_ARN: &str = "StateMachineArn";

@@ -35,6 +35,11 @@ pub struct RedisSettings {
     pub tls_ca_file: Option<PathBuf>,
     pub tls_cert_file: Option<PathBuf>,
     pub tls_key_file: Option<PathBuf>,
+    /// Replicas that must acknowledge the start record, the outcome and each results append
+    /// (`WAIT`) before they count; fewer within `wait_timeout_ms` is a failed write, retried.
+    /// 0 (the default): Redis's asynchronous replication alone.
+    pub wait_replicas: u32,
+    pub wait_timeout_ms: u64,
 }
 
 /// The single server's URL when no cluster is configured.
@@ -74,6 +79,8 @@ impl Default for RedisSettings {
             tls_ca_file: None,
             tls_cert_file: None,
             tls_key_file: None,
+            wait_replicas: 0,
+            wait_timeout_ms: 500,
         }
     }
 }
@@ -143,11 +150,31 @@ pub struct ResultsSettings {
     pub subscriber_buffer: usize,
     /// Messages queued towards one subscriber's connection.
     pub stream_buffer: usize,
+    /// Redis streams the results stream is spread over (1 to 256): unset, one on a single
+    /// server and three on a cluster. Every process of a deployment must use the same number
+    /// (the first records it in Redis, the others refuse to start with another).
+    pub stream_shards: Option<usize>,
 }
 
 impl Default for ResultsSettings {
     fn default() -> Self {
-        ResultsSettings { group_id: "expressway-results".into(), subscriber_buffer: 4096, stream_buffer: 64 }
+        ResultsSettings {
+            group_id: "expressway-results".into(),
+            subscriber_buffer: 4096,
+            stream_buffer: 64,
+            stream_shards: None,
+        }
+    }
+}
+
+impl ResultsSettings {
+    /// The number of shards of the results stream: as set, or the default for the mode.
+    pub fn shards(&self, cluster: bool) -> usize {
+        match (self.stream_shards, cluster) {
+            (Some(n), _) => n,
+            (None, true) => expressway_bus::redis::DEFAULT_CLUSTER_SHARDS,
+            (None, false) => 1,
+        }
     }
 }
 
@@ -353,6 +380,11 @@ impl Config {
             ensure!(f.is_file(), "redis: {} is not a readable file", f.display());
         }
         ensure!(self.redis.response_timeout_ms >= 1, "redis.response_timeout_ms must be at least 1");
+        ensure!(self.redis.wait_timeout_ms >= 1, "redis.wait_timeout_ms must be at least 1");
+        ensure!(
+            self.redis.wait_replicas == 0 || self.redis.wait_timeout_ms < self.redis.response_timeout_ms,
+            "redis.wait_timeout_ms must be below redis.response_timeout_ms (a WAIT is a command too)"
+        );
         if let Some(p) = self.kafka.properties.get("security.protocol") {
             ensure!(
                 ["plaintext", "ssl", "sasl_plaintext", "sasl_ssl"].contains(&p.to_ascii_lowercase().as_str()),
@@ -370,6 +402,10 @@ impl Config {
         ensure!(self.results.subscriber_buffer >= 1, "results.subscriber_buffer must be at least 1");
         ensure!(self.results.stream_buffer >= 1, "results.stream_buffer must be at least 1");
         ensure!(!self.results.group_id.is_empty(), "results.group_id must be set");
+        if let Some(n) = self.results.stream_shards {
+            let max = expressway_bus::redis::MAX_SHARDS;
+            ensure!((1..=max).contains(&n), "results.stream_shards must be 1 to {max}, got {n}");
+        }
         ensure!(self.worker.lease_seconds >= 1, "worker.lease_seconds must be at least 1");
         ensure!(self.worker.max_attempts >= 1, "worker.max_attempts must be at least 1");
         ensure!(self.worker.execution_timeout_seconds >= 1, "worker.execution_timeout_seconds must be at least 1");
@@ -460,6 +496,12 @@ mod tests {
         let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect("load");
         assert_eq!(cfg.redis.cluster_urls, vec!["redis://c1:7000", "redis://c2:7000"]);
         assert_eq!(cfg.redis.url, None);
+        // The results stream's shards: three on a cluster, one on a server, unless set.
+        assert_eq!((cfg.results.shards(true), cfg.results.shards(false)), (3, 1));
+        std::fs::write(&file, "[results]\nstream_shards = 6\n").expect("write");
+        let cfg = Config::load(&ServiceArgs { config: Some(file.clone()), ..Default::default() }).expect("load");
+        assert_eq!((cfg.results.shards(true), cfg.results.shards(false)), (6, 6));
+        std::fs::write(&file, "[redis]\ncluster_urls = [\"redis://c1:7000\", \"redis://c2:7000\"]\n").expect("write");
         let args = ServiceArgs { redis_cluster_urls: Some("redis://a:1, redis://b:2".into()), ..Default::default() };
         assert_eq!(Config::load(&args).expect("load").redis.cluster_urls, vec!["redis://a:1", "redis://b:2"]);
         assert_eq!(Config::load(&ServiceArgs::default()).expect("load").redis.server_url(), DEFAULT_REDIS_URL);
@@ -489,6 +531,9 @@ mod tests {
             ),
             ("[redis]\ncluster_urls = [\"redis://c1:6379\", \"rediss://c2:6379\"]\n", "all rediss:// or none"),
             ("[redis]\nprefix = \"{xw}:\"\n", "must not contain braces"),
+            ("[results]\nstream_shards = 0\n", "results.stream_shards must be 1 to 256"),
+            ("[redis]\nwait_replicas = 1\nwait_timeout_ms = 2000\n", "must be below redis.response_timeout_ms"),
+            ("[results]\nstream_shard = 2\n", "unknown field"),
             ("[kafka.properties]\n\"security.protocol\" = \"TLS\"\n", "expected PLAINTEXT, SSL"),
             ("[kafka.properties]\n\"sasl.mechanism\" = \"GSSAPI\"\n", "GSSAPI"),
         ] {

@@ -42,6 +42,8 @@ fn redis_config(cfg: &Config) -> RedisConfig {
         tls_ca_file: cfg.redis.tls_ca_file.clone(),
         tls_cert_file: cfg.redis.tls_cert_file.clone(),
         tls_key_file: cfg.redis.tls_key_file.clone(),
+        wait_replicas: cfg.redis.wait_replicas,
+        wait_timeout: Duration::from_millis(cfg.redis.wait_timeout_ms),
     }
 }
 
@@ -93,7 +95,9 @@ async fn topics(cfg: &Config) -> anyhow::Result<()> {
 }
 
 fn results_config(cfg: &Config) -> RedisResultsConfig {
-    RedisResultsConfig { redis: redis_config(cfg), subscriber_buffer: cfg.results.subscriber_buffer }
+    let redis = redis_config(cfg);
+    let shards = cfg.results.shards(redis.is_cluster());
+    RedisResultsConfig { shards, ..RedisResultsConfig::new(redis, cfg.results.subscriber_buffer) }
 }
 
 /// The Results API over the Redis results stream.

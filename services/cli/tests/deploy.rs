@@ -472,6 +472,52 @@ async fn helm_chart_follows_its_values_and_references_secrets() {
     );
 }
 
+/// A Redis Cluster in the values: the rendered file names its nodes (and no single server, which
+/// the services would refuse alongside), the results stream's shards and the replica wait, and
+/// loads with the services' loader; TLS to a cluster follows its URLs.
+#[test]
+fn helm_chart_renders_a_redis_cluster() {
+    let Some(helm) = helm_or_skip() else { return };
+    let objects = render(
+        &helm,
+        &[
+            "config.redis.cluster_urls={redis://redis-0.redis:6379,redis://redis-1.redis:6379}",
+            "config.results.stream_shards=6",
+            "config.redis.wait_replicas=1",
+            "config.redis.wait_timeout_ms=250",
+        ],
+    )
+    .unwrap_or_else(|e| panic!("helm template: {e}"));
+    let cfg = chart_config(&objects, &[]);
+    assert_eq!(cfg.redis.cluster_urls, vec!["redis://redis-0.redis:6379", "redis://redis-1.redis:6379"]);
+    assert_eq!(cfg.redis.url, None, "the default server is left out");
+    assert_eq!((cfg.results.stream_shards, cfg.results.shards(true)), (Some(6), 6));
+    assert_eq!((cfg.redis.wait_replicas, cfg.redis.wait_timeout_ms), (1, 250));
+
+    // The defaults: one server, the results stream's shards left to the mode, no wait.
+    let cfg = chart_config(&render(&helm, &[]).expect("renders"), &[]);
+    assert_eq!((cfg.redis.url.as_deref(), cfg.redis.cluster_urls.len()), (Some("redis://redis:6379"), 0));
+    assert_eq!((cfg.results.stream_shards, cfg.results.shards(false)), (None, 1));
+    assert_eq!(cfg.redis.wait_replicas, 0);
+
+    // TLS to a cluster: its URLs must be rediss://, and then the CA is mounted for it.
+    let tls = ["redisAuth.tls.enabled=true", "redisAuth.tls.existingSecret=redis-ca"];
+    let err = render(&helm, &[&["config.redis.cluster_urls={redis://redis-0.redis:6379}"][..], &tls[..]].concat())
+        .expect_err("redis:// with TLS");
+    assert!(err.contains("rediss://"), "{err}");
+    let objects = render(&helm, &[&["config.redis.cluster_urls={rediss://redis-0.redis:6380}"][..], &tls[..]].concat())
+        .expect("rediss:// with TLS");
+    let toml = text(object(&objects, "ConfigMap", "xw-expressway-config"), "data/expressway.toml");
+    assert!(toml.contains("tls_ca_file = \"/etc/expressway/redis-tls/ca.crt\""), "{toml}");
+
+    // A number of shards the services refuse renders, and stops them at start-up.
+    let objects = render(&helm, &["config.redis.cluster_urls={redis://r:6379}", "config.results.stream_shards=0"])
+        .expect("renders");
+    let toml = text(object(&objects, "ConfigMap", "xw-expressway-config"), "data/expressway.toml");
+    let err = load(toml, &[]).expect_err("0 shards");
+    assert!(format!("{err:#}").contains("results.stream_shards must be 1 to 256"), "{err:#}");
+}
+
 #[test]
 fn helm_chart_refuses_what_cannot_work() {
     let Some(helm) = helm_or_skip() else { return };

@@ -392,15 +392,34 @@ async fn the_boto3_suite_passes_against_distributed_processes() {
 /// outcome.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_primary_killed_under_load_is_replaced_and_every_accepted_start_finishes() {
+    primary_failover(false).await;
+}
+
+/// The same with `redis.wait_replicas` 1: the start record, the dedupe key and the outcome
+/// count only once a replica has them. The promoted replica has no replica of its own until
+/// the killed node comes back (restarted after the failover, as an orchestrator would), so
+/// meanwhile the writes to its slots fail as unavailable and are retried; then every accepted
+/// start finishes, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_primary_killed_under_load_with_writes_waiting_for_a_replica_loses_no_start() {
+    primary_failover(true).await;
+}
+
+async fn primary_failover(wait_for_replica: bool) {
     let _serial = serial().await;
     let mut c = Cluster::with_redis("redisfail", Redis::cluster());
+    let env = match wait_for_replica {
+        true => vec![("EXPRESSWAY_REDIS__WAIT_REPLICAS", "1".to_string())],
+        false => Vec::new(),
+    };
     let port = free_port();
-    let _frontend = c.service("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log");
-    let _w1 = c.service("worker", &["--concurrency", "128"], "w1.log");
-    let _w2 = c.service("worker", &["--concurrency", "128"], "w2.log");
+    let _frontend = c.service_env("frontend", &["--listen", &format!("127.0.0.1:{port}")], "frontend.log", &env);
+    let _w1 = c.service_env("worker", &["--concurrency", "128"], "w1.log", &env);
+    let _w2 = c.service_env("worker", &["--concurrency", "128"], "w2.log", &env);
     let ch = channel(port).await;
     let arn = create_machine(&ch, "hello", HELLO, pb::LogLevel::Off).await;
     let total = 3000;
+    let began = std::time::Instant::now();
     let starts = {
         let (ch, arn) = (ch.clone(), arn.clone());
         tokio::spawn(async move { start_grpc(&ch, &arn, "f-", total).await })
@@ -412,6 +431,12 @@ async fn a_redis_primary_killed_under_load_is_replaced_and_every_accepted_start_
     cluster.kill(victim);
     cluster.wait_ok(Duration::from_secs(30)).expect("a replica takes over");
     let failover = killed_at.elapsed();
+    if wait_for_replica {
+        // Back as the new primary's replica: the writes waiting for one go through again.
+        cluster.restart(victim).expect("restart the killed node");
+        cluster.wait_ok(Duration::from_secs(60)).expect("the killed node rejoins as a replica");
+    }
+    let replicated = killed_at.elapsed();
     let accepted = starts.await.expect("starts");
     assert_eq!(accepted.len(), total, "every start was accepted (UNAVAILABLE during the failover is retried)");
     let done = wait_until(Duration::from_secs(180), || c.count("xw:out:*") >= total).await;
@@ -428,5 +453,15 @@ async fn a_redis_primary_killed_under_load_is_replaced_and_every_accepted_start_
         c.log("w1.log").lines().rev().take(20).collect::<Vec<_>>().join("\n")
     );
     assert_eq!(c.count("xw:out:*"), total, "one outcome each");
-    eprintln!("failover of primary {victim} took {failover:?}; {total} of {total} executions finished");
+    let short = c.log("w1.log").matches("not acknowledged by enough replicas").count()
+        + c.log("w2.log").matches("not acknowledged by enough replicas").count()
+        + c.log("frontend.log").matches("not acknowledged by enough replicas").count();
+    if wait_for_replica {
+        assert!(short > 0, "writes to the promoted replica's slots waited for a replica it did not have yet");
+    }
+    eprintln!(
+        "failover of primary {victim} took {failover:?} (a replica again after {replicated:?}); {total} of {total} \
+         executions finished in {:?}; {short} writes short of a replica, retried",
+        began.elapsed()
+    );
 }

@@ -2,8 +2,9 @@
 //! events, published by workers, several per record) in its own consumer group and appends
 //! every message, in partition order, to the retained results stream in Redis
 //! ([`RedisResults`]). Offsets are
-//! committed only after the append is durable, so nothing is lost; after a crash or a
-//! rebalance a few records may be appended twice (at least once).
+//! committed only after the append is durable (with `redis.wait_replicas`, on a replica too),
+//! so nothing is lost; after a crash or a rebalance a few records may be appended twice (at
+//! least once).
 //!
 //! Subscribers are served by `expressway_frontend::ResultsApi` over the same Redis stream,
 //! from any results service or frontend. Several results services share the consumption.

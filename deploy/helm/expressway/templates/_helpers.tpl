@@ -65,9 +65,17 @@ addresses from `ports`, Kafka SASL/TLS properties, Redis TLS files). Returned as
 {{- /* librdkafka takes every setting as a string (`--set` would make "5" a number). */ -}}
 {{- range $k, $v := $props -}}{{- $_ := set $props $k (toString $v) -}}{{- end -}}
 {{- $_ := set $kafka "properties" $props -}}
+{{- /* One server or a cluster: the services refuse both (the default url goes when cluster_urls is set). */ -}}
+{{- $redisUrl := $c.redis.url -}}
+{{- if $c.redis.cluster_urls -}}
+{{- $_ := unset $c.redis "url" -}}
+{{- $redisUrl = first $c.redis.cluster_urls -}}
+{{- else -}}
+{{- $_ := unset $c.redis "cluster_urls" -}}
+{{- end -}}
 {{- $rtls := .Values.redisAuth.tls -}}
 {{- if $rtls.enabled -}}
-{{- if not (hasPrefix "rediss://" $c.redis.url) -}}{{- fail "redisAuth.tls.enabled needs a rediss:// config.redis.url" -}}{{- end -}}
+{{- if not (hasPrefix "rediss://" $redisUrl) -}}{{- fail "redisAuth.tls.enabled needs rediss:// in config.redis.url or config.redis.cluster_urls" -}}{{- end -}}
 {{- if not $rtls.existingSecret -}}{{- fail "redisAuth.tls.enabled needs redisAuth.tls.existingSecret" -}}{{- end -}}
 {{- $_ := set $c.redis "tls_ca_file" (printf "%s/%s" (include "expressway.redisTlsDir" .) $rtls.caKey) -}}
 {{- if $rtls.certKey -}}
