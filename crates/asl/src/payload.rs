@@ -161,12 +161,32 @@ impl Template {
     /// whose size is at most `in_bound`: what a definite path selects from the input is part
     /// of the input, so it counts as `in_bound` without being walked; the rest is measured.
     pub(crate) fn eval_bounded(&self, env: &Env<'_>, in_bound: usize) -> Result<(Value, usize), StatesError> {
+        self.build(&mut |leaf| {
+            Ok(match leaf {
+                Template::Path(p, _) | Template::Take(p, _) if matches!(p.root(), Root::Input) && p.is_definite() => {
+                    (leaf.eval(env)?, in_bound)
+                }
+                other => {
+                    let v = other.eval(env)?;
+                    let b = size_bound(&v);
+                    (v, b)
+                }
+            })
+        })
+    }
+
+    /// The value of the template's objects and arrays, with each leaf (a constant, a path, a
+    /// call) and a bound of its size given by `leaf`.
+    fn build<F>(&self, leaf: &mut F) -> Result<(Value, usize), StatesError>
+    where
+        F: FnMut(&Template) -> Result<(Value, usize), StatesError>,
+    {
         Ok(match self {
             Template::Object(fields) => {
                 let mut m = Map::with_capacity(fields.len());
                 let mut bound = 2 + fields.len().saturating_sub(1);
                 for (k, t) in fields {
-                    let (v, b) = t.eval_bounded(env, in_bound)?;
+                    let (v, b) = t.build(leaf)?;
                     bound = bound.saturating_add(json_str_len(k) + 1).saturating_add(b);
                     m.insert(k.clone(), v);
                 }
@@ -176,20 +196,13 @@ impl Template {
                 let mut out = Vec::with_capacity(items.len());
                 let mut bound = 2 + items.len().saturating_sub(1);
                 for t in items {
-                    let (v, b) = t.eval_bounded(env, in_bound)?;
+                    let (v, b) = t.build(leaf)?;
                     bound = bound.saturating_add(b);
                     out.push(v);
                 }
                 (Value::Array(out), bound)
             }
-            Template::Path(p, _) | Template::Take(p, _) if matches!(p.root(), Root::Input) && p.is_definite() => {
-                (self.eval(env)?, in_bound)
-            }
-            other => {
-                let v = other.eval(env)?;
-                let b = size_bound(&v);
-                (v, b)
-            }
+            other => leaf(other)?,
         })
     }
 
@@ -210,7 +223,7 @@ impl Template {
         }
         let mut evaluated = Evaluated::new();
         self.prepare(&env, in_bound, &mut evaluated)?;
-        Ok(self.assemble(&mut input, &mut evaluated.into_iter(), in_bound))
+        self.assemble(&mut input, &mut evaluated.into_iter(), in_bound)
     }
 
     fn has_take(&self) -> bool {
@@ -252,33 +265,15 @@ impl Template {
         input: &mut Value,
         evaluated: &mut impl Iterator<Item = (Value, usize)>,
         in_bound: usize,
-    ) -> (Value, usize) {
-        match self {
-            Template::Const(v) => (v.clone(), size_bound(v)),
-            Template::Object(fields) => {
-                let mut m = Map::with_capacity(fields.len());
-                let mut bound = 2 + fields.len().saturating_sub(1);
-                for (k, t) in fields {
-                    let (v, b) = t.assemble(input, evaluated, in_bound);
-                    bound = bound.saturating_add(json_str_len(k) + 1).saturating_add(b);
-                    m.insert(k.clone(), v);
-                }
-                (Value::Object(m), bound)
-            }
-            Template::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                let mut bound = 2 + items.len().saturating_sub(1);
-                for t in items {
-                    let (v, b) = t.assemble(input, evaluated, in_bound);
-                    bound = bound.saturating_add(b);
-                    out.push(v);
-                }
-                (Value::Array(out), bound)
-            }
-            // Checked to exist by `prepare`, and no other take overlaps it.
-            Template::Take(p, _) => (p.take(input).unwrap_or(Value::Null), in_bound),
-            Template::Path(..) | Template::Call(..) => evaluated.next().unwrap_or((Value::Null, 4)),
-        }
+    ) -> Result<(Value, usize), StatesError> {
+        self.build(&mut |leaf| {
+            Ok(match leaf {
+                Template::Const(v) => (v.clone(), size_bound(v)),
+                // Checked to exist by `prepare`, and no other take overlaps it.
+                Template::Take(p, _) => (p.take(input).unwrap_or(Value::Null), in_bound),
+                _ => evaluated.next().unwrap_or((Value::Null, 4)),
+            })
+        })
     }
 }
 

@@ -189,29 +189,8 @@ async fn replies_reach_only_the_frontend_that_waits(base: RedisConfig) {
     assert_eq!(b.waiting(), 0, "a caller that goes away frees its slot");
 }
 
-/// Each test of the sharded stream once on a single server (three shards there too) and once
-/// on a cluster.
-macro_rules! sharded {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_a_server() {
-                let server = expressway_testkit::redis().expect("redis-server");
-                let base = super::RedisConfig { url: server.redis_url(), prefix: "t:".into(), ..Default::default() };
-                super::$name(base).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_a_cluster() {
-                let cluster = expressway_testkit::redis_cluster::RedisCluster::start().expect("redis cluster");
-                let base = super::RedisConfig { cluster_urls: cluster.urls(), prefix: "t:".into(), ..Default::default() };
-                super::$name(base).await;
-            }
-        }
-    )*};
-}
-
-sharded!(
+// The sharded stream's tests, also on both (three shards on the single server too).
+on_both!(
     two_writers_and_two_readers_agree_on_one_order,
     a_writer_that_dies_between_taking_positions_and_writing_them_leaves_a_gap_every_reader_closes_alike,
     every_shard_is_trimmed_to_the_same_position,
