@@ -41,8 +41,20 @@ fn cli(port: u16, args: &[&str]) -> Result<String, String> {
 
 impl RedisCluster {
     /// Start six nodes, create the cluster and wait until every slot is served and every
-    /// replica is in sync with its primary.
+    /// replica is in sync with its primary. Tried up to three times: a free port found for a
+    /// node can be taken by another test's server before the node binds it.
     pub fn start() -> Result<RedisCluster, String> {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match RedisCluster::start_once() {
+                Ok(cluster) => return Ok(cluster),
+                Err(e) => failures.push(e),
+            }
+        }
+        Err(failures.join("; then: "))
+    }
+
+    fn start_once() -> Result<RedisCluster, String> {
         let dir = fresh_dir("redis-cluster");
         let mut nodes = Vec::new();
         for i in 0..6 {
@@ -69,7 +81,31 @@ impl RedisCluster {
         cli(nodes[0].port, &args)?;
         let cluster = RedisCluster { nodes, dir };
         cluster.wait_ok(Duration::from_secs(30))?;
+        cluster.wait_replicas_online(Duration::from_secs(30))?;
         Ok(cluster)
+    }
+
+    /// Wait until every primary counts its replica as online. A replica's link is up before
+    /// its primary has finished sending it the first snapshot, and until then `WAIT` does not
+    /// count it (a test's first waited write would see no replica).
+    fn wait_replicas_online(&self, within: Duration) -> Result<(), String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let mut behind = Vec::new();
+            for port in self.primaries()? {
+                let repl = cli(port, &["info", "replication"])?;
+                if !repl.lines().any(|l| l.starts_with("slave") && l.contains("state=online")) {
+                    behind.push(port);
+                }
+            }
+            if behind.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("primaries {behind:?} have no online replica after {within:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// The directory that holds the nodes' directories.
