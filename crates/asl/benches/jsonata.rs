@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 // The same allocator the binaries use.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: expressway_alloc::Mimalloc = expressway_alloc::Mimalloc;
 
 const CASES: &str = include_str!("jsonata-js/cases.json");
 

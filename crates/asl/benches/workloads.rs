@@ -10,7 +10,7 @@ use serde_json::Value;
 
 // The same allocator the binaries use.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: expressway_alloc::Mimalloc = expressway_alloc::Mimalloc;
 
 fn workloads_dir() -> PathBuf {
     std::env::var_os("EXPRESSWAY_WORKLOADS")

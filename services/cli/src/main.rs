@@ -5,7 +5,7 @@ use expressway_cli::{client, Cli};
 
 // Executions allocate many small values; mimalloc serves them much faster than glibc malloc.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: expressway_alloc::Mimalloc = expressway_alloc::Mimalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
