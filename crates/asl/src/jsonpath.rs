@@ -161,7 +161,7 @@ impl JsonPath {
         let mut cur = doc;
         for seg in &self.segs {
             cur = match (seg, cur) {
-                (Seg::Field(name), Value::Object(o)) => o.get_mut(name.as_str())?,
+                (Seg::Field(name), Value::Object(o)) => member_mut(o, name)?,
                 (Seg::Index(i), Value::Array(a)) => {
                     let at = if *i < 0 { a.len() as i64 + i } else { *i };
                     a.get_mut(usize::try_from(at).ok()?)?
@@ -235,15 +235,21 @@ impl JsonPath {
                         Value::Object(o) => o,
                         other => return Err(format!("cannot set field '{name}' on {}", type_name(other))),
                     };
+                    // Replaced in place, or added at the end (the only step that hashes the
+                    // key of a small object).
                     if at == last {
-                        // One lookup: replaced in place, or added at the end.
-                        obj.insert(name.clone(), value);
+                        match member_mut(obj, name) {
+                            Some(slot) => *slot = value,
+                            None => {
+                                obj.insert(name.clone(), value);
+                            }
+                        }
                         return Ok(());
                     }
-                    if !obj.contains_key(name.as_str()) {
+                    if member(obj, name).is_none() {
                         obj.insert(name.clone(), Value::Null);
                     }
-                    cur = obj.get_mut(name.as_str()).ok_or_else(|| "field vanished".to_string())?;
+                    cur = member_mut(obj, name).ok_or_else(|| "field vanished".to_string())?;
                 }
                 Seg::Index(i) => {
                     let arr = match cur {
@@ -334,15 +340,26 @@ fn select<'v>(segs: &[Seg], mut cur: Vec<&'v Value>, root: &'v Value) -> Vec<&'v
     cur
 }
 
+/// Objects of up to this many keys are scanned rather than hashed into.
+const MEMBER_SCAN: usize = 8;
+
 /// The member `name` of `o`. Most objects a path walks have a handful of keys, and
 /// comparing that many short strings costs less than hashing one key (the map's hasher is
 /// SipHash), so small objects are scanned.
 pub(crate) fn member<'v>(o: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
-    const SCAN: usize = 8;
-    if o.len() <= SCAN {
+    if o.len() <= MEMBER_SCAN {
         o.iter().find_map(|(k, v)| (k == name).then_some(v))
     } else {
         o.get(name)
+    }
+}
+
+/// [`member`], for changing it.
+pub(crate) fn member_mut<'v>(o: &'v mut serde_json::Map<String, Value>, name: &str) -> Option<&'v mut Value> {
+    if o.len() <= MEMBER_SCAN {
+        o.iter_mut().find_map(|(k, v)| (k == name).then_some(v))
+    } else {
+        o.get_mut(name)
     }
 }
 
