@@ -17,7 +17,8 @@ use crate::jsonpath::{JsonPath, Root};
 #[derive(Debug, Clone)]
 pub enum Template {
     Const(Value),
-    Object(Vec<(String, Template)>),
+    /// The fields in order, and the object's [`Shape`].
+    Object(Vec<(String, Template)>, Shape),
     Array(Vec<Template>),
     Path(JsonPath, Box<str>),
     /// A path whose value [`Template::eval_consuming`] may move out of the input: no other
@@ -80,7 +81,8 @@ impl Template {
                     }
                 }
                 if dynamic {
-                    Template::Object(fields)
+                    let shape = Shape::of(&fields);
+                    Template::Object(fields, shape)
                 } else {
                     Template::Const(v.clone())
                 }
@@ -104,7 +106,7 @@ impl Template {
     /// The paths that could be moved out of the input, in the order of the template.
     fn takeable(&self, out: &mut Vec<JsonPath>) {
         match self {
-            Template::Object(fields) => fields.iter().for_each(|(_, t)| t.takeable(out)),
+            Template::Object(fields, _) => fields.iter().for_each(|(_, t)| t.takeable(out)),
             Template::Array(items) => items.iter().for_each(|t| t.takeable(out)),
             Template::Path(p, _) if p.can_take() => out.push(p.clone()),
             _ => {}
@@ -114,7 +116,7 @@ impl Template {
     /// Turn the takeable paths whose flag in `alone` is set (same order) into [`Template::Take`].
     fn mark_takes(&mut self, alone: &mut impl Iterator<Item = bool>) {
         match self {
-            Template::Object(fields) => fields.iter_mut().for_each(|(_, t)| t.mark_takes(alone)),
+            Template::Object(fields, _) => fields.iter_mut().for_each(|(_, t)| t.mark_takes(alone)),
             Template::Array(items) => items.iter_mut().for_each(|t| t.mark_takes(alone)),
             // Every takeable path draws its flag, in order.
             Template::Path(p, _) if p.can_take() && alone.next() == Some(true) => {
@@ -130,7 +132,7 @@ impl Template {
     pub fn reads_context(&self) -> bool {
         match self {
             Template::Const(_) => false,
-            Template::Object(f) => f.iter().any(|(_, t)| t.reads_context()),
+            Template::Object(f, _) => f.iter().any(|(_, t)| t.reads_context()),
             Template::Array(a) => a.iter().any(Template::reads_context),
             Template::Path(p, _) => matches!(p.root(), crate::jsonpath::Root::Context),
             Template::Take(..) => false,
@@ -141,13 +143,7 @@ impl Template {
     pub fn eval(&self, env: &Env<'_>) -> Result<Value, StatesError> {
         Ok(match self {
             Template::Const(v) => v.clone(),
-            Template::Object(fields) => {
-                let mut m = Map::with_capacity(fields.len());
-                for (k, t) in fields {
-                    m.insert(k.clone(), t.eval(env)?);
-                }
-                Value::Object(m)
-            }
+            Template::Object(fields, shape) => Value::Object(shape.fill(fields, |_, t| t.eval(env))?),
             Template::Array(items) => Value::Array(items.iter().map(|t| t.eval(env)).collect::<Result<_, _>>()?),
             Template::Path(p, key) | Template::Take(p, key) => match env.path(p) {
                 Some(v) => v.into_owned(),
@@ -182,14 +178,13 @@ impl Template {
         F: FnMut(&Template) -> Result<(Value, usize), StatesError>,
     {
         Ok(match self {
-            Template::Object(fields) => {
-                let mut m = Map::with_capacity(fields.len());
+            Template::Object(fields, shape) => {
                 let mut bound = 2 + fields.len().saturating_sub(1);
-                for (k, t) in fields {
+                let m = shape.fill(fields, |k, t| {
                     let (v, b) = t.build(leaf)?;
                     bound = bound.saturating_add(json_str_len(k) + 1).saturating_add(b);
-                    m.insert(k.clone(), v);
-                }
+                    Ok(v)
+                })?;
                 (Value::Object(m), bound)
             }
             Template::Array(items) => {
@@ -229,7 +224,7 @@ impl Template {
     fn has_take(&self) -> bool {
         match self {
             Template::Take(..) => true,
-            Template::Object(fields) => fields.iter().any(|(_, t)| t.has_take()),
+            Template::Object(fields, _) => fields.iter().any(|(_, t)| t.has_take()),
             Template::Array(items) => items.iter().any(Template::has_take),
             _ => false,
         }
@@ -238,7 +233,7 @@ impl Template {
     fn prepare(&self, env: &Env<'_>, in_bound: usize, out: &mut Evaluated) -> Result<(), StatesError> {
         match self {
             Template::Const(_) => {}
-            Template::Object(fields) => {
+            Template::Object(fields, _) => {
                 for (_, t) in fields {
                     t.prepare(env, in_bound, out)?;
                 }
@@ -274,6 +269,45 @@ impl Template {
                 _ => evaluated.next().unwrap_or((Value::Null, 4)),
             })
         })
+    }
+}
+
+/// The keys of a template object, as an object of nulls: cloning it copies the map's hash
+/// index instead of hashing every key again (serde_json's maps hash with SipHash), and the
+/// values are then written in place, in order. Absent when two fields give the same key
+/// (`"a"` and `"a.$"`), which only inserting resolves.
+#[derive(Debug, Clone)]
+pub struct Shape(Option<Map<String, Value>>);
+
+impl Shape {
+    fn of(fields: &[(String, Template)]) -> Shape {
+        let keys: Map<String, Value> = fields.iter().map(|(k, _)| (k.clone(), Value::Null)).collect();
+        Shape((keys.len() == fields.len()).then_some(keys))
+    }
+
+    /// The object, each field's value given by `value` in the order of `fields`.
+    fn fill(
+        &self,
+        fields: &[(String, Template)],
+        mut value: impl FnMut(&str, &Template) -> Result<Value, StatesError>,
+    ) -> Result<Map<String, Value>, StatesError> {
+        match &self.0 {
+            Some(keys) => {
+                let mut m = keys.clone();
+                for ((k, t), slot) in fields.iter().zip(m.values_mut()) {
+                    *slot = value(k, t)?;
+                }
+                Ok(m)
+            }
+            None => {
+                let mut m = Map::with_capacity(fields.len());
+                for (k, t) in fields {
+                    let v = value(k, t)?;
+                    m.insert(k.clone(), v);
+                }
+                Ok(m)
+            }
+        }
     }
 }
 
@@ -313,7 +347,7 @@ mod tests {
 
     fn takes(t: &Template) -> Vec<&str> {
         match t {
-            Template::Object(fields) => fields.iter().flat_map(|(_, t)| takes(t)).collect(),
+            Template::Object(fields, _) => fields.iter().flat_map(|(_, t)| takes(t)).collect(),
             Template::Array(items) => items.iter().flat_map(takes).collect(),
             Template::Take(p, _) => vec![p.as_str()],
             _ => Vec::new(),
@@ -357,6 +391,20 @@ mod tests {
         let moved = moved.expect("moved");
         assert_eq!(moved, copied.expect("copied"));
         assert_eq!(moved, json!({"whole": {"items": [1, 2]}, "n": 2, "s": "{\"items\":[1,2]}"}));
+    }
+
+    #[test]
+    fn objects_keep_the_fields_order_and_a_repeated_key_takes_the_last_value() {
+        let input = json!({"x": 5, "y": [1]});
+        let t = template(json!({"b.$": "$.x", "a": {"k.$": "$.y", "c": 1}, "c.$": "States.ArrayLength($.y)"}));
+        let out = t.eval(&Env::for_tests(&input)).expect("eval");
+        assert_eq!(serde_json::to_string(&out).expect("text"), r#"{"b":5,"a":{"k":[1],"c":1},"c":1}"#);
+        // "a" and "a.$" both give the key "a": the later field's value, at the first one's place.
+        let t = template(json!({"a": 1, "m": 2, "a.$": "$.x"}));
+        let out = t.eval(&Env::for_tests(&input)).expect("eval");
+        assert_eq!(serde_json::to_string(&out).expect("text"), r#"{"a":5,"m":2}"#);
+        let (copied, moved) = both(&t, input);
+        assert_eq!(moved.expect("moved"), copied.expect("copied"));
     }
 
     #[test]
