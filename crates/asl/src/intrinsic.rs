@@ -205,13 +205,6 @@ fn as_arr<'a>(f: Func, v: &'a Value, what: &str) -> Result<&'a Vec<Value>, State
 }
 
 /// Text of a value as States.Format inserts it.
-fn format_arg(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
     use Func::*;
     Ok(match f {
@@ -219,27 +212,34 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
             let tpl = as_str(f, &a[0], "the template")?;
             let mut out = String::with_capacity(tpl.len() + 16);
             let mut args = a[1..].iter();
-            let mut chars = tpl.chars().peekable();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some(n) = chars.next() {
-                            out.push(n);
+            // Copied in runs up to each escape or placeholder.
+            let mut rest = tpl;
+            while let Some(at) = rest.find(['\\', '{']) {
+                out.push_str(&rest[..at]);
+                let tail = &rest[at..];
+                if let Some(escaped) = tail.strip_prefix('\\') {
+                    // An escape keeps the character after it (a trailing one vanishes).
+                    let n = escaped.chars().next().map_or(0, char::len_utf8);
+                    out.push_str(&escaped[..n]);
+                    rest = &escaped[n..];
+                } else if let Some(after) = tail.strip_prefix("{}") {
+                    let v = args
+                        .next()
+                        .ok_or_else(|| fail(f, "the number of arguments does not match the number of placeholders"))?;
+                    match &**v {
+                        Value::String(s) => out.push_str(s),
+                        Value::Object(_) | Value::Array(_) => {
+                            return Err(fail(f, "arguments must be strings, numbers, booleans or null"))
                         }
+                        other => out.push_str(&other.to_string()),
                     }
-                    '{' if chars.peek() == Some(&'}') => {
-                        chars.next();
-                        let v = args.next().ok_or_else(|| {
-                            fail(f, "the number of arguments does not match the number of placeholders")
-                        })?;
-                        if v.is_object() || v.is_array() {
-                            return Err(fail(f, "arguments must be strings, numbers, booleans or null"));
-                        }
-                        out.push_str(&format_arg(v));
-                    }
-                    c => out.push(c),
+                    rest = after;
+                } else {
+                    out.push('{');
+                    rest = &tail[1..];
                 }
             }
+            out.push_str(rest);
             if args.next().is_some() {
                 return Err(fail(f, "the number of arguments does not match the number of placeholders"));
             }
@@ -619,6 +619,16 @@ mod tests {
         assert_eq!(run("States.Format('a\\{\\}b {}', 1.5)", json!({})).ok(), Some(json!("a{}b 1.5")));
         assert_eq!(run("States.Format('it\\'s {}', true)", json!({})).ok(), Some(json!("it's true")));
         assert!(run("States.Format('{} {}', 1)", json!({})).is_err());
+        assert!(run("States.Format('{}', 1, 2)", json!({})).is_err());
+        assert!(run("States.Format('{}', $.o)", json!({"o": {}})).is_err());
+        // A brace that opens no placeholder is text; text around placeholders is kept whole,
+        // wide characters included.
+        let i = json!({"s": "ü", "n": null, "k": -3});
+        assert_eq!(
+            run("States.Format('{x} {{}} é{}ß{}{}', $.s, $.n, $.k, 'q')", i).ok(),
+            Some(json!("{x} {ü} énullß-3q"))
+        );
+        assert_eq!(run("States.Format('\\{ü\\}{}', 'z')", json!({})), Ok(json!("{ü}z")));
         assert!(Call::parse("States.Format('bad \\\" escape')").is_err());
     }
 
