@@ -106,6 +106,7 @@ fn int_len(i: i64) -> usize {
     }
 }
 
+/// Printed length of a string, quotes and escapes included.
 pub(crate) fn json_str_len(s: &str) -> usize {
     let mut n = s.len() + 2;
     for &b in s.as_bytes() {
@@ -141,6 +142,7 @@ mod tests {
             serde_json::json!(null),
             serde_json::json!([true, false, 0, 9, 10, -1, -10, 99999, i64::MIN, i64::MAX, u64::MAX]),
             serde_json::json!({"a\"b": "line\nbreak \u{1} é ✓", "n": [1.5, -0.25, 1e300, 3.0], "e": {}, "z": []}),
+            serde_json::json!({"ctl": (0u8..0x30).map(char::from).collect::<String>(), "q\\\"": "\u{7f}\u{80}\u{2028}"}),
         ];
         for d in &docs {
             let printed = serde_json::to_string(d).expect("json").len();
