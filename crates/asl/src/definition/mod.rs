@@ -145,6 +145,14 @@ pub(crate) enum Kind {
     Map(Box<MapSpec>),
 }
 
+impl Kind {
+    /// Whether running the state may wait (for a timer, a task or other states); the others
+    /// run to their end at once.
+    pub fn may_wait(&self) -> bool {
+        matches!(self, Kind::Task(_) | Kind::Wait(_) | Kind::Parallel { .. } | Kind::Map(_))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct State {
     pub name: Arc<str>,

@@ -13,14 +13,31 @@ impl Run<'_> {
         vars: &mut Vars<'_>,
         entered: u64,
     ) -> Result<Step, StatesError> {
+        match &st.kind {
+            Kind::Wait(spec) => {
+                let ctx = self.ctx(st);
+                let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
+                let d = self.wait_duration_ata(spec, &b)?;
+                self.clock.sleep(d).await;
+                let (out, assigned) = output_and_assign_ata(st.output.as_ref(), st.assign.as_ref(), &b)?;
+                drop(b);
+                set_all(vars, assigned);
+                Ok((out.unwrap_or(raw), st.next, None))
+            }
+            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                // Boxed: the states that never wait keep a small future.
+                Box::pin(self.with_retry(st, raw, in_bound, vars, entered, self.ctx(st))).await
+            }
+            _ => self.now_ata(st, raw, vars),
+        }
+    }
+
+    /// A JSONata state that never waits ([`Kind::may_wait`]), run without a future.
+    pub(super) fn now_ata(&self, st: &State, raw: Value, vars: &mut Vars<'_>) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
-            Kind::Pass { .. } | Kind::Succeed | Kind::Wait(_) => {
+            Kind::Pass { .. } | Kind::Succeed => {
                 let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
-                if let Kind::Wait(spec) = &st.kind {
-                    let d = self.wait_duration_ata(spec, &b)?;
-                    self.clock.sleep(d).await;
-                }
                 let (out, assigned) = output_and_assign_ata(st.output.as_ref(), st.assign.as_ref(), &b)?;
                 drop(b);
                 set_all(vars, assigned);
@@ -41,9 +58,8 @@ impl Run<'_> {
                 set_all(vars, assigned);
                 Ok((out.unwrap_or(raw), Some(next), None))
             }
-            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
-                // Boxed: the states that never wait keep a small future.
-                Box::pin(self.with_retry(st, raw, in_bound, vars, entered, ctx)).await
+            Kind::Task(_) | Kind::Wait(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                Err(StatesError::runtime(format!("the state '{}' waits and cannot run at once", st.name)))
             }
         }
     }

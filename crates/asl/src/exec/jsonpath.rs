@@ -12,6 +12,33 @@ impl Run<'_> {
         vars: &mut Vars<'_>,
         entered: u64,
     ) -> Result<Step, StatesError> {
+        match &st.kind {
+            Kind::Wait(spec) => {
+                let ctx = self.ctx(st);
+                let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                let dur = self.wait_duration_jp(spec, &Env { input: &eff, ctx: &ctx, vars })?;
+                self.clock.sleep(dur).await;
+                let assigned = self.assign_jp(st.assign.as_ref(), &eff, &ctx, vars)?;
+                let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
+                set_all(vars, assigned);
+                Ok((out, st.next, Some(in_bound)))
+            }
+            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                // Boxed: the states that never wait keep a small future.
+                Box::pin(self.with_retry(st, raw, in_bound, vars, entered, self.ctx(st))).await
+            }
+            _ => self.now_jp(st, raw, in_bound, vars),
+        }
+    }
+
+    /// A JSONPath state that never waits ([`Kind::may_wait`]), run without a future.
+    pub(super) fn now_jp(
+        &self,
+        st: &State,
+        raw: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+    ) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
             Kind::Pass { result } if result.is_none() && st.parameters.is_none() && replaces(&st.result_path) => {
@@ -70,18 +97,8 @@ impl Run<'_> {
                 set_all(vars, assigned);
                 Ok((out, Some(next), Some(in_bound)))
             }
-            Kind::Wait(spec) => {
-                let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
-                let dur = self.wait_duration_jp(spec, &Env { input: &eff, ctx: &ctx, vars })?;
-                self.clock.sleep(dur).await;
-                let assigned = self.assign_jp(st.assign.as_ref(), &eff, &ctx, vars)?;
-                let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
-                set_all(vars, assigned);
-                Ok((out, st.next, Some(in_bound)))
-            }
-            Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
-                // Boxed: the states that never wait keep a small future.
-                Box::pin(self.with_retry(st, raw, in_bound, vars, entered, ctx)).await
+            Kind::Task(_) | Kind::Wait(_) | Kind::Parallel { .. } | Kind::Map(_) => {
+                Err(StatesError::runtime(format!("the state '{}' waits and cannot run at once", st.name)))
             }
         }
     }

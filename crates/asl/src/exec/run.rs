@@ -156,8 +156,10 @@ impl Run<'_> {
                         span.record("error", e.error.as_deref().unwrap_or_default());
                     }
                     r
-                } else {
+                } else if st.kind.may_wait() {
                     self.state(st, input, bound, &mut vars, entered).await
+                } else {
+                    self.state_now(st, input, bound, &mut vars, entered)
                 };
                 let (output, next, out_bound) = r?;
                 if let Some(ty) = EventType::exited(st.type_name) {
@@ -216,6 +218,33 @@ impl Run<'_> {
             QueryLanguage::JsonPath => self.state_jp(st, input, in_bound, vars, entered).await,
             QueryLanguage::Jsonata => self.state_ata(st, input, in_bound, vars, entered).await,
         };
+        self.settle(st, entered, r)
+    }
+
+    /// [`Self::state`] for a state that never waits ([`Kind::may_wait`]): most states of most
+    /// workflows, which need no future of their own.
+    pub(super) fn state_now(
+        &self,
+        st: &State,
+        input: Value,
+        in_bound: usize,
+        vars: &mut Vars<'_>,
+        entered: u64,
+    ) -> Result<(Value, Option<usize>, usize), StatesError> {
+        let r = match st.ql {
+            QueryLanguage::JsonPath => self.now_jp(st, input, in_bound, vars),
+            QueryLanguage::Jsonata => self.now_ata(st, input, vars),
+        };
+        self.settle(st, entered, r)
+    }
+
+    /// A state's step, its errors located and its output held to the payload limit.
+    fn settle(
+        &self,
+        st: &State,
+        entered: u64,
+        r: Result<Step, StatesError>,
+    ) -> Result<(Value, Option<usize>, usize), StatesError> {
         let (out, next, known) = r.map_err(|e| Self::located(st, entered, e))?;
         // Sizes are tracked as upper bounds; the exact size is computed only near the limit.
         let mut bound = known.unwrap_or_else(|| size_bound(&out));
