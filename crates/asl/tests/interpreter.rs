@@ -199,6 +199,18 @@ async fn payload_limit_raises_data_limit_exceeded() {
         .execute(&common::machine(&parts), json!({"s": "x".repeat(600), "t": 1}), common::info(), &NoEvents)
         .await;
     assert!(matches!(&fits, Outcome::Succeeded(v) if v["all"] == json!({"a": 1, "b": 1, "c": "1"})), "{fits:?}");
+
+    // A state whose InputPath or OutputPath reads the Context object passes on more than its
+    // input held: what follows is measured from that, not from the small input before.
+    for field in ["InputPath", "OutputPath"] {
+        let context = json!({"StartAt": "Small", "States": {
+            "Small": {"Type": "Pass", "Result": "k", "Next": "Whole"},
+            "Whole": {"Type": "Pass", field: "$$.Execution.Input", "Next": "Twice"},
+            "Twice": {"Type": "Pass", "Parameters": {"a.$": "$.s", "b.$": "$.s"}, "End": true}}});
+        let twice =
+            interp.execute(&common::machine(&context), json!({"s": "x".repeat(600)}), common::info(), &NoEvents).await;
+        assert_eq!(failed(twice).error.as_deref(), Some("States.DataLimitExceeded"), "{field}");
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -16,12 +16,14 @@ impl Run<'_> {
             Kind::Wait(spec) => {
                 let ctx = self.ctx(st);
                 let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                let eb = effective_bound(&st.input_path, &eff, in_bound);
                 let dur = self.wait_duration_jp(spec, &Env { input: &eff, ctx: &ctx, vars })?;
                 self.clock.sleep(dur).await;
                 let assigned = self.assign_jp(st.assign.as_ref(), &eff, &ctx, vars)?;
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
+                let ob = effective_bound(&st.output_path, &out, eb);
                 set_all(vars, assigned);
-                Ok((out, st.next, Some(in_bound)))
+                Ok((out, st.next, Some(ob)))
             }
             Kind::Task(_) | Kind::Parallel { .. } | Kind::Map(_) => {
                 // Boxed: the states that never wait keep a small future.
@@ -41,17 +43,9 @@ impl Run<'_> {
     ) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
-            Kind::Pass { result } if result.is_none() && st.parameters.is_none() && replaces(&st.result_path) => {
-                // The state hands (part of) its input on as it is: move it, never copy it.
-                let res = take_input_path(&st.input_path, raw, &ctx, vars)?;
-                let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
-                let out = apply_output_path(&st.output_path, res, &ctx, vars)?;
-                set_all(vars, assigned);
-                Ok((out, st.next, Some(in_bound)))
-            }
-            Kind::Pass { result: None } if replaces(&st.result_path) && st.parameters.is_some() => {
-                // The input is dropped once Parameters are built: what they select from it
-                // moves into the result instead of being copied.
+            Kind::Pass { result: None } if replaces(&st.result_path) => {
+                // The input is dropped once the result is made: the state hands (part of) it
+                // on as it is, or Parameters move what they select from it, never copying.
                 let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
                 let eb = effective_bound(&st.input_path, &eff, in_bound);
                 let (res, rb) = match &st.parameters {
@@ -60,8 +54,9 @@ impl Run<'_> {
                 };
                 let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
                 let out = apply_output_path(&st.output_path, res, &ctx, vars)?;
+                let ob = effective_bound(&st.output_path, &out, rb);
                 set_all(vars, assigned);
-                Ok((out, st.next, Some(rb)))
+                Ok((out, st.next, Some(ob)))
             }
             Kind::Pass { result } => {
                 let env_input = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
@@ -73,14 +68,18 @@ impl Run<'_> {
                 };
                 let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
                 let out = merge_result(&st.result_path, raw, res)?;
+                let mb = merged_bound(&st.result_path, in_bound, rb);
                 let out = apply_output_path(&st.output_path, out, &ctx, vars)?;
+                let ob = effective_bound(&st.output_path, &out, mb);
                 set_all(vars, assigned);
-                Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
+                Ok((out, st.next, Some(ob)))
             }
             Kind::Succeed => {
                 let v = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                let eb = effective_bound(&st.input_path, &v, in_bound);
                 let out = apply_output_path(&st.output_path, v, &ctx, vars)?;
-                Ok((out, None, Some(in_bound)))
+                let ob = effective_bound(&st.output_path, &out, eb);
+                Ok((out, None, Some(ob)))
             }
             Kind::Fail { error, cause } => {
                 let env = Env { input: &raw, ctx: &ctx, vars };
@@ -93,9 +92,11 @@ impl Run<'_> {
                 let (chosen, next) = choose_jp(choices, *default, &Env { input: &eff, ctx: &ctx, vars })?;
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
                 let assigned = self.assign_jp(assign, &eff, &ctx, vars)?;
+                let eb = effective_bound(&st.input_path, &eff, in_bound);
                 let out = apply_output_path(&st.output_path, eff, &ctx, vars)?;
+                let ob = effective_bound(&st.output_path, &out, eb);
                 set_all(vars, assigned);
-                Ok((out, Some(next), Some(in_bound)))
+                Ok((out, Some(next), Some(ob)))
             }
             Kind::Task(_) | Kind::Wait(_) | Kind::Parallel { .. } | Kind::Map(_) => {
                 Err(StatesError::runtime(format!("the state '{}' waits and cannot run at once", st.name)))
@@ -221,9 +222,11 @@ impl Run<'_> {
         };
         let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
         let out = merge_result(&st.result_path, raw, result)?;
+        let mb = merged_bound(&st.result_path, in_bound, rb);
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;
+        let ob = effective_bound(&st.output_path, &out, mb);
         set_all(vars, assigned);
-        Ok((out, st.next, Some(merged_bound(&st.result_path, in_bound, rb))))
+        Ok((out, st.next, Some(ob)))
     }
 }
 
@@ -247,9 +250,11 @@ pub(super) fn choose_jp<'c>(
     }
 }
 
-/// A bound of the effective input's size: a definite InputPath into the input selects part of
-/// it (a null one, `{}`); one into the Context object or a variable, or one that gathers
-/// matches into a new array, is measured.
+/// A bound of what InputPath or OutputPath `p` selected (`eff`) from a value of bound
+/// `in_bound`: a definite path into that value selects part of it (a null one, `{}`); one
+/// into the Context object or a variable, or one that gathers matches into a new array, is
+/// measured.
+#[inline]
 pub(super) fn effective_bound(p: &PathOpt, eff: &Value, in_bound: usize) -> usize {
     match p {
         PathOpt::Path(p) if !p.is_definite() || !matches!(p.root(), crate::jsonpath::Root::Input) => size_bound(eff),
