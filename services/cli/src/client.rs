@@ -17,7 +17,7 @@ use expressway_proto::v1 as pb;
 use serde_json::{json, Value};
 use tonic::transport::Channel;
 
-use crate::commands::ApiCall;
+use crate::commands::{ApiCall, Paging};
 
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct Endpoint {
@@ -302,30 +302,203 @@ pub async fn send(api: Api, name: &str, input: Value) -> Result<Value, ClientErr
 }
 
 /// Run a client subcommand: its input from the flags, every page unless one is asked for,
-/// and the output as the AWS CLI prints it (timestamps in ISO 8601).
-pub async fn run(ep: &Endpoint, c: &ApiCall) -> anyhow::Result<Value> {
-    let mut input = c.input()?;
+/// and the answer with timestamps as the AWS CLI prints them (ISO 8601).
+pub async fn run(ep: &Endpoint, c: &ApiCall) -> anyhow::Result<Answer> {
+    let input = c.input()?;
+    let paging = c.paging()?;
     let api = connect(ep).await?;
-    let mut out = send(api.clone(), c.operation.name, input.clone()).await?;
-    if let (Some(items), false) = (c.operation.pages, c.operation.one_page(&c.matches)) {
-        while let Some(token) = out.get("nextToken").and_then(Value::as_str).map(str::to_string) {
-            input["nextToken"] = Value::String(token);
-            let mut next = send(api.clone(), c.operation.name, input.clone()).await?;
-            let more = next.get_mut(items).map(Value::take).unwrap_or(Value::Null);
-            if let (Some(Value::Array(all)), Value::Array(more)) = (out.get_mut(items), more) {
-                all.extend(more);
-            }
-            match next.get("nextToken") {
-                Some(t) => out["nextToken"] = t.clone(),
-                None => {
-                    if let Value::Object(m) = &mut out {
-                        m.remove("nextToken");
+    Ok(match (c.operation.pages, paging) {
+        (Some(items), Some(paging)) => {
+            let mut listing =
+                all_pages(&paging, items, input, |input| send(api.clone(), c.operation.name, input)).await?;
+            listing.pages = listing.pages.into_iter().map(iso_dates).collect();
+            Answer::Pages(listing)
+        }
+        _ => Answer::One(iso_dates(send(api.clone(), c.operation.name, input).await?)),
+    })
+}
+
+/// What a client subcommand got: one answer, or the pages of a paginated operation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    One(Value),
+    Pages(Listing),
+}
+
+/// The pages of a paginated operation as the AWS CLI keeps them: the first with the members
+/// that are not items, the others with their items only, all cut to `--max-items`; and the
+/// `NextToken` to resume from when items were left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    pub items: &'static str,
+    pub pages: Vec<Value>,
+    pub resume: Option<String>,
+}
+
+impl Listing {
+    /// The pages as one answer (what `--output json` prints): the items of every page, the
+    /// first page's other members, then `NextToken`.
+    pub fn joined(&self) -> Value {
+        let mut all = Vec::new();
+        let mut rest = serde_json::Map::new();
+        for (i, page) in self.pages.iter().enumerate() {
+            if let Value::Object(m) = page {
+                for (k, v) in m {
+                    match v {
+                        Value::Array(a) if k == self.items => all.extend(a.iter().cloned()),
+                        _ if i == 0 && k != self.items => {
+                            rest.insert(k.clone(), v.clone());
+                        }
+                        _ => {}
                     }
                 }
             }
         }
+        let mut out = serde_json::Map::new();
+        out.insert(self.items.to_string(), Value::Array(all));
+        out.extend(rest);
+        if let Some(t) = &self.resume {
+            out.insert("NextToken".to_string(), Value::String(t.clone()));
+        }
+        Value::Object(out)
     }
-    Ok(iso_dates(out))
+}
+
+/// Every page of a paginated operation, as the AWS CLI pages: from `--starting-token`'s place,
+/// at most `--max-items` items with a `NextToken` to resume from when more are left,
+/// `--page-size` items per call.
+pub async fn all_pages<F, Fut>(
+    paging: &Paging,
+    items: &'static str,
+    mut input: Value,
+    mut call: F,
+) -> anyhow::Result<Listing>
+where
+    F: FnMut(Value) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, ClientError>>,
+{
+    let (mut token, mut skip) = match &paging.starting_token {
+        Some(t) => ResumeToken::decode(t),
+        None => (input.get("nextToken").and_then(Value::as_str).map(str::to_string), 0),
+    };
+    if let Some(size) = paging.page_size {
+        input["maxResults"] = json!(size);
+    }
+    let max = paging.max_items.map(|n| usize::try_from(n).unwrap_or(0));
+    let mut pages = Vec::new();
+    let mut total = 0usize;
+    let mut resume = None;
+    loop {
+        match &token {
+            Some(t) => input["nextToken"] = Value::String(t.clone()),
+            None => {
+                if let Value::Object(m) = &mut input {
+                    m.remove("nextToken");
+                }
+            }
+        }
+        let mut page = call(input.clone()).await?;
+        let next = match &mut page {
+            Value::Object(m) => m.remove("nextToken").and_then(|t| t.as_str().map(str::to_string)),
+            _ => None,
+        };
+        let mut got = match page.get_mut(items).map(Value::take) {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        };
+        if !pages.is_empty() {
+            // Past the first page only the items count.
+            page = json!({});
+        }
+        // Only the first page starts part-way, where the token left off.
+        let skipped = std::mem::take(&mut skip);
+        got.drain(..skipped.min(got.len()));
+        let cut = max.is_some_and(|max| total + got.len() > max);
+        if let (true, Some(max)) = (cut, max) {
+            let keep = max - total;
+            got.truncate(keep);
+            resume = Some(ResumeToken { service: token.clone(), skip: Some(keep + skipped) });
+        }
+        total += got.len();
+        page[items] = Value::Array(got);
+        pages.push(page);
+        if cut {
+            break;
+        }
+        match next {
+            None => break,
+            Some(n) if max == Some(total) => {
+                resume = Some(ResumeToken { service: Some(n), skip: None });
+                break;
+            }
+            Some(n) if token.as_deref() == Some(n.as_str()) => {
+                anyhow::bail!("the same next token was received twice: {n}")
+            }
+            Some(n) => token = Some(n),
+        }
+    }
+    Ok(Listing { items, pages, resume: resume.map(|r| r.encode()) })
+}
+
+/// Where a cut-short listing resumes, in the AWS CLI's `NextToken` form: base64 of
+/// `{"nextToken": "…", "boto_truncate_amount": N}` (the service's token for the page, and
+/// how many of that page's items were printed already), so either CLI can resume the other's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeToken {
+    pub service: Option<String>,
+    pub skip: Option<usize>,
+}
+
+impl ResumeToken {
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        // As Python's json.dumps writes it: ", " and ": " between members, non-ASCII escaped.
+        let token = match &self.service {
+            Some(t) => ascii_json(t),
+            None => "null".to_string(),
+        };
+        let text = match self.skip {
+            Some(n) => format!("{{\"nextToken\": {token}, \"boto_truncate_amount\": {n}}}"),
+            None => format!("{{\"nextToken\": {token}}}"),
+        };
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    /// The service token and the items to skip from a `--starting-token`: the form above, or
+    /// the older `TOKEN___N`, or else the service's own token as it is (as the AWS CLI reads them).
+    pub fn decode(given: &str) -> (Option<String>, usize) {
+        use base64::Engine;
+        let parsed = base64::engine::general_purpose::STANDARD
+            .decode(given)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        if let Some(Value::Object(m)) = parsed {
+            let skip = m.get("boto_truncate_amount").and_then(Value::as_u64).unwrap_or(0);
+            let service = m.get("nextToken").and_then(Value::as_str).map(str::to_string);
+            return (service, usize::try_from(skip).unwrap_or(usize::MAX));
+        }
+        let (service, skip) = match given.rsplit_once("___") {
+            Some((t, n)) if n.parse::<usize>().is_ok() => (t, n.parse().unwrap_or(0)),
+            _ => (given, 0),
+        };
+        ((service != "None").then(|| service.to_string()), skip)
+    }
+}
+
+/// A JSON string with every character beyond ASCII escaped (`\u00e9`).
+fn ascii_json(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in serde_json::to_string(s).unwrap_or_default().chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        }
+    }
+    out
 }
 
 /// Timestamps (members named `…Date` and `timestamp`, epoch seconds on the wire) as the AWS
@@ -449,5 +622,107 @@ mod tests {
             crate::Cli::try_parse_from(["expressway", "list-state-machines", "--endpoint-url", "http://10.0.0.1:1"])
                 .expect("parses");
         assert_eq!(cli.endpoint.endpoint, "http://10.0.0.1:1");
+    }
+
+    /// A service that pages `n` items (`maxResults` per page, 3 by default) with tokens that
+    /// name the next offset, counting its calls.
+    fn service(
+        n: usize,
+    ) -> (
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        impl FnMut(Value) -> std::future::Ready<Result<Value, ClientError>>,
+    ) {
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = calls.clone();
+        let call = move |input: Value| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let from: usize = input["nextToken"].as_str().map_or(0, |t| t.trim_start_matches('t').parse().unwrap_or(0));
+            let size = input["maxResults"].as_u64().map_or(3, |m| m as usize);
+            let to = (from + size).min(n);
+            let mut page = json!({"items": (from..to).collect::<Vec<_>>(), "nextToken": null, "kind": "x"});
+            if to < n {
+                page["nextToken"] = json!(format!("t{to}"));
+            }
+            std::future::ready(Ok(page))
+        };
+        (calls, call)
+    }
+
+    fn listed(paging: Paging, n: usize) -> (Value, usize) {
+        let (calls, call) = service(n);
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+        let out = rt.block_on(all_pages(&paging, "items", json!({}), call)).expect("pages");
+        (out.joined(), calls.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    #[test]
+    fn pages_are_joined_cut_at_max_items_and_resumed_from_the_next_token() {
+        let all = |p: Paging| listed(p, 8);
+        assert_eq!(all(Paging::default()), (json!({"items": [0, 1, 2, 3, 4, 5, 6, 7], "kind": "x"}), 3));
+        let (out, calls) = all(Paging { page_size: Some(2), ..Paging::default() });
+        assert_eq!((out["items"].clone(), calls), (json!([0, 1, 2, 3, 4, 5, 6, 7]), 4));
+        // Cut inside the second page: its token, and how many of its items were printed.
+        let (first, _) = all(Paging { max_items: Some(4), ..Paging::default() });
+        assert_eq!(first["items"], json!([0, 1, 2, 3]));
+        let token = first["NextToken"].as_str().expect("a NextToken").to_string();
+        assert_eq!(ResumeToken::decode(&token), (Some("t3".to_string()), 1));
+        let (second, _) = all(Paging { starting_token: Some(token), max_items: Some(3), ..Paging::default() });
+        assert_eq!(second["items"], json!([4, 5, 6]));
+        let token = second["NextToken"].as_str().expect("a NextToken").to_string();
+        // Cut inside the first page read, which started part-way: the skip adds up.
+        assert_eq!(ResumeToken::decode(&token), (Some("t6".to_string()), 1));
+        let (rest, _) = all(Paging { starting_token: Some(token), ..Paging::default() });
+        assert_eq!(rest, json!({"items": [7], "kind": "x"}));
+        // Cut on a page's end: the service's token alone.
+        let (edge, calls) = all(Paging { max_items: Some(3), ..Paging::default() });
+        assert_eq!((edge["items"].clone(), calls), (json!([0, 1, 2]), 1));
+        assert_eq!(ResumeToken::decode(edge["NextToken"].as_str().expect("token")), (Some("t3".to_string()), 0));
+        // Cut in the very first page: no service token yet (null), as the AWS CLI writes it.
+        let (head, _) = all(Paging { max_items: Some(1), ..Paging::default() });
+        let text = String::from_utf8(
+            base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                head["NextToken"].as_str().expect("token"),
+            )
+            .expect("base64"),
+        )
+        .expect("utf-8");
+        assert_eq!(text, r#"{"nextToken": null, "boto_truncate_amount": 1}"#);
+        assert_eq!(all(Paging { max_items: Some(8), ..Paging::default() }).0.get("NextToken"), None);
+    }
+
+    #[test]
+    fn starting_tokens_are_read_as_the_aws_cli_reads_them() {
+        let encoded = ResumeToken { service: Some("é/x".to_string()), skip: Some(2) }.encode();
+        let text = String::from_utf8(
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &encoded).expect("base64"),
+        )
+        .expect("utf-8");
+        assert_eq!(text, r#"{"nextToken": "\u00e9/x", "boto_truncate_amount": 2}"#);
+        assert_eq!(ResumeToken::decode(&encoded), (Some("é/x".to_string()), 2));
+        assert_eq!(ResumeToken::decode("abc___3"), (Some("abc".to_string()), 3));
+        assert_eq!(ResumeToken::decode("None___2"), (None, 2));
+        assert_eq!(ResumeToken::decode("service-token"), (Some("service-token".to_string()), 0));
+    }
+
+    #[test]
+    fn no_paginate_and_one_page_flags_are_not_mixed_with_the_pagination_flags() {
+        let paging = |args: &[&str]| {
+            let cli =
+                crate::Cli::try_parse_from([&["expressway", "list-state-machines"], args].concat()).expect("parses");
+            match cli.command {
+                crate::Command::Api(c) => c.paging().map_err(|e| e.to_string()),
+                other => panic!("not a client command: {other:?}"),
+            }
+        };
+        assert_eq!(paging(&[]), Ok(Some(Paging::default())));
+        assert_eq!(paging(&["--max-items", "2"]).expect("paging").expect("pages").max_items, Some(2));
+        assert_eq!(paging(&["--no-paginate"]), Ok(None));
+        assert_eq!(paging(&["--max-results", "5"]), Ok(None));
+        assert_eq!(
+            paging(&["--no-paginate", "--max-items", "2", "--page-size", "1"]),
+            Err("Cannot specify --no-paginate along with pagination arguments: --page-size, --max-items".to_string())
+        );
+        assert!(paging(&["--next-token", "t", "--starting-token", "x"]).is_err());
     }
 }

@@ -68,9 +68,9 @@ pub struct Operation {
     pub name: &'static str,
     pub about: &'static str,
     pub params: &'static [Param],
-    /// For paginated operations: the member that holds a page's items. Without
-    /// `--max-results` or `--next-token`, every page is fetched and printed as one, as the AWS
-    /// CLI does.
+    /// For the operations the AWS CLI paginates: the member that holds a page's items.
+    /// Every page is fetched and printed as one ([`Paging`]), unless `--max-results`,
+    /// `--next-token` or `--no-paginate` asks for one call.
     pub pages: Option<&'static str>,
 }
 
@@ -200,7 +200,7 @@ pub const OPERATIONS: &[Operation] = &[
         name: "ListStateMachineVersions",
         about: "List a state machine's versions, newest first.",
         params: &[STATE_MACHINE_ARN, MAX_RESULTS, NEXT_TOKEN],
-        pages: Some("stateMachineVersions"),
+        pages: None,
     },
     Operation {
         command: "delete-state-machine-version",
@@ -246,7 +246,7 @@ pub const OPERATIONS: &[Operation] = &[
         name: "ListStateMachineAliases",
         about: "List a state machine's aliases.",
         params: &[STATE_MACHINE_ARN, MAX_RESULTS, NEXT_TOKEN],
-        pages: Some("stateMachineAliases"),
+        pages: None,
     },
     Operation {
         command: "start-execution",
@@ -338,6 +338,11 @@ pub const OPERATIONS: &[Operation] = &[
 const CLI_INPUT_JSON: &str = "cli-input-json";
 const QUERY: &str = "query";
 const OUTPUT: &str = "output";
+const NO_PAGINATE: &str = "no-paginate";
+/// The AWS CLI's pagination flags, on the operations it paginates.
+const STARTING_TOKEN: &str = "starting-token";
+const PAGE_SIZE: &str = "page-size";
+const MAX_ITEMS: &str = "max-items";
 
 /// The flag's argument id (`--no-x` gets its own).
 fn negated(flag: &str) -> String {
@@ -359,7 +364,33 @@ impl Operation {
                     .value_parser(["json", "text"])
                     .default_value("json")
                     .help("json, or text: tab-separated, as the AWS CLI prints it."),
+            )
+            .arg(
+                Arg::new(NO_PAGINATE)
+                    .long(NO_PAGINATE)
+                    .action(ArgAction::SetTrue)
+                    .help("One call, its page printed as it is (operations that page only)."),
             );
+        if self.pages.is_some() {
+            cmd = cmd
+                .arg(
+                    Arg::new(STARTING_TOKEN).long(STARTING_TOKEN).help(
+                        "Where to start: the NextToken a previous command printed when --max-items cut it short.",
+                    ),
+                )
+                .arg(
+                    Arg::new(PAGE_SIZE)
+                        .long(PAGE_SIZE)
+                        .value_parser(clap::value_parser!(i64))
+                        .help("Items per call (more calls, the same output)."),
+                )
+                .arg(
+                    Arg::new(MAX_ITEMS)
+                        .long(MAX_ITEMS)
+                        .value_parser(clap::value_parser!(i64))
+                        .help("At most this many items in all; a NextToken is printed when there are more."),
+                );
+        }
         for param in self.params {
             let arg = Arg::new(param.flag).long(param.flag).help(param.help).hide(param.hidden);
             // A required member may come from --cli-input-json instead.
@@ -442,11 +473,17 @@ impl Operation {
         }
         Ok(Value::Object(input))
     }
+}
 
-    /// Whether the flags ask for one page only.
-    pub fn one_page(&self, m: &ArgMatches) -> bool {
-        ["max-results", "next-token"].iter().any(|f| self.params.iter().any(|p| p.flag == *f) && m.contains_id(f))
-    }
+/// How to page through a paginated operation, as the AWS CLI does.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Paging {
+    /// `--starting-token`, as given.
+    pub starting_token: Option<String>,
+    /// `--page-size`: the operation's `maxResults` on each call.
+    pub page_size: Option<i64>,
+    /// `--max-items`: at most this many items in the output.
+    pub max_items: Option<i64>,
 }
 
 /// Set `member` (`a` or `a.b`) of `input`.
@@ -534,6 +571,38 @@ impl ApiCall {
     /// `--query`, compiled (a bad one is refused before any call is made).
     pub fn query(&self) -> anyhow::Result<Option<crate::output::Query>> {
         self.matches.get_one::<String>(QUERY).map(|q| crate::output::Query::compile(q)).transpose()
+    }
+
+    /// How to page through the operation's results: `None` for one call (an operation that
+    /// does not page, `--no-paginate`, or `--max-results`/`--next-token` given), which
+    /// cannot be combined with the pagination flags.
+    pub fn paging(&self) -> anyhow::Result<Option<Paging>> {
+        let m = &self.matches;
+        if self.operation.pages.is_none() {
+            return Ok(None);
+        }
+        let manual = ["max-results", "next-token"].iter().any(|f| m.contains_id(f));
+        let paging = Paging {
+            starting_token: m.get_one::<String>(STARTING_TOKEN).cloned(),
+            page_size: m.get_one::<i64>(PAGE_SIZE).copied(),
+            max_items: m.get_one::<i64>(MAX_ITEMS).copied(),
+        };
+        if !(manual || m.get_flag(NO_PAGINATE)) {
+            return Ok(Some(paging));
+        }
+        let used: Vec<String> = [
+            (STARTING_TOKEN, paging.starting_token.is_some()),
+            (PAGE_SIZE, paging.page_size.is_some()),
+            (MAX_ITEMS, paging.max_items.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(f, _)| format!("--{f}"))
+        .collect();
+        if !used.is_empty() {
+            bail!("Cannot specify --no-paginate along with pagination arguments: {}", used.join(", "));
+        }
+        Ok(None)
     }
 
     pub fn format(&self) -> anyhow::Result<crate::output::Format> {

@@ -136,7 +136,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<bool> {
             Command::Api(c) => {
                 let (query, format) = (c.query()?, c.format()?);
                 let answer = client::run(&ep, &c).await?;
-                if let Some(text) = output::render(answer, query.as_ref(), format)? {
+                if let Some(text) = output::render_answer(answer, query.as_ref(), format)? {
                     out(&text);
                 }
                 Ok(())

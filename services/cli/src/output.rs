@@ -7,6 +7,8 @@
 //! columns).
 
 use anyhow::{anyhow, bail};
+
+use crate::client::Answer;
 use serde_json::{Map, Value};
 
 /// `--output`.
@@ -58,6 +60,28 @@ pub fn render(answer: Value, query: Option<&Query>, format: Format) -> anyhow::R
             out
         }
     }))
+}
+
+/// [`render`] for what a client subcommand got. `--output text` prints a paginated
+/// operation's pages one by one (the query applied to each), then its `NextToken` under
+/// `NEXTTOKEN`, as the AWS CLI does; JSON prints them joined.
+pub fn render_answer(answer: Answer, query: Option<&Query>, format: Format) -> anyhow::Result<Option<String>> {
+    let listing = match (answer, format) {
+        (Answer::One(v), _) => return render(v, query, format),
+        (Answer::Pages(l), Format::Json) => return render(l.joined(), query, format),
+        (Answer::Pages(l), Format::Text) => l,
+    };
+    let mut out = String::new();
+    let resume = listing.resume.map(|t| serde_json::json!({"NextToken": {"NextToken": t}}));
+    for page in listing.pages.into_iter().chain(resume) {
+        let v = match query {
+            Some(q) => q.apply(&page)?,
+            None => page,
+        };
+        text(&v, None, None, &mut out);
+    }
+    out.truncate(out.trim_end_matches('\n').len());
+    Ok(Some(out))
 }
 
 /// JSON indented by four spaces, as the AWS CLI prints it.

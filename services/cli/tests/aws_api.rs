@@ -141,8 +141,11 @@ fn printed_by_both(dev: &Dev, args: &[&str]) -> (String, String) {
         assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).trim_end().to_string()
     };
+    // Timestamps in ISO 8601, as the AWS CLI v2 prints them by default (v1 prints epoch seconds).
+    let config = std::env::temp_dir().join(format!("xw-aws-config-{}", std::process::id()));
+    std::fs::write(&config, "[default]\ncli_timestamp_format = iso8601\n").expect("aws config");
     let mut aws = Command::new("aws");
-    aws.arg("stepfunctions").args(args).args(["--endpoint-url", &dev.endpoint()]);
+    aws.arg("stepfunctions").args(args).args(["--endpoint-url", &dev.endpoint()]).env("AWS_CONFIG_FILE", &config);
     aws.env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_DEFAULT_REGION", "us-east-1");
     aws.env("AWS_MAX_ATTEMPTS", "1").env("AWS_DISABLE_HOST_PREFIX_INJECTION", "true").env("AWS_PAGER", "");
     let mut ours = Command::new(env!("CARGO_BIN_EXE_expressway"));
@@ -221,6 +224,68 @@ fn query_and_text_output_print_what_the_aws_cli_prints() {
     assert!(!bad.status.success());
     let stderr = String::from_utf8_lossy(&bad.stderr);
     assert!(stderr.contains("bad value for --query stateMachines["), "{stderr}");
+}
+
+/// `--max-items`, `--starting-token`, `--page-size` and `--no-paginate` page as the AWS CLI
+/// does, and the NextToken either prints resumes in the other.
+#[test]
+fn pagination_flags_print_what_the_aws_cli_prints() {
+    need("aws", &["--version"], "the AWS CLI");
+    let dev = Dev::start(&[]);
+    let pass = r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+    for name in ["a1", "a2", "a3", "a4", "a5"] {
+        let (status, created) = dev.api.call(
+            "CreateStateMachine",
+            &json!({"name": name, "definition": pass, "type": "EXPRESS", "roleArn": "arn:aws:iam::000000000000:role/r"}),
+        );
+        assert_eq!(status, 200, "{created}");
+    }
+    let names = |printed: &str| -> (Vec<String>, Option<String>) {
+        let v: Value = serde_json::from_str(printed).expect("json");
+        let names = v["stateMachines"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|m| m["name"].as_str().unwrap_or("").to_string())
+            .collect();
+        (names, v["NextToken"].as_str().map(str::to_string))
+    };
+    let (aws, ours) = printed_by_both(&dev, &["list-state-machines", "--max-items", "2"]);
+    assert_eq!(ours, aws);
+    let (first, token) = names(&aws);
+    assert_eq!(first.len(), 2);
+    let token = token.expect("a NextToken after two of five");
+    let (aws, ours) = printed_by_both(&dev, &["list-state-machines", "--starting-token", &token, "--max-items", "2"]);
+    assert_eq!(ours, aws);
+    let (second, token) = names(&aws);
+    let token = token.expect("a NextToken after four of five");
+    let (aws, ours) = printed_by_both(&dev, &["list-state-machines", "--starting-token", &token]);
+    assert_eq!(ours, aws);
+    let (third, token) = names(&aws);
+    assert_eq!(token, None);
+    let all: Vec<String> = [first, second, third].concat();
+    assert_eq!(all.len(), 5, "{all:?}");
+    let cases: &[&[&str]] = &[
+        &["list-state-machines", "--page-size", "2", "--max-items", "3"],
+        &["list-state-machines", "--page-size", "2", "--query", "stateMachines[].name", "--output", "text"],
+        // Text prints page by page, the query applied to each and to the NextToken.
+        &["list-state-machines", "--page-size", "2", "--max-items", "3", "--output", "text"],
+        &["list-state-machines", "--max-items", "3", "--query", "stateMachines[].name", "--output", "text"],
+        &["list-state-machines", "--max-results", "2"],
+        &["list-state-machines", "--no-paginate", "--query", "length(stateMachines)"],
+    ];
+    for args in cases {
+        let (aws, ours) = printed_by_both(&dev, args);
+        assert!(!aws.is_empty(), "{args:?}: the AWS CLI printed nothing");
+        assert_eq!(ours, aws, "{args:?}");
+    }
+    // Page by page with cut pages: the token the AWS CLI printed resumes ours and back.
+    let (aws, _) = printed_by_both(&dev, &["list-state-machines", "--page-size", "2", "--max-items", "3"]);
+    let (_, token) = names(&aws);
+    let (aws, ours) =
+        printed_by_both(&dev, &["list-state-machines", "--page-size", "2", "--starting-token", &token.expect("token")]);
+    assert_eq!(ours, aws);
+    assert_eq!(names(&ours).0, all[3..].to_vec());
 }
 
 #[test]
