@@ -206,61 +206,10 @@ async function pageIndex() {
 }
 
 // Where JSON Pointer `pointer` is in `text`: the offset of the member's key (or the array
-// item), or of the nearest enclosing value that exists.
+// item), or of the nearest enclosing value that exists (text past a syntax error has none).
 function locate(text, pointer) {
   const spots = new Map();
-  let i = 0;
-  const ws = () => { while (i < text.length && /\s/.test(text[i])) i++; };
-  function str() {
-    let s = '';
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') {
-        const n = text[i + 1];
-        if (n === 'u') { s += String.fromCharCode(parseInt(text.substr(i + 2, 4), 16)); i += 6; continue; }
-        s += { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f' }[n] || n;
-        i += 2;
-        continue;
-      }
-      s += text[i++];
-    }
-    i++;
-    return s;
-  }
-  function value(path) {
-    ws();
-    if (!spots.has(path)) spots.set(path, i);
-    const c = text[i];
-    if (c === '{') {
-      i++; ws();
-      if (text[i] === '}') { i++; return; }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') return;
-        const at = i;
-        const p = path + '/' + str().replace(/~/g, '~0').replace(/\//g, '~1');
-        spots.set(p, at);
-        ws(); i++;
-        value(p); ws();
-        if (text[i] === ',') { i++; continue; }
-        i++; return;
-      }
-    }
-    if (c === '[') {
-      i++; ws();
-      if (text[i] === ']') { i++; return; }
-      for (let n = 0; ; n++) {
-        const before = i;
-        value(path + '/' + n); ws();
-        if (text[i] === ',') { i++; continue; }
-        if (i === before) return;
-        i++; return;
-      }
-    }
-    if (c === '"') { str(); return; }
-    while (i < text.length && !/[,\]}\s]/.test(text[i])) i++;
-  }
-  value('');
+  scanJson(text, spots);
   for (let p = pointer || ''; ; p = p.slice(0, p.lastIndexOf('/'))) {
     if (spots.has(p)) return spots.get(p);
     if (!p) return 0;
@@ -271,28 +220,39 @@ const lineOf = (text, offset) => text.slice(0, offset).split('\n').length;
 // ---- the start form's input check (up to its end marker: tests/console/check-input.mjs runs it) ----
 const MAX_INPUT_BYTES = 256 * 1024;
 
-// The first syntax error of JSON text: its offset and what was expected, or null. (The
-// browser's own JSON.parse messages differ from one engine to the next and some give no
-// position; this one always does.)
-function jsonError(text) {
+// One pass over JSON text: its first syntax error (the offset and what was expected), or
+// null; and, into `spots` when given, where each JSON Pointer's value starts (a member's:
+// where its key does). (The browser's own JSON.parse messages differ from one engine to the
+// next and some give no position; this one always does.)
+function scanJson(text, spots) {
   let i = 0;
   const fail = (what) => { throw { offset: i, message: what }; };
   const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i])) i++; };
   const describe = () => (i >= text.length ? 'the end of the text' : JSON.stringify(text[i]));
+  const escapes = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
   function string() {
+    let s = '';
     i++;
     for (;;) {
       if (i >= text.length) fail('a closing quote, found the end of the text');
       const c = text[i];
-      if (c === '"') { i++; return; }
+      if (c === '"') { i++; return s; }
       if (c === '\\') {
         const n = text[i + 1];
-        if (n === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.substr(i + 2, 4))) { i += 2; fail('four hex digits after \\u'); } i += 6; continue; }
-        if (!'"\\/bfnrt'.includes(n) || n === undefined) { i++; fail('an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u), found ' + describe()); }
+        if (n === 'u') {
+          const hex = text.substr(i + 2, 4);
+          if (!/^[0-9a-fA-F]{4}$/.test(hex)) { i += 2; fail('four hex digits after \\u'); }
+          s += String.fromCharCode(parseInt(hex, 16));
+          i += 6;
+          continue;
+        }
+        if (n === undefined || !(n in escapes)) { i++; fail('an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u), found ' + describe()); }
+        s += escapes[n];
         i += 2;
         continue;
       }
       if (c < ' ') fail('no control character inside a string (write \\n, \\t…)');
+      s += c;
       i++;
     }
   }
@@ -301,8 +261,9 @@ function jsonError(text) {
     if (!m || !m[0] || m[0] === '-') fail('a value, found ' + describe());
     i += m[0].length;
   }
-  function value() {
+  function value(path) {
     ws();
+    if (spots && !spots.has(path)) spots.set(path, i);
     const c = text[i];
     if (c === '{') {
       i++; ws();
@@ -310,10 +271,13 @@ function jsonError(text) {
       for (;;) {
         ws();
         if (text[i] !== '"') fail('a member name in double quotes, found ' + describe());
-        string(); ws();
+        const at = i;
+        const member = path + '/' + string().replace(/~/g, '~0').replace(/\//g, '~1');
+        if (spots) spots.set(member, at);
+        ws();
         if (text[i] !== ':') fail('":" after the member name, found ' + describe());
         i++;
-        value(); ws();
+        value(member); ws();
         if (text[i] === ',') { i++; continue; }
         if (text[i] === '}') { i++; return; }
         fail('"," or "}" after a member, found ' + describe());
@@ -322,20 +286,20 @@ function jsonError(text) {
     if (c === '[') {
       i++; ws();
       if (text[i] === ']') { i++; return; }
-      for (;;) {
-        value(); ws();
+      for (let n = 0; ; n++) {
+        value(path + '/' + n); ws();
         if (text[i] === ',') { i++; continue; }
         if (text[i] === ']') { i++; return; }
         fail('"," or "]" after an item, found ' + describe());
       }
     }
-    if (c === '"') return string();
+    if (c === '"') { string(); return; }
     for (const w of ['true', 'false', 'null']) if (text.startsWith(w, i)) { i += w.length; return; }
     if (c === '-' || (c >= '0' && c <= '9')) return number();
     fail('a value, found ' + describe());
   }
   try {
-    value(); ws();
+    value(''); ws();
     if (i < text.length) fail('the end of the text after the value, found ' + describe());
     return null;
   } catch (e) {
@@ -434,7 +398,7 @@ function checkInput(text, definition) {
   const problems = [], warnings = [], notes = [];
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > MAX_INPUT_BYTES) problems.push('the input is ' + bytes.toLocaleString('en') + ' bytes, over the limit of 256 KiB (' + MAX_INPUT_BYTES.toLocaleString('en') + ' bytes)');
-  const bad = jsonError(text);
+  const bad = scanJson(text);
   if (bad) {
     const { line, column } = lineColumn(text, bad.offset);
     problems.push('not JSON: line ' + line + ', column ' + column + ': expected ' + bad.message);
