@@ -1050,7 +1050,7 @@ impl Listener {
                 Ok::<(), std::convert::Infallible>(())
             };
             let client = cfg.cluster_subscriber(push).map_err(store_unavailable)?;
-            let mut conn = client.get_async_connection().await.map_err(unavailable)?;
+            let mut conn = cfg.connect_cluster_client(client).await.map_err(store_unavailable)?;
             conn.ssubscribe(channel).await.map_err(unavailable)?;
             return Ok(Listener::Cluster(conn));
         }

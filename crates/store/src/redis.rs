@@ -42,6 +42,9 @@ use redis::AsyncCommands;
 use crate::model::*;
 use crate::{Begin, Claim, ExecutionStore, Registry, Started, StoreError};
 
+mod healing;
+pub use healing::Healing;
+
 /// A script's text hashed once (redis-rs hashes it on every `Script::new`).
 macro_rules! script {
     ($text:ident) => {{
@@ -214,9 +217,14 @@ impl RedisConfig {
         if self.is_cluster() {
             let client =
                 self.cluster_builder(response_timeout)?.build().map_err(|e| invalid("redis cluster_urls", &e))?;
-            let mut conn = client.get_async_connection().await.map_err(unavailable)?;
-            let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
-            return Ok(Conn::Cluster(conn));
+            let within = self.cluster_connect_within(response_timeout);
+            let conn = cluster_connection(client.clone(), within).await?;
+            // The cluster client can stop answering for good after a failover (see
+            // `healing`): a connection whose commands all went unanswered for three
+            // response timeouts is replaced by a new one.
+            let connect: healing::Connect<_> =
+                std::sync::Arc::new(move || Box::pin(cluster_connection(client.clone(), within)));
+            return Ok(Conn::Cluster(Healing::new(conn, response_timeout * STALLED_AFTER_TIMEOUTS, connect)));
         }
         let config = redis::aio::ConnectionManagerConfig::new()
             // Reconnects back off to at most a second apart: a restarted server is found
@@ -228,6 +236,44 @@ impl RedisConfig {
         let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
         Ok(Conn::Single(conn))
     }
+
+    /// A connection from `client` (made by [`RedisConfig::cluster_client`] or
+    /// [`RedisConfig::cluster_subscriber`]) that answered a PING, within the time connecting
+    /// may take.
+    pub async fn connect_cluster_client(
+        &self,
+        client: redis::cluster::ClusterClient,
+    ) -> Result<redis::cluster_async::ClusterConnection, StoreError> {
+        cluster_connection(client, self.cluster_connect_within(self.response_timeout)).await
+    }
+
+    /// How long making a cluster connection may take: connecting to the nodes (each within
+    /// the connection timeout, `response_timeout` for their first answer), then asking one for
+    /// the slots and checking the connections to the others.
+    fn cluster_connect_within(&self, response_timeout: Duration) -> Duration {
+        (self.response_timeout + response_timeout) * 2
+    }
+}
+
+/// Commands on a cluster connection that went unanswered for this many response timeouts,
+/// with none answered meanwhile, make it replaced (see [`Healing`]). Longer than a failover
+/// keeps the commands to one primary unanswered, and those to the others are answered then.
+const STALLED_AFTER_TIMEOUTS: u32 = 3;
+
+/// A new cluster connection that answered a PING, within `within` (the client's own
+/// connecting has no overall timeout).
+async fn cluster_connection(
+    client: redis::cluster::ClusterClient,
+    within: Duration,
+) -> Result<redis::cluster_async::ClusterConnection, StoreError> {
+    let connecting = async {
+        let mut conn = client.get_async_connection().await.map_err(unavailable)?;
+        let _: String = redis::cmd("PING").query_async(&mut conn).await.map_err(unavailable)?;
+        Ok(conn)
+    };
+    tokio::time::timeout(within, connecting).await.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(format!("no connection to the redis cluster within {within:?}")))
+    })
 }
 
 /// A connection to a single server or to a cluster: the stores, the results stream and reply
@@ -236,7 +282,7 @@ impl RedisConfig {
 #[derive(Clone)]
 pub enum Conn {
     Single(ConnectionManager),
-    Cluster(redis::cluster_async::ClusterConnection),
+    Cluster(Healing<redis::cluster_async::ClusterConnection>),
 }
 
 impl std::fmt::Debug for Conn {
