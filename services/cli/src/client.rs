@@ -477,10 +477,12 @@ impl ResumeToken {
             let service = m.get("nextToken").and_then(Value::as_str).map(str::to_string);
             return (service, usize::try_from(skip).unwrap_or(usize::MAX));
         }
-        let (service, skip) = match given.rsplit_once("___") {
-            Some((t, n)) if n.parse::<usize>().is_ok() => (t, n.parse().unwrap_or(0)),
-            _ => (given, 0),
+        // `TOKEN___N` splits in exactly two; anything else is the service's token whole.
+        let old = match given.split("___").collect::<Vec<_>>().as_slice() {
+            [t, n] => n.parse::<usize>().ok().map(|n| (*t, n)),
+            _ => None,
         };
+        let (service, skip) = old.unwrap_or((given, 0));
         ((service != "None").then(|| service.to_string()), skip)
     }
 }
@@ -703,6 +705,8 @@ mod tests {
         assert_eq!(ResumeToken::decode("abc___3"), (Some("abc".to_string()), 3));
         assert_eq!(ResumeToken::decode("None___2"), (None, 2));
         assert_eq!(ResumeToken::decode("service-token"), (Some("service-token".to_string()), 0));
+        assert_eq!(ResumeToken::decode("a___b___3"), (Some("a___b___3".to_string()), 0));
+        assert_eq!(ResumeToken::decode("abc___x"), (Some("abc___x".to_string()), 0));
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! columns).
 
 use anyhow::{anyhow, bail};
+use serde_json::{Map, Value};
 
 use crate::client::Answer;
-use serde_json::{Map, Value};
 
 /// `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
