@@ -394,3 +394,89 @@ async fn seeded_random_numbers_are_the_same_in_every_release() {
         "Output": "{% $random(42) %}", "End": true}}});
     assert_eq!(succeeded(run(&jsonata, json!({})).await), json!(0.5265574090027738));
 }
+
+/// An input the caller keeps (`execute_borrowed`) ends as an owned one does, whatever the
+/// first state does with it (reads it, writes into it, hands it on, fails with it), and is
+/// left as it was; Map iterations and Parallel branches start from borrowed inputs the same
+/// way.
+#[tokio::test]
+async fn a_borrowed_input_runs_as_an_owned_one_and_is_left_unchanged() {
+    let input = json!({"name": "world", "n": 12, "items": [{"k": 1}, {"k": 20}], "bad": "nope"});
+    let pass = |extra: serde_json::Value| {
+        let mut s = json!({"Type": "Pass", "End": true});
+        if let (Some(s), serde_json::Value::Object(extra)) = (s.as_object_mut(), extra) {
+            s.extend(extra);
+        }
+        json!({"StartAt": "S", "States": {"S": s}})
+    };
+    let branch_writes =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Pass", "Result": 1, "ResultPath": "$.w", "End": true}}});
+    let branch_hands_on = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"}], "Default": "Big"},
+        "Big": {"Type": "Pass", "Result": "big", "ResultPath": "$.size", "End": true}}});
+    let branch_reads = json!({"StartAt": "R", "States": {"R": {"Type": "Pass", "Parameters": {"hi.$": "States.Format('hi {}', $.name)"}, "End": true}}});
+    let iteration =
+        json!({"StartAt": "I", "States": {"I": {"Type": "Pass", "Result": true, "ResultPath": "$.seen", "End": true}}});
+    let cases = [
+        (pass(json!({"Parameters": {"g.$": "States.Format('Hello, {}!', $.name)"}})), json!({"g": "Hello, world!"})),
+        (pass(json!({"InputPath": "$.items[1]"})), json!({"k": 20})),
+        (pass(json!({"Result": "r", "ResultPath": "$.name", "OutputPath": "$.name"})), json!("r")),
+        (pass(json!({})), input.clone()),
+        (json!({"StartAt": "S", "States": {"S": {"Type": "Succeed", "OutputPath": "$.n"}}}), json!(12)),
+        (json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "CausePath": "$.bad"}}}), json!(null)),
+        (
+            json!({"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 12, "Next": "D"}]},
+            "D": {"Type": "Pass", "Result": 0, "ResultPath": "$.n", "End": true}}}),
+            json!({"name": "world", "n": 0, "items": [{"k": 1}, {"k": 20}], "bad": "nope"}),
+        ),
+        (
+            json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {"Type": "Pass", "Output": "{% $states.input.n + 1 %}", "End": true}}}),
+            json!(13),
+        ),
+        (
+            json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {"Type": "Pass", "End": true}}}),
+            input.clone(),
+        ),
+        (
+            json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [branch_writes, branch_hands_on, branch_reads]}}}),
+            json!([
+            {"name": "world", "n": 12, "items": [{"k": 1}, {"k": 20}], "bad": "nope", "w": 1},
+            {"name": "world", "n": 12, "items": [{"k": 1}, {"k": 20}], "bad": "nope", "size": "big"},
+            {"hi": "hi world"}]),
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": iteration.clone(), "End": true}}}),
+            json!([{"k": 1, "seen": true}, {"k": 20, "seen": true}]),
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$$.Execution.Input.items", "ItemProcessor": iteration.clone(), "End": true}}}),
+            json!([{"k": 1, "seen": true}, {"k": 20, "seen": true}]),
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemSelector": {"v.$": "$$.Map.Item.Value.k"}, "ItemProcessor": iteration.clone(), "End": true}}}),
+            json!([{"v": 1, "seen": true}, {"v": 20, "seen": true}]),
+        ),
+        (
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items", "ItemBatcher": {"MaxItemsPerBatch": 2}, "ItemProcessor": iteration.clone(), "End": true}}}),
+            json!([{"Items": [{"k": 1}, {"k": 20}], "seen": true}]),
+        ),
+        (
+            json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map", "Items": "{% $states.input.items %}", "End": true,
+            "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "Output": "{% $states.input.k * 2 %}", "End": true}}}}}}),
+            json!([2, 40]),
+        ),
+    ];
+    let interp = Interpreter::new(Arc::new(Script::default()), Arc::new(common::TokioClock::new()), Limits::default());
+    for (def, expected) in cases {
+        let machine = common::machine(&def);
+        let owned = interp.execute(&machine, input.clone(), common::info(), &NoEvents).await;
+        let borrowed = interp.execute_borrowed(&machine, &input, common::info(), &NoEvents).await;
+        assert_eq!(borrowed, owned, "{def}");
+        match owned {
+            Outcome::Succeeded(out) => assert_eq!(out, expected, "{def}"),
+            Outcome::Failed(e) => assert_eq!(e.cause.as_deref(), Some("nope"), "{def}"),
+            other => panic!("{def}: {other:?}"),
+        }
+    }
+    assert_eq!(input, json!({"name": "world", "n": 12, "items": [{"k": 1}, {"k": 20}], "bad": "nope"}));
+}

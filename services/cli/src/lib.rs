@@ -285,7 +285,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
             input_size_bound: Some(input_size_bound),
             ..ExecutionInfo::default()
         };
-        last = Some(interp.execute(&machine, input.clone(), info, &NoEvents).await);
+        last = Some(interp.execute_borrowed(&machine, &input, info, &NoEvents).await);
     }
     if args.repeat > 1 {
         let secs = started.elapsed().as_secs_f64();

@@ -15,11 +15,9 @@ impl Run<'_> {
         let mut futs = Vec::with_capacity(branches.len());
         let n = branches.len();
         let bound = bound.unwrap_or_else(|| size_bound(&input));
-        let mut input = Some(input);
-        for (i, b) in branches.iter().enumerate() {
-            let inp =
-                if i + 1 == n { input.take().unwrap_or(Value::Null) } else { input.clone().unwrap_or(Value::Null) };
-            futs.push(self.block(b, inp, bound, Some(vars), None));
+        // Every branch reads the one input; a branch copies it only if its first state must.
+        for b in branches {
+            futs.push(self.block(b, Cow::Borrowed(&input), bound, Some(vars), None));
         }
         let outs = future::try_join_all(futs).await?;
         let bound = 2 + n.saturating_sub(1) + outs.iter().map(|(_, b)| b).sum::<usize>();
@@ -40,41 +38,46 @@ impl Run<'_> {
 
     /// A JSONPath Map's iteration inputs (after ItemsPath, ItemSelector and ItemBatcher) and
     /// its limits.
-    pub(super) fn map_plan_jp(
+    pub(super) fn map_plan_jp<'v>(
         &self,
         st: &State,
         spec: &MapSpec,
-        eff: &Value,
+        eff: &'v Value,
         ctx: &ContextSource,
         vars: &Vars<'_>,
-    ) -> Result<MapPlan, StatesError> {
+    ) -> Result<MapPlan<'v>, StatesError> {
         let env = Env { input: eff, ctx, vars };
-        let items: Cow<'_, Value> = match &spec.items_path {
-            Some(p) => env.path(p).ok_or_else(|| {
-                StatesError::runtime(format!("Invalid path '{p}' : No results for path: {}", p.normalized()))
-            })?,
+        // Items in the input are borrowed from it; those in the Context object or a variable
+        // are copied.
+        let items: Cow<'v, Value> = match &spec.items_path {
+            Some(p) => {
+                let found = match p.root() {
+                    crate::jsonpath::Root::Input => p.eval(eff),
+                    _ => env.path(p).map(|v| Cow::Owned(v.into_owned())),
+                };
+                found.ok_or_else(|| {
+                    StatesError::runtime(format!("Invalid path '{p}' : No results for path: {}", p.normalized()))
+                })?
+            }
             None => Cow::Borrowed(eff),
         };
-        let Some(items) = items.as_array() else {
+        if !items.is_array() {
             return Err(StatesError::runtime(format!("Map state input must be an array but was: {}", items)));
-        };
+        }
         let max_conc =
             dyn_u64_field(spec.max_concurrency.as_ref(), &env, "MaxConcurrencyPath", "integer")?.unwrap_or(0);
         let tolerated_count =
             dyn_u64_field(spec.tolerated_count.as_ref(), &env, "ToleratedFailureCountPath", "integer")?;
         let tolerated_pct = dyn_pct(spec.tolerated_pct.as_ref(), &env)?;
-        // Build each iteration's input.
-        let mut inputs = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let v = match &spec.item_selector {
-                Some(t) => {
-                    let mut ictx = self.ctx(st);
-                    ictx.map_item = Some((i, item.clone()));
-                    t.eval(&Env { input: eff, ctx: &ictx, vars })?
-                }
-                None => item.clone(),
-            };
-            inputs.push(v);
+        // Each iteration's input: the item itself (borrowed where the input holds it), or
+        // what ItemSelector makes of it.
+        let mut inputs = elements(items);
+        if let Some(t) = &spec.item_selector {
+            for (i, item) in inputs.iter_mut().enumerate() {
+                let mut ictx = self.ctx(st);
+                ictx.map_item = Some((i, std::mem::take(item).into_owned()));
+                *item = Cow::Owned(t.eval(&Env { input: eff, ctx: &ictx, vars })?);
+            }
         }
         let inputs = match &spec.batcher {
             Some(b) => {
@@ -96,7 +99,7 @@ impl Run<'_> {
         &self,
         st: &State,
         processor: &Block,
-        inputs: Vec<Value>,
+        inputs: Vec<Cow<'_, Value>>,
         max_conc: u64,
         tolerated_count: Option<u64>,
         tolerated_pct: Option<f64>,
@@ -108,16 +111,20 @@ impl Run<'_> {
         let conc = if max_conc == 0 { INLINE_MAP_CONCURRENCY } else { max_conc as usize };
         let tolerant = tolerated_count.is_some() || tolerated_pct.is_some();
         let name: &str = &st.name;
-        let mut stream = futures::stream::iter(inputs.into_iter().enumerate().map(|(i, v)| {
-            self.emit(EventType::MapIterationStarted, Some(name), || serde_json::json!({ "index": i }));
-            let bound = size_bound(&v);
-            self.block(processor, v, bound, Some(vars), None).map(move |r| (i, r))
-        }))
-        .buffered(conc);
+        // At most `conc` iterations run at once; their results are taken in item order.
+        let mut running = futures::stream::FuturesOrdered::new();
+        let mut next = inputs.into_iter().enumerate();
         let mut outs = Vec::with_capacity(total);
         let mut bound = 2 + total.saturating_sub(1);
         let mut failed = 0u64;
-        while let Some((i, r)) = stream.next().await {
+        loop {
+            while running.len() < conc {
+                let Some((i, v)) = next.next() else { break };
+                self.emit(EventType::MapIterationStarted, Some(name), || serde_json::json!({ "index": i }));
+                let b = size_bound(&v);
+                running.push_back(self.block(processor, v, b, Some(vars), None).map(move |r| (i, r)));
+            }
+            let Some((i, r)) = running.next().await else { break };
             match r {
                 Ok((v, b)) => {
                     self.emit(EventType::MapIterationSucceeded, Some(name), || serde_json::json!({ "index": i }));
@@ -163,13 +170,13 @@ impl Run<'_> {
 
     /// A JSONata Map's iteration inputs (after Items, ItemSelector and ItemBatcher) and its
     /// limits.
-    pub(super) fn map_plan_ata(
+    pub(super) fn map_plan_ata<'b>(
         &self,
         st: &State,
         spec: &MapSpec,
-        b: &AtaEnv<'_>,
+        b: &AtaEnv<'b>,
         vars: &Vars<'_>,
-    ) -> Result<MapPlan, StatesError> {
+    ) -> Result<MapPlan<'b>, StatesError> {
         let items = match &spec.items {
             Some(t) => {
                 let v = eval_jt(t, b, "Items")?;
@@ -183,16 +190,15 @@ impl Run<'_> {
                         type_name(&v)
                     )));
                 }
-                v
+                Cow::Owned(v)
             }
             None => {
                 if !b.input.is_array() {
                     return Err(StatesError::query(format!("Map state input must be an array but was: {}", b.input)));
                 }
-                b.input.clone()
+                Cow::Borrowed(b.input)
             }
         };
-        let Value::Array(items) = items else { unreachable!("checked above") };
         let num = |d: Option<&Dyn<u64>>, field: &str| -> Result<Option<u64>, StatesError> {
             match d {
                 None => Ok(None),
@@ -217,18 +223,14 @@ impl Run<'_> {
             },
             Some(_) => None,
         };
-        let mut inputs = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
-            let v = match &spec.item_selector_ata {
-                Some(t) => {
-                    let mut ictx = self.ctx(st);
-                    ictx.map_item = Some((i, item));
-                    let ib = AtaEnv::new(self, b.input, None, None, &ictx, vars);
-                    eval_jt(t, &ib, "ItemSelector")?
-                }
-                None => item,
-            };
-            inputs.push(v);
+        let mut inputs = elements(items);
+        if let Some(t) = &spec.item_selector_ata {
+            for (i, item) in inputs.iter_mut().enumerate() {
+                let mut ictx = self.ctx(st);
+                ictx.map_item = Some((i, std::mem::take(item).into_owned()));
+                let ib = AtaEnv::new(self, b.input, None, None, &ictx, vars);
+                *item = Cow::Owned(eval_jt(t, &ib, "ItemSelector")?);
+            }
         }
         let inputs = match &spec.batcher {
             Some(bt) => {
@@ -246,21 +248,30 @@ impl Run<'_> {
     }
 }
 
+/// The elements of an array (a Map's items), borrowed from it when it is borrowed.
+fn elements(items: Cow<'_, Value>) -> Vec<Cow<'_, Value>> {
+    match items {
+        Cow::Borrowed(Value::Array(a)) => a.iter().map(Cow::Borrowed).collect(),
+        Cow::Owned(Value::Array(a)) => a.into_iter().map(Cow::Owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// What a Map state runs: one input per iteration, and its concurrency and failure limits.
-pub(super) struct MapPlan {
-    pub(super) inputs: Vec<Value>,
+pub(super) struct MapPlan<'v> {
+    pub(super) inputs: Vec<Cow<'v, Value>>,
     pub(super) max_conc: u64,
     pub(super) tolerated_count: Option<u64>,
     pub(super) tolerated_pct: Option<f64>,
 }
 
 /// Group iteration inputs into ItemBatcher batches, bounded by item count and by size.
-pub(super) fn batch(
-    inputs: Vec<Value>,
+pub(super) fn batch<'v>(
+    inputs: Vec<Cow<'v, Value>>,
     max_items: Option<u64>,
     max_bytes: Option<u64>,
     batch_input: Option<Value>,
-) -> Vec<Value> {
+) -> Vec<Cow<'v, Value>> {
     let size = max_items.filter(|n| *n > 0).map(|n| n as usize).unwrap_or(inputs.len().max(1));
     let max_bytes = max_bytes.filter(|n| *n > 0).map(|n| n as usize).unwrap_or(usize::MAX);
     let mut out = Vec::new();
@@ -275,14 +286,14 @@ pub(super) fn batch(
                 break;
             }
             bytes += n;
-            chunk.extend(it.next());
+            chunk.extend(it.next().map(Cow::into_owned));
         }
         let mut m = Map::new();
         if let Some(bi) = &batch_input {
             m.insert("BatchInput".into(), bi.clone());
         }
         m.insert("Items".into(), Value::Array(chunk));
-        out.push(Value::Object(m));
+        out.push(Cow::Owned(Value::Object(m)));
     }
     out
 }

@@ -28,12 +28,12 @@ impl Run<'_> {
                 // Boxed: the states that never wait keep a small future.
                 Box::pin(self.with_retry(st, raw, in_bound, vars, entered, self.ctx(st))).await
             }
-            _ => self.now_ata(st, raw, vars),
+            _ => self.now_ata(st, Cow::Owned(raw), vars),
         }
     }
 
     /// A JSONata state that never waits ([`Kind::may_wait`]), run without a future.
-    pub(super) fn now_ata(&self, st: &State, raw: Value, vars: &mut Vars<'_>) -> Result<Step, StatesError> {
+    pub(super) fn now_ata(&self, st: &State, raw: Cow<'_, Value>, vars: &mut Vars<'_>) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
             Kind::Pass { .. } | Kind::Succeed => {
@@ -42,7 +42,7 @@ impl Run<'_> {
                 drop(b);
                 set_all(vars, assigned);
                 let next = if matches!(st.kind, Kind::Succeed) { None } else { st.next };
-                Ok((out.unwrap_or(raw), next, None))
+                Ok((out.unwrap_or_else(|| raw.into_owned()), next, None))
             }
             Kind::Fail { error, cause } => {
                 let b = AtaEnv::new(self, &raw, None, None, &ctx, vars);
@@ -56,7 +56,7 @@ impl Run<'_> {
                 let (out, assigned) = output_and_assign_ata(output, assign, &b)?;
                 drop(b);
                 set_all(vars, assigned);
-                Ok((out.unwrap_or(raw), Some(next), None))
+                Ok((out.unwrap_or_else(|| raw.into_owned()), Some(next), None))
             }
             Kind::Task(_) | Kind::Wait(_) | Kind::Parallel { .. } | Kind::Map(_) => {
                 Err(StatesError::runtime(format!("the state '{}' waits and cannot run at once", st.name)))

@@ -29,28 +29,41 @@ impl Run<'_> {
                 // Boxed: the states that never wait keep a small future.
                 Box::pin(self.with_retry(st, raw, in_bound, vars, entered, self.ctx(st))).await
             }
-            _ => self.now_jp(st, raw, in_bound, vars),
+            _ => self.now_jp(st, Cow::Owned(raw), in_bound, vars),
         }
     }
 
-    /// A JSONPath state that never waits ([`Kind::may_wait`]), run without a future.
+    /// A JSONPath state that never waits ([`Kind::may_wait`]), run without a future. A
+    /// borrowed input is copied only by a state that hands it on or writes into it.
     pub(super) fn now_jp(
         &self,
         st: &State,
-        raw: Value,
+        raw: Cow<'_, Value>,
         in_bound: usize,
         vars: &mut Vars<'_>,
     ) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
             Kind::Pass { result: None } if replaces(&st.result_path) => {
-                // The input is dropped once the result is made: the state hands (part of) it
-                // on as it is, or Parameters move what they select from it, never copying.
-                let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
-                let eb = effective_bound(&st.input_path, &eff, in_bound);
-                let (res, rb) = match &st.parameters {
-                    Some(p) => p.eval_consuming(eff, &ctx, vars, eb)?,
-                    None => (eff, eb),
+                let (res, rb) = match raw {
+                    // The input is dropped once the result is made: the state hands (part
+                    // of) it on as it is, or Parameters move what they select from it.
+                    Cow::Owned(raw) => {
+                        let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                        let eb = effective_bound(&st.input_path, &eff, in_bound);
+                        match &st.parameters {
+                            Some(p) => p.eval_consuming(eff, &ctx, vars, eb)?,
+                            None => (eff, eb),
+                        }
+                    }
+                    Cow::Borrowed(raw) => {
+                        let eff = apply_input_path(&st.input_path, raw, &ctx, vars)?;
+                        let eb = effective_bound(&st.input_path, &eff, in_bound);
+                        match &st.parameters {
+                            Some(p) => p.eval_bounded(&Env { input: &eff, ctx: &ctx, vars }, eb)?,
+                            None => (eff.into_owned(), eb),
+                        }
+                    }
                 };
                 let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
                 let out = apply_output_path(&st.output_path, res, &ctx, vars)?;
@@ -59,6 +72,7 @@ impl Run<'_> {
                 Ok((out, st.next, Some(ob)))
             }
             Kind::Pass { result } => {
+                let raw = raw.into_owned();
                 let env_input = apply_input_path(&st.input_path, &raw, &ctx, vars)?;
                 let eb = effective_bound(&st.input_path, &env_input, in_bound);
                 let (res, rb) = match (result, &st.parameters) {
@@ -75,7 +89,7 @@ impl Run<'_> {
                 Ok((out, st.next, Some(ob)))
             }
             Kind::Succeed => {
-                let v = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                let v = take_input_path(&st.input_path, raw.into_owned(), &ctx, vars)?;
                 let eb = effective_bound(&st.input_path, &v, in_bound);
                 let out = apply_output_path(&st.output_path, v, &ctx, vars)?;
                 let ob = effective_bound(&st.output_path, &out, eb);
@@ -88,7 +102,7 @@ impl Run<'_> {
                 Err(StatesError { error, cause })
             }
             Kind::Choice { choices, default } => {
-                let eff = take_input_path(&st.input_path, raw, &ctx, vars)?;
+                let eff = take_input_path(&st.input_path, raw.into_owned(), &ctx, vars)?;
                 let (chosen, next) = choose_jp(choices, *default, &Env { input: &eff, ctx: &ctx, vars })?;
                 let assign = chosen.and_then(|c| c.assign.as_ref()).or(st.assign.as_ref());
                 let assigned = self.assign_jp(assign, &eff, &ctx, vars)?;

@@ -221,6 +221,18 @@ impl Interpreter {
         self.execute_with(machine, input, info, sink, None)
     }
 
+    /// Run one execution of an input the caller keeps (the same input run again and
+    /// again): it is copied only where a state must hand it on or write into it.
+    pub fn execute_borrowed<'a>(
+        &'a self,
+        machine: &'a StateMachine,
+        input: &'a Value,
+        info: ExecutionInfo,
+        sink: &'a dyn EventSink,
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'a {
+        self.execute_input(machine, Cow::Borrowed(input), info, sink, None)
+    }
+
     /// Run one execution to its end, or until `cancel` is cancelled.
     pub async fn execute_with(
         &self,
@@ -230,10 +242,21 @@ impl Interpreter {
         sink: &dyn EventSink,
         cancel: Option<&Cancel>,
     ) -> Outcome {
+        self.execute_input(machine, Cow::Owned(input), info, sink, cancel).await
+    }
+
+    async fn execute_input(
+        &self,
+        machine: &StateMachine,
+        input: Cow<'_, Value>,
+        info: ExecutionInfo,
+        sink: &dyn EventSink,
+        cancel: Option<&Cancel>,
+    ) -> Outcome {
         let mut info = info;
         let known_bound = info.input_size_bound.filter(|b| *b <= self.limits.max_payload_bytes);
         if machine.reads_context && info.input.is_none() {
-            info.input = Some(input.clone());
+            info.input = Some(input.clone().into_owned());
         }
         if machine.reads_context && info.start_time.is_empty() {
             info.start_time = chrono::DateTime::from_timestamp_millis(self.clock.now_millis())

@@ -112,11 +112,13 @@ impl Run<'_> {
             .unwrap_or_default()
     }
 
-    /// Run a block of states; its output, and a bound of the output's serialized size.
+    /// Run a block of states; its output, and a bound of the output's serialized size. The
+    /// input may be borrowed (a Map item, a Parallel's input, an input run again and again):
+    /// a first state that only reads it never copies it.
     pub(super) fn block<'s>(
         &'s self,
         block: &'s Block,
-        input: Value,
+        input: Cow<'s, Value>,
         in_bound: usize,
         parent: Option<&'s Vars<'s>>,
         inherited: Option<Vec<(String, Value)>>,
@@ -151,13 +153,15 @@ impl Run<'_> {
                         error = tracing::field::Empty,
                     );
                     // Boxed, so the block's future does not hold a second state future.
-                    let r = Box::pin(self.state(st, input, bound, &mut vars, entered)).instrument(span.clone()).await;
+                    let r = Box::pin(self.state(st, input.into_owned(), bound, &mut vars, entered))
+                        .instrument(span.clone())
+                        .await;
                     if let Err(e) = &r {
                         span.record("error", e.error.as_deref().unwrap_or_default());
                     }
                     r
                 } else if st.kind.may_wait() {
-                    self.state(st, input, bound, &mut vars, entered).await
+                    self.state(st, input.into_owned(), bound, &mut vars, entered).await
                 } else {
                     self.state_now(st, input, bound, &mut vars, entered)
                 };
@@ -168,7 +172,7 @@ impl Run<'_> {
                 match next {
                     Some(n) => {
                         idx = n;
-                        input = output;
+                        input = Cow::Owned(output);
                         bound = out_bound;
                     }
                     None => return Ok((output, out_bound)),
@@ -226,7 +230,7 @@ impl Run<'_> {
     pub(super) fn state_now(
         &self,
         st: &State,
-        input: Value,
+        input: Cow<'_, Value>,
         in_bound: usize,
         vars: &mut Vars<'_>,
         entered: u64,

@@ -790,9 +790,9 @@ impl Run<'_> {
         d.tolerated_failure_count = plan.tolerated_count;
         d.tolerated_failure_percentage = plan.tolerated_pct;
         if batched {
-            d.after_item_batcher = Some(Value::Array(plan.inputs.clone()));
+            d.after_item_batcher = Some(Value::Array(plan.inputs.iter().map(|v| v.clone().into_owned()).collect()));
         } else if selected {
-            d.after_item_selector = Some(Value::Array(plan.inputs.clone()));
+            d.after_item_selector = Some(Value::Array(plan.inputs.iter().map(|v| v.clone().into_owned()).collect()));
         }
         let Some(failed) = cfg.map_iteration_failure_count else { return Ok(()) };
         if plan.tolerated_count.is_none() && plan.tolerated_pct.is_none() {
