@@ -212,6 +212,12 @@ impl StateMachine {
     }
 
     /// Overall time limit from the definition's `TimeoutSeconds`, if any.
+    /// Whether a state reads the Context object (`$$`, `$states.context`): only then does an
+    /// execution's identity (ARN, name, start time, input) reach what it computes.
+    pub fn reads_context(&self) -> bool {
+        self.reads_context
+    }
+
     pub fn timeout_seconds(&self) -> Option<u64> {
         self.root.timeout_seconds
     }

@@ -285,7 +285,7 @@ impl Interpreter {
             Ok(size) => size,
             Err(e) => return run.finish(Err(e)),
         };
-        let body = run.block(&machine.root, input, in_bound, None, None);
+        let body = std::pin::pin!(run.block_inline(&machine.root, input, in_bound, None, None));
         let stopped = std::pin::pin!(async {
             match cancel {
                 Some(c) => c.cancelled().await,

@@ -123,6 +123,19 @@ impl Run<'_> {
         parent: Option<&'s Vars<'s>>,
         inherited: Option<Vec<(String, Value)>>,
     ) -> BoxFuture<'s, Result<(Value, usize), StatesError>> {
+        self.block_inline(block, input, in_bound, parent, inherited).boxed()
+    }
+
+    /// [`Self::block`] without the box: the execution's top block lives in the execution's
+    /// own future; nested blocks (Map, Parallel) are boxed, which their recursion needs.
+    pub(super) fn block_inline<'s>(
+        &'s self,
+        block: &'s Block,
+        input: Cow<'s, Value>,
+        in_bound: usize,
+        parent: Option<&'s Vars<'s>>,
+        inherited: Option<Vec<(String, Value)>>,
+    ) -> impl std::future::Future<Output = Result<(Value, usize), StatesError>> + Send + 's {
         async move {
             let mut vars = match parent {
                 Some(p) => Vars::child(p),
@@ -179,7 +192,6 @@ impl Run<'_> {
                 }
             }
         }
-        .boxed()
     }
 
     pub(super) fn ctx(&self, st: &State) -> ContextSource {
