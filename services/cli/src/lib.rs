@@ -256,12 +256,12 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
     };
     let limits = Limits { execution_timeout: Some(Duration::from_secs(args.timeout_seconds)), ..Limits::default() };
     let tasks = args.tasks.load()?;
-    let invoker: Arc<dyn expressway_asl::TaskInvoker> =
-        if tasks.functions.is_empty() && tasks.http_allowlist.is_empty() && tasks.connections.is_empty() {
-            Arc::new(NoTasks)
-        } else {
-            Arc::new(expressway_tasks::Integrations::new(tasks).map_err(|e| anyhow!(e))?)
-        };
+    let no_tasks = tasks.functions.is_empty() && tasks.http_allowlist.is_empty() && tasks.connections.is_empty();
+    let invoker: Arc<dyn expressway_asl::TaskInvoker> = if no_tasks {
+        Arc::new(NoTasks)
+    } else {
+        Arc::new(expressway_tasks::Integrations::new(tasks).map_err(|e| anyhow!(e))?)
+    };
     let interp = Interpreter::new(invoker, Arc::new(TokioClock), limits);
     let repeat = args.repeat.max(1);
     let started = Instant::now();
@@ -269,21 +269,27 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
     const MACHINE: &str = "arn:aws:states:local:000000000000:stateMachine:cli";
     const EXECUTIONS: &str = "arn:aws:states:local:000000000000:express:cli:";
     let mut digits = itoa::Buffer::new();
+    // Executions are named for what can see their names: the Context object and the task
+    // integrations (told the execution's ARN). With neither, names would be built unseen.
+    let named = machine.reads_context() || !no_tasks;
     for i in 0..repeat {
-        let mut name = String::with_capacity(24);
-        name.push_str("run-");
-        name.push_str(digits.format(i));
-        let mut execution_arn = String::with_capacity(EXECUTIONS.len() + name.len());
-        execution_arn.push_str(EXECUTIONS);
-        execution_arn.push_str(&name);
-        let info = ExecutionInfo {
-            execution_arn,
-            execution_name: name,
-            state_machine_arn: MACHINE.into(),
-            state_machine_name: "cli".into(),
-            start_time: String::new(),
-            input_size_bound: Some(input_size_bound),
-            ..ExecutionInfo::default()
+        let info = if named {
+            let mut name = String::with_capacity(24);
+            name.push_str("run-");
+            name.push_str(digits.format(i));
+            let mut execution_arn = String::with_capacity(EXECUTIONS.len() + name.len());
+            execution_arn.push_str(EXECUTIONS);
+            execution_arn.push_str(&name);
+            ExecutionInfo {
+                execution_arn,
+                execution_name: name,
+                state_machine_arn: MACHINE.into(),
+                state_machine_name: "cli".into(),
+                input_size_bound: Some(input_size_bound),
+                ..ExecutionInfo::default()
+            }
+        } else {
+            ExecutionInfo { input_size_bound: Some(input_size_bound), ..ExecutionInfo::default() }
         };
         last = Some(interp.execute_borrowed(&machine, &input, info, &NoEvents).await);
     }

@@ -107,6 +107,19 @@ fn repeat_reports_throughput_on_stderr() {
     assert!(err.starts_with("executions=50 seconds="), "{err}");
     assert!(err.contains("per_second="));
     assert_eq!(last_line(&o), json!({"status": "SUCCEEDED", "output": {}}));
+
+    // A definition that reads the Context object sees each execution's own name and ARN.
+    let named = write(
+        &d,
+        "named.json",
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"name.$":"$$.Execution.Name","id.$":"$$.Execution.Id","machine.$":"$$.StateMachine.Name"},"End":true}}}"#,
+    );
+    let o = bin().args(["run", "--repeat", "3", "--definition"]).arg(&named).output().expect("run");
+    assert!(o.status.success());
+    assert_eq!(
+        last_line(&o)["output"],
+        json!({"name": "run-2", "id": "arn:aws:states:local:000000000000:express:cli:run-2", "machine": "cli"})
+    );
 }
 
 #[test]
