@@ -120,6 +120,7 @@ impl Run<'_> {
 
     /// Evaluate a JSONPath `Assign`; the caller applies the values once the state's output is
     /// known, so every field of the state sees the variables as they were on entry.
+    #[inline]
     pub(super) fn assign_jp(
         &self,
         assign: Option<&Assign>,
@@ -276,6 +277,7 @@ pub(super) fn effective_bound(p: &PathOpt, eff: &Value, in_bound: usize) -> usiz
     }
 }
 
+#[inline]
 pub(super) fn apply_input_path<'v>(
     p: &PathOpt,
     raw: &'v Value,
@@ -302,6 +304,7 @@ pub(super) fn apply_input_path<'v>(
 }
 
 /// The effective input, owned: the input itself, moved, when InputPath selects all of it.
+#[inline]
 pub(super) fn take_input_path(
     p: &PathOpt,
     raw: Value,
@@ -316,10 +319,12 @@ pub(super) fn take_input_path(
 }
 
 /// Whether a ResultPath makes the result the whole output (the input is then dropped).
+#[inline]
 fn replaces(p: &PathOpt) -> bool {
     matches!(p, PathOpt::Default) || matches!(p, PathOpt::Path(p) if p.is_root_only())
 }
 
+#[inline]
 pub(super) fn apply_output_path(
     p: &PathOpt,
     out: Value,

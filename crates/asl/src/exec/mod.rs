@@ -370,6 +370,7 @@ const STATES_PER_YIELD: u64 = 64;
 /// output's serialized size when the state knows one cheaply (`None`: measure it).
 type Step = (Value, Option<usize>, Option<usize>);
 
+#[inline]
 fn set_all(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
     for (k, v) in assigned {
         vars.set(k, v);

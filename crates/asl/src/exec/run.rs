@@ -17,6 +17,7 @@ impl Run<'_> {
         }
     }
 
+    #[inline]
     pub(super) fn emit(&self, ty: EventType, state: Option<&str>, details: impl FnOnce() -> Value) -> u64 {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         if self.events {
@@ -75,6 +76,7 @@ impl Run<'_> {
 
     /// [`Self::must_halt`], reading the clock only when `clock` says so (the flags are
     /// atomics, the clock a system call).
+    #[inline]
     fn must_halt_by(&self, clock: bool) -> Option<StatesError> {
         if self.is_halted() {
             return Some(self.halt(RUNNING));
@@ -194,6 +196,7 @@ impl Run<'_> {
         }
     }
 
+    #[inline]
     pub(super) fn ctx(&self, st: &State) -> ContextSource {
         ContextSource::new(
             self.exec.clone(),
@@ -239,6 +242,7 @@ impl Run<'_> {
 
     /// [`Self::state`] for a state that never waits ([`Kind::may_wait`]): most states of most
     /// workflows, which need no future of their own.
+    #[inline]
     pub(super) fn state_now(
         &self,
         st: &State,
@@ -255,6 +259,7 @@ impl Run<'_> {
     }
 
     /// A state's step, its errors located and its output held to the payload limit.
+    #[inline]
     fn settle(
         &self,
         st: &State,
