@@ -480,3 +480,44 @@ async fn a_borrowed_input_runs_as_an_owned_one_and_is_left_unchanged() {
     }
     assert_eq!(input, json!({"name": "world", "n": 12, "items": [{"k": 1}, {"k": 20}], "bad": "nope"}));
 }
+
+/// Blocks whose states never wait run at once, and go on as futures from where the run is
+/// due to yield (every 64 states): a machine, Map iterations and Parallel branches that loop
+/// past several yields end with what they compute, in item order, with every event.
+#[tokio::test]
+async fn states_that_never_wait_run_past_their_yields_in_order() {
+    // Counts $.i up to $.to in steps of one, then outputs $.tag: 2 × `to` + 2 states.
+    let counter = json!({"StartAt": "Loop", "States": {
+        "Loop": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.to", "Next": "Inc"}], "Default": "Out"},
+        "Inc": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "to.$": "$.to", "tag.$": "$.tag"}, "Next": "Loop"},
+        "Out": {"Type": "Pass", "OutputPath": "$.tag", "End": true}}});
+    assert_eq!(succeeded(run(&counter, json!({"i": 0, "to": 100, "tag": "done"})).await), json!("done"));
+
+    let items: Vec<_> = (0..12).map(|k| json!({"i": 0, "to": 5 * k, "tag": k})).collect();
+    let map = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "MaxConcurrency": 5, "ItemProcessor": counter.clone(), "End": true}}});
+    let log = EventLog::default();
+    let out = run_with(&map, json!(items), Arc::new(Script::default()), &log).await;
+    assert_eq!(succeeded(out), json!((0..12).collect::<Vec<_>>()));
+    let events = log.take();
+    let count = |ty: EventType| events.iter().filter(|e| e.event_type == ty).count();
+    assert_eq!(count(EventType::MapIterationStarted), 12);
+    assert_eq!(count(EventType::MapIterationSucceeded), 12);
+    // Item k passes its Choice 5k + 1 times.
+    assert_eq!(count(EventType::ChoiceStateEntered), (0..12).map(|k| 5 * k + 1).sum::<usize>());
+    let ids: Vec<u64> = events.iter().map(|e| e.id).collect();
+    assert_eq!(ids, (1..=events.len() as u64).collect::<Vec<_>>(), "ids in order, none missing");
+
+    let parallel = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        counter.clone(),
+        {"StartAt": "Short", "States": {"Short": {"Type": "Pass", "Result": "short", "End": true}}},
+        counter.clone()]}}});
+    let out = run(&parallel, json!({"i": 0, "to": 70, "tag": "long"})).await;
+    assert_eq!(succeeded(out), json!(["long", "short", "long"]));
+
+    // A branch that fails after another has gone on as a future fails the Parallel.
+    let failing = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
+        counter,
+        {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Nope", "Cause": "no"}}}]}}});
+    let out = run(&failing, json!({"i": 0, "to": 70, "tag": "long"})).await;
+    assert_eq!(failed(out).error.as_deref(), Some("Nope"));
+}

@@ -297,7 +297,9 @@ impl Compiler {
         if compiled.iter().any(Option::is_none) {
             return None;
         }
-        Some(Block { start: start_idx, states: compiled.into_iter().flatten().collect(), timeout_seconds })
+        let states: Vec<State> = compiled.into_iter().flatten().collect();
+        let never_waits = states.iter().all(|s| !s.kind.may_wait());
+        Some(Block { start: start_idx, states, timeout_seconds, never_waits })
     }
 
     pub(super) fn processor_config(&mut self, v: &Value, loc: &str) {

@@ -179,6 +179,8 @@ pub(crate) struct Block {
     pub start: usize,
     pub states: Vec<State>,
     pub timeout_seconds: Option<u64>,
+    /// No state of the block may wait ([`Kind::may_wait`]): it runs to its end at once.
+    pub never_waits: bool,
 }
 
 /// A validated, compiled state machine. Cheap to share between executions (`Arc`).

@@ -1,25 +1,43 @@
 //! Parallel and Map: branches and iterations run concurrently (inline Map at most 40 at a
 //! time unless MaxConcurrency says otherwise), ItemBatcher batches, and failure tolerance.
 
+use std::collections::VecDeque;
+
 use super::*;
 
 impl Run<'_> {
     pub(super) async fn parallel(
         &self,
         branches: &[Block],
-        input: Value,
+        input: Cow<'_, Value>,
         bound: Option<usize>,
         vars: &Vars<'_>,
     ) -> Result<(Value, usize), StatesError> {
         let vars: &Vars<'_> = vars;
-        let mut futs = Vec::with_capacity(branches.len());
         let n = branches.len();
         let bound = bound.unwrap_or_else(|| size_bound(&input));
         // Every branch reads the one input; a branch copies it only if its first state must.
-        for b in branches {
-            futs.push(self.block(b, Cow::Borrowed(&input), bound, Some(vars), None));
-        }
-        let outs = future::try_join_all(futs).await?;
+        let outs = if branches.iter().all(|b| self.runs_now(b)) {
+            // Branches that never wait run one after the other, as their futures would on
+            // their first poll; one running long goes on as a future from where it yields.
+            let mut outs = Vec::with_capacity(n);
+            let mut rest = Vec::new();
+            for b in branches {
+                let mut bvars = Vars::child(vars);
+                match self.block_now(b, At::start(b, Cow::Borrowed(&*input), bound), &mut bvars)? {
+                    Progress::Done(v, vb) => outs.push(Some((v, vb))),
+                    Progress::Rest(at) => {
+                        rest.push(self.block_from(b, at, bvars).boxed());
+                        outs.push(None);
+                    }
+                }
+            }
+            let mut rest = future::try_join_all(rest).await?.into_iter();
+            outs.into_iter().map(|o| o.or_else(|| rest.next()).unwrap_or((Value::Null, 4))).collect()
+        } else {
+            let futs = branches.iter().map(|b| self.block(b, Cow::Borrowed(&*input), bound, Some(vars), None));
+            future::try_join_all(futs).await?
+        };
         let bound = 2 + n.saturating_sub(1) + outs.iter().map(|(_, b)| b).sum::<usize>();
         Ok((Value::Array(outs.into_iter().map(|(v, _)| v).collect()), bound))
     }
@@ -111,20 +129,47 @@ impl Run<'_> {
         let conc = if max_conc == 0 { INLINE_MAP_CONCURRENCY } else { max_conc as usize };
         let tolerant = tolerated_count.is_some() || tolerated_pct.is_some();
         let name: &str = &st.name;
-        // At most `conc` iterations run at once; their results are taken in item order.
+        // At most `conc` iterations run at once; their results are taken in item order. An
+        // iteration whose states never wait runs when it starts, as its future would on its
+        // first poll, and its result waits in `started`; the others (and one running long
+        // enough to yield) run as futures in `running`, in the same order.
+        let now = self.runs_now(processor);
+        let mut started: VecDeque<(usize, Option<BlockResult>)> = VecDeque::new();
         let mut running = futures::stream::FuturesOrdered::new();
+        let mut fresh = Vec::new();
         let mut next = inputs.into_iter().enumerate();
         let mut outs = Vec::with_capacity(total);
         let mut bound = 2 + total.saturating_sub(1);
         let mut failed = 0u64;
         loop {
-            while running.len() < conc {
+            // Every iteration of a refill is started before any of them runs.
+            while started.len() + fresh.len() < conc {
                 let Some((i, v)) = next.next() else { break };
                 self.emit(EventType::MapIterationStarted, Some(name), || serde_json::json!({ "index": i }));
-                let b = size_bound(&v);
-                running.push_back(self.block(processor, v, b, Some(vars), None).map(move |r| (i, r)));
+                fresh.push((i, v));
             }
-            let Some((i, r)) = running.next().await else { break };
+            for (i, v) in fresh.drain(..) {
+                let b = size_bound(&v);
+                if !now {
+                    running.push_back(self.block(processor, v, b, Some(vars), None));
+                    started.push_back((i, None));
+                    continue;
+                }
+                let mut ivars = Vars::child(vars);
+                match self.block_now(processor, At::start(processor, v, b), &mut ivars) {
+                    Ok(Progress::Done(v, vb)) => started.push_back((i, Some(Ok((v, vb))))),
+                    Err(e) => started.push_back((i, Some(Err(e)))),
+                    Ok(Progress::Rest(at)) => {
+                        running.push_back(self.block_from(processor, at, ivars).boxed());
+                        started.push_back((i, None));
+                    }
+                }
+            }
+            let Some((i, r)) = started.pop_front() else { break };
+            let r = match r {
+                Some(r) => r,
+                None => running.next().await.unwrap_or_else(|| Err(StatesError::runtime("a Map iteration was lost"))),
+            };
             match r {
                 Ok((v, b)) => {
                     self.emit(EventType::MapIterationSucceeded, Some(name), || serde_json::json!({ "index": i }));
@@ -247,6 +292,9 @@ impl Run<'_> {
         Ok(MapPlan { inputs, max_conc, tolerated_count, tolerated_pct })
     }
 }
+
+/// A block's output and a bound of its size, or its error.
+type BlockResult = Result<(Value, usize), StatesError>;
 
 /// The elements of an array (a Map's items), borrowed from it when it is borrowed.
 fn elements(items: Cow<'_, Value>) -> Vec<Cow<'_, Value>> {

@@ -99,14 +99,14 @@ impl Run<'_> {
                 Kind::Map(spec) => self.map_ata(st, spec, &b, vars).await?.0,
                 _ => {
                     let args = match &st.arguments {
-                        Some(t) => eval_jt(t, &b, "Arguments")?,
-                        None => raw.clone(),
+                        Some(t) => Cow::Owned(eval_jt(t, &b, "Arguments")?),
+                        None => Cow::Borrowed(&raw),
                     };
                     match &st.kind {
                         Kind::Task(spec) => {
                             let timeout = ata_secs(spec.timeout.as_ref(), &b, "TimeoutSeconds")?;
                             let heartbeat = ata_secs(spec.heartbeat.as_ref(), &b, "HeartbeatSeconds")?;
-                            self.task(st, &spec.resource, args, attempt, timeout, heartbeat).await?
+                            self.task(st, &spec.resource, args.into_owned(), attempt, timeout, heartbeat).await?
                         }
                         Kind::Parallel { branches } => self.parallel(branches, args, None, vars).await?.0,
                         _ => unreachable!("only Task, Parallel and Map retry"),

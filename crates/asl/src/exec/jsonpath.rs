@@ -201,16 +201,21 @@ impl Run<'_> {
             }
             _ => {
                 let eb = effective_bound(&st.input_path, &eff, in_bound);
+                // Without Parameters the effective input is passed on; a Parallel's branches
+                // read it in place.
                 let (params, pb) = match &st.parameters {
-                    Some(p) => p.eval_bounded(&Env { input: &eff, ctx, vars }, eb)?,
-                    None => (eff.clone().into_owned(), eb),
+                    Some(p) => {
+                        let (v, b) = p.eval_bounded(&Env { input: &eff, ctx, vars }, eb)?;
+                        (Cow::Owned(v), b)
+                    }
+                    None => (Cow::Borrowed(&*eff), eb),
                 };
                 match &st.kind {
                     Kind::Task(spec) => {
                         let env = Env { input: &eff, ctx, vars };
                         let timeout = dyn_secs(spec.timeout.as_ref(), &env, "TimeoutSecondsPath")?;
                         let heartbeat = dyn_secs(spec.heartbeat.as_ref(), &env, "HeartbeatSecondsPath")?;
-                        (self.task(st, &spec.resource, params, attempt, timeout, heartbeat).await?, None)
+                        (self.task(st, &spec.resource, params.into_owned(), attempt, timeout, heartbeat).await?, None)
                     }
                     Kind::Parallel { branches } => {
                         let (v, b) = self.parallel(branches, params, Some(pb), vars).await?;

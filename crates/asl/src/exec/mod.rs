@@ -285,33 +285,16 @@ impl Interpreter {
             Ok(size) => size,
             Err(e) => return run.finish(Err(e)),
         };
-        let body = std::pin::pin!(run.block_inline(&machine.root, input, in_bound, None, None));
-        let stopped = std::pin::pin!(async {
-            match cancel {
-                Some(c) => c.cancelled().await,
-                None => future::pending().await,
-            }
-        });
-        let mut body = std::pin::pin!(async {
-            match future::select(body, stopped).await {
-                Either::Left((r, _)) => r.map(|(output, _)| output),
-                Either::Right(_) => Err(run.halt(ABORTED)),
-            }
-        });
-        // Most executions never wait: they end on the first poll, and only one that waits
-        // (a Task, a Wait) gets a timer for the rest of its time.
-        let result = match future::poll_fn(|cx| Poll::Ready(body.as_mut().poll(cx))).await {
-            Poll::Ready(r) => r,
-            Poll::Pending => match run.deadline_ms {
-                None => body.await,
-                Some(deadline) => {
-                    let left = Duration::from_millis(deadline.saturating_sub(self.clock.now_millis()).max(0) as u64);
-                    match future::select(body, self.clock.sleep(left)).await {
-                        Either::Left((r, _)) => r,
-                        Either::Right(_) => Err(run.halt(TIMED_OUT)),
-                    }
-                }
-            },
+        let root = &machine.root;
+        let mut vars = Vars::new();
+        let at = At::start(root, input, in_bound);
+        // A machine whose states never wait runs at once, without a future, unless it runs
+        // long enough to be due a yield.
+        let first = if run.runs_now(root) { run.block_now(root, at, &mut vars) } else { Ok(Progress::Rest(at)) };
+        let result = match first {
+            Ok(Progress::Done(output, _)) => Ok(output),
+            Err(e) => Err(e),
+            Ok(Progress::Rest(at)) => run.finish_as_future(root, at, vars, cancel).await,
         };
         match run.halted.load(Ordering::Relaxed) {
             TIMED_OUT => {
@@ -402,6 +385,7 @@ use fanout::MapPlan;
 use jsonata::*;
 use jsonpath::*;
 use retry::*;
+use run::{At, Progress};
 use size::*;
 
 #[cfg(test)]

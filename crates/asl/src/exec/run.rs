@@ -97,14 +97,21 @@ impl Run<'_> {
     /// wait on, so only a stretch of states that never wait needs the check, and such a
     /// stretch passes its limit by a few states at most.
     pub(super) async fn transition(&self) -> Result<(), StatesError> {
-        let at_yield = self.transitions.fetch_add(1, Ordering::Relaxed) % STATES_PER_YIELD == STATES_PER_YIELD - 1;
-        if let Some(e) = self.must_halt_by(at_yield) {
-            return Err(e);
-        }
-        if at_yield {
+        if self.tick()? {
             self.clock.pause().await;
         }
         Ok(())
+    }
+
+    /// [`Self::transition`] up to its yield: count the state, end the run if it must, and
+    /// say whether the yield is due.
+    #[inline]
+    fn tick(&self) -> Result<bool, StatesError> {
+        let at_yield = self.transitions.fetch_add(1, Ordering::Relaxed) % STATES_PER_YIELD == STATES_PER_YIELD - 1;
+        match self.must_halt_by(at_yield) {
+            Some(e) => Err(e),
+            None => Ok(at_yield),
+        }
     }
 
     pub(super) fn now_iso(&self) -> String {
@@ -125,38 +132,33 @@ impl Run<'_> {
         parent: Option<&'s Vars<'s>>,
         inherited: Option<Vec<(String, Value)>>,
     ) -> BoxFuture<'s, Result<(Value, usize), StatesError>> {
-        self.block_inline(block, input, in_bound, parent, inherited).boxed()
+        let mut vars = match parent {
+            Some(p) => Vars::child(p),
+            None => Vars::new(),
+        };
+        for (k, v) in inherited.into_iter().flatten() {
+            vars.set(k, v);
+        }
+        self.block_from(block, At::start(block, input, in_bound), vars).boxed()
     }
 
-    /// [`Self::block`] without the box: the execution's top block lives in the execution's
-    /// own future; nested blocks (Map, Parallel) are boxed, which their recursion needs.
-    pub(super) fn block_inline<'s>(
+    /// The rest of a block, from `at`, as a future.
+    pub(super) fn block_from<'s>(
         &'s self,
         block: &'s Block,
-        input: Cow<'s, Value>,
-        in_bound: usize,
-        parent: Option<&'s Vars<'s>>,
-        inherited: Option<Vec<(String, Value)>>,
+        at: At<'s>,
+        mut vars: Vars<'s>,
     ) -> impl std::future::Future<Output = Result<(Value, usize), StatesError>> + Send + 's {
         async move {
-            let mut vars = match parent {
-                Some(p) => Vars::child(p),
-                None => Vars::new(),
-            };
-            for (k, v) in inherited.into_iter().flatten() {
-                vars.set(k, v);
-            }
-            let mut idx = block.start;
-            let mut input = input;
-            let mut bound = in_bound;
+            let At { mut idx, mut input, mut bound, mut paused } = at;
             loop {
-                self.transition().await?;
+                if std::mem::take(&mut paused) {
+                    self.clock.pause().await;
+                } else {
+                    self.transition().await?;
+                }
                 let st = &block.states[idx];
-                let entered = self.emit(
-                    EventType::entered(st.type_name),
-                    Some(&st.name),
-                    || serde_json::json!({ "input": input }),
-                );
+                let entered = self.entered(st, &input);
                 // One span per state when the host exports traces (decided once per run, so a
                 // run nobody traces pays nothing for it).
                 let r = if self.traced {
@@ -181,18 +183,102 @@ impl Run<'_> {
                     self.state_now(st, input, bound, &mut vars, entered)
                 };
                 let (output, next, out_bound) = r?;
-                if let Some(ty) = EventType::exited(st.type_name) {
-                    self.emit(ty, Some(&st.name), || serde_json::json!({ "output": output }));
-                }
-                match next {
-                    Some(n) => {
-                        idx = n;
-                        input = Cow::Owned(output);
-                        bound = out_bound;
-                    }
-                    None => return Ok((output, out_bound)),
+                match self.exited(st, output, next, out_bound) {
+                    Ok(done) => return Ok(done),
+                    Err(at) => (idx, input, bound) = (at.idx, at.input, at.bound),
                 }
             }
+        }
+    }
+
+    /// The rest of the execution's top block as a future, raced against a stop and, once it
+    /// waits, against the run's time limit; its output.
+    pub(super) async fn finish_as_future<'s>(
+        &'s self,
+        root: &'s Block,
+        at: At<'s>,
+        vars: Vars<'s>,
+        cancel: Option<&Cancel>,
+    ) -> Result<Value, StatesError> {
+        let body = std::pin::pin!(self.block_from(root, at, vars));
+        let stopped = std::pin::pin!(async {
+            match cancel {
+                Some(c) => c.cancelled().await,
+                None => future::pending().await,
+            }
+        });
+        let mut body = std::pin::pin!(async {
+            match future::select(body, stopped).await {
+                Either::Left((r, _)) => r.map(|(output, _)| output),
+                Either::Right(_) => Err(self.halt(ABORTED)),
+            }
+        });
+        // Most executions never wait: they end on the first poll, and only one that waits
+        // (a Task, a Wait) gets a timer for the rest of its time.
+        match future::poll_fn(|cx| Poll::Ready(body.as_mut().poll(cx))).await {
+            Poll::Ready(r) => r,
+            Poll::Pending => match self.deadline_ms {
+                None => body.await,
+                Some(deadline) => {
+                    let left = Duration::from_millis(deadline.saturating_sub(self.clock.now_millis()).max(0) as u64);
+                    match future::select(body, self.clock.sleep(left)).await {
+                        Either::Left((r, _)) => r,
+                        Either::Right(_) => Err(self.halt(TIMED_OUT)),
+                    }
+                }
+            },
+        }
+    }
+
+    /// Whether [`Self::block_now`] may run `block`: it never waits, and no state needs a span.
+    pub(super) fn runs_now(&self, block: &Block) -> bool {
+        block.never_waits && !self.traced
+    }
+
+    /// Run a block that never waits ([`Self::runs_now`]) at once, without a future: to its
+    /// end, or to where the run is due to yield, from where [`Self::block_from`] goes on.
+    pub(super) fn block_now<'s>(
+        &self,
+        block: &Block,
+        at: At<'s>,
+        vars: &mut Vars<'_>,
+    ) -> Result<Progress<'s>, StatesError> {
+        let At { mut idx, mut input, mut bound, .. } = at;
+        loop {
+            if self.tick()? {
+                return Ok(Progress::Rest(At { idx, input, bound, paused: true }));
+            }
+            let st = &block.states[idx];
+            let entered = self.entered(st, &input);
+            let (output, next, out_bound) = self.state_now(st, input, bound, vars, entered)?;
+            match self.exited(st, output, next, out_bound) {
+                Ok((v, b)) => return Ok(Progress::Done(v, b)),
+                Err(at) => (idx, input, bound) = (at.idx, at.input, at.bound),
+            }
+        }
+    }
+
+    /// The state's entered event; its id.
+    #[inline]
+    fn entered(&self, st: &State, input: &Value) -> u64 {
+        self.emit(EventType::entered(st.type_name), Some(&st.name), || serde_json::json!({ "input": input }))
+    }
+
+    /// The state's exited event, then the block's output (`Ok`) or where it goes on (`Err`).
+    #[inline]
+    fn exited<'s>(
+        &self,
+        st: &State,
+        output: Value,
+        next: Option<usize>,
+        bound: usize,
+    ) -> Result<(Value, usize), At<'s>> {
+        if let Some(ty) = EventType::exited(st.type_name) {
+            self.emit(ty, Some(&st.name), || serde_json::json!({ "output": output }));
+        }
+        match next {
+            Some(idx) => Err(At { idx, input: Cow::Owned(output), bound, paused: false }),
+            None => Ok((output, bound)),
         }
     }
 
@@ -275,4 +361,27 @@ impl Run<'_> {
         }
         Ok((out, next, bound))
     }
+}
+
+/// Where a block's run stands: the next state, its input and a bound of the input's size.
+pub(super) struct At<'s> {
+    idx: usize,
+    input: Cow<'s, Value>,
+    bound: usize,
+    /// The run is due to yield before the state (its checks are done).
+    paused: bool,
+}
+
+impl<'s> At<'s> {
+    pub(super) fn start(block: &Block, input: Cow<'s, Value>, bound: usize) -> Self {
+        At { idx: block.start, input, bound, paused: false }
+    }
+}
+
+/// What running a block at once ([`Run::block_now`]) came to.
+pub(super) enum Progress<'s> {
+    /// The block's output and a bound of its size.
+    Done(Value, usize),
+    /// The rest, to run as a future ([`Run::block_from`]).
+    Rest(At<'s>),
 }
