@@ -281,7 +281,10 @@ pub struct Shape(Option<Map<String, Value>>);
 
 impl Shape {
     fn of(fields: &[(String, Template)]) -> Shape {
-        let keys: Map<String, Value> = fields.iter().map(|(k, _)| (k.clone(), Value::Null)).collect();
+        // Room for one key more, which clones keep: a ResultPath or Assign that adds a field
+        // to the object later does not grow it.
+        let mut keys = Map::with_capacity(fields.len() + 1);
+        keys.extend(fields.iter().map(|(k, _)| (k.clone(), Value::Null)));
         Shape((keys.len() == fields.len()).then_some(keys))
     }
 
