@@ -1,5 +1,7 @@
 //! The state loop: entering states in order, the time limit and stop checks between them,
-//! history events, and the payload limit on every state's output.
+//! history events, and the payload limit on every state's output. A block whose states never
+//! wait runs as plain calls ([`Run::block_now`]) and becomes a future ([`Run::block_from`])
+//! only where the run is due to yield.
 
 use super::*;
 
@@ -184,8 +186,8 @@ impl Run<'_> {
                 };
                 let (output, next, out_bound) = r?;
                 match self.exited(st, output, next, out_bound) {
-                    Ok(done) => return Ok(done),
-                    Err(at) => (idx, input, bound) = (at.idx, at.input, at.bound),
+                    Progress::Done(v, b) => return Ok((v, b)),
+                    Progress::Rest(at) => (idx, input, bound) = (at.idx, at.input, at.bound),
                 }
             }
         }
@@ -252,8 +254,8 @@ impl Run<'_> {
             let entered = self.entered(st, &input);
             let (output, next, out_bound) = self.state_now(st, input, bound, vars, entered)?;
             match self.exited(st, output, next, out_bound) {
-                Ok((v, b)) => return Ok(Progress::Done(v, b)),
-                Err(at) => (idx, input, bound) = (at.idx, at.input, at.bound),
+                Progress::Rest(at) => (idx, input, bound) = (at.idx, at.input, at.bound),
+                done => return Ok(done),
             }
         }
     }
@@ -264,21 +266,15 @@ impl Run<'_> {
         self.emit(EventType::entered(st.type_name), Some(&st.name), || serde_json::json!({ "input": input }))
     }
 
-    /// The state's exited event, then the block's output (`Ok`) or where it goes on (`Err`).
+    /// The state's exited event, then the block's output or the state it goes on to.
     #[inline]
-    fn exited<'s>(
-        &self,
-        st: &State,
-        output: Value,
-        next: Option<usize>,
-        bound: usize,
-    ) -> Result<(Value, usize), At<'s>> {
+    fn exited<'s>(&self, st: &State, output: Value, next: Option<usize>, bound: usize) -> Progress<'s> {
         if let Some(ty) = EventType::exited(st.type_name) {
             self.emit(ty, Some(&st.name), || serde_json::json!({ "output": output }));
         }
         match next {
-            Some(idx) => Err(At { idx, input: Cow::Owned(output), bound, paused: false }),
-            None => Ok((output, bound)),
+            Some(idx) => Progress::Rest(At { idx, input: Cow::Owned(output), bound, paused: false }),
+            None => Progress::Done(output, bound),
         }
     }
 
