@@ -33,7 +33,9 @@ impl Run<'_> {
                 }
             }
             let mut rest = future::try_join_all(rest).await?.into_iter();
-            outs.into_iter().map(|o| o.or_else(|| rest.next()).unwrap_or((Value::Null, 4))).collect()
+            outs.into_iter()
+                .map(|o| o.or_else(|| rest.next()).ok_or_else(|| StatesError::runtime("a Parallel branch was lost")))
+                .collect::<Result<Vec<_>, _>>()?
         } else {
             let futs = branches.iter().map(|b| self.block(b, Cow::Borrowed(&*input), bound, Some(vars), None));
             future::try_join_all(futs).await?
