@@ -111,6 +111,8 @@ pub enum Arg {
 pub struct Call {
     pub func: Func,
     pub args: Vec<Arg>,
+    /// A States.Format template written as a literal, split once where it is parsed.
+    format: Option<Box<[String]>>,
 }
 
 /// Whether a string looks like an intrinsic call (so that a parse failure is an error, not a path).
@@ -161,8 +163,62 @@ impl Call {
                 Arg::Call(c) => Cow::Owned(c.eval(env)?),
             });
         }
-        apply(self.func, &args)
+        match &self.format {
+            Some(texts) => format(texts, &args[1..]),
+            None => apply(self.func, &args),
+        }
     }
+}
+
+/// A States.Format template's text around its placeholders (one more than there are
+/// placeholders), escapes resolved: an escape keeps the character after it (a trailing one
+/// vanishes), and a `{` not starting `{}` is text.
+fn split_format(tpl: &str) -> Vec<String> {
+    let mut texts = Vec::new();
+    let mut out = String::with_capacity(tpl.len());
+    let mut rest = tpl;
+    while let Some(at) = rest.find(['\\', '{']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(escaped) = tail.strip_prefix('\\') {
+            let n = escaped.chars().next().map_or(0, char::len_utf8);
+            out.push_str(&escaped[..n]);
+            rest = &escaped[n..];
+        } else if let Some(after) = tail.strip_prefix("{}") {
+            texts.push(std::mem::take(&mut out));
+            rest = after;
+        } else {
+            out.push('{');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    texts.push(out);
+    texts
+}
+
+/// States.Format of a split template ([`split_format`]) and its arguments.
+fn format(texts: &[String], args: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
+    let f = Func::Format;
+    let mismatch = || fail(f, "the number of arguments does not match the number of placeholders");
+    let (last, leading) = texts.split_last().ok_or_else(mismatch)?;
+    let mut out = String::with_capacity(texts.iter().map(String::len).sum::<usize>() + 16);
+    let mut args = args.iter();
+    for text in leading {
+        out.push_str(text);
+        match &**args.next().ok_or_else(mismatch)? {
+            Value::String(s) => out.push_str(s),
+            Value::Object(_) | Value::Array(_) => {
+                return Err(fail(f, "arguments must be strings, numbers, booleans or null"))
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    out.push_str(last);
+    if args.next().is_some() {
+        return Err(mismatch());
+    }
+    Ok(Value::String(out))
 }
 
 fn fail(f: Func, msg: impl std::fmt::Display) -> StatesError {
@@ -210,40 +266,7 @@ fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
     Ok(match f {
         Format => {
             let tpl = as_str(f, &a[0], "the template")?;
-            let mut out = String::with_capacity(tpl.len() + 16);
-            let mut args = a[1..].iter();
-            // Copied in runs up to each escape or placeholder.
-            let mut rest = tpl;
-            while let Some(at) = rest.find(['\\', '{']) {
-                out.push_str(&rest[..at]);
-                let tail = &rest[at..];
-                if let Some(escaped) = tail.strip_prefix('\\') {
-                    // An escape keeps the character after it (a trailing one vanishes).
-                    let n = escaped.chars().next().map_or(0, char::len_utf8);
-                    out.push_str(&escaped[..n]);
-                    rest = &escaped[n..];
-                } else if let Some(after) = tail.strip_prefix("{}") {
-                    let v = args
-                        .next()
-                        .ok_or_else(|| fail(f, "the number of arguments does not match the number of placeholders"))?;
-                    match &**v {
-                        Value::String(s) => out.push_str(s),
-                        Value::Object(_) | Value::Array(_) => {
-                            return Err(fail(f, "arguments must be strings, numbers, booleans or null"))
-                        }
-                        other => out.push_str(&other.to_string()),
-                    }
-                    rest = after;
-                } else {
-                    out.push('{');
-                    rest = &tail[1..];
-                }
-            }
-            out.push_str(rest);
-            if args.next().is_some() {
-                return Err(fail(f, "the number of arguments does not match the number of placeholders"));
-            }
-            Value::String(out)
+            return format(&split_format(tpl), &a[1..]);
         }
         StringToJson => {
             let s = as_str(f, &a[0], "the argument")?;
@@ -521,7 +544,11 @@ impl P<'_> {
             return Err(format!("{name} does not take {} argument(s)", args.len()));
         }
         self.depth -= 1;
-        Ok(Call { func, args })
+        let format = match (func, args.first()) {
+            (Func::Format, Some(Arg::Literal(Value::String(t)))) => Some(split_format(t).into_boxed_slice()),
+            _ => None,
+        };
+        Ok(Call { func, args, format })
     }
 
     fn arg(&mut self) -> Result<Arg, String> {
