@@ -1,7 +1,7 @@
 //! The data a state's expressions can read: its input, the Context object and variables.
 
 use std::borrow::Cow;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
@@ -27,22 +27,22 @@ pub struct ExecutionInfo {
 
 /// The per-state part of the Context object, built into a JSON value only when read.
 #[derive(Debug)]
-pub struct ContextSource {
-    pub exec: Arc<ExecutionInfo>,
-    pub state_name: Arc<str>,
+pub struct ContextSource<'a> {
+    pub exec: &'a ExecutionInfo,
+    pub state_name: &'a str,
     pub entered_time: String,
     pub retry_count: u32,
     pub map_item: Option<(usize, Value)>,
     built: OnceLock<Value>,
 }
 
-impl ContextSource {
-    pub fn new(exec: Arc<ExecutionInfo>, state_name: Arc<str>, entered_time: String) -> Self {
+impl<'a> ContextSource<'a> {
+    pub fn new(exec: &'a ExecutionInfo, state_name: &'a str, entered_time: String) -> Self {
         ContextSource { exec, state_name, entered_time, retry_count: 0, map_item: None, built: OnceLock::new() }
     }
 
     /// A Context object given whole (TestState's `context`), instead of one built from `exec`.
-    pub fn with_value(exec: Arc<ExecutionInfo>, state_name: Arc<str>, value: Value) -> Self {
+    pub fn with_value(exec: &'a ExecutionInfo, state_name: &'a str, value: Value) -> Self {
         let mut c = ContextSource::new(exec, state_name, String::new());
         c.built = OnceLock::from(value);
         c
@@ -112,7 +112,7 @@ impl<'p> Vars<'p> {
 /// What an expression evaluates against.
 pub struct Env<'a> {
     pub input: &'a Value,
-    pub ctx: &'a ContextSource,
+    pub ctx: &'a ContextSource<'a>,
     pub vars: &'a Vars<'a>,
 }
 
@@ -131,11 +131,12 @@ impl<'a> Env<'a> {
 
     #[cfg(test)]
     pub fn for_tests(input: &'a Value) -> Self {
-        static CTX: OnceLock<ContextSource> = OnceLock::new();
+        static EXEC: OnceLock<ExecutionInfo> = OnceLock::new();
+        static CTX: OnceLock<ContextSource<'static>> = OnceLock::new();
         static VARS: OnceLock<Vars<'static>> = OnceLock::new();
         Env {
             input,
-            ctx: CTX.get_or_init(|| ContextSource::new(Arc::default(), Arc::from(""), String::new())),
+            ctx: CTX.get_or_init(|| ContextSource::new(EXEC.get_or_init(ExecutionInfo::default), "", String::new())),
             vars: VARS.get_or_init(Vars::new),
         }
     }

@@ -208,7 +208,7 @@ impl Template {
     pub(crate) fn eval_consuming(
         &self,
         mut input: Value,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         vars: &Vars<'_>,
         in_bound: usize,
     ) -> Result<(Value, usize), StatesError> {
@@ -360,7 +360,8 @@ mod tests {
     /// What a consuming evaluation gives, next to a copying one of the same template.
     fn both(t: &Template, input: Value) -> (Result<Value, StatesError>, Result<Value, StatesError>) {
         let copied = t.eval(&Env::for_tests(&input));
-        let ctx = ContextSource::new(Default::default(), "S".into(), String::new());
+        let exec = crate::env::ExecutionInfo::default();
+        let ctx = ContextSource::new(&exec, "S", String::new());
         let moved = t.eval_consuming(input, &ctx, &Vars::new(), 0).map(|(v, _)| v);
         (copied, moved)
     }

@@ -49,7 +49,7 @@ impl Run<'_> {
         st: &State,
         spec: &MapSpec,
         eff: &Value,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         vars: &Vars<'_>,
     ) -> Result<(Value, usize), StatesError> {
         let p = self.map_plan_jp(st, spec, eff, ctx, vars)?;
@@ -63,7 +63,7 @@ impl Run<'_> {
         st: &State,
         spec: &MapSpec,
         eff: &'v Value,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         vars: &Vars<'_>,
     ) -> Result<MapPlan<'v>, StatesError> {
         let env = Env { input: eff, ctx, vars };

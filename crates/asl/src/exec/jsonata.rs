@@ -91,7 +91,7 @@ impl Run<'_> {
         raw: Value,
         vars: &mut Vars<'_>,
         attempt: u32,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
     ) -> Result<Step, StatesError> {
         let result = {
             let b = AtaEnv::new(self, &raw, None, None, ctx, vars);
@@ -223,7 +223,7 @@ pub(crate) struct AtaEnv<'a> {
     pub(super) input: &'a Value,
     pub(super) result: Option<&'a Value>,
     pub(super) error_output: Option<&'a Value>,
-    pub(super) ctx: &'a ContextSource,
+    pub(super) ctx: &'a ContextSource<'a>,
     pub(super) vars: &'a Vars<'a>,
     pub(super) states: OnceLock<Value>,
 }
@@ -234,7 +234,7 @@ impl<'a> AtaEnv<'a> {
         input: &'a Value,
         result: Option<&'a Value>,
         error_output: Option<&'a Value>,
-        ctx: &'a ContextSource,
+        ctx: &'a ContextSource<'a>,
         vars: &'a Vars<'a>,
     ) -> Self {
         AtaEnv { watch, input, result, error_output, ctx, vars, states: OnceLock::new() }

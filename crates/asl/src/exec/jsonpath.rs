@@ -125,7 +125,7 @@ impl Run<'_> {
         &self,
         assign: Option<&Assign>,
         input: &Value,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         vars: &Vars<'_>,
     ) -> Result<Vec<(String, Value)>, StatesError> {
         let Some(Assign::Path(t)) = assign else {
@@ -190,7 +190,7 @@ impl Run<'_> {
         in_bound: usize,
         vars: &mut Vars<'_>,
         attempt: u32,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
     ) -> Result<Step, StatesError> {
         let eff = apply_input_path(&st.input_path, &raw, ctx, vars)?;
         // The result, and a bound of its size when the states that made it tracked one.
@@ -286,7 +286,7 @@ pub(super) fn effective_bound(p: &PathOpt, eff: &Value, in_bound: usize) -> usiz
 pub(super) fn apply_input_path<'v>(
     p: &PathOpt,
     raw: &'v Value,
-    ctx: &ContextSource,
+    ctx: &ContextSource<'_>,
     vars: &Vars<'_>,
 ) -> Result<Cow<'v, Value>, StatesError> {
     match p {
@@ -313,7 +313,7 @@ pub(super) fn apply_input_path<'v>(
 pub(super) fn take_input_path(
     p: &PathOpt,
     raw: Value,
-    ctx: &ContextSource,
+    ctx: &ContextSource<'_>,
     vars: &Vars<'_>,
 ) -> Result<Value, StatesError> {
     match apply_input_path(p, &raw, ctx, vars)? {
@@ -333,7 +333,7 @@ fn replaces(p: &PathOpt) -> bool {
 pub(super) fn apply_output_path(
     p: &PathOpt,
     out: Value,
-    ctx: &ContextSource,
+    ctx: &ContextSource<'_>,
     vars: &Vars<'_>,
 ) -> Result<Value, StatesError> {
     match p {

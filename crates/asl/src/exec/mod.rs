@@ -271,7 +271,7 @@ impl Interpreter {
             sink,
             events: sink.enabled(),
             next_id: AtomicU64::new(0),
-            exec: Arc::new(info),
+            exec: info,
             limits: &self.limits,
             deadline_ms: limit.map(|l| self.clock.now_millis().saturating_add(l.as_millis() as i64)),
             transitions: AtomicU64::new(0),
@@ -321,7 +321,7 @@ struct Run<'a> {
     sink: &'a dyn EventSink,
     events: bool,
     next_id: AtomicU64,
-    exec: Arc<ExecutionInfo>,
+    exec: ExecutionInfo,
     limits: &'a Limits,
     /// When the execution's time limit ends, on its clock.
     deadline_ms: Option<i64>,

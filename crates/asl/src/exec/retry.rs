@@ -12,7 +12,7 @@ impl Run<'_> {
         in_bound: usize,
         vars: &mut Vars<'_>,
         entered: u64,
-        mut ctx: ContextSource,
+        mut ctx: ContextSource<'_>,
     ) -> Result<Step, StatesError> {
         let mut counts = vec![0u32; st.retry.len()];
         let keep_raw = !st.catch.is_empty() || !st.retry.is_empty();
@@ -62,7 +62,7 @@ impl Run<'_> {
         c: &Catcher,
         raw: Value,
         err: &StatesError,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         vars: &mut Vars<'_>,
     ) -> Result<Value, StatesError> {
         let err_out = serde_json::json!({"Error": err.error.clone().unwrap_or_default(), "Cause": err.cause.clone().unwrap_or_default()});

@@ -279,12 +279,8 @@ impl Run<'_> {
     }
 
     #[inline]
-    pub(super) fn ctx(&self, st: &State) -> ContextSource {
-        ContextSource::new(
-            self.exec.clone(),
-            st.name.clone(),
-            if self.exec.input.is_some() { self.now_iso() } else { String::new() },
-        )
+    pub(super) fn ctx<'s>(&'s self, st: &'s State) -> ContextSource<'s> {
+        ContextSource::new(&self.exec, &st.name, if self.exec.input.is_some() { self.now_iso() } else { String::new() })
     }
 
     /// Prefix engine-raised errors with the state and its entered event, as AWS does.

@@ -591,7 +591,7 @@ impl Interpreter {
             sink: &NoEvents,
             events: false,
             next_id: AtomicU64::new(0),
-            exec: Arc::new(info),
+            exec: info,
             limits: &self.limits,
             deadline_ms: self
                 .limits
@@ -606,7 +606,7 @@ impl Interpreter {
             return Err(TestStateError::Input(e.cause.unwrap_or_default()));
         }
         let ctx = match given_ctx {
-            Some(v) => ContextSource::with_value(run.exec.clone(), st.name.clone(), v),
+            Some(v) => ContextSource::with_value(&run.exec, &st.name, v),
             None => run.ctx(st),
         };
         let level = req.inspection_level;
@@ -644,7 +644,7 @@ impl Run<'_> {
         block: &Block,
         raw: Value,
         vars: &mut Vars<'_>,
-        ctx: ContextSource,
+        ctx: ContextSource<'_>,
         mocked: Option<Mocked>,
         cfg: &StateConfiguration,
         d: &mut InspectionData,
@@ -697,7 +697,7 @@ impl Run<'_> {
         st: &State,
         raw: Value,
         vars: &mut Vars<'_>,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         d: &mut InspectionData,
     ) -> Result<(Value, Option<usize>), StatesError> {
         if st.ql == QueryLanguage::Jsonata {
@@ -848,7 +848,7 @@ impl Run<'_> {
         st: &State,
         raw: Value,
         vars: &mut Vars<'_>,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         mocked: Option<Mocked>,
         cfg: &StateConfiguration,
         d: &mut InspectionData,
@@ -903,7 +903,7 @@ impl Run<'_> {
         st: &State,
         raw: &Value,
         vars: &mut Vars<'_>,
-        ctx: &ContextSource,
+        ctx: &ContextSource<'_>,
         mocked: Option<Mocked>,
         cfg: &StateConfiguration,
         d: &mut InspectionData,
