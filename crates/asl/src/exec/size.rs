@@ -6,15 +6,6 @@ use super::*;
 /// Size of `v` serialized as compact JSON, computed without serializing. Stops counting
 /// once `limit` is passed (the caller only needs to know that it is too big).
 pub(crate) fn json_size_upto(v: &Value, limit: usize) -> usize {
-    fn str_len(s: &str) -> usize {
-        let mut n = s.len() + 2;
-        for &b in s.as_bytes() {
-            if b < 0x20 || b == b'"' || b == b'\\' {
-                n += if matches!(b, b'\n' | b'\r' | b'\t' | b'"' | b'\\' | 0x08 | 0x0c) { 1 } else { 5 };
-            }
-        }
-        n
-    }
     fn walk(v: &Value, acc: &mut usize, limit: usize) {
         if *acc > limit {
             return;
@@ -31,7 +22,7 @@ pub(crate) fn json_size_upto(v: &Value, limit: usize) -> usize {
                     float_len(n.as_f64().unwrap_or(0.0))
                 }
             }
-            Value::String(s) => *acc += str_len(s),
+            Value::String(s) => *acc += json_str_len(s),
             Value::Array(a) => {
                 *acc += 2 + a.len().saturating_sub(1);
                 for x in a {
@@ -41,7 +32,7 @@ pub(crate) fn json_size_upto(v: &Value, limit: usize) -> usize {
             Value::Object(o) => {
                 *acc += 2 + o.len().saturating_sub(1);
                 for (k, x) in o {
-                    *acc += str_len(k) + 1;
+                    *acc += json_str_len(k) + 1;
                     walk(x, acc, limit);
                 }
             }
@@ -107,14 +98,43 @@ fn int_len(i: i64) -> usize {
 }
 
 /// Printed length of a string, quotes and escapes included.
+#[inline]
 pub(crate) fn json_str_len(s: &str) -> usize {
-    let mut n = s.len() + 2;
-    for &b in s.as_bytes() {
+    let bytes = s.as_bytes();
+    if !escapes_any(bytes) {
+        return bytes.len() + 2;
+    }
+    let mut n = bytes.len() + 2;
+    for &b in bytes {
         if b < 0x20 || b == b'"' || b == b'\\' {
             n += if matches!(b, b'\n' | b'\r' | b'\t' | b'"' | b'\\' | 0x08 | 0x0c) { 1 } else { 5 };
         }
     }
     n
+}
+
+/// Whether JSON must escape any of `bytes` (a control character, `"` or `\`): eight bytes
+/// at a time, as most strings escape nothing.
+fn escapes_any(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of a byte is set where the byte of `x` is below `n` (exact as a whole for
+    // n <= 0x80: a borrow only ever follows a byte that is below it).
+    let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
+    let word =
+        |x: u64| below(x, 0x20) | below(x ^ (ONES * u64::from(b'"')), 1) | below(x ^ (ONES * u64::from(b'\\')), 1);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        if word(u64::from_le_bytes(w)) != 0 {
+            return true;
+        }
+    }
+    // The tail, padded with spaces (which need no escape).
+    let mut w = [b' '; 8];
+    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    word(u64::from_le_bytes(w)) != 0
 }
 
 /// Bound of a state's output when ResultPath puts a result of bound `rb` into an input of
@@ -151,6 +171,22 @@ mod tests {
             assert!(bound >= printed, "{d}: bound {bound} < {printed}");
             if !d.to_string().contains('.') {
                 assert_eq!(bound, printed, "exact without floats: {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn string_lengths_match_serde_json_wherever_the_escape_falls() {
+        // Every byte that needs an escape and its neighbours, at every place in and around an
+        // eight-byte word, beside bytes just above and below them and multi-byte characters.
+        let specials = ['\0', '\u{1}', '\u{8}', '\t', '\n', '\u{c}', '\r', '\u{1f}', '"', '\\'];
+        let plain = [' ', '!', '#', '[', ']', '\u{7f}', 'é', '✓', '\u{2028}', 'a'];
+        for len in 0..20 {
+            for c in specials.iter().chain(&plain) {
+                for at in 0..=len {
+                    let s: String = (0..len).map(|i| if i == at { *c } else { 'x' }).collect();
+                    assert_eq!(json_str_len(&s), serde_json::to_string(&s).expect("json").len(), "{s:?}");
+                }
             }
         }
     }
