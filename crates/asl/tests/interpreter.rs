@@ -521,3 +521,52 @@ async fn states_that_never_wait_run_past_their_yields_in_order() {
     let out = run(&failing, json!({"i": 0, "to": 70, "tag": "long"})).await;
     assert_eq!(failed(out).error.as_deref(), Some("Nope"));
 }
+
+/// A Parallel whose branches never wait and cannot loop runs them at once, without a future;
+/// one with a Retry (here one that never matches) runs them as futures. Both end the same
+/// way, with the same events, whether the branches succeed or fail, whether Catch takes the
+/// error, and where ResultPath or OutputPath fail after the branches are done.
+#[tokio::test]
+async fn a_parallel_run_at_once_ends_as_one_run_as_futures() {
+    let branches = json!([
+        {"StartAt": "Pick", "States": {
+            "Pick": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "BooleanEquals": true, "Next": "Boom"}], "Default": "Up"},
+            "Boom": {"Type": "Fail", "Error": "Branch.Failed", "Cause": "asked to"},
+            "Up": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "End": true}}},
+        {"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": true, "Branches": [
+            {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": true}}}]}}}
+    ]);
+    let cases = [
+        // Plain; ResultSelector, ResultPath, OutputPath and Assign on the way out.
+        json!({}),
+        json!({"ResultSelector": {"first.$": "$[0].n", "echo.$": "$[1][0]"}, "ResultPath": "$.out", "OutputPath": "$.out", "Assign": {"seen.$": "$.first"}}),
+        json!({"Parameters": {"n.$": "$.n", "fail.$": "$.fail"}, "ResultPath": null}),
+        // A branch fails: uncaught, caught, caught by another name only.
+        json!({"Catch": [{"ErrorEquals": ["Branch.Failed"], "ResultPath": "$.error", "Next": "After"}]}),
+        json!({"Catch": [{"ErrorEquals": ["Other"], "Next": "After"}]}),
+        // ResultPath cannot be applied (`$.n` is a number), OutputPath finds nothing.
+        json!({"ResultPath": "$.n.deeper", "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "After"}]}),
+        json!({"OutputPath": "$.missing", "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "After"}]}),
+        json!({"ResultPath": "$.n.deeper"}),
+    ];
+    for case in cases {
+        for fail in [false, true] {
+            let input = json!({"n": 41, "fail": fail});
+            let mut outcomes = Vec::new();
+            for retry in [false, true] {
+                let mut p = json!({"Type": "Parallel", "Branches": branches, "Next": "After"});
+                p.as_object_mut().expect("an object").extend(case.as_object().expect("an object").clone());
+                if retry {
+                    p["Retry"] = json!([{"ErrorEquals": ["Never.Raised"]}]);
+                }
+                let def = json!({"StartAt": "P", "States": {"P": p, "After": {"Type": "Pass", "End": true}}});
+                let log = EventLog::default();
+                let out = run_with(&def, input.clone(), Arc::new(Script::default()), &log).await;
+                let events: Vec<_> =
+                    log.take().into_iter().map(|e| (e.id, e.event_type, e.state_name, e.details)).collect();
+                outcomes.push((format!("{out:?}"), events));
+            }
+            assert_eq!(outcomes[0], outcomes[1], "{case} with fail = {fail}");
+        }
+    }
+}

@@ -298,8 +298,9 @@ impl Compiler {
             return None;
         }
         let states: Vec<State> = compiled.into_iter().flatten().collect();
-        let never_waits = states.iter().all(|s| !s.kind.may_wait());
-        Some(Block { start: start_idx, states, timeout_seconds, never_waits })
+        let never_waits = states.iter().all(|s| !s.waits());
+        let most_states = if never_waits { most_states(&states, start_idx) } else { None };
+        Some(Block { start: start_idx, states, timeout_seconds, never_waits, most_states })
     }
 
     pub(super) fn processor_config(&mut self, v: &Value, loc: &str) {
@@ -489,6 +490,18 @@ impl Compiler {
         if !schema_ok {
             return None;
         }
+        let at_once = match &kind {
+            Kind::Parallel { branches } => {
+                retry.is_empty()
+                    && ql == QueryLanguage::JsonPath
+                    && branches
+                        .iter()
+                        .map(|b| b.most_states)
+                        .sum::<Option<usize>>()
+                        .is_some_and(|n| n <= AT_ONCE_STATES)
+            }
+            _ => false,
+        };
         Some(State {
             name: name.into(),
             type_name,
@@ -505,6 +518,130 @@ impl Compiler {
             next,
             retry,
             catch,
+            at_once,
         })
+    }
+}
+
+/// The most states a run of the block from `start` can enter (an at-once Parallel counts
+/// with its branches), or `None` when its transitions can loop: the longest path through
+/// the states reachable from `start`, found in topological order (no recursion, however
+/// long the chain).
+fn most_states(states: &[State], start: usize) -> Option<usize> {
+    fn successors(st: &State) -> impl Iterator<Item = usize> + '_ {
+        let choices = match &st.kind {
+            Kind::Choice { choices, default } => Some(choices.iter().map(|c| c.next).chain(*default)),
+            _ => None,
+        };
+        st.next.into_iter().chain(choices.into_iter().flatten()).chain(st.catch.iter().map(|c| c.next))
+    }
+    let own = |st: &State| match &st.kind {
+        Kind::Parallel { branches } => branches.iter().map(|b| b.most_states).sum::<Option<usize>>().map(|n| n + 1),
+        _ => Some(1),
+    };
+    // The reachable states and how many transitions lead into each.
+    let mut reached = vec![false; states.len()];
+    let mut into = vec![0usize; states.len()];
+    let mut stack = vec![start];
+    reached[start] = true;
+    while let Some(i) = stack.pop() {
+        for j in successors(&states[i]) {
+            into[j] += 1;
+            if !std::mem::replace(&mut reached[j], true) {
+                stack.push(j);
+            }
+        }
+    }
+    // A transition back to the start is a loop. Kahn's order: a state once every state
+    // leading into it is placed; any reachable state left unplaced lies on a loop.
+    if into[start] > 0 {
+        return None;
+    }
+    let mut order = Vec::with_capacity(states.len());
+    let mut ready = vec![start];
+    while let Some(i) = ready.pop() {
+        order.push(i);
+        for j in successors(&states[i]) {
+            into[j] -= 1;
+            if into[j] == 0 {
+                ready.push(j);
+            }
+        }
+    }
+    if order.len() != reached.iter().filter(|r| **r).count() {
+        return None;
+    }
+    let mut most = vec![0usize; states.len()];
+    for &i in order.iter().rev() {
+        let after = successors(&states[i]).map(|j| most[j]).max().unwrap_or(0);
+        most[i] = own(&states[i])?.checked_add(after)?;
+    }
+    Some(most[start])
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// Whether the machine's first state, a Parallel of `branches` with `extra` fields, runs
+    /// at once.
+    fn at_once(branches: Value, extra: Value) -> bool {
+        let mut p = json!({"Type": "Parallel", "Branches": branches, "End": true});
+        if let (Some(o), Some(x)) = (p.as_object_mut(), extra.as_object()) {
+            o.extend(x.clone());
+        }
+        let def = json!({"StartAt": "P", "States": {"P": p}});
+        let m = StateMachine::from_json(&def.to_string()).expect("a valid definition");
+        m.root.states[m.root.start].at_once
+    }
+
+    /// A branch of `n` Pass states in a row.
+    fn chain(n: usize) -> Value {
+        let mut states = serde_json::Map::new();
+        for i in 0..n {
+            let mut s = json!({"Type": "Pass"});
+            if i + 1 == n {
+                s["End"] = json!(true);
+            } else {
+                s["Next"] = json!(format!("S{}", i + 1));
+            }
+            states.insert(format!("S{i}"), s);
+        }
+        json!({"StartAt": "S0", "States": states})
+    }
+
+    #[test]
+    fn a_parallel_runs_at_once_only_when_its_branches_are_short_and_cannot_loop_or_wait() {
+        let none = json!({});
+        assert!(at_once(json!([chain(1), chain(3)]), none.clone()));
+        // Up to 64 states in all, counting those of nested Parallels.
+        assert!(at_once(json!([chain(32), chain(32)]), none.clone()));
+        assert!(!at_once(json!([chain(32), chain(33)]), none.clone()));
+        let nested = json!({"StartAt": "N", "States": {"N": {"Type": "Parallel", "Branches": [chain(30), chain(30)], "End": true}}});
+        assert!(at_once(json!([nested, chain(3)]), none.clone()));
+        assert!(!at_once(json!([nested, chain(4)]), none.clone()));
+        // A Choice counts its longest way through; a loop, back to the start or elsewhere,
+        // or a state that waits rules it out, as does a Retry.
+        let choice = json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": "A"}], "Default": "B"},
+            "A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}});
+        assert!(at_once(json!([choice, chain(61)]), none.clone()));
+        assert!(!at_once(json!([choice, chain(62)]), none.clone()));
+        let to_start = json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": "A"}], "Default": "B"},
+            "A": {"Type": "Pass", "Next": "C"}, "B": {"Type": "Pass", "End": true}}});
+        assert!(!at_once(json!([to_start]), none.clone()));
+        let inner_loop = json!({"StartAt": "S", "States": {
+            "S": {"Type": "Pass", "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": "C2"}], "Default": "E"},
+            "C2": {"Type": "Choice", "Choices": [{"Variable": "$.b", "IsPresent": true, "Next": "C2"}], "Default": "E"},
+            "E": {"Type": "Pass", "End": true}}});
+        assert!(!at_once(json!([inner_loop]), none.clone()));
+        let waits = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 0, "End": true}}});
+        assert!(!at_once(json!([waits]), none.clone()));
+        assert!(!at_once(json!([chain(2)]), json!({"Retry": [{"ErrorEquals": ["States.ALL"]}]})));
+        assert!(at_once(json!([chain(2)]), json!({"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "P"}]})));
     }
 }

@@ -171,6 +171,23 @@ pub(crate) struct State {
     pub next: Option<usize>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// A Parallel that runs its branches at once, one after the other, without a future:
+    /// they never wait and cannot loop, and together enter at most [`AT_ONCE_STATES`]
+    /// states; it has no Retry (whose backoff waits).
+    pub at_once: bool,
+}
+
+/// The most states an at-once Parallel's branches may enter in all ([`State::at_once`]):
+/// as many as a run enters between two yields.
+pub(crate) const AT_ONCE_STATES: usize = 64;
+
+impl State {
+    /// Whether running the state may wait: a Task, a Wait, a Map, and a Parallel unless it
+    /// runs at once.
+    #[inline]
+    pub fn waits(&self) -> bool {
+        self.kind.may_wait() && !self.at_once
+    }
 }
 
 /// A list of states with a start: the machine itself, a Parallel branch or a Map processor.
@@ -179,8 +196,11 @@ pub(crate) struct Block {
     pub start: usize,
     pub states: Vec<State>,
     pub timeout_seconds: Option<u64>,
-    /// No state of the block may wait ([`Kind::may_wait`]): it runs to its end at once.
+    /// No state of the block may wait ([`State::waits`]): it runs to its end at once.
     pub never_waits: bool,
+    /// The most states one run of the block can enter, when it never waits and cannot loop
+    /// (an at-once Parallel counts with its branches); `None` otherwise.
+    pub most_states: Option<usize>,
 }
 
 /// A validated, compiled state machine. Cheap to share between executions (`Arc`).

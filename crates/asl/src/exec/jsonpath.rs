@@ -29,7 +29,7 @@ impl Run<'_> {
                 // Boxed: the states that never wait keep a small future.
                 Box::pin(self.with_retry(st, raw, in_bound, vars, entered, self.ctx(st))).await
             }
-            _ => self.now_jp(st, Cow::Owned(raw), in_bound, vars),
+            _ => self.now_jp(st, Cow::Owned(raw), in_bound, vars, entered),
         }
     }
 
@@ -41,9 +41,13 @@ impl Run<'_> {
         raw: Cow<'_, Value>,
         in_bound: usize,
         vars: &mut Vars<'_>,
+        entered: u64,
     ) -> Result<Step, StatesError> {
         let ctx = self.ctx(st);
         match &st.kind {
+            Kind::Parallel { branches } if st.at_once => {
+                self.parallel_now_jp(st, branches, raw, in_bound, &ctx, vars, entered)
+            }
             Kind::Pass { result: None } if replaces(&st.result_path) => {
                 let (res, rb) = match raw {
                     // The input is dropped once the result is made: the state hands (part
@@ -81,7 +85,7 @@ impl Run<'_> {
                     (None, None) => (env_input.into_owned(), eb),
                 };
                 let assigned = self.assign_jp(st.assign.as_ref(), &res, &ctx, vars)?;
-                let out = merge_result(&st.result_path, raw, res)?;
+                let out = merge_result(&st.result_path, Cow::Owned(raw), res)?;
                 let mb = merged_bound(&st.result_path, in_bound, rb);
                 let out = apply_output_path(&st.output_path, out, &ctx, vars)?;
                 let ob = effective_bound(&st.output_path, &out, mb);
@@ -200,16 +204,9 @@ impl Run<'_> {
                 (v, Some(b))
             }
             _ => {
-                let eb = effective_bound(&st.input_path, &eff, in_bound);
                 // Without Parameters the effective input is passed on; a Parallel's branches
                 // read it in place.
-                let (params, pb) = match &st.parameters {
-                    Some(p) => {
-                        let (v, b) = p.eval_bounded(&Env { input: &eff, ctx, vars }, eb)?;
-                        (Cow::Owned(v), b)
-                    }
-                    None => (Cow::Borrowed(&*eff), eb),
-                };
+                let (params, pb) = parameters_jp(st, &eff, in_bound, ctx, vars)?;
                 match &st.kind {
                     Kind::Task(spec) => {
                         let env = Env { input: &eff, ctx, vars };
@@ -226,28 +223,134 @@ impl Run<'_> {
             }
         };
         drop(eff);
-        let (result, rb) = match (&st.result_selector, known) {
-            // The raw result is dropped once selected from: its parts move.
-            (Some(t), Some(b)) => t.eval_consuming(result, ctx, vars, b)?,
-            (Some(t), None) => {
-                let selected = t.eval_consuming(result, ctx, vars, 0)?.0;
-                let b = size_bound(&selected);
-                (selected, b)
-            }
-            (None, Some(b)) => (result, b),
-            (None, None) => {
-                let b = size_bound(&result);
-                (result, b)
-            }
-        };
+        let (result, rb) = select_result_jp(st, result, known, ctx, vars)?;
         let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
-        let out = merge_result(&st.result_path, raw, result)?;
+        let out = merge_result(&st.result_path, Cow::Owned(raw), result)?;
         let mb = merged_bound(&st.result_path, in_bound, rb);
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;
         let ob = effective_bound(&st.output_path, &out, mb);
         set_all(vars, assigned);
         Ok((out, st.next, Some(ob)))
     }
+}
+
+impl Run<'_> {
+    /// An at-once Parallel ([`State::at_once`]): its branches one after the other, without
+    /// a future; no Retry, so one attempt, then Catch. The input is copied only where the
+    /// output is written into it, or kept for a Catch while ResultPath or OutputPath can
+    /// still fail.
+    #[allow(clippy::too_many_arguments)]
+    fn parallel_now_jp(
+        &self,
+        st: &State,
+        branches: &[Block],
+        raw: Cow<'_, Value>,
+        in_bound: usize,
+        ctx: &ContextSource<'_>,
+        vars: &mut Vars<'_>,
+        entered: u64,
+    ) -> Result<Step, StatesError> {
+        let attempt = (|| {
+            let eff = apply_input_path(&st.input_path, &raw, ctx, vars)?;
+            let (params, pb) = parameters_jp(st, &eff, in_bound, ctx, vars)?;
+            let mut outs = Vec::with_capacity(branches.len());
+            let mut bound = 2 + branches.len().saturating_sub(1);
+            for b in branches {
+                let (v, vb) = self.block_through(b, &params, pb, &mut Vars::child(vars))?;
+                bound = bound.saturating_add(vb);
+                outs.push(v);
+            }
+            drop(params);
+            let (result, rb) = select_result_jp(st, Value::Array(outs), Some(bound), ctx, vars)?;
+            let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
+            Ok((result, rb, assigned))
+        })();
+        let (result, rb, assigned) = match attempt {
+            Ok(done) => done,
+            Err(e) => return self.catch_now(st, raw, e, entered, ctx, vars),
+        };
+        let may_fail = matches!(&st.result_path, PathOpt::Path(p) if !p.is_root_only())
+            || matches!(st.output_path, PathOpt::Path(_));
+        let kept = (may_fail && !st.catch.is_empty()).then(|| raw.clone());
+        let out = merge_result(&st.result_path, raw, result)
+            .and_then(|out| apply_output_path(&st.output_path, out, ctx, vars));
+        match (out, kept) {
+            (Ok(out), _) => {
+                let mb = merged_bound(&st.result_path, in_bound, rb);
+                let ob = effective_bound(&st.output_path, &out, mb);
+                set_all(vars, assigned);
+                Ok((out, st.next, Some(ob)))
+            }
+            (Err(e), Some(raw)) => self.catch_now(st, raw, e, entered, ctx, vars),
+            (Err(e), None) => Err(e),
+        }
+    }
+
+    /// Catch for a state run at once: the output of the first catcher that matches `e`, or
+    /// `e` (located) when none does or the run was halted.
+    fn catch_now(
+        &self,
+        st: &State,
+        raw: Cow<'_, Value>,
+        e: StatesError,
+        entered: u64,
+        ctx: &ContextSource<'_>,
+        vars: &mut Vars<'_>,
+    ) -> Result<Step, StatesError> {
+        if self.is_halted() {
+            return Err(e);
+        }
+        let err = Self::located(st, entered, e);
+        let Some(c) = st.catch.iter().find(|c| error_matches(&c.errors, &err)) else {
+            return Err(err);
+        };
+        let out = self.caught(st, c, raw.into_owned(), &err, ctx, vars)?;
+        Ok((out, Some(c.next), None))
+    }
+}
+
+/// The value Parameters make of the effective input, or the effective input itself
+/// (borrowed), and a bound of its size.
+fn parameters_jp<'v>(
+    st: &State,
+    eff: &'v Value,
+    in_bound: usize,
+    ctx: &ContextSource<'_>,
+    vars: &Vars<'_>,
+) -> Result<(Cow<'v, Value>, usize), StatesError> {
+    let eb = effective_bound(&st.input_path, eff, in_bound);
+    Ok(match &st.parameters {
+        Some(p) => {
+            let (v, b) = p.eval_bounded(&Env { input: eff, ctx, vars }, eb)?;
+            (Cow::Owned(v), b)
+        }
+        None => (Cow::Borrowed(eff), eb),
+    })
+}
+
+/// What ResultSelector makes of a state's result (the result dropped once selected from: its
+/// parts move), and a bound of its size (`known`: the result's, when the states that made it
+/// tracked one).
+fn select_result_jp(
+    st: &State,
+    result: Value,
+    known: Option<usize>,
+    ctx: &ContextSource<'_>,
+    vars: &Vars<'_>,
+) -> Result<(Value, usize), StatesError> {
+    Ok(match (&st.result_selector, known) {
+        (Some(t), Some(b)) => t.eval_consuming(result, ctx, vars, b)?,
+        (Some(t), None) => {
+            let selected = t.eval_consuming(result, ctx, vars, 0)?.0;
+            let b = size_bound(&selected);
+            (selected, b)
+        }
+        (None, Some(b)) => (result, b),
+        (None, None) => {
+            let b = size_bound(&result);
+            (result, b)
+        }
+    })
 }
 
 /// The first Choice rule that matches (`None`: the Default) and the state it leads to; no
@@ -353,13 +456,15 @@ pub(super) fn apply_output_path(
     }
 }
 
-pub(super) fn merge_result(p: &PathOpt, raw: Value, result: Value) -> Result<Value, StatesError> {
+/// The state's input with its result put where ResultPath says (the input is copied only
+/// when borrowed and written into).
+pub(super) fn merge_result(p: &PathOpt, raw: Cow<'_, Value>, result: Value) -> Result<Value, StatesError> {
     match p {
         PathOpt::Default => Ok(result),
-        PathOpt::Null => Ok(raw),
+        PathOpt::Null => Ok(raw.into_owned()),
         PathOpt::Path(p) if p.is_root_only() => Ok(result),
         PathOpt::Path(p) => {
-            let mut raw = raw;
+            let mut raw = raw.into_owned();
             p.set(&mut raw, result).map_err(|why| {
                 StatesError::new(
                     errors::RESULT_PATH_MATCH_FAILURE,

@@ -69,7 +69,7 @@ impl Run<'_> {
         match st.ql {
             QueryLanguage::JsonPath => {
                 let assigned = self.assign_jp(c.assign.as_ref(), &err_out, ctx, vars)?;
-                let out = merge_result(&c.result_path, raw, err_out)?;
+                let out = merge_result(&c.result_path, Cow::Owned(raw), err_out)?;
                 set_all(vars, assigned);
                 Ok(out)
             }

@@ -179,7 +179,7 @@ impl Run<'_> {
                         span.record("error", e.error.as_deref().unwrap_or_default());
                     }
                     r
-                } else if st.kind.may_wait() {
+                } else if st.waits() {
                     self.state(st, input.into_owned(), bound, &mut vars, entered).await
                 } else {
                     self.state_now(st, input, bound, &mut vars, entered)
@@ -260,6 +260,25 @@ impl Run<'_> {
         }
     }
 
+    /// Run a block at once to its end, never yielding: only a block whose run is short and
+    /// bounded ([`Block::most_states`]), an at-once Parallel's branch. A yield due on the way
+    /// waits for the state after the Parallel; the time limit and a stop still end it.
+    pub(super) fn block_through(
+        &self,
+        block: &Block,
+        input: &Value,
+        bound: usize,
+        vars: &mut Vars<'_>,
+    ) -> Result<(Value, usize), StatesError> {
+        let mut at = At::start(block, Cow::Borrowed(input), bound);
+        loop {
+            match self.block_now(block, at, vars)? {
+                Progress::Done(v, b) => return Ok((v, b)),
+                Progress::Rest(rest) => at = rest,
+            }
+        }
+    }
+
     /// The state's entered event; its id.
     #[inline]
     fn entered(&self, st: &State, input: &Value) -> u64 {
@@ -330,7 +349,7 @@ impl Run<'_> {
         entered: u64,
     ) -> Result<(Value, Option<usize>, usize), StatesError> {
         let r = match st.ql {
-            QueryLanguage::JsonPath => self.now_jp(st, input, in_bound, vars),
+            QueryLanguage::JsonPath => self.now_jp(st, input, in_bound, vars, entered),
             QueryLanguage::Jsonata => self.now_ata(st, input, vars),
         };
         self.settle(st, entered, r)

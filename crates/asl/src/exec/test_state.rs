@@ -741,7 +741,7 @@ impl Run<'_> {
                 };
                 d.after_result_selector = Some(res.clone());
                 let assigned = self.assign_jp(st.assign.as_ref(), &res, ctx, vars)?;
-                let out = merge_result(&st.result_path, raw, res)?;
+                let out = merge_result(&st.result_path, Cow::Owned(raw), res)?;
                 d.after_result_path = Some(out.clone());
                 let out = apply_output_path(&st.output_path, out, ctx, vars)?;
                 set_all(vars, assigned);
@@ -890,7 +890,7 @@ impl Run<'_> {
         };
         d.after_result_selector = Some(result.clone());
         let assigned = self.assign_jp(st.assign.as_ref(), &result, ctx, vars)?;
-        let out = merge_result(&st.result_path, raw, result)?;
+        let out = merge_result(&st.result_path, Cow::Owned(raw), result)?;
         d.after_result_path = Some(out.clone());
         let out = apply_output_path(&st.output_path, out, ctx, vars)?;
         set_all(vars, assigned);
