@@ -123,18 +123,16 @@ fn escapes_any(bytes: &[u8]) -> bool {
     let below = |x: u64, n: u8| x.wrapping_sub(ONES * u64::from(n)) & !x & HIGH;
     let word =
         |x: u64| below(x, 0x20) | below(x ^ (ONES * u64::from(b'"')), 1) | below(x ^ (ONES * u64::from(b'\\')), 1);
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
+    let load = |c: &[u8]| {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        if word(u64::from_le_bytes(w)) != 0 {
-            return true;
-        }
+        u64::from_le_bytes(w)
+    };
+    if bytes.len() < 8 {
+        return bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\');
     }
-    // The tail, padded with spaces (which need no escape).
-    let mut w = [b' '; 8];
-    w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    word(u64::from_le_bytes(w)) != 0
+    // Whole words, then the last eight bytes (overlapping the words before them).
+    bytes.chunks_exact(8).any(|c| word(load(c)) != 0) || word(load(&bytes[bytes.len() - 8..])) != 0
 }
 
 /// Bound of a state's output when ResultPath puts a result of bound `rb` into an input of
