@@ -211,6 +211,23 @@ async fn payload_limit_raises_data_limit_exceeded() {
             interp.execute(&common::machine(&context), json!({"s": "x".repeat(600)}), common::info(), &NoEvents).await;
         assert_eq!(failed(twice).error.as_deref(), Some("States.DataLimitExceeded"), "{field}");
     }
+
+    // Map items taken from a small input: an iteration that grows its item past the limit
+    // fails, as does a Map whose results together pass it; results that fit succeed.
+    let grow = |copies: usize| {
+        let params: serde_json::Map<String, serde_json::Value> =
+            (0..copies).map(|i| (format!("k{i}.$"), json!("$.s"))).collect();
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {
+            "StartAt": "G", "States": {"G": {"Type": "Pass", "Parameters": params, "End": true}}}}}})
+    };
+    let items = |n: usize| json!((0..n).map(|_| json!({"s": "x".repeat(100)})).collect::<Vec<_>>());
+    for (copies, n, fits) in [(2, 2, true), (12, 1, false), (5, 2, false)] {
+        let out = interp.execute(&common::machine(&grow(copies)), items(n), common::info(), &NoEvents).await;
+        match fits {
+            true => assert!(matches!(out, Outcome::Succeeded(_)), "{copies} × {n}: {out:?}"),
+            false => assert_eq!(failed(out).error.as_deref(), Some("States.DataLimitExceeded"), "{copies} × {n}"),
+        }
+    }
 }
 
 #[tokio::test(start_paused = true)]

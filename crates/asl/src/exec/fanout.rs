@@ -49,20 +49,22 @@ impl Run<'_> {
         st: &State,
         spec: &MapSpec,
         eff: &Value,
+        eff_bound: usize,
         ctx: &ContextSource<'_>,
         vars: &Vars<'_>,
     ) -> Result<(Value, usize), StatesError> {
-        let p = self.map_plan_jp(st, spec, eff, ctx, vars)?;
-        self.run_iterations(st, &spec.processor, p.inputs, p.max_conc, p.tolerated_count, p.tolerated_pct, vars).await
+        let p = self.map_plan_jp(st, spec, eff, Some(eff_bound), ctx, vars)?;
+        self.run_iterations(st, &spec.processor, p, vars).await
     }
 
     /// A JSONPath Map's iteration inputs (after ItemsPath, ItemSelector and ItemBatcher) and
-    /// its limits.
+    /// its limits; `eff_bound`, when known, bounds the effective input's size.
     pub(super) fn map_plan_jp<'v>(
         &self,
         st: &State,
         spec: &MapSpec,
         eff: &'v Value,
+        eff_bound: Option<usize>,
         ctx: &ContextSource<'_>,
         vars: &Vars<'_>,
     ) -> Result<MapPlan<'v>, StatesError> {
@@ -111,20 +113,25 @@ impl Run<'_> {
             }
             None => inputs,
         };
-        Ok(MapPlan { inputs, max_conc, tolerated_count, tolerated_pct })
+        // Items taken as they are from the input are parts of it, each no bigger than it.
+        // Where even the whole input counted for every item stays under the payload limit,
+        // that bound serves and no item is walked to measure it.
+        let from_input = spec.items_path.as_ref().is_none_or(|p| matches!(p.root(), crate::jsonpath::Root::Input))
+            && spec.item_selector.is_none()
+            && spec.batcher.is_none();
+        let item_bound =
+            eff_bound.filter(|b| from_input && inputs.len().saturating_mul(*b) <= self.limits.max_payload_bytes);
+        Ok(MapPlan { inputs, max_conc, tolerated_count, tolerated_pct, item_bound })
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) async fn run_iterations(
         &self,
         st: &State,
         processor: &Block,
-        inputs: Vec<Cow<'_, Value>>,
-        max_conc: u64,
-        tolerated_count: Option<u64>,
-        tolerated_pct: Option<f64>,
+        plan: MapPlan<'_>,
         vars: &Vars<'_>,
     ) -> Result<(Value, usize), StatesError> {
+        let MapPlan { inputs, max_conc, tolerated_count, tolerated_pct, item_bound } = plan;
         let total = inputs.len();
         self.emit(EventType::MapStateStarted, Some(&st.name), || serde_json::json!({ "length": total }));
         // No MaxConcurrency (or 0) runs as many at once as AWS's inline Map does: 40.
@@ -151,7 +158,7 @@ impl Run<'_> {
                 fresh.push((i, v));
             }
             for (i, v) in fresh.drain(..) {
-                let b = size_bound(&v);
+                let b = item_bound.unwrap_or_else(|| size_bound(&v));
                 if !now {
                     running.push_back(self.block(processor, v, b, Some(vars), None));
                     started.push_back((i, None));
@@ -212,7 +219,7 @@ impl Run<'_> {
         vars: &Vars<'_>,
     ) -> Result<(Value, usize), StatesError> {
         let p = self.map_plan_ata(st, spec, b, vars)?;
-        self.run_iterations(st, &spec.processor, p.inputs, p.max_conc, p.tolerated_count, p.tolerated_pct, vars).await
+        self.run_iterations(st, &spec.processor, p, vars).await
     }
 
     /// A JSONata Map's iteration inputs (after Items, ItemSelector and ItemBatcher) and its
@@ -291,7 +298,7 @@ impl Run<'_> {
             }
             None => inputs,
         };
-        Ok(MapPlan { inputs, max_conc, tolerated_count, tolerated_pct })
+        Ok(MapPlan { inputs, max_conc, tolerated_count, tolerated_pct, item_bound: None })
     }
 }
 
@@ -313,6 +320,8 @@ pub(super) struct MapPlan<'v> {
     pub(super) max_conc: u64,
     pub(super) tolerated_count: Option<u64>,
     pub(super) tolerated_pct: Option<f64>,
+    /// A bound of every input's size, when one is known without measuring them.
+    pub(super) item_bound: Option<usize>,
 }
 
 /// Group iteration inputs into ItemBatcher batches, bounded by item count and by size.

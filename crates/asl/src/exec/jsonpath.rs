@@ -200,7 +200,8 @@ impl Run<'_> {
         // The result, and a bound of its size when the states that made it tracked one.
         let (result, known) = match &st.kind {
             Kind::Map(spec) => {
-                let (v, b) = self.map_jp(st, spec, &eff, ctx, vars).await?;
+                let eb = effective_bound(&st.input_path, &eff, in_bound);
+                let (v, b) = self.map_jp(st, spec, &eff, eb, ctx, vars).await?;
                 (v, Some(b))
             }
             _ => {

@@ -862,7 +862,7 @@ impl Run<'_> {
                 if let Some(p) = &spec.items_path {
                     d.after_items_path = Env { input: &eff, ctx, vars }.path(p).map(Cow::into_owned);
                 }
-                let plan = self.map_plan_jp(st, spec, &eff, ctx, vars)?;
+                let plan = self.map_plan_jp(st, spec, &eff, None, ctx, vars)?;
                 Self::test_map_limits(&plan, cfg, d, spec.batcher.is_some(), spec.item_selector.is_some())?;
                 mock_value(mocked)?
             }
