@@ -13,7 +13,6 @@ impl Run<'_> {
         bound: Option<usize>,
         vars: &Vars<'_>,
     ) -> Result<(Value, usize), StatesError> {
-        let vars: &Vars<'_> = vars;
         let n = branches.len();
         let bound = bound.unwrap_or_else(|| size_bound(&input));
         // Every branch reads the one input; a branch copies it only if its first state must.
