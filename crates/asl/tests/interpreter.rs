@@ -587,3 +587,48 @@ async fn a_parallel_run_at_once_ends_as_one_run_as_futures() {
         }
     }
 }
+
+/// A clock that counts its readings and moves a second on at each; its timers never fire.
+#[derive(Default)]
+struct ReadingClock {
+    reads: std::sync::atomic::AtomicI64,
+}
+
+impl expressway_asl::Clock for ReadingClock {
+    fn now_millis(&self) -> i64 {
+        1000 * self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+    fn sleep(&self, _: Duration) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(futures::future::pending())
+    }
+}
+
+/// The time limit counts from the run's first look at its clock: a short run that never
+/// waits (and records no events) never reads it; a long one reads it at its yields and
+/// still ends at its limit.
+#[tokio::test]
+async fn a_short_run_never_reads_its_clock_and_a_long_one_still_times_out() {
+    let hello = json!({"StartAt": "H", "States": {"H": {"Type": "Pass", "Parameters": {"g.$": "States.Format('hi {}', $.n)"}, "Next": "E"},
+        "E": {"Type": "Succeed"}}});
+    let counter = json!({"StartAt": "Loop", "States": {
+        "Loop": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.to", "Next": "Inc"}], "Default": "Out"},
+        "Inc": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "to.$": "$.to"}, "Next": "Loop"},
+        "Out": {"Type": "Succeed"}}});
+    let run = |def: serde_json::Value, input: serde_json::Value, seconds: u64| async move {
+        let clock = Arc::new(ReadingClock::default());
+        let limits = Limits { execution_timeout: Some(Duration::from_secs(seconds)), ..Limits::default() };
+        let interp = Interpreter::new(Arc::new(Script::default()), clock.clone(), limits);
+        let out = interp.execute(&common::machine(&def), input, common::info(), &NoEvents).await;
+        (out, clock.reads.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    let (out, reads) = run(hello, json!({"n": 1}), 300).await;
+    assert_eq!((succeeded(out), reads), (json!({"g": "hi 1"}), 0));
+    // 2 × 100 + 2 states: a reading at each of the three yields, and one to set the timer
+    // once the run has gone on as a future; a second passes at each.
+    let (out, reads) = run(counter.clone(), json!({"i": 0, "to": 100}), 300).await;
+    assert_eq!((succeeded(out), reads), (json!({"i": 100, "to": 100}), 4));
+    // With a limit of 2 s, the third reading (2 s after the first) ends the run.
+    let (out, reads) = run(counter, json!({"i": 0, "to": 1000}), 2).await;
+    assert!(matches!(out, Outcome::TimedOut(_)), "{out:?}");
+    assert_eq!(reads, 3);
+}

@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::future::Future as _;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::Poll;
 use std::time::Duration;
@@ -273,7 +273,8 @@ impl Interpreter {
             next_id: AtomicU64::new(0),
             exec: info,
             limits: &self.limits,
-            deadline_ms: limit.map(|l| self.clock.now_millis().saturating_add(l.as_millis() as i64)),
+            limit_ms: limit.map(|l| l.as_millis().try_into().unwrap_or(i64::MAX)),
+            deadline_ms: AtomicI64::new(UNSET),
             transitions: AtomicU64::new(0),
             halted: AtomicU8::new(RUNNING),
             cancel,
@@ -323,8 +324,13 @@ struct Run<'a> {
     next_id: AtomicU64,
     exec: ExecutionInfo,
     limits: &'a Limits,
-    /// When the execution's time limit ends, on its clock.
-    deadline_ms: Option<i64>,
+    /// The execution's time limit (`None`: none).
+    limit_ms: Option<i64>,
+    /// When the time limit ends, on the run's clock: set at the run's first look at the clock
+    /// ([`UNSET`] until then), so a run that ends before it never reads the clock. That look
+    /// comes at the first yield (64 states in), wait or JSONata step check; the states before
+    /// it, which never wait and are few, are not counted.
+    deadline_ms: AtomicI64,
     /// States entered so far (every few, the run yields).
     transitions: AtomicU64,
     /// [`RUNNING`], or why the run was halted ([`TIMED_OUT`], [`ABORTED`]): the error that
@@ -338,6 +344,9 @@ struct Run<'a> {
 /// The `tracing` target of state and task spans: hosts that export traces enable it (the
 /// core itself only describes its work, it never exports anything).
 pub const TRACE_TARGET: &str = "expressway::execution";
+
+/// [`Run::deadline_ms`] before the run first reads its clock.
+const UNSET: i64 = i64::MIN;
 
 const RUNNING: u8 = 0;
 const TIMED_OUT: u8 = 1;

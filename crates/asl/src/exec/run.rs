@@ -86,10 +86,28 @@ impl Run<'_> {
         if self.cancel.is_some_and(|c| c.is_cancelled()) {
             return Some(self.halt(ABORTED));
         }
-        if clock && self.deadline_ms.is_some_and(|d| self.clock.now_millis() >= d) {
-            return Some(self.halt(TIMED_OUT));
+        if clock && self.limit_ms.is_some() {
+            let now = self.clock.now_millis();
+            if self.deadline(now).is_some_and(|d| now >= d) {
+                return Some(self.halt(TIMED_OUT));
+            }
         }
         None
+    }
+
+    /// When the time limit ends (`None`: no limit), `now` being a reading of the run's
+    /// clock: set by the first reading ([`Run::deadline_ms`]).
+    fn deadline(&self, now: i64) -> Option<i64> {
+        let limit = self.limit_ms?;
+        let set = self.deadline_ms.load(Ordering::Relaxed);
+        if set != UNSET {
+            return Some(set);
+        }
+        let d = now.saturating_add(limit);
+        Some(match self.deadline_ms.compare_exchange(UNSET, d, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => d,
+            Err(first) => first,
+        })
     }
 
     /// Before each state: end the run once it was stopped, and once its time limit has
@@ -219,10 +237,12 @@ impl Run<'_> {
         // (a Task, a Wait) gets a timer for the rest of its time.
         match future::poll_fn(|cx| Poll::Ready(body.as_mut().poll(cx))).await {
             Poll::Ready(r) => r,
-            Poll::Pending => match self.deadline_ms {
+            Poll::Pending => match self.limit_ms {
                 None => body.await,
-                Some(deadline) => {
-                    let left = Duration::from_millis(deadline.saturating_sub(self.clock.now_millis()).max(0) as u64);
+                Some(_) => {
+                    let now = self.clock.now_millis();
+                    let deadline = self.deadline(now).unwrap_or(i64::MAX);
+                    let left = Duration::from_millis(deadline.saturating_sub(now).max(0) as u64);
                     match future::select(body, self.clock.sleep(left)).await {
                         Either::Left((r, _)) => r,
                         Either::Right(_) => Err(self.halt(TIMED_OUT)),

@@ -593,10 +593,8 @@ impl Interpreter {
             next_id: AtomicU64::new(0),
             exec: info,
             limits: &self.limits,
-            deadline_ms: self
-                .limits
-                .execution_timeout
-                .map(|l| self.clock.now_millis().saturating_add(l.as_millis() as i64)),
+            limit_ms: self.limits.execution_timeout.map(|l| l.as_millis().try_into().unwrap_or(i64::MAX)),
+            deadline_ms: AtomicI64::new(UNSET),
             transitions: AtomicU64::new(0),
             halted: AtomicU8::new(RUNNING),
             cancel: None,
