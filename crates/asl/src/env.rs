@@ -79,7 +79,9 @@ impl<'a> ContextSource<'a> {
 #[derive(Debug, Default)]
 pub struct Vars<'p> {
     parent: Option<&'p Vars<'p>>,
-    local: Map<String, Value>,
+    /// Made at the first assignment: most blocks assign nothing, and an empty map still
+    /// costs its hasher's seed.
+    local: Option<Map<String, Value>>,
 }
 
 impl<'p> Vars<'p> {
@@ -88,24 +90,25 @@ impl<'p> Vars<'p> {
     }
 
     pub fn child(parent: &'p Vars<'p>) -> Self {
-        Vars { parent: Some(parent), local: Map::new() }
+        Vars { parent: Some(parent), local: None }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.local.get(name).or_else(|| self.parent.and_then(|p| p.get(name)))
+        self.local.as_ref().and_then(|l| l.get(name)).or_else(|| self.parent.and_then(|p| p.get(name)))
     }
 
     pub fn set(&mut self, name: String, value: Value) {
-        self.local.insert(name, value);
+        self.local.get_or_insert_with(Map::new).insert(name, value);
     }
 
-    /// The variables of this block itself (not those of the blocks that contain it).
-    pub fn local(&self) -> &Map<String, Value> {
-        &self.local
+    /// The variables of this block itself (not those of the blocks that contain it), if it
+    /// assigned any.
+    pub fn local(&self) -> Option<&Map<String, Value>> {
+        self.local.as_ref().filter(|l| !l.is_empty())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.local.is_empty() && self.parent.is_none_or(|p| p.is_empty())
+        self.local().is_none() && self.parent.is_none_or(|p| p.is_empty())
     }
 }
 

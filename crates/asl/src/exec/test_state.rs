@@ -591,7 +591,7 @@ impl Interpreter {
             sink: &NoEvents,
             events: false,
             next_id: AtomicU64::new(0),
-            exec: info,
+            exec: &info,
             limits: &self.limits,
             limit_ms: self.limits.execution_timeout.map(|l| l.as_millis().try_into().unwrap_or(i64::MAX)),
             deadline_ms: AtomicI64::new(UNSET),
@@ -604,7 +604,7 @@ impl Interpreter {
             return Err(TestStateError::Input(e.cause.unwrap_or_default()));
         }
         let ctx = match given_ctx {
-            Some(v) => ContextSource::with_value(&run.exec, &st.name, v),
+            Some(v) => ContextSource::with_value(run.exec, &st.name, v),
             None => run.ctx(st),
         };
         let level = req.inspection_level;
@@ -612,8 +612,8 @@ impl Interpreter {
         let mut out =
             run.test_one(st, block, input, &mut vars, ctx, mocked, &req.state_configuration, &mut data, level).await;
         if level != InspectionLevel::Info {
-            if !vars.local().is_empty() {
-                data.variables = Some(Value::Object(vars.local().clone()));
+            if let Some(local) = vars.local() {
+                data.variables = Some(Value::Object(local.clone()));
             }
             out.inspection_data = Some(data);
         }
