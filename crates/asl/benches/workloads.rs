@@ -32,9 +32,8 @@ fn bench(c: &mut Criterion) {
         .expect("workload input is JSON");
         let machine = StateMachine::from_json(&def).expect("workload definition is valid");
         // As `expressway run --repeat` runs it: the one input, borrowed by every execution.
-        let run = || {
-            futures::executor::block_on(interp.execute_borrowed(&machine, &input, ExecutionInfo::default(), &NoEvents))
-        };
+        let info = ExecutionInfo::default();
+        let run = || futures::executor::block_on(interp.execute_borrowed(&machine, &input, &info, &NoEvents));
         assert!(matches!(run(), Outcome::Succeeded(_)), "workload {name} must succeed");
         group.bench_function(name, |b| b.iter(run));
     }

@@ -487,7 +487,7 @@ async fn a_borrowed_input_runs_as_an_owned_one_and_is_left_unchanged() {
     for (def, expected) in cases {
         let machine = common::machine(&def);
         let owned = interp.execute(&machine, input.clone(), common::info(), &NoEvents).await;
-        let borrowed = interp.execute_borrowed(&machine, &input, common::info(), &NoEvents).await;
+        let borrowed = interp.execute_borrowed(&machine, &input, &common::info(), &NoEvents).await;
         assert_eq!(borrowed, owned, "{def}");
         match owned {
             Outcome::Succeeded(out) => assert_eq!(out, expected, "{def}"),

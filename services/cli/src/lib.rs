@@ -23,6 +23,7 @@ pub mod output;
 pub mod shutdown;
 pub mod test_state;
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -272,6 +273,7 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
     // Executions are named for what can see their names: the Context object and the task
     // integrations (told the execution's ARN). With neither, names would be built unseen.
     let named = machine.reads_context() || !no_tasks;
+    let unnamed = ExecutionInfo { input_size_bound: Some(input_size_bound), ..ExecutionInfo::default() };
     for i in 0..repeat {
         let info = if named {
             let mut name = String::with_capacity(24);
@@ -280,18 +282,18 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<Value> {
             let mut execution_arn = String::with_capacity(EXECUTIONS.len() + name.len());
             execution_arn.push_str(EXECUTIONS);
             execution_arn.push_str(&name);
-            ExecutionInfo {
+            Cow::Owned(ExecutionInfo {
                 execution_arn,
                 execution_name: name,
                 state_machine_arn: MACHINE.into(),
                 state_machine_name: "cli".into(),
                 input_size_bound: Some(input_size_bound),
                 ..ExecutionInfo::default()
-            }
+            })
         } else {
-            ExecutionInfo { input_size_bound: Some(input_size_bound), ..ExecutionInfo::default() }
+            Cow::Borrowed(&unnamed)
         };
-        last = Some(interp.execute_borrowed(&machine, &input, info, &NoEvents).await);
+        last = Some(interp.execute_borrowed(&machine, &input, &info, &NoEvents).await);
     }
     if args.repeat > 1 {
         let secs = started.elapsed().as_secs_f64();

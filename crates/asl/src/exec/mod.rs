@@ -221,16 +221,16 @@ impl Interpreter {
         self.execute_with(machine, input, info, sink, None)
     }
 
-    /// Run one execution of an input the caller keeps (the same input run again and
-    /// again): it is copied only where a state must hand it on or write into it.
+    /// Run one execution of an input and facts the caller keeps (the same input run again
+    /// and again): the input is copied only where a state must hand it on or write into it.
     pub fn execute_borrowed<'a>(
         &'a self,
         machine: &'a StateMachine,
         input: &'a Value,
-        info: ExecutionInfo,
+        info: &'a ExecutionInfo,
         sink: &'a dyn EventSink,
     ) -> impl std::future::Future<Output = Outcome> + Send + 'a {
-        self.execute_input(machine, Cow::Borrowed(input), info, sink, None)
+        self.execute_input(machine, Cow::Borrowed(input), Cow::Borrowed(info), sink, None)
     }
 
     /// Run one execution to its end, or until `cancel` is cancelled.
@@ -242,24 +242,24 @@ impl Interpreter {
         sink: &dyn EventSink,
         cancel: Option<&Cancel>,
     ) -> Outcome {
-        self.execute_input(machine, Cow::Owned(input), info, sink, cancel).await
+        self.execute_input(machine, Cow::Owned(input), Cow::Owned(info), sink, cancel).await
     }
 
     async fn execute_input(
         &self,
         machine: &StateMachine,
         input: Cow<'_, Value>,
-        info: ExecutionInfo,
+        info: Cow<'_, ExecutionInfo>,
         sink: &dyn EventSink,
         cancel: Option<&Cancel>,
     ) -> Outcome {
         let mut info = info;
         let known_bound = info.input_size_bound.filter(|b| *b <= self.limits.max_payload_bytes);
         if machine.reads_context && info.input.is_none() {
-            info.input = Some(input.clone().into_owned());
+            info.to_mut().input = Some(input.clone().into_owned());
         }
         if machine.reads_context && info.start_time.is_empty() {
-            info.start_time = chrono::DateTime::from_timestamp_millis(self.clock.now_millis())
+            info.to_mut().start_time = chrono::DateTime::from_timestamp_millis(self.clock.now_millis())
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
                 .unwrap_or_default();
         }
@@ -271,7 +271,7 @@ impl Interpreter {
             sink,
             events: sink.enabled(),
             next_id: AtomicU64::new(0),
-            exec: info,
+            exec: &info,
             limits: &self.limits,
             limit_ms: limit.map(|l| l.as_millis().try_into().unwrap_or(i64::MAX)),
             deadline_ms: AtomicI64::new(UNSET),
@@ -322,7 +322,7 @@ struct Run<'a> {
     sink: &'a dyn EventSink,
     events: bool,
     next_id: AtomicU64,
-    exec: ExecutionInfo,
+    exec: &'a ExecutionInfo,
     limits: &'a Limits,
     /// The execution's time limit (`None`: none).
     limit_ms: Option<i64>,
@@ -364,6 +364,9 @@ type Step = (Value, Option<usize>, Option<usize>);
 
 #[inline]
 fn set_all(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
+    if assigned.is_empty() {
+        return;
+    }
     for (k, v) in assigned {
         vars.set(k, v);
     }

@@ -319,7 +319,7 @@ impl Run<'_> {
 
     #[inline]
     pub(super) fn ctx<'s>(&'s self, st: &'s State) -> ContextSource<'s> {
-        ContextSource::new(&self.exec, &st.name, if self.exec.input.is_some() { self.now_iso() } else { String::new() })
+        ContextSource::new(self.exec, &st.name, if self.exec.input.is_some() { self.now_iso() } else { String::new() })
     }
 
     /// Prefix engine-raised errors with the state and its entered event, as AWS does.
