@@ -505,6 +505,8 @@ impl Compiler {
         Some(State {
             name: name.into(),
             type_name,
+            entered_event: crate::events::EventType::entered(type_name),
+            exited_event: crate::events::EventType::exited(type_name),
             ql,
             kind,
             input_path,

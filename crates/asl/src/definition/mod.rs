@@ -157,6 +157,9 @@ impl Kind {
 pub(crate) struct State {
     pub name: Arc<str>,
     pub type_name: &'static str,
+    /// The history events of entering and leaving the state (a Fail state is never left).
+    pub entered_event: crate::events::EventType,
+    pub exited_event: Option<crate::events::EventType>,
     pub ql: QueryLanguage,
     pub kind: Kind,
     pub input_path: PathOpt,
