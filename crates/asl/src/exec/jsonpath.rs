@@ -124,7 +124,7 @@ impl Run<'_> {
 
     /// Evaluate a JSONPath `Assign`; the caller applies the values once the state's output is
     /// known, so every field of the state sees the variables as they were on entry.
-    #[inline]
+    #[inline(always)]
     pub(super) fn assign_jp(
         &self,
         assign: Option<&Assign>,
@@ -132,9 +132,19 @@ impl Run<'_> {
         ctx: &ContextSource<'_>,
         vars: &Vars<'_>,
     ) -> Result<Vec<(String, Value)>, StatesError> {
-        let Some(Assign::Path(t)) = assign else {
-            return Ok(Vec::new());
-        };
+        match assign {
+            Some(Assign::Path(t)) => Self::assign_values(t, input, ctx, vars),
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    #[inline(never)]
+    fn assign_values(
+        t: &crate::payload::Template,
+        input: &Value,
+        ctx: &ContextSource<'_>,
+        vars: &Vars<'_>,
+    ) -> Result<Vec<(String, Value)>, StatesError> {
         match t.eval(&Env { input, ctx, vars })? {
             Value::Object(m) => Ok(m.into_iter().collect()),
             _ => Ok(Vec::new()),
@@ -386,8 +396,24 @@ pub(super) fn effective_bound(p: &PathOpt, eff: &Value, in_bound: usize) -> usiz
     }
 }
 
-#[inline]
+// The path helpers below are called for every state, most often with no path at all: that
+// case is inlined where they are called, the rest is not.
+
+#[inline(always)]
 pub(super) fn apply_input_path<'v>(
+    p: &PathOpt,
+    raw: &'v Value,
+    ctx: &ContextSource<'_>,
+    vars: &Vars<'_>,
+) -> Result<Cow<'v, Value>, StatesError> {
+    match p {
+        PathOpt::Default => Ok(Cow::Borrowed(raw)),
+        _ => select_input(p, raw, ctx, vars),
+    }
+}
+
+#[inline(never)]
+fn select_input<'v>(
     p: &PathOpt,
     raw: &'v Value,
     ctx: &ContextSource<'_>,
@@ -413,14 +439,17 @@ pub(super) fn apply_input_path<'v>(
 }
 
 /// The effective input, owned: the input itself, moved, when InputPath selects all of it.
-#[inline]
+#[inline(always)]
 pub(super) fn take_input_path(
     p: &PathOpt,
     raw: Value,
     ctx: &ContextSource<'_>,
     vars: &Vars<'_>,
 ) -> Result<Value, StatesError> {
-    match apply_input_path(p, &raw, ctx, vars)? {
+    if matches!(p, PathOpt::Default) {
+        return Ok(raw);
+    }
+    match select_input(p, &raw, ctx, vars)? {
         // Only the whole input is ever borrowed (see `apply_input_path`).
         Cow::Borrowed(_) => Ok(raw),
         Cow::Owned(v) => Ok(v),
@@ -433,13 +462,21 @@ fn replaces(p: &PathOpt) -> bool {
     matches!(p, PathOpt::Default) || matches!(p, PathOpt::Path(p) if p.is_root_only())
 }
 
-#[inline]
+#[inline(always)]
 pub(super) fn apply_output_path(
     p: &PathOpt,
     out: Value,
     ctx: &ContextSource<'_>,
     vars: &Vars<'_>,
 ) -> Result<Value, StatesError> {
+    match p {
+        PathOpt::Default => Ok(out),
+        _ => select_output(p, out, ctx, vars),
+    }
+}
+
+#[inline(never)]
+fn select_output(p: &PathOpt, out: Value, ctx: &ContextSource<'_>, vars: &Vars<'_>) -> Result<Value, StatesError> {
     match p {
         PathOpt::Default => Ok(out),
         PathOpt::Null => Ok(Value::Object(Map::new())),

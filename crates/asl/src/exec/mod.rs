@@ -362,11 +362,15 @@ const STATES_PER_YIELD: u64 = 64;
 /// output's serialized size when the state knows one cheaply (`None`: measure it).
 type Step = (Value, Option<usize>, Option<usize>);
 
-#[inline]
+#[inline(always)]
 fn set_all(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
-    if assigned.is_empty() {
-        return;
+    if !assigned.is_empty() {
+        set_each(vars, assigned);
     }
+}
+
+#[inline(never)]
+fn set_each(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
     for (k, v) in assigned {
         vars.set(k, v);
     }

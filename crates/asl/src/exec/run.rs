@@ -19,19 +19,26 @@ impl Run<'_> {
         }
     }
 
-    #[inline]
+    /// Number the next event and, when the host records events, record it: an execution
+    /// nobody records pays only for the number (ids stay the same either way).
+    #[inline(always)]
     pub(super) fn emit(&self, ty: EventType, state: Option<&str>, details: impl FnOnce() -> Value) -> u64 {
         let id = bump(&self.next_id);
         if self.events {
-            self.sink.record(HistoryEvent {
-                id,
-                timestamp_ms: self.clock.now_millis(),
-                event_type: ty,
-                state_name: state.map(str::to_string),
-                details: details(),
-            });
+            self.record(id, ty, state, details());
         }
         id
+    }
+
+    #[inline(never)]
+    fn record(&self, id: u64, ty: EventType, state: Option<&str>, details: Value) {
+        self.sink.record(HistoryEvent {
+            id,
+            timestamp_ms: self.clock.now_millis(),
+            event_type: ty,
+            state_name: state.map(str::to_string),
+            details,
+        });
     }
 
     pub(super) fn check_size(&self, v: &Value, what: &str, execution: bool) -> Result<(), StatesError> {
@@ -125,9 +132,13 @@ impl Run<'_> {
 
     /// [`Self::transition`] up to its yield: count the state, end the run if it must, and
     /// say whether the yield is due.
-    #[inline]
+    #[inline(always)]
     fn tick(&self) -> Result<bool, StatesError> {
         let at_yield = bump(&self.transitions) % STATES_PER_YIELD == 0;
+        // Most states: no yield due, nothing halted and nothing that could stop the run.
+        if !at_yield && self.cancel.is_none() && !self.is_halted() {
+            return Ok(false);
+        }
         match self.must_halt_by(at_yield) {
             Some(e) => Err(e),
             None => Ok(at_yield),
@@ -300,15 +311,15 @@ impl Run<'_> {
     }
 
     /// The state's entered event; its id.
-    #[inline]
+    #[inline(always)]
     fn entered(&self, st: &State, input: &Value) -> u64 {
-        self.emit(EventType::entered(st.type_name), Some(&st.name), || serde_json::json!({ "input": input }))
+        self.emit(st.entered_event, Some(&st.name), || serde_json::json!({ "input": input }))
     }
 
     /// The state's exited event, then the block's output or the state it goes on to.
-    #[inline]
+    #[inline(always)]
     fn exited<'s>(&self, st: &State, output: Value, next: Option<usize>, bound: usize) -> Progress<'s> {
-        if let Some(ty) = EventType::exited(st.type_name) {
+        if let Some(ty) = st.exited_event {
             self.emit(ty, Some(&st.name), || serde_json::json!({ "output": output }));
         }
         match next {
@@ -376,8 +387,22 @@ impl Run<'_> {
     }
 
     /// A state's step, its errors located and its output held to the payload limit.
-    #[inline]
+    #[inline(always)]
     fn settle(
+        &self,
+        st: &State,
+        entered: u64,
+        r: Result<Step, StatesError>,
+    ) -> Result<(Value, Option<usize>, usize), StatesError> {
+        match r {
+            Ok((out, next, Some(bound))) if bound <= self.limits.max_payload_bytes => Ok((out, next, bound)),
+            r => self.settle_measured(st, entered, r),
+        }
+    }
+
+    /// [`Self::settle`] for an error, or an output of unknown size or near the limit.
+    #[inline(never)]
+    fn settle_measured(
         &self,
         st: &State,
         entered: u64,
