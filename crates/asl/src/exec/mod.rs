@@ -230,7 +230,7 @@ impl Interpreter {
         info: &'a ExecutionInfo,
         sink: &'a dyn EventSink,
     ) -> impl std::future::Future<Output = Outcome> + Send + 'a {
-        self.execute_input(machine, Cow::Borrowed(input), Cow::Borrowed(info), sink, None)
+        self.execute_input(machine, Cow::Borrowed(input), info, sink, None)
     }
 
     /// Run one execution to its end, or until `cancel` is cancelled.
@@ -242,27 +242,36 @@ impl Interpreter {
         sink: &dyn EventSink,
         cancel: Option<&Cancel>,
     ) -> Outcome {
-        self.execute_input(machine, Cow::Owned(input), Cow::Owned(info), sink, cancel).await
+        self.execute_input(machine, Cow::Owned(input), &info, sink, cancel).await
     }
 
     async fn execute_input(
         &self,
         machine: &StateMachine,
         input: Cow<'_, Value>,
-        info: Cow<'_, ExecutionInfo>,
+        info: &ExecutionInfo,
         sink: &dyn EventSink,
         cancel: Option<&Cancel>,
     ) -> Outcome {
-        let mut info = info;
         let known_bound = info.input_size_bound.filter(|b| *b <= self.limits.max_payload_bytes);
-        if machine.reads_context && info.input.is_none() {
-            info.to_mut().input = Some(input.clone().into_owned());
-        }
-        if machine.reads_context && info.start_time.is_empty() {
-            info.to_mut().start_time = chrono::DateTime::from_timestamp_millis(self.clock.now_millis())
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-                .unwrap_or_default();
-        }
+        // The Context object needs the input and the start time: a copy of the facts gets
+        // them where the caller left them out.
+        let completed;
+        let info = if machine.reads_context && (info.input.is_none() || info.start_time.is_empty()) {
+            let mut c = info.clone();
+            if c.input.is_none() {
+                c.input = Some(input.clone().into_owned());
+            }
+            if c.start_time.is_empty() {
+                c.start_time = chrono::DateTime::from_timestamp_millis(self.clock.now_millis())
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+                    .unwrap_or_default();
+            }
+            completed = c;
+            &completed
+        } else {
+            info
+        };
         let limit =
             machine.timeout_seconds().map(Duration::from_secs).into_iter().chain(self.limits.execution_timeout).min();
         let run = Run {
@@ -271,7 +280,7 @@ impl Interpreter {
             sink,
             events: sink.enabled(),
             next_id: AtomicU64::new(0),
-            exec: &info,
+            exec: info,
             limits: &self.limits,
             limit_ms: limit.map(|l| l.as_millis().try_into().unwrap_or(i64::MAX)),
             deadline_ms: AtomicI64::new(UNSET),
@@ -364,7 +373,11 @@ type Step = (Value, Option<usize>, Option<usize>);
 
 #[inline(always)]
 fn set_all(vars: &mut Vars<'_>, assigned: Vec<(String, Value)>) {
-    if !assigned.is_empty() {
+    if assigned.capacity() == 0 {
+        // Never allocated, so nothing to free: spares a call to drop an empty list at every
+        // state that assigns nothing.
+        std::mem::forget(assigned);
+    } else {
         set_each(vars, assigned);
     }
 }
