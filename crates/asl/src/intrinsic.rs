@@ -146,28 +146,71 @@ impl Call {
     }
 
     pub fn eval(&self, env: &Env<'_>) -> Result<Value, StatesError> {
+        if let Some(texts) = self.format.as_deref().filter(|t| t.len() == self.args.len()) {
+            return self.format_in_place(texts, env);
+        }
         let mut args: Vec<Cow<'_, Value>> = Vec::with_capacity(self.args.len());
         for a in &self.args {
-            args.push(match a {
-                Arg::Literal(v) => Cow::Borrowed(v),
-                Arg::Path(p) => match env.path(p) {
-                    Some(v) => v,
-                    None => {
-                        return Err(StatesError::runtime(format!(
-                            "The JsonPath argument for the field '{}' could not be found in the input '{}'",
-                            p,
-                            env.input_string()
-                        )))
-                    }
-                },
-                Arg::Call(c) => Cow::Owned(c.eval(env)?),
-            });
+            args.push(a.eval(env)?);
         }
         match &self.format {
             Some(texts) => format(texts, &args[1..]),
             None => apply(self.func, &args),
         }
     }
+
+    /// States.Format of a split template with as many arguments as placeholders: each
+    /// argument is written out as it is evaluated, with no list of them. An argument that
+    /// cannot be written fails the call only once every argument after it has evaluated, so
+    /// an argument's own error comes first, as when all are evaluated beforehand.
+    #[inline(never)]
+    fn format_in_place(&self, texts: &[String], env: &Env<'_>) -> Result<Value, StatesError> {
+        let mut out = String::with_capacity(texts.iter().map(String::len).sum::<usize>() + 16);
+        for (i, (text, arg)) in texts.iter().zip(&self.args[1..]).enumerate() {
+            out.push_str(text);
+            let v = arg.eval(env)?;
+            if let Err(e) = write_formatted(&mut out, &v) {
+                for rest in &self.args[i + 2..] {
+                    rest.eval(env)?;
+                }
+                return Err(e);
+            }
+        }
+        out.push_str(texts.last().map_or("", String::as_str));
+        Ok(Value::String(out))
+    }
+}
+
+impl Arg {
+    #[inline(always)]
+    fn eval<'v>(&'v self, env: &Env<'v>) -> Result<Cow<'v, Value>, StatesError> {
+        Ok(match self {
+            Arg::Literal(v) => Cow::Borrowed(v),
+            Arg::Path(p) => match env.path(p) {
+                Some(v) => v,
+                None => {
+                    return Err(StatesError::runtime(format!(
+                        "The JsonPath argument for the field '{}' could not be found in the input '{}'",
+                        p,
+                        env.input_string()
+                    )))
+                }
+            },
+            Arg::Call(c) => Cow::Owned(c.eval(env)?),
+        })
+    }
+}
+
+/// Write a States.Format argument: strings bare, numbers, booleans and null as JSON.
+fn write_formatted(out: &mut String, v: &Value) -> Result<(), StatesError> {
+    match v {
+        Value::String(s) => out.push_str(s),
+        Value::Object(_) | Value::Array(_) => {
+            return Err(fail(Func::Format, "arguments must be strings, numbers, booleans or null"))
+        }
+        other => out.push_str(&other.to_string()),
+    }
+    Ok(())
 }
 
 /// A States.Format template's text around its placeholders (one more than there are
@@ -206,13 +249,7 @@ fn format(texts: &[String], args: &[Cow<'_, Value>]) -> Result<Value, StatesErro
     let mut args = args.iter();
     for text in leading {
         out.push_str(text);
-        match &**args.next().ok_or_else(mismatch)? {
-            Value::String(s) => out.push_str(s),
-            Value::Object(_) | Value::Array(_) => {
-                return Err(fail(f, "arguments must be strings, numbers, booleans or null"))
-            }
-            other => out.push_str(&other.to_string()),
-        }
+        write_formatted(&mut out, args.next().ok_or_else(mismatch)?)?;
     }
     out.push_str(last);
     if args.next().is_some() {
@@ -260,7 +297,8 @@ fn as_arr<'a>(f: Func, v: &'a Value, what: &str) -> Result<&'a Vec<Value>, State
     v.as_array().ok_or_else(|| fail(f, format!("{what} must be an array, got {}", type_name(v))))
 }
 
-/// Text of a value as States.Format inserts it.
+/// `f` applied to its evaluated arguments.
+#[inline(never)]
 fn apply(f: Func, a: &[Cow<'_, Value>]) -> Result<Value, StatesError> {
     use Func::*;
     Ok(match f {
@@ -648,6 +686,13 @@ mod tests {
         assert!(run("States.Format('{} {}', 1)", json!({})).is_err());
         assert!(run("States.Format('{}', 1, 2)", json!({})).is_err());
         assert!(run("States.Format('{}', $.o)", json!({"o": {}})).is_err());
+        // An argument's own error comes before one that cannot be written out, wherever it is.
+        let cause = |r: Result<Value, StatesError>| r.err().and_then(|e| e.cause).unwrap_or_default();
+        let o = json!({"o": {}, "n": 1});
+        assert!(cause(run("States.Format('{} {}', $.o, $.missing)", o.clone())).contains("could not be found"));
+        assert!(cause(run("States.Format('{} {}', $.o, States.MathAdd('x', 1))", o.clone())).contains("MathAdd"));
+        assert!(cause(run("States.Format('{} {}', $.o, $.n)", o.clone())).contains("must be strings"));
+        assert!(cause(run("States.Format('{}', $.o, $.missing)", o)).contains("could not be found"));
         // A brace that opens no placeholder is text; text around placeholders is kept whole,
         // wide characters included.
         let i = json!({"s": "ü", "n": null, "k": -3});
