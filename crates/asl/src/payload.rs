@@ -143,7 +143,7 @@ impl Template {
     pub fn eval(&self, env: &Env<'_>) -> Result<Value, StatesError> {
         Ok(match self {
             Template::Const(v) => v.clone(),
-            Template::Object(fields, shape) => Value::Object(shape.fill(fields, |_, t| t.eval(env))?),
+            Template::Object(fields, shape) => Value::Object(shape.fill(fields, |t| t.eval(env))?),
             Template::Array(items) => Value::Array(items.iter().map(|t| t.eval(env)).collect::<Result<_, _>>()?),
             Template::Path(p, key) | Template::Take(p, key) => match env.path(p) {
                 Some(v) => v.into_owned(),
@@ -162,6 +162,11 @@ impl Template {
                 Template::Path(p, _) | Template::Take(p, _) if matches!(p.root(), Root::Input) && p.is_definite() => {
                     (leaf.eval(env)?, in_bound)
                 }
+                Template::Call(c, _) => {
+                    let v = c.eval(env)?;
+                    let b = size_bound(&v);
+                    (v, b)
+                }
                 other => {
                     let v = other.eval(env)?;
                     let b = size_bound(&v);
@@ -179,10 +184,10 @@ impl Template {
     {
         Ok(match self {
             Template::Object(fields, shape) => {
-                let mut bound = 2 + fields.len().saturating_sub(1);
-                let m = shape.fill(fields, |k, t| {
+                let mut bound = shape.bound;
+                let m = shape.fill(fields, |t| {
                     let (v, b) = t.build(leaf)?;
-                    bound = bound.saturating_add(json_str_len(k) + 1).saturating_add(b);
+                    bound = bound.saturating_add(b);
                     Ok(v)
                 })?;
                 (Value::Object(m), bound)
@@ -275,9 +280,13 @@ impl Template {
 /// The keys of a template object, as an object of nulls: cloning it copies the map's hash
 /// index instead of hashing every key again (serde_json's maps hash with SipHash), and the
 /// values are then written in place, in order. Absent when two fields give the same key
-/// (`"a"` and `"a.$"`), which only inserting resolves.
+/// (`"a"` and `"a.$"`), which only inserting resolves. Beside it, the serialized size of the
+/// object without its values (braces, keys, colons and commas), found once.
 #[derive(Debug, Clone)]
-pub struct Shape(Option<Map<String, Value>>);
+pub struct Shape {
+    keys: Option<Map<String, Value>>,
+    bound: usize,
+}
 
 impl Shape {
     fn of(fields: &[(String, Template)]) -> Shape {
@@ -285,27 +294,29 @@ impl Shape {
         // to the object later does not grow it.
         let mut keys = Map::with_capacity(fields.len() + 1);
         keys.extend(fields.iter().map(|(k, _)| (k.clone(), Value::Null)));
-        Shape((keys.len() == fields.len()).then_some(keys))
+        // Keys given twice count twice: a bound only ever counts too much.
+        let bound = fields.iter().fold(2 + fields.len().saturating_sub(1), |b, (k, _)| b + json_str_len(k) + 1);
+        Shape { keys: (keys.len() == fields.len()).then_some(keys), bound }
     }
 
     /// The object, each field's value given by `value` in the order of `fields`.
     fn fill(
         &self,
         fields: &[(String, Template)],
-        mut value: impl FnMut(&str, &Template) -> Result<Value, StatesError>,
+        mut value: impl FnMut(&Template) -> Result<Value, StatesError>,
     ) -> Result<Map<String, Value>, StatesError> {
-        match &self.0 {
+        match &self.keys {
             Some(keys) => {
                 let mut m = keys.clone();
-                for ((k, t), slot) in fields.iter().zip(m.values_mut()) {
-                    *slot = value(k, t)?;
+                for ((_, t), slot) in fields.iter().zip(m.values_mut()) {
+                    *slot = value(t)?;
                 }
                 Ok(m)
             }
             None => {
                 let mut m = Map::with_capacity(fields.len());
                 for (k, t) in fields {
-                    let v = value(k, t)?;
+                    let v = value(t)?;
                     m.insert(k.clone(), v);
                 }
                 Ok(m)
