@@ -164,7 +164,11 @@ impl Template {
                 }
                 Template::Call(c, _) => {
                     let v = c.eval(env)?;
-                    let b = size_bound(&v);
+                    // Most intrinsics make a string.
+                    let b = match &v {
+                        Value::String(s) => json_str_len(s),
+                        other => size_bound(other),
+                    };
                     (v, b)
                 }
                 other => {
