@@ -4,8 +4,6 @@
 //! not JSON, a fixed input is used.
 #![no_main]
 
-use std::sync::Arc;
-
 use expressway_asl::env::{ContextSource, Env, Vars};
 use expressway_asl::intrinsic::{looks_like_call, Call};
 use expressway_asl::ExecutionInfo;
@@ -41,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = call.paths().len();
 
     let input = input_text.and_then(|i| serde_json::from_str::<Value>(i).ok()).unwrap_or_else(default_input);
-    let exec = Arc::new(ExecutionInfo {
+    let exec = ExecutionInfo {
         execution_arn: "arn:aws:states:us-east-1:123456789012:express:m:e".into(),
         execution_name: "e".into(),
         state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
@@ -49,8 +47,8 @@ fuzz_target!(|data: &[u8]| {
         start_time: "2024-01-01T00:00:00.000Z".into(),
         input: Some(input.clone()),
         ..Default::default()
-    });
-    let ctx = ContextSource::new(exec, Arc::from("S"), "2024-01-01T00:00:00.000Z".into());
+    };
+    let ctx = ContextSource::new(&exec, "S", "2024-01-01T00:00:00.000Z".into());
     let mut vars = Vars::new();
     vars.set("v".into(), input.clone());
     vars.set("varname".into(), json!({"varfield": "v"}));
