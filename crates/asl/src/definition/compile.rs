@@ -530,18 +530,24 @@ impl Compiler {
 /// the states reachable from `start`, found in topological order (no recursion, however
 /// long the chain).
 fn most_states(states: &[State], start: usize) -> Option<usize> {
-    fn successors(st: &State) -> impl Iterator<Item = usize> + '_ {
+    // A transition whose target was missing (the definition is rejected for it) leads nowhere.
+    let n = states.len();
+    let successors = |st: &State| {
         let choices = match &st.kind {
             Kind::Choice { choices, default } => Some(choices.iter().map(|c| c.next).chain(*default)),
             _ => None,
         };
-        st.next.into_iter().chain(choices.into_iter().flatten()).chain(st.catch.iter().map(|c| c.next))
-    }
+        let all = st.next.into_iter().chain(choices.into_iter().flatten()).chain(st.catch.iter().map(|c| c.next));
+        all.filter(move |&j| j < n).collect::<Vec<_>>()
+    };
     let own = |st: &State| match &st.kind {
         Kind::Parallel { branches } => branches.iter().map(|b| b.most_states).sum::<Option<usize>>().map(|n| n + 1),
         _ => Some(1),
     };
     // The reachable states and how many transitions lead into each.
+    if start >= n {
+        return None;
+    }
     let mut reached = vec![false; states.len()];
     let mut into = vec![0usize; states.len()];
     let mut stack = vec![start];
@@ -575,7 +581,7 @@ fn most_states(states: &[State], start: usize) -> Option<usize> {
     }
     let mut most = vec![0usize; states.len()];
     for &i in order.iter().rev() {
-        let after = successors(&states[i]).map(|j| most[j]).max().unwrap_or(0);
+        let after = successors(&states[i]).into_iter().map(|j| most[j]).max().unwrap_or(0);
         most[i] = own(&states[i])?.checked_add(after)?;
     }
     Some(most[start])
@@ -645,5 +651,24 @@ mod tests {
         assert!(!at_once(json!([waits]), none.clone()));
         assert!(!at_once(json!([chain(2)]), json!({"Retry": [{"ErrorEquals": ["States.ALL"]}]})));
         assert!(at_once(json!([chain(2)]), json!({"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "P"}]})));
+    }
+
+    /// Found by the definition fuzz target: a transition whose target is missing (here a
+    /// catcher's `Next`, misspelled) leads nowhere while the states' bounds are found; the
+    /// definition is rejected for it, with no panic.
+    #[test]
+    fn a_transition_without_a_target_is_rejected_not_a_panic() {
+        let branch = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}});
+        for catcher in [json!({"ErrorEquals": ["E"], " Next": "C"}), json!({"ErrorEquals": ["E"], "Next": "Nowhere"})] {
+            let def = json!({"StartAt": "P", "States": {
+                "P": {"Type": "Parallel", "Branches": [branch.clone()], "Catch": [catcher], "Next": "D"},
+                "C": {"Type": "Pass", "End": true}, "D": {"Type": "Pass", "End": true}}});
+            assert!(StateMachine::from_json(&def.to_string()).is_err(), "{def}");
+            let inner = json!({"StartAt": "Q", "States": {"Q": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "P", "States": {
+                    "P": {"Type": "Parallel", "Branches": [branch.clone()], "Catch": [def["States"]["P"]["Catch"][0].clone()], "Next": "D"},
+                    "D": {"Type": "Pass", "End": true}}}]}}});
+            assert!(StateMachine::from_json(&inner.to_string()).is_err(), "{inner}");
+        }
     }
 }
