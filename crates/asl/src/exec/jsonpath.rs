@@ -297,8 +297,8 @@ impl Run<'_> {
         }
     }
 
-    /// Catch for a state run at once: the output of the first catcher that matches `e`, or
-    /// `e` (located) when none does or the run was halted.
+    /// [`Self::catch`] for a state run at once, its error located first; a halted run's
+    /// error is caught by nothing.
     fn catch_now(
         &self,
         st: &State,
@@ -311,12 +311,7 @@ impl Run<'_> {
         if self.is_halted() {
             return Err(e);
         }
-        let err = Self::located(st, entered, e);
-        let Some(c) = st.catch.iter().find(|c| error_matches(&c.errors, &err)) else {
-            return Err(err);
-        };
-        let out = self.caught(st, c, raw.into_owned(), &err, ctx, vars)?;
-        Ok((out, Some(c.next), None))
+        self.catch(st, raw, Self::located(st, entered, e), ctx, vars)
     }
 }
 

@@ -45,13 +45,25 @@ impl Run<'_> {
                     continue;
                 }
             }
-            let Some(c) = st.catch.iter().find(|c| error_matches(&c.errors, &err)) else {
-                return Err(err);
-            };
-            let raw = raw.take().unwrap_or(Value::Null);
-            let out = self.caught(st, c, raw, &err, &ctx, vars)?;
-            return Ok((out, Some(c.next), None));
+            return self.catch(st, Cow::Owned(raw.take().unwrap_or(Value::Null)), err, &ctx, vars);
         }
+    }
+
+    /// Catch: the output of the first catcher that matches `err` (located already) and the
+    /// state it goes on to, or `err` when none does. The input is copied only for a catcher.
+    pub(super) fn catch(
+        &self,
+        st: &State,
+        raw: Cow<'_, Value>,
+        err: StatesError,
+        ctx: &ContextSource<'_>,
+        vars: &mut Vars<'_>,
+    ) -> Result<Step, StatesError> {
+        let Some(c) = st.catch.iter().find(|c| error_matches(&c.errors, &err)) else {
+            return Err(err);
+        };
+        let out = self.caught(st, c, raw.into_owned(), &err, ctx, vars)?;
+        Ok((out, Some(c.next), None))
     }
 
     /// The output of a state whose error `c` caught (its ResultPath or Output on the error
