@@ -313,7 +313,11 @@ impl Shape {
             Some(keys) => {
                 let mut m = keys.clone();
                 for ((_, t), slot) in fields.iter().zip(m.values_mut()) {
-                    *slot = value(t)?;
+                    // The slot holds the prototype's null, which owns nothing: overwritten
+                    // without running a destructor for it.
+                    let placeholder = std::mem::replace(slot, value(t)?);
+                    debug_assert!(placeholder.is_null());
+                    std::mem::forget(placeholder);
                 }
                 Ok(m)
             }
