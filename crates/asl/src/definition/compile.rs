@@ -531,29 +531,29 @@ impl Compiler {
 /// long the chain).
 fn most_states(states: &[State], start: usize) -> Option<usize> {
     // A transition whose target was missing (the definition is rejected for it) leads nowhere.
-    let n = states.len();
-    let successors = |st: &State| {
+    fn successors(st: &State, n: usize) -> impl Iterator<Item = usize> + '_ {
         let choices = match &st.kind {
             Kind::Choice { choices, default } => Some(choices.iter().map(|c| c.next).chain(*default)),
             _ => None,
         };
         let all = st.next.into_iter().chain(choices.into_iter().flatten()).chain(st.catch.iter().map(|c| c.next));
-        all.filter(move |&j| j < n).collect::<Vec<_>>()
-    };
+        all.filter(move |&j| j < n)
+    }
     let own = |st: &State| match &st.kind {
         Kind::Parallel { branches } => branches.iter().map(|b| b.most_states).sum::<Option<usize>>().map(|n| n + 1),
         _ => Some(1),
     };
-    // The reachable states and how many transitions lead into each.
+    let n = states.len();
     if start >= n {
         return None;
     }
+    // The reachable states and how many transitions lead into each.
     let mut reached = vec![false; states.len()];
     let mut into = vec![0usize; states.len()];
     let mut stack = vec![start];
     reached[start] = true;
     while let Some(i) = stack.pop() {
-        for j in successors(&states[i]) {
+        for j in successors(&states[i], n) {
             into[j] += 1;
             if !std::mem::replace(&mut reached[j], true) {
                 stack.push(j);
@@ -569,7 +569,7 @@ fn most_states(states: &[State], start: usize) -> Option<usize> {
     let mut ready = vec![start];
     while let Some(i) = ready.pop() {
         order.push(i);
-        for j in successors(&states[i]) {
+        for j in successors(&states[i], n) {
             into[j] -= 1;
             if into[j] == 0 {
                 ready.push(j);
@@ -581,7 +581,7 @@ fn most_states(states: &[State], start: usize) -> Option<usize> {
     }
     let mut most = vec![0usize; states.len()];
     for &i in order.iter().rev() {
-        let after = successors(&states[i]).into_iter().map(|j| most[j]).max().unwrap_or(0);
+        let after = successors(&states[i], n).map(|j| most[j]).max().unwrap_or(0);
         most[i] = own(&states[i])?.checked_add(after)?;
     }
     Some(most[start])
